@@ -1,0 +1,36 @@
+import type { ChangeFeed, Connector, ServerSideCopier } from './connector.js';
+import type { HashKind } from './hashing/hash-kinds.js';
+
+/** What a connector can do, declared up front so the engine and the conformance suite adapt. */
+export interface Capabilities {
+  /** Hash kinds the provider reports on entries from list/stat/write. */
+  hashes: readonly HashKind[];
+  /** `read` honours `range` without downloading the skipped bytes. */
+  rangedReads: boolean;
+  /** Implements ChangeFeed. */
+  changeFeed: boolean;
+  /** Implements ServerSideCopier. */
+  serverSideCopy: boolean;
+  /** write/mkdir/remove are supported (false for read-only sources such as iCloud Photos). */
+  writable: boolean;
+  /** Modification times given to `write` are kept. */
+  preservesModifiedTime: boolean;
+  /** Largest file the provider accepts, in bytes; undefined when unlimited. */
+  maxFileSize?: number;
+  /** Bytes per upload request/chunk; files above it take more than one request. */
+  uploadChunkSize?: number;
+  /** Entries per listing page requested from the provider. */
+  listPageSize?: number;
+}
+
+export function hasChangeFeed(c: Connector): c is Connector & ChangeFeed {
+  return (
+    c.capabilities.changeFeed &&
+    typeof (c as Partial<ChangeFeed>).changes === 'function' &&
+    typeof (c as Partial<ChangeFeed>).currentCursor === 'function'
+  );
+}
+
+export function hasServerSideCopy(c: Connector): c is Connector & ServerSideCopier {
+  return c.capabilities.serverSideCopy && typeof (c as Partial<ServerSideCopier>).copy === 'function';
+}

@@ -1,0 +1,61 @@
+import type { Clock } from '../common/clock.js';
+import type { Capabilities } from './capabilities.js';
+import type { Connector } from './connector.js';
+
+export type OptionType = 'string' | 'number' | 'boolean';
+
+/** One setting of a connector, as the API validates it and the UI renders it. */
+export interface OptionSpec {
+  key: string;
+  label: string;
+  help: string;
+  type: OptionType;
+  required?: boolean;
+  default?: string | number | boolean;
+  /** Stored encrypted in the vault, never returned by the API nor logged. */
+  secret?: boolean;
+  /** Hidden behind "advanced" in the UI (base URLs, chunk sizes). */
+  advanced?: boolean;
+  /** Allowed values, for a select box. */
+  choices?: readonly string[];
+}
+
+export type ConnectorConfig = Record<string, string | number | boolean>;
+export type ConnectorSecrets = Record<string, string>;
+
+export interface ConnectorSettings {
+  config: ConnectorConfig;
+  secrets: ConnectorSecrets;
+}
+
+/** What the engine gives a connector at creation; connectors never reach for globals. */
+export interface ConnectorContext {
+  clock: Clock;
+  /** Persists rotated credentials (refreshed OAuth tokens, iCloud session) into the vault. */
+  saveSecrets(secrets: ConnectorSecrets): Promise<void>;
+}
+
+/** OAuth 2.0 authorization-code flow of a provider, for connecting an account from the UI. */
+export interface OAuthFlow {
+  /** The provider consent page URL. `state` is bound to the user's session by the caller. */
+  authorizeUrl(req: { state: string; redirectUri: string; codeChallenge: string; config: ConnectorConfig }): string;
+  /** Exchanges the code for tokens: returns the settings to store on the account. */
+  exchangeCode(req: {
+    code: string;
+    redirectUri: string;
+    codeVerifier: string;
+    config: ConnectorConfig;
+  }): Promise<ConnectorSettings>;
+}
+
+export interface ConnectorDescriptor {
+  /** Stable id used in config and the database: 'local', 'google-drive', ... */
+  kind: string;
+  displayName: string;
+  description: string;
+  options: readonly OptionSpec[];
+  /** Static capabilities, for the UI (can it be a target? does it have a change feed?). */
+  capabilities: Capabilities;
+  create(settings: ConnectorSettings, ctx: ConnectorContext): Connector;
+  oauth?: OAuthFlow;
+}

@@ -1,0 +1,50 @@
+import type { ConnectorDescriptor } from './connector-descriptor.js';
+import { localConnectorDescriptor } from './local/index.js';
+
+/** The connector kinds this build ships, listed explicitly (no side-effect registration). */
+export const CONNECTOR_DESCRIPTORS: readonly ConnectorDescriptor[] = [localConnectorDescriptor];
+
+export class UnknownConnectorKindError extends Error {
+  constructor(readonly kind: string) {
+    super(`unknown connector kind '${kind}'`);
+  }
+}
+
+export class ConnectorRegistry {
+  private readonly byKind = new Map<string, ConnectorDescriptor>();
+
+  constructor(descriptors: readonly ConnectorDescriptor[] = CONNECTOR_DESCRIPTORS) {
+    for (const d of descriptors) {
+      assertCompleteDescriptor(d);
+      if (this.byKind.has(d.kind)) throw new Error(`connector kind '${d.kind}' is listed twice`);
+      this.byKind.set(d.kind, d);
+    }
+  }
+
+  get(kind: string): ConnectorDescriptor {
+    const d = this.byKind.get(kind);
+    if (!d) throw new UnknownConnectorKindError(kind);
+    return d;
+  }
+
+  has(kind: string): boolean {
+    return this.byKind.has(kind);
+  }
+
+  list(): ConnectorDescriptor[] {
+    return [...this.byKind.values()];
+  }
+}
+
+/** Fails fast at start-up on a descriptor missing what the UI or the engine relies on. */
+function assertCompleteDescriptor(d: ConnectorDescriptor): void {
+  const missing: string[] = [];
+  if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(d.kind ?? '')) missing.push('kind (kebab-case id)');
+  if (!d.displayName) missing.push('displayName');
+  if (!Array.isArray(d.options)) missing.push('options');
+  if (!d.capabilities) missing.push('capabilities');
+  if (typeof d.create !== 'function') missing.push('create');
+  if (missing.length > 0) {
+    throw new Error(`connector descriptor '${d.kind}' is incomplete: ${missing.join(', ')}`);
+  }
+}

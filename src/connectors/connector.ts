@@ -1,0 +1,130 @@
+import type { Readable } from 'node:stream';
+import type { Capabilities } from './capabilities.js';
+import type { HashSet } from './hashing/hash-kinds.js';
+
+/**
+ * Paths in the contract are connector-relative, '/'-separated and never start or end with '/'.
+ * The root of the account (or of the folder the account was configured with) is ''.
+ * `normalizePath` in `path.ts` turns user input into this form and refuses `..`, NUL and the like.
+ */
+export type ConnectorPath = string;
+
+export type EntryKind = 'file' | 'folder';
+
+/** One item as the provider describes it. */
+export interface Entry {
+  /** Connector-relative path, as accepted by `stat`/`read`. */
+  path: ConnectorPath;
+  /** Last path component. */
+  name: string;
+  kind: EntryKind;
+  /** The provider's own id (Drive file id, Graph item id, Dropbox id...), when it has one. */
+  id?: string;
+  /** Bytes; always set for files, undefined for folders. */
+  size?: number;
+  modifiedAt?: Date;
+  /** Content hashes the provider itself reports (never guessed): lowercase hex, or base64 for quickXor. */
+  hashes: HashSet;
+  /** Provider extras (photos: asset id, capture date, media type, live-photo pair...). */
+  extras?: Record<string, unknown>;
+}
+
+export interface CallOptions {
+  /** Every network call honours it: an aborted signal rejects with an AbortError promptly. */
+  signal?: AbortSignal;
+}
+
+export interface ByteRange {
+  /** First byte, 0-based. */
+  offset: number;
+  /** Number of bytes from offset; to the end of the file when omitted. */
+  length?: number;
+}
+
+export interface ReadOptions extends CallOptions {
+  range?: ByteRange;
+}
+
+export interface WriteMeta extends CallOptions {
+  /** Total bytes the body will yield, when known; connectors must also accept streams of unknown size. */
+  size?: number;
+  /** Source modification time, preserved where the provider allows it. */
+  modifiedAt?: Date;
+}
+
+/**
+ * The contract every cloud implements. The engine only ever sees this interface (and the optional
+ * ones in capabilities.ts), never a concrete connector.
+ *
+ * Errors are the typed ones in `connector.errors.ts`; foreign errors are mapped at the boundary.
+ */
+export interface Connector {
+  /** Stable kind id, as in the registry: 'local', 'google-drive', ... */
+  readonly kind: string;
+  readonly capabilities: Capabilities;
+
+  /**
+   * The direct children of a folder, paged underneath: it never loads a whole folder or tree at
+   * once. Order is unspecified.
+   * Throws NotFoundError when `dir` does not exist, NotADirectoryError when it is a file.
+   */
+  list(dir: ConnectorPath, opts?: CallOptions): AsyncIterable<Entry>;
+
+  /** Metadata of one item. Throws NotFoundError when it does not exist. */
+  stat(path: ConnectorPath, opts?: CallOptions): Promise<Entry>;
+
+  /**
+   * The bytes of a file as a stream (optionally a range of them). Throws NotFoundError for a
+   * missing path and IsADirectoryError for a folder; a range past the end yields an empty
+   * stream (offset === size) or throws InvalidRangeError (offset > size). The stream errors
+   * (never ends early and silently) when the provider connection breaks.
+   */
+  read(path: ConnectorPath, opts?: ReadOptions): Promise<Readable>;
+
+  /**
+   * Stores a file from a stream, creating missing parent folders and replacing an existing file
+   * at that path. `meta.size` may be unknown. The file appears at `path` only once all bytes are
+   * stored (no half-written file under the final name). Returns the entry as the provider now
+   * reports it, including any hashes it computes. Throws IsADirectoryError when a folder sits at
+   * `path`, QuotaExceededError when the provider is full.
+   */
+  write(path: ConnectorPath, body: Readable, meta?: WriteMeta): Promise<Entry>;
+
+  /** Creates a folder and its missing parents; succeeds when it already exists. */
+  mkdir(path: ConnectorPath, opts?: CallOptions): Promise<Entry>;
+
+  /** Removes a file, or a folder with everything in it. Throws NotFoundError when missing. */
+  remove(path: ConnectorPath, opts?: CallOptions): Promise<void>;
+
+  /** Releases sockets and timers. Optional. */
+  close?(): Promise<void>;
+}
+
+/** One change reported by a change feed. */
+export type Change =
+  | { type: 'upsert'; entry: Entry }
+  | { type: 'delete'; path: ConnectorPath; id?: string };
+
+export interface ChangePage {
+  changes: Change[];
+  /** Cursor to pass next time; store it only after the changes were applied. */
+  cursor: string;
+  /** More changes are waiting right now under `cursor`. */
+  hasMore: boolean;
+}
+
+/**
+ * Optional: providers with a change feed (Drive changes, Graph delta, Dropbox list_folder cursor,
+ * CloudKit sync tokens). A cursor the provider no longer accepts throws CursorExpiredError and
+ * the engine falls back to a full listing.
+ */
+export interface ChangeFeed {
+  /** A cursor for "now", taken before a full listing so nothing falls between the two. */
+  currentCursor(dir: ConnectorPath, opts?: CallOptions): Promise<string>;
+  changes(dir: ConnectorPath, cursor: string, opts?: CallOptions): Promise<ChangePage>;
+}
+
+/** Optional: copies inside one account without moving bytes through the engine. */
+export interface ServerSideCopier {
+  copy(from: ConnectorPath, to: ConnectorPath, opts?: CallOptions): Promise<Entry>;
+}

@@ -1,0 +1,2 @@
+import { jestConfig } from './jest.base.js';
+export default jestConfig({ name: 'unit', testMatch: ['<rootDir>/test/unit/**/*.spec.ts'] });
