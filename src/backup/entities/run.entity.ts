@@ -1,0 +1,72 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { bigintNumber, epochMillis } from '../../persistence/column-transformers.js';
+
+export type RunKind = 'backup' | 'restore';
+export type RunTrigger = 'manual' | 'schedule' | 'catch-up';
+export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+export type RunPhase = 'queued' | 'planning' | 'transferring' | 'committing' | 'done';
+
+@Entity('runs')
+@Index(['taskId', 'createdAt'])
+export class RunEntity {
+  @PrimaryColumn('varchar', { length: 36 })
+  id!: string;
+
+  @Column('varchar', { name: 'task_id', length: 36 })
+  taskId!: string;
+
+  @Column('varchar', { length: 16 })
+  kind!: RunKind;
+
+  @Column('varchar', { length: 16 })
+  trigger!: RunTrigger;
+
+  @Index()
+  @Column('varchar', { length: 16 })
+  status!: RunStatus;
+
+  @Column('varchar', { length: 16 })
+  phase!: RunPhase;
+
+  /** Files found at the source that pass the filter. */
+  @Column('integer', { name: 'files_total', default: 0 })
+  filesTotal!: number;
+
+  @Column('integer', { name: 'files_copied', default: 0 })
+  filesCopied!: number;
+
+  /** Unchanged since the previous version: not copied again. */
+  @Column('integer', { name: 'files_unchanged', default: 0 })
+  filesUnchanged!: number;
+
+  /** Excluded by the extension filter. */
+  @Column('integer', { name: 'files_filtered', default: 0 })
+  filesFiltered!: number;
+
+  @Column('integer', { name: 'files_failed', default: 0 })
+  filesFailed!: number;
+
+  @Column('bigint', { name: 'bytes_total', default: 0, transformer: bigintNumber })
+  bytesTotal!: number;
+
+  @Column('bigint', { name: 'bytes_copied', default: 0, transformer: bigintNumber })
+  bytesCopied!: number;
+
+  @Column('integer', { default: 0 })
+  retries!: number;
+
+  @Column('varchar', { name: 'version_id', length: 36, nullable: true })
+  versionId!: string | null;
+
+  @Column('text', { name: 'error_message', nullable: true })
+  errorMessage!: string | null;
+
+  @Column('bigint', { name: 'created_at', transformer: epochMillis })
+  createdAt!: Date;
+
+  @Column('bigint', { name: 'started_at', nullable: true, transformer: epochMillis })
+  startedAt!: Date | null;
+
+  @Column('bigint', { name: 'finished_at', nullable: true, transformer: epochMillis })
+  finishedAt!: Date | null;
+}

@@ -1,0 +1,42 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { DataSourceOptions } from 'typeorm';
+import { AccountEntity } from '../accounts/account.entity.js';
+import { RunEventEntity } from '../backup/entities/run-error.entity.js';
+import { RunEntity } from '../backup/entities/run.entity.js';
+import { TaskEntity } from '../backup/entities/task.entity.js';
+import type { DatabaseConfig } from '../config/app-config.js';
+import { InitialSchema1763778000000 } from '../migrations/1763778000000-initial-schema.js';
+import { VersionFileEntity } from '../versions/entities/version-file.entity.js';
+import { VersionEntity } from '../versions/entities/version.entity.js';
+
+export const ENTITIES = [AccountEntity, TaskEntity, RunEntity, RunEventEntity, VersionEntity, VersionFileEntity];
+/** Listed explicitly (no glob): the same list works from ts-jest and from the compiled build. */
+export const MIGRATIONS = [InitialSchema1763778000000];
+
+/** SQLite by default (a file under ./data), PostgreSQL when DATABASE_URL says so. */
+export function dataSourceOptions(db: DatabaseConfig): DataSourceOptions {
+  const common = {
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsRun: true,
+    synchronize: false,
+    logging: false,
+  } as const;
+  if (db.type === 'postgres') {
+    return { ...common, type: 'postgres', url: db.url, schema: db.schema, extra: { max: 10 } };
+  }
+  mkdirSync(dirname(db.file), { recursive: true });
+  return {
+    ...common,
+    type: 'better-sqlite3',
+    database: db.file,
+    // WAL lets the API read while a run writes; NORMAL sync is safe with WAL (no corruption on
+    // power loss, at worst the last transactions roll back).
+    prepareDatabase: (raw: { pragma(s: string): unknown }) => {
+      raw.pragma('journal_mode = WAL');
+      raw.pragma('synchronous = NORMAL');
+      raw.pragma('busy_timeout = 5000');
+    },
+  };
+}

@@ -1,0 +1,198 @@
+import { In, IsNull, LessThan, MoreThan, type EntityManager } from 'typeorm';
+import type { HashSet } from '../connectors/hashing/hash-kinds.js';
+import type { Database } from '../persistence/database.js';
+import { VersionFileEntity } from './entities/version-file.entity.js';
+import { VersionEntity, type VersionStatus } from './entities/version.entity.js';
+
+/** What the engine knows of one stored file when it records it. */
+export interface StoredFile {
+  path: string;
+  size: number;
+  sha256: string;
+  sourceHashes: HashSet;
+  sourceId: string | null;
+  modifiedAt: Date | null;
+  storedPath: string;
+}
+
+export interface VersionFilesPage {
+  files: VersionFileEntity[];
+  /** Pass back as `afterId` for the next page; undefined on the last page. */
+  nextAfterId?: number;
+}
+
+/** SQLite caps bound parameters per statement; stay well under it. */
+const IN_BATCH = 500;
+
+/**
+ * The version ledger's tables. A file record is valid for versions firstSeq..lastSeq (lastSeq null:
+ * current). Committing a version touches only the rows of what changed.
+ */
+export class VersionLedgerRepository {
+  constructor(private readonly db: Database) {}
+
+  private get versions() {
+    return this.db.dataSource.getRepository(VersionEntity);
+  }
+
+  private get files() {
+    return this.db.dataSource.getRepository(VersionFileEntity);
+  }
+
+  async nextSeq(taskId: string): Promise<number> {
+    const row = await this.versions
+      .createQueryBuilder('v')
+      .select('MAX(v.seq)', 'max')
+      .where('v.task_id = :taskId', { taskId })
+      .getRawOne<{ max: number | string | null }>();
+    return Number(row?.max ?? 0) + 1;
+  }
+
+  async createVersion(v: Pick<VersionEntity, 'id' | 'taskId' | 'runId' | 'seq' | 'storageFolder' | 'createdAt'>): Promise<VersionEntity> {
+    const entity = this.versions.create({
+      ...v,
+      status: 'running',
+      manifestPath: null,
+      fileCount: 0,
+      totalBytes: 0,
+      completedAt: null,
+    });
+    return this.db.write((em) => em.save(VersionEntity, entity));
+  }
+
+  findVersion(id: string): Promise<VersionEntity | null> {
+    return this.versions.findOneBy({ id });
+  }
+
+  findVersionBySeq(taskId: string, seq: number): Promise<VersionEntity | null> {
+    return this.versions.findOneBy({ taskId, seq });
+  }
+
+  listVersions(taskId: string): Promise<VersionEntity[]> {
+    return this.versions.find({ where: { taskId }, order: { seq: 'DESC' } });
+  }
+
+  findLatestComplete(taskId: string): Promise<VersionEntity | null> {
+    return this.versions.findOne({ where: { taskId, status: 'complete' }, order: { seq: 'DESC' } });
+  }
+
+  async setVersionStatus(id: string, status: VersionStatus): Promise<void> {
+    await this.db.write((em) => em.update(VersionEntity, { id }, { status }));
+  }
+
+  /** Versions left 'running' by a process that died: they can only be partial now. */
+  async markRunningAsPartial(): Promise<number> {
+    const res = await this.db.write((em) => em.update(VersionEntity, { status: 'running' }, { status: 'partial' }));
+    return res.affected ?? 0;
+  }
+
+  /** The current (live) records of the given paths: what the next version would reuse. */
+  async findLiveByPaths(taskId: string, paths: string[]): Promise<Map<string, VersionFileEntity>> {
+    const out = new Map<string, VersionFileEntity>();
+    for (let i = 0; i < paths.length; i += IN_BATCH) {
+      const rows = await this.files.findBy({ taskId, lastSeq: IsNull(), path: In(paths.slice(i, i + IN_BATCH)) });
+      for (const r of rows) out.set(r.path, r);
+    }
+    return out;
+  }
+
+  /**
+   * Records files stored by version `seq` (their bytes verified on the target): the previous
+   * current record of each path is closed at seq-1, the new one opens at seq.
+   */
+  async recordStoredFiles(taskId: string, seq: number, stored: StoredFile[]): Promise<void> {
+    if (stored.length === 0) return;
+    await this.db.transaction(async (em) => {
+      for (let i = 0; i < stored.length; i += IN_BATCH) {
+        const batch = stored.slice(i, i + IN_BATCH);
+        await this.closeLive(em, taskId, seq, batch.map((s) => s.path));
+        await em.insert(
+          VersionFileEntity,
+          batch.map((s) => ({ ...s, taskId, firstSeq: seq, lastSeq: null })),
+        );
+      }
+    });
+  }
+
+  /**
+   * Closes the current records whose paths the run did not see (deleted or filtered out at the
+   * source). `isSeen` answers from the run's own set of paths.
+   */
+  async closeUnseen(taskId: string, seq: number, isSeen: (path: string) => boolean): Promise<number> {
+    let closed = 0;
+    let afterId = 0;
+    for (;;) {
+      const rows = await this.files.find({
+        select: { id: true, path: true, firstSeq: true },
+        where: { taskId, lastSeq: IsNull(), id: MoreThan(afterId), firstSeq: LessThan(seq) },
+        order: { id: 'ASC' },
+        take: 1000,
+      });
+      if (rows.length === 0) break;
+      afterId = rows[rows.length - 1]!.id;
+      const gone = rows.filter((r) => !isSeen(r.path)).map((r) => r.id);
+      for (let i = 0; i < gone.length; i += IN_BATCH) {
+        const ids = gone.slice(i, i + IN_BATCH);
+        await this.db.write((em) => em.update(VersionFileEntity, { id: In(ids) }, { lastSeq: seq - 1 }));
+      }
+      closed += gone.length;
+    }
+    return closed;
+  }
+
+  /** Count and bytes of the files version `seq` holds. */
+  async summarize(taskId: string, seq: number): Promise<{ fileCount: number; totalBytes: number }> {
+    const row = await this.coveringQuery(taskId, seq)
+      .select('COUNT(*)', 'count')
+      .addSelect('COALESCE(SUM(f.size), 0)', 'bytes')
+      .getRawOne<{ count: string | number; bytes: string | number }>();
+    return { fileCount: Number(row?.count ?? 0), totalBytes: Number(row?.bytes ?? 0) };
+  }
+
+  /** Marks a version complete with its totals and manifest, in one transaction. */
+  async completeVersion(
+    id: string,
+    totals: { fileCount: number; totalBytes: number; manifestPath: string; completedAt: Date },
+    alsoInTransaction?: (em: EntityManager) => Promise<void>,
+  ): Promise<void> {
+    await this.db.transaction(async (em) => {
+      await em.update(VersionEntity, { id }, { status: 'complete', ...totals });
+      await alsoInTransaction?.(em);
+    });
+  }
+
+  /** One page of the files of version `seq`, in id order, optionally under a folder. */
+  async listVersionFiles(
+    taskId: string,
+    seq: number,
+    opts: { afterId?: number; limit: number; prefix?: string },
+  ): Promise<VersionFilesPage> {
+    const qb = this.coveringQuery(taskId, seq)
+      .andWhere('f.id > :afterId', { afterId: opts.afterId ?? 0 })
+      .orderBy('f.id', 'ASC')
+      .take(opts.limit + 1);
+    if (opts.prefix) qb.andWhere("f.path LIKE :prefix ESCAPE '\\'", { prefix: `${escapeLike(opts.prefix)}/%` });
+    const rows = await qb.getMany();
+    const more = rows.length > opts.limit;
+    const files = more ? rows.slice(0, opts.limit) : rows;
+    return { files, nextAfterId: more ? files[files.length - 1]!.id : undefined };
+  }
+
+  private coveringQuery(taskId: string, seq: number) {
+    return this.files
+      .createQueryBuilder('f')
+      .where('f.task_id = :taskId', { taskId })
+      .andWhere('f.first_seq <= :seq', { seq })
+      .andWhere('(f.last_seq IS NULL OR f.last_seq >= :seq)', { seq });
+  }
+
+  private async closeLive(em: EntityManager, taskId: string, seq: number, paths: string[]): Promise<void> {
+    // A record this same version opened (a file stored twice in one run) is replaced outright.
+    await em.delete(VersionFileEntity, { taskId, firstSeq: seq, lastSeq: IsNull(), path: In(paths) });
+    await em.update(VersionFileEntity, { taskId, lastSeq: IsNull(), path: In(paths) }, { lastSeq: seq - 1 });
+  }
+}
+
+function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
