@@ -1,6 +1,7 @@
 import type { Clock } from '../common/clock.js';
 import type { Capabilities } from './capabilities.js';
 import type { Connector } from './connector.js';
+import type { RetryEvent } from './pacer/pacer.js';
 
 export type OptionType = 'string' | 'number' | 'boolean';
 
@@ -33,6 +34,8 @@ export interface ConnectorContext {
   clock: Clock;
   /** Persists rotated credentials (refreshed OAuth tokens, iCloud session) into the vault. */
   saveSecrets(secrets: ConnectorSecrets): Promise<void>;
+  /** Give it to the connector's Pacer (`onRetry`), so a run's log names every fault it survived. */
+  onRetry?: (e: RetryEvent) => void;
 }
 
 /** OAuth 2.0 authorization-code flow of a provider, for connecting an account from the UI. */

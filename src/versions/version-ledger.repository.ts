@@ -80,6 +80,11 @@ export class VersionLedgerRepository {
     await this.db.write((em) => em.update(VersionEntity, { id }, { status }));
   }
 
+  /** Removes a version that holds no file of its own (a run that failed before storing any). */
+  async deleteVersion(id: string): Promise<void> {
+    await this.db.write((em) => em.delete(VersionEntity, { id, status: In(['running', 'partial']) }));
+  }
+
   /** Versions left 'running' by a process that died: they can only be partial now. */
   async markRunningAsPartial(): Promise<number> {
     const res = await this.db.write((em) => em.update(VersionEntity, { status: 'running' }, { status: 'partial' }));

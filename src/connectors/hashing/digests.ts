@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DropboxContentHash } from './dropbox-content-hash.js';
 import type { Digest, DigestFactory, HashKind } from './hash-kinds.js';
+import { QuickXorHash } from './quickxor-hash.js';
 
 function nodeDigest(algorithm: string): DigestFactory {
   return () => {
@@ -15,6 +16,7 @@ const DIGESTS: Partial<Record<HashKind, DigestFactory>> = {
   sha1: nodeDigest('sha1'),
   sha256: nodeDigest('sha256'),
   dropbox: () => new DropboxContentHash(),
+  quickXor: () => new QuickXorHash(),
 };
 
 export function canComputeHash(kind: HashKind): boolean {

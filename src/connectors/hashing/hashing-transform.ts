@@ -11,7 +11,11 @@ export class HashingTransform extends Transform {
   private count = 0;
   private result: HashSet | undefined;
 
-  constructor(kinds: Iterable<HashKind>) {
+  /** `onBytes` is told the size of each chunk as it passes (progress), without a 'data' listener. */
+  constructor(
+    kinds: Iterable<HashKind>,
+    private readonly onBytes?: (n: number) => void,
+  ) {
     super();
     this.digests = [...new Set(kinds)].map((k) => [k, createDigest(k)]);
   }
@@ -33,6 +37,7 @@ export class HashingTransform extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.count += chunk.length;
     for (const [, d] of this.digests) d.update(chunk);
+    this.onBytes?.(chunk.length);
     cb(null, chunk);
   }
 

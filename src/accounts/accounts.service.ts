@@ -1,0 +1,188 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import type { Clock } from '../common/clock.js';
+import { ConflictAppError, NotFoundAppError, ValidationAppError } from '../common/errors/app-errors.js';
+import type { Connector, Entry } from '../connectors/connector.js';
+import type { ConnectorSettings } from '../connectors/connector-descriptor.js';
+import { AuthExpiredError, ConnectorError } from '../connectors/connector.errors.js';
+import { InvalidOptionsError, publicOptions, validateConnectorOptions } from '../connectors/connector-options.js';
+import type { ConnectorRegistry } from '../connectors/connector.registry.js';
+import type { RetryEvent } from '../connectors/pacer/pacer.js';
+import { normalizePath } from '../connectors/path.js';
+import type { AccountEntity } from './account.entity.js';
+import type { AccountsRepository } from './accounts.repository.js';
+import type { SecretVault } from './secret-vault.js';
+
+/** An account as the API shows it: secrets masked, never included. */
+export interface AccountView {
+  id: string;
+  kind: string;
+  name: string;
+  options: Record<string, string | number | boolean>;
+  state: AccountEntity['state'];
+  stateMessage: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface AccountInUseChecker {
+  tasksUsingAccount(accountId: string): Promise<string[]>;
+}
+
+export class AccountsService {
+  private readonly logger = new Logger('AccountsService');
+
+  constructor(
+    private readonly repo: AccountsRepository,
+    private readonly registry: ConnectorRegistry,
+    private readonly vault: SecretVault,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(input: { kind: string; name: string; options: Record<string, unknown> }): Promise<AccountView> {
+    if (!this.registry.has(input.kind)) {
+      const kinds = this.registry.list().map((d) => d.kind).join(', ');
+      throw new ValidationAppError([`kind '${input.kind}' is not a connector kind (one of: ${kinds})`]);
+    }
+    const settings = this.validate(input.kind, input.options);
+    const now = this.clock.now();
+    const entity: AccountEntity = {
+      id: randomUUID(),
+      kind: input.kind,
+      name: input.name,
+      config: settings.config,
+      sealedSecrets: this.vault.seal(settings.secrets),
+      state: 'connected',
+      stateMessage: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    return this.toView(await this.repo.save(entity));
+  }
+
+  async update(id: string, input: { name?: string; options?: Record<string, unknown> }): Promise<AccountView> {
+    const entity = await this.getEntity(id);
+    if (input.name !== undefined) entity.name = input.name;
+    if (input.options !== undefined) {
+      const settings = this.validate(entity.kind, input.options, this.settingsOf(entity));
+      entity.config = settings.config;
+      entity.sealedSecrets = this.vault.seal(settings.secrets);
+    }
+    entity.updatedAt = this.clock.now();
+    return this.toView(await this.repo.save(entity));
+  }
+
+  async get(id: string): Promise<AccountView> {
+    return this.toView(await this.getEntity(id));
+  }
+
+  async list(): Promise<AccountView[]> {
+    return (await this.repo.listAll()).map((a) => this.toView(a));
+  }
+
+  async remove(id: string, inUse: AccountInUseChecker): Promise<void> {
+    await this.getEntity(id);
+    const tasks = await inUse.tasksUsingAccount(id);
+    if (tasks.length > 0) {
+      throw new ConflictAppError(`account '${id}' is used by task(s) ${tasks.join(', ')}; delete or change them first`);
+    }
+    await this.repo.delete(id);
+  }
+
+  async exists(id: string): Promise<boolean> {
+    return (await this.repo.findById(id)) !== null;
+  }
+
+  /** The folders (and files) of an account, for the folder pickers. */
+  async browse(id: string, path: string, limit = 500): Promise<Entry[]> {
+    let dir: string;
+    try {
+      dir = normalizePath(path);
+    } catch (e) {
+      throw new ValidationAppError([`path: ${(e as Error).message}`]);
+    }
+    const connector = await this.open(id);
+    try {
+      const out: Entry[] = [];
+      for await (const e of connector.list(dir)) {
+        out.push(e);
+        if (out.length >= limit) break;
+      }
+      return out.sort((a, b) => (a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === 'folder' ? -1 : 1));
+    } finally {
+      await connector.close?.();
+    }
+  }
+
+  /** A live connector for the account; rotated credentials are sealed back into the vault. */
+  async open(id: string, opts: { onRetry?: (e: RetryEvent) => void } = {}): Promise<Connector> {
+    const entity = await this.getEntity(id);
+    const descriptor = this.registry.get(entity.kind);
+    const settings = this.settingsOf(entity);
+    return descriptor.create(settings, {
+      clock: this.clock,
+      onRetry: opts.onRetry,
+      saveSecrets: async (secrets) => {
+        const merged = { ...this.settingsOf((await this.repo.findById(id)) ?? entity).secrets, ...secrets };
+        await this.repo.updateSecrets(id, this.vault.seal(merged), this.clock.now());
+      },
+    });
+  }
+
+  /** Records that an account's credentials stopped working (shown in the UI, mailed later). */
+  async noteConnectorFailure(id: string, error: unknown): Promise<void> {
+    if (error instanceof AuthExpiredError) {
+      this.logger.warn(`account ${id} needs re-authentication: ${error.message}`);
+      await this.repo.updateState(id, 'needs-reauth', error.message, this.clock.now());
+    }
+  }
+
+  async noteConnectorSuccess(id: string): Promise<void> {
+    const entity = await this.repo.findById(id);
+    if (entity && entity.state !== 'connected') await this.repo.updateState(id, 'connected', null, this.clock.now());
+  }
+
+  private validate(kind: string, options: Record<string, unknown>, previous?: ConnectorSettings): ConnectorSettings {
+    const descriptor = this.registry.get(kind);
+    let settings: ConnectorSettings;
+    try {
+      settings = validateConnectorOptions(descriptor, options, previous);
+    } catch (e) {
+      if (e instanceof InvalidOptionsError) throw new ValidationAppError(e.problems);
+      throw e;
+    }
+    try {
+      // Creating a connector checks option values (an absolute root, a parsable URL) without I/O.
+      const probe = descriptor.create(settings, { clock: this.clock, saveSecrets: async () => undefined });
+      void probe.close?.();
+    } catch (e) {
+      if (e instanceof ConnectorError) throw new ValidationAppError([`options: ${e.message}`]);
+      throw e;
+    }
+    return settings;
+  }
+
+  private settingsOf(entity: AccountEntity): ConnectorSettings {
+    return { config: entity.config, secrets: entity.sealedSecrets ? this.vault.open(entity.sealedSecrets) : {} };
+  }
+
+  private async getEntity(id: string): Promise<AccountEntity> {
+    const entity = await this.repo.findById(id);
+    if (!entity) throw NotFoundAppError.of('account', id);
+    return entity;
+  }
+
+  private toView(a: AccountEntity): AccountView {
+    const descriptor = this.registry.get(a.kind);
+    return {
+      id: a.id,
+      kind: a.kind,
+      name: a.name,
+      options: publicOptions(descriptor, this.settingsOf(a)),
+      state: a.state,
+      stateMessage: a.stateMessage,
+      createdAt: a.createdAt,
+      updatedAt: a.updatedAt,
+    };
+  }
+}

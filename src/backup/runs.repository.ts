@@ -1,0 +1,77 @@
+import { In, type EntityManager } from 'typeorm';
+import type { Database } from '../persistence/database.js';
+import { RunEventEntity } from './entities/run-error.entity.js';
+import { RunEntity, type RunStatus } from './entities/run.entity.js';
+
+export type RunCounters = Pick<
+  RunEntity,
+  'filesTotal' | 'filesCopied' | 'filesUnchanged' | 'filesFiltered' | 'filesFailed' | 'bytesTotal' | 'bytesCopied' | 'retries'
+>;
+
+export class RunsRepository {
+  constructor(private readonly db: Database) {}
+
+  private get repo() {
+    return this.db.dataSource.getRepository(RunEntity);
+  }
+
+  findById(id: string): Promise<RunEntity | null> {
+    return this.repo.findOneBy({ id });
+  }
+
+  list(opts: { taskId?: string; limit: number }): Promise<RunEntity[]> {
+    return this.repo.find({
+      where: opts.taskId ? { taskId: opts.taskId } : {},
+      order: { createdAt: 'DESC' },
+      take: opts.limit,
+    });
+  }
+
+  /** A queued or running run of the task, if any. */
+  findActiveForTask(taskId: string): Promise<RunEntity | null> {
+    return this.repo.findOneBy({ taskId, status: In(['queued', 'running'] satisfies RunStatus[]) });
+  }
+
+  listByStatus(statuses: RunStatus[]): Promise<RunEntity[]> {
+    return this.repo.find({ where: { status: In(statuses) }, order: { createdAt: 'ASC' } });
+  }
+
+  insert(run: RunEntity): Promise<RunEntity> {
+    return this.db.write((em) => em.save(RunEntity, run));
+  }
+
+  async update(id: string, patch: Partial<RunEntity>, em?: EntityManager): Promise<void> {
+    if (em) {
+      await em.update(RunEntity, { id }, patch);
+      return;
+    }
+    await this.db.write((m) => m.update(RunEntity, { id }, patch));
+  }
+
+  async addEvents(events: Array<Omit<RunEventEntity, 'id'>>): Promise<void> {
+    if (events.length === 0) return;
+    await this.db.write((em) => em.insert(RunEventEntity, events));
+  }
+
+  listEvents(runId: string, opts: { levels?: RunEventEntity['level'][]; limit: number; afterId?: number }): Promise<RunEventEntity[]> {
+    const qb = this.db.dataSource
+      .getRepository(RunEventEntity)
+      .createQueryBuilder('e')
+      .where('e.run_id = :runId', { runId })
+      .andWhere('e.id > :afterId', { afterId: opts.afterId ?? 0 })
+      .orderBy('e.id', 'ASC')
+      .take(opts.limit);
+    if (opts.levels) qb.andWhere('e.level IN (:...levels)', { levels: opts.levels });
+    return qb.getMany();
+  }
+
+  async deleteForTask(taskId: string): Promise<void> {
+    await this.db.transaction(async (em) => {
+      const ids = (await em.find(RunEntity, { select: { id: true }, where: { taskId } })).map((r) => r.id);
+      for (let i = 0; i < ids.length; i += 500) {
+        await em.delete(RunEventEntity, { runId: In(ids.slice(i, i + 500)) });
+      }
+      await em.delete(RunEntity, { taskId });
+    });
+  }
+}

@@ -1,0 +1,30 @@
+import type { Database } from '../persistence/database.js';
+import { TaskEntity } from './entities/task.entity.js';
+
+export class TasksRepository {
+  constructor(private readonly db: Database) {}
+
+  private get repo() {
+    return this.db.dataSource.getRepository(TaskEntity);
+  }
+
+  findById(id: string): Promise<TaskEntity | null> {
+    return this.repo.findOneBy({ id });
+  }
+
+  listAll(): Promise<TaskEntity[]> {
+    return this.repo.find({ order: { createdAt: 'ASC' } });
+  }
+
+  listUsingAccount(accountId: string): Promise<TaskEntity[]> {
+    return this.repo.find({ where: [{ sourceAccountId: accountId }, { targetAccountId: accountId }] });
+  }
+
+  save(task: TaskEntity): Promise<TaskEntity> {
+    return this.db.write((em) => em.save(TaskEntity, task));
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.db.write((em) => em.delete(TaskEntity, { id }));
+  }
+}

@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../common/clock.js';
+import { NotFoundAppError, ValidationAppError } from '../common/errors/app-errors.js';
+import { InvalidPathError } from '../connectors/connector.errors.js';
+import { normalizePath, relativeTo } from '../connectors/path.js';
+import type { FilterMode, TaskEntity } from './entities/task.entity.js';
+import { parseExtensions } from './plan/extension-filter.js';
+import type { RunsRepository } from './runs.repository.js';
+import type { TasksRepository } from './tasks.repository.js';
+
+export interface TaskInput {
+  name: string;
+  sourceAccountId: string;
+  sourcePath?: string;
+  targetAccountId: string;
+  targetPath?: string;
+  filter?: { mode: FilterMode; extensions?: string[] | string };
+  concurrency?: number;
+  enabled?: boolean;
+}
+
+export interface AccountLookup {
+  exists(id: string): Promise<boolean>;
+}
+
+export class TasksService {
+  constructor(
+    private readonly tasks: TasksRepository,
+    private readonly runs: RunsRepository,
+    private readonly accounts: AccountLookup,
+    private readonly clock: Clock,
+    private readonly defaultConcurrency: number,
+  ) {}
+
+  async create(input: TaskInput): Promise<TaskEntity> {
+    const now = this.clock.now();
+    const task = await this.apply(
+      {
+        id: randomUUID(),
+        name: '',
+        sourceAccountId: '',
+        sourcePath: '',
+        targetAccountId: '',
+        targetPath: '',
+        filterMode: 'all',
+        filterExtensions: [],
+        concurrency: this.defaultConcurrency,
+        enabled: true,
+        createdAt: now,
+        updatedAt: now,
+      },
+      input,
+    );
+    return this.tasks.save(task);
+  }
+
+  async update(id: string, input: Partial<TaskInput>): Promise<TaskEntity> {
+    const task = await this.get(id);
+    const updated = await this.apply(task, input);
+    updated.updatedAt = this.clock.now();
+    return this.tasks.save(updated);
+  }
+
+  async get(id: string): Promise<TaskEntity> {
+    const task = await this.tasks.findById(id);
+    if (!task) throw NotFoundAppError.of('task', id);
+    return task;
+  }
+
+  list(): Promise<TaskEntity[]> {
+    return this.tasks.listAll();
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.get(id);
+    await this.runs.deleteForTask(id);
+    await this.tasks.delete(id);
+  }
+
+  async tasksUsingAccount(accountId: string): Promise<string[]> {
+    return (await this.tasks.listUsingAccount(accountId)).map((t) => t.name);
+  }
+
+  private async apply(task: TaskEntity, input: Partial<TaskInput>): Promise<TaskEntity> {
+    const problems: string[] = [];
+    const next = { ...task };
+    if (input.name !== undefined) next.name = input.name.trim();
+    for (const key of ['sourceAccountId', 'targetAccountId'] as const) {
+      const id = input[key];
+      if (id === undefined) continue;
+      if (!(await this.accounts.exists(id))) problems.push(`${key} '${id}' does not name an account`);
+      else next[key] = id;
+    }
+    for (const key of ['sourcePath', 'targetPath'] as const) {
+      const raw = input[key];
+      if (raw === undefined) continue;
+      try {
+        next[key] = normalizePath(raw);
+      } catch (e) {
+        if (e instanceof InvalidPathError) problems.push(`${key}: ${e.message}`);
+        else throw e;
+      }
+    }
+    if (input.filter !== undefined) {
+      const { extensions, problems: bad } = parseExtensions(input.filter.extensions ?? []);
+      problems.push(...bad.map((p) => `filter.extensions: ${p}`));
+      if (input.filter.mode !== 'all' && extensions.length === 0 && bad.length === 0) {
+        problems.push(`filter.extensions must list at least one extension when filter.mode is '${input.filter.mode}'`);
+      }
+      next.filterMode = input.filter.mode;
+      next.filterExtensions = input.filter.mode === 'all' ? [] : extensions;
+    }
+    if (input.concurrency !== undefined) next.concurrency = input.concurrency;
+    if (input.enabled !== undefined) next.enabled = input.enabled;
+    if (problems.length === 0 && next.sourceAccountId === next.targetAccountId) {
+      // Backing a folder up into itself grows without end; into its parent would copy the copies.
+      if (relativeTo(next.sourcePath, next.targetPath) !== undefined) {
+        problems.push(`targetPath '${next.targetPath}' lies inside sourcePath '${next.sourcePath}' on the same account`);
+      } else if (relativeTo(next.targetPath, next.sourcePath) !== undefined) {
+        problems.push(`sourcePath '${next.sourcePath}' lies inside targetPath '${next.targetPath}' on the same account`);
+      }
+    }
+    if (problems.length > 0) throw new ValidationAppError(problems);
+    return next;
+  }
+}

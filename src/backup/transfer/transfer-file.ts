@@ -1,0 +1,78 @@
+import { pipeline } from 'node:stream';
+import type { Connector, Entry } from '../../connectors/connector.js';
+import { IntegrityError, TransientError } from '../../connectors/connector.errors.js';
+import { canComputeHash } from '../../connectors/hashing/digests.js';
+import { firstHashMismatch, type HashKind, type HashSet } from '../../connectors/hashing/hash-kinds.js';
+import { HashingTransform } from '../../connectors/hashing/hashing-transform.js';
+
+export interface TransferRequest {
+  source: Connector;
+  sourcePath: string;
+  target: Connector;
+  targetPath: string;
+  /** Size the source listed; the copy must match it. */
+  expectedSize?: number;
+  modifiedAt?: Date;
+  signal?: AbortSignal;
+  /** Told about bytes as they pass, for progress. */
+  onBytes?: (n: number) => void;
+}
+
+export interface TransferResult {
+  size: number;
+  /** Computed in flight from the bytes that went to the target. */
+  sha256: string;
+  /** Everything computed in flight (sha256 plus the target's native kinds). */
+  computed: HashSet;
+  stored: Entry;
+}
+
+/**
+ * Streams one file from source to target: source.read -> hashing -> target.write, with
+ * backpressure end to end and nothing staged. Afterwards the sizes and every hash kind the target
+ * reports are checked against what flowed; on a mismatch the stored copy is removed and the
+ * transfer fails loudly.
+ */
+export async function transferFile(req: TransferRequest): Promise<TransferResult> {
+  const kinds: HashKind[] = ['sha256', ...req.target.capabilities.hashes.filter(canComputeHash)];
+  const input = await req.source.read(req.sourcePath, { signal: req.signal });
+  const hashing = new HashingTransform(kinds, req.onBytes);
+  // Callback pipeline: returns the hashing stream for the target to consume, and destroys both
+  // ends (so target.write rejects) if the source breaks.
+  const body = pipeline(input, hashing, () => undefined);
+  const stored = await req.target.write(req.targetPath, body, {
+    size: req.expectedSize,
+    modifiedAt: req.modifiedAt,
+    signal: req.signal,
+  });
+
+  if (!hashing.isFinished) {
+    await removeQuietly(req.target, req.targetPath);
+    throw new IntegrityError(`'${req.targetPath}': the target reported success before reading the whole stream`);
+  }
+  const size = hashing.bytes;
+  if (req.expectedSize !== undefined && size !== req.expectedSize) {
+    await removeQuietly(req.target, req.targetPath);
+    // The source gave fewer or more bytes than it listed: a cut body or a file changing under us.
+    throw new TransientError(
+      `'${req.sourcePath}': the source sent ${size} bytes but listed ${req.expectedSize}; it is retried`,
+    );
+  }
+  if (stored.size !== undefined && stored.size !== size) {
+    await removeQuietly(req.target, req.targetPath);
+    throw new IntegrityError(`'${req.targetPath}': the target stored ${stored.size} bytes of ${size}`);
+  }
+  const computed = hashing.hashes;
+  const mismatch = firstHashMismatch(computed, stored.hashes);
+  if (mismatch) {
+    await removeQuietly(req.target, req.targetPath);
+    throw new IntegrityError(
+      `'${req.targetPath}': ${mismatch} hash differs (sent ${computed[mismatch]}, target has ${stored.hashes[mismatch]})`,
+    );
+  }
+  return { size, sha256: computed.sha256!, computed, stored };
+}
+
+async function removeQuietly(target: Connector, path: string): Promise<void> {
+  await target.remove(path).catch(() => undefined);
+}

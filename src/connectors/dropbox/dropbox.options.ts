@@ -1,0 +1,135 @@
+import type { OptionSpec } from '../connector-descriptor.js';
+
+export const MiB = 1024 * 1024;
+/** Dropbox hashes in 4 MiB blocks and asks for upload chunks that are multiples of it. */
+export const DROPBOX_BLOCK = 4 * MiB;
+/** Per-request body cap of the content host (files/upload, every session call). */
+export const DROPBOX_MAX_REQUEST_BYTES = 150 * MiB;
+/** Upload sessions accept up to 350 GB per file. */
+export const DROPBOX_MAX_FILE_SIZE = 350 * 1000 ** 3;
+export const DEFAULT_UPLOAD_CHUNK_SIZE = 8 * MiB;
+export const DEFAULT_LIST_PAGE_SIZE = 1000;
+
+export const DROPBOX_API_BASE_URL = 'https://api.dropboxapi.com';
+export const DROPBOX_CONTENT_BASE_URL = 'https://content.dropboxapi.com';
+export const DROPBOX_NOTIFY_BASE_URL = 'https://notify.dropboxapi.com';
+export const DROPBOX_AUTHORIZE_BASE_URL = 'https://www.dropbox.com';
+
+/** Scopes a backup app needs: read and write file content and metadata. */
+export const DROPBOX_SCOPES = [
+  'account_info.read',
+  'files.metadata.read',
+  'files.metadata.write',
+  'files.content.read',
+  'files.content.write',
+];
+
+export const DROPBOX_OPTIONS: readonly OptionSpec[] = [
+  {
+    key: 'clientId',
+    label: 'App key',
+    help: 'App key of your own Dropbox app (dropbox.com/developers/apps), with the files.* scopes enabled.',
+    type: 'string',
+    required: true,
+  },
+  {
+    key: 'clientSecret',
+    label: 'App secret',
+    help: 'App secret of that app. Optional: without it the account is linked with PKCE only.',
+    type: 'string',
+    secret: true,
+  },
+  {
+    key: 'refreshToken',
+    label: 'Refresh token',
+    help: 'Set by "Connect with Dropbox"; long-lived, does not rotate.',
+    type: 'string',
+    secret: true,
+  },
+  {
+    key: 'accessToken',
+    label: 'Access token',
+    help: 'Short-lived (4 h) token, refreshed automatically.',
+    type: 'string',
+    secret: true,
+    advanced: true,
+  },
+  {
+    key: 'accessTokenExpiresAt',
+    label: 'Access token expiry',
+    help: 'ISO time at which the access token expires.',
+    type: 'string',
+    secret: true,
+    advanced: true,
+  },
+  {
+    key: 'uploadChunkSize',
+    label: 'Upload chunk size (bytes)',
+    help: 'Bytes per upload-session request; a multiple of 4 MiB, at most 150 MiB. Memory per transfer is bounded by it.',
+    type: 'number',
+    default: DEFAULT_UPLOAD_CHUNK_SIZE,
+    advanced: true,
+  },
+  {
+    key: 'listPageSize',
+    label: 'Listing page size',
+    help: 'Entries per list_folder page (1 to 2000).',
+    type: 'number',
+    default: DEFAULT_LIST_PAGE_SIZE,
+    advanced: true,
+  },
+  {
+    key: 'apiBaseUrl',
+    label: 'API host',
+    help: 'Base URL of the RPC host (api.dropboxapi.com).',
+    type: 'string',
+    default: DROPBOX_API_BASE_URL,
+    advanced: true,
+  },
+  {
+    key: 'contentBaseUrl',
+    label: 'Content host',
+    help: 'Base URL of the upload/download host (content.dropboxapi.com).',
+    type: 'string',
+    default: DROPBOX_CONTENT_BASE_URL,
+    advanced: true,
+  },
+  {
+    key: 'notifyBaseUrl',
+    label: 'Notify host',
+    help: 'Base URL of the long-poll host (notify.dropboxapi.com).',
+    type: 'string',
+    default: DROPBOX_NOTIFY_BASE_URL,
+    advanced: true,
+  },
+  {
+    key: 'authorizeBaseUrl',
+    label: 'Consent page host',
+    help: 'Base URL of the OAuth consent page (www.dropbox.com).',
+    type: 'string',
+    default: DROPBOX_AUTHORIZE_BASE_URL,
+    advanced: true,
+  },
+];
+
+/** Base URLs of the three API hosts; only these differ between production and an emulator. */
+export interface DropboxHosts {
+  api: string;
+  content: string;
+  notify: string;
+}
+
+export interface DropboxTokens {
+  refreshToken?: string;
+  accessToken?: string;
+  accessTokenExpiresAt?: Date;
+}
+
+export interface DropboxConnectorOptions {
+  clientId: string;
+  clientSecret?: string;
+  tokens: DropboxTokens;
+  hosts: DropboxHosts;
+  uploadChunkSize: number;
+  listPageSize: number;
+}

@@ -1,0 +1,128 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import type { FilterMode } from '../../backup/entities/task.entity.js';
+
+export class FilterDto {
+  @ApiProperty({ enum: ['all', 'include', 'exclude'] })
+  @IsIn(['all', 'include', 'exclude'])
+  mode!: FilterMode;
+
+  @ApiPropertyOptional({
+    description: 'Extensions, case-insensitive: a list or one comma-separated string ("jpg, heic, mov")',
+    oneOf: [{ type: 'array', items: { type: 'string' } }, { type: 'string' }],
+  })
+  @IsOptional()
+  @IsString({ each: true, message: 'extensions must be a list of strings or one comma-separated string' })
+  extensions?: string[] | string;
+}
+
+export class CreateTaskDto {
+  @ApiProperty({ example: 'Photos to the NAS' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name!: string;
+
+  @ApiProperty()
+  @IsString()
+  @IsNotEmpty()
+  sourceAccountId!: string;
+
+  @ApiPropertyOptional({ example: 'Photos', description: "Folder in the source account ('' = its root)" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(4096)
+  sourcePath?: string;
+
+  @ApiProperty()
+  @IsString()
+  @IsNotEmpty()
+  targetAccountId!: string;
+
+  @ApiPropertyOptional({ example: 'Backups/Photos' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(4096)
+  targetPath?: string;
+
+  @ApiPropertyOptional({ type: FilterDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => FilterDto)
+  filter?: FilterDto;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 32, description: 'Files transferred at the same time' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(32)
+  concurrency?: number;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+}
+
+export class UpdateTaskDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  sourceAccountId?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(4096)
+  sourcePath?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  targetAccountId?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(4096)
+  targetPath?: string;
+
+  @ApiPropertyOptional({ type: FilterDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => FilterDto)
+  filter?: FilterDto;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 32 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(32)
+  concurrency?: number;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+}
