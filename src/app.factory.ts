@@ -6,7 +6,9 @@ import { AppModule, type AppModuleOptions } from './app.module.js';
 import { AllErrorsFilter, createValidationPipe } from './web/http-errors.js';
 
 /** Builds the HTTP app (API, OpenAPI at /api/docs); main.ts and the e2e tests share it. */
-export async function createApp(opts: AppModuleOptions & { logger?: false }): Promise<INestApplication> {
+export async function createApp(
+  opts: AppModuleOptions & { logger?: false },
+): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(opts), {
     logger: opts.logger === false ? false : ['log', 'warn', 'error'],
   });
@@ -19,6 +21,8 @@ export async function createApp(opts: AppModuleOptions & { logger?: false }): Pr
     .setDescription('Accounts, backup tasks, runs and versions')
     .setVersion('0.1.0')
     .build();
-  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, doc), { jsonDocumentUrl: 'api/docs/openapi.json' });
+  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, doc), {
+    jsonDocumentUrl: 'api/docs/openapi.json',
+  });
   return app;
 }

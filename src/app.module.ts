@@ -1,4 +1,11 @@
-import { Inject, Injectable, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Module,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { EventEmitter2, EventEmitterModule } from '@nestjs/event-emitter';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -59,44 +66,110 @@ export class AppModule {
         EventEmitterModule.forRoot({ wildcard: false }),
         TypeOrmModule.forRootAsync({ useFactory: () => dataSourceOptions(config.database) }),
       ],
-      controllers: [HealthController, AccountsController, TasksController, RunsController, VersionsController],
+      controllers: [
+        HealthController,
+        AccountsController,
+        TasksController,
+        RunsController,
+        VersionsController,
+      ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: CLOCK, useValue: opts.clock ?? systemClock },
         { provide: ConnectorRegistry, useValue: opts.registry ?? new ConnectorRegistry() },
         { provide: SecretVault, useFactory: () => SecretVault.open(config.secrets) },
-        { provide: Database, useFactory: (ds: DataSource) => new Database(ds), inject: [DataSource] },
-        { provide: AccountsRepository, useFactory: (db: Database) => new AccountsRepository(db), inject: [Database] },
-        { provide: TasksRepository, useFactory: (db: Database) => new TasksRepository(db), inject: [Database] },
-        { provide: RunsRepository, useFactory: (db: Database) => new RunsRepository(db), inject: [Database] },
-        { provide: VersionLedgerRepository, useFactory: (db: Database) => new VersionLedgerRepository(db), inject: [Database] },
-        { provide: VersionsService, useFactory: (l: VersionLedgerRepository) => new VersionsService(l), inject: [VersionLedgerRepository] },
+        {
+          provide: Database,
+          useFactory: (ds: DataSource) => new Database(ds),
+          inject: [DataSource],
+        },
+        {
+          provide: AccountsRepository,
+          useFactory: (db: Database) => new AccountsRepository(db),
+          inject: [Database],
+        },
+        {
+          provide: TasksRepository,
+          useFactory: (db: Database) => new TasksRepository(db),
+          inject: [Database],
+        },
+        {
+          provide: RunsRepository,
+          useFactory: (db: Database) => new RunsRepository(db),
+          inject: [Database],
+        },
+        {
+          provide: VersionLedgerRepository,
+          useFactory: (db: Database) => new VersionLedgerRepository(db),
+          inject: [Database],
+        },
+        {
+          provide: VersionsService,
+          useFactory: (l: VersionLedgerRepository) => new VersionsService(l),
+          inject: [VersionLedgerRepository],
+        },
         {
           provide: AccountsService,
-          useFactory: (r: AccountsRepository, reg: ConnectorRegistry, v: SecretVault, c: Clock) => new AccountsService(r, reg, v, c),
+          useFactory: (r: AccountsRepository, reg: ConnectorRegistry, v: SecretVault, c: Clock) =>
+            new AccountsService(r, reg, v, c),
           inject: [AccountsRepository, ConnectorRegistry, SecretVault, CLOCK],
         },
         {
           provide: BackupRunner,
-          useFactory: (runs: RunsRepository, tasks: TasksRepository, versions: VersionsService, accounts: AccountsService, bus: EventEmitter2, clock: Clock) =>
-            new BackupRunner(runs, tasks, versions, accounts, new EventEmitterRunEvents(bus), clock, config.backup),
-          inject: [RunsRepository, TasksRepository, VersionsService, AccountsService, EventEmitter2, CLOCK],
+          useFactory: (
+            runs: RunsRepository,
+            tasks: TasksRepository,
+            versions: VersionsService,
+            accounts: AccountsService,
+            bus: EventEmitter2,
+            clock: Clock,
+          ) =>
+            new BackupRunner(
+              runs,
+              tasks,
+              versions,
+              accounts,
+              new EventEmitterRunEvents(bus),
+              clock,
+              config.backup,
+            ),
+          inject: [
+            RunsRepository,
+            TasksRepository,
+            VersionsService,
+            AccountsService,
+            EventEmitter2,
+            CLOCK,
+          ],
         },
         {
           provide: RUN_QUEUE,
-          useFactory: (runner: BackupRunner) => new EmbeddedRunQueue((id, signal) => runner.execute(id, signal), config.backup.maxParallelRuns),
+          useFactory: (runner: BackupRunner) =>
+            new EmbeddedRunQueue(
+              (id, signal) => runner.execute(id, signal),
+              config.backup.maxParallelRuns,
+            ),
           inject: [BackupRunner],
         },
         {
           provide: RunsService,
-          useFactory: (runs: RunsRepository, tasks: TasksRepository, versions: VersionsService, queue: RunQueue, clock: Clock) =>
-            new RunsService(runs, tasks, versions, queue, clock),
+          useFactory: (
+            runs: RunsRepository,
+            tasks: TasksRepository,
+            versions: VersionsService,
+            queue: RunQueue,
+            clock: Clock,
+          ) => new RunsService(runs, tasks, versions, queue, clock),
           inject: [RunsRepository, TasksRepository, VersionsService, RUN_QUEUE, CLOCK],
         },
         {
           provide: TasksService,
-          useFactory: (tasks: TasksRepository, runs: RunsRepository, accounts: AccountsService, clock: Clock) =>
-            new TasksService(tasks, runs, accounts, clock, config.backup.defaultConcurrency),
+          useFactory: (
+            tasks: TasksRepository,
+            runs: RunsRepository,
+            accounts: AccountsService,
+            clock: Clock,
+          ) => new TasksService(tasks, runs, accounts, clock, config.backup.defaultConcurrency),
           inject: [TasksRepository, RunsRepository, AccountsService, CLOCK],
         },
         Lifecycle,

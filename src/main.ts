@@ -18,7 +18,9 @@ async function main(): Promise<void> {
   const app = await createApp({ config });
   await app.listen(config.port, config.host);
   const db = config.database.type === 'sqlite' ? config.database.file : 'PostgreSQL';
-  logger.log(`API on ${config.publicUrl}/api (docs at ${config.publicUrl}/api/docs); data in ${config.dataDir}; database ${db}`);
+  logger.log(
+    `API on ${config.publicUrl}/api (docs at ${config.publicUrl}/api/docs); data in ${config.dataDir}; database ${db}`,
+  );
 }
 
 main().catch((e: unknown) => {

@@ -14,7 +14,7 @@ export function jestConfig({ name, testMatch, testTimeout = 30_000, setupFiles =
     transform: {
       '^.+\\.ts$': [
         'ts-jest',
-        { useESM: true, tsconfig: "<rootDir>/tsconfig.test.json", diagnostics: false },
+        { useESM: true, tsconfig: '<rootDir>/tsconfig.test.json', diagnostics: false },
       ],
     },
   };

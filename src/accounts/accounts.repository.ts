@@ -24,8 +24,15 @@ export class AccountsRepository {
     await this.db.write((em) => em.update(AccountEntity, { id }, { sealedSecrets, updatedAt }));
   }
 
-  async updateState(id: string, state: AccountEntity['state'], stateMessage: string | null, updatedAt: Date): Promise<void> {
-    await this.db.write((em) => em.update(AccountEntity, { id }, { state, stateMessage, updatedAt }));
+  async updateState(
+    id: string,
+    state: AccountEntity['state'],
+    stateMessage: string | null,
+    updatedAt: Date,
+  ): Promise<void> {
+    await this.db.write((em) =>
+      em.update(AccountEntity, { id }, { state, stateMessage, updatedAt }),
+    );
   }
 
   async delete(id: string): Promise<void> {

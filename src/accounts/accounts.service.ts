@@ -1,11 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { Clock } from '../common/clock.js';
-import { ConflictAppError, NotFoundAppError, ValidationAppError } from '../common/errors/app-errors.js';
+import {
+  ConflictAppError,
+  NotFoundAppError,
+  ValidationAppError,
+} from '../common/errors/app-errors.js';
 import type { Connector, Entry } from '../connectors/connector.js';
 import type { ConnectorSettings } from '../connectors/connector-descriptor.js';
 import { AuthExpiredError, ConnectorError } from '../connectors/connector.errors.js';
-import { InvalidOptionsError, publicOptions, validateConnectorOptions } from '../connectors/connector-options.js';
+import {
+  InvalidOptionsError,
+  publicOptions,
+  validateConnectorOptions,
+} from '../connectors/connector-options.js';
 import type { ConnectorRegistry } from '../connectors/connector.registry.js';
 import type { RetryEvent } from '../connectors/pacer/pacer.js';
 import { normalizePath } from '../connectors/path.js';
@@ -39,10 +47,19 @@ export class AccountsService {
     private readonly clock: Clock,
   ) {}
 
-  async create(input: { kind: string; name: string; options: Record<string, unknown> }): Promise<AccountView> {
+  async create(input: {
+    kind: string;
+    name: string;
+    options: Record<string, unknown>;
+  }): Promise<AccountView> {
     if (!this.registry.has(input.kind)) {
-      const kinds = this.registry.list().map((d) => d.kind).join(', ');
-      throw new ValidationAppError([`kind '${input.kind}' is not a connector kind (one of: ${kinds})`]);
+      const kinds = this.registry
+        .list()
+        .map((d) => d.kind)
+        .join(', ');
+      throw new ValidationAppError([
+        `kind '${input.kind}' is not a connector kind (one of: ${kinds})`,
+      ]);
     }
     const settings = this.validate(input.kind, input.options);
     const now = this.clock.now();
@@ -60,7 +77,10 @@ export class AccountsService {
     return this.toView(await this.repo.save(entity));
   }
 
-  async update(id: string, input: { name?: string; options?: Record<string, unknown> }): Promise<AccountView> {
+  async update(
+    id: string,
+    input: { name?: string; options?: Record<string, unknown> },
+  ): Promise<AccountView> {
     const entity = await this.getEntity(id);
     if (input.name !== undefined) entity.name = input.name;
     if (input.options !== undefined) {
@@ -84,7 +104,9 @@ export class AccountsService {
     await this.getEntity(id);
     const tasks = await inUse.tasksUsingAccount(id);
     if (tasks.length > 0) {
-      throw new ConflictAppError(`account '${id}' is used by task(s) ${tasks.join(', ')}; delete or change them first`);
+      throw new ConflictAppError(
+        `account '${id}' is used by task(s) ${tasks.join(', ')}; delete or change them first`,
+      );
     }
     await this.repo.delete(id);
   }
@@ -108,7 +130,9 @@ export class AccountsService {
         out.push(e);
         if (out.length >= limit) break;
       }
-      return out.sort((a, b) => (a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === 'folder' ? -1 : 1));
+      return out.sort((a, b) =>
+        a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === 'folder' ? -1 : 1,
+      );
     } finally {
       await connector.close?.();
     }
@@ -123,7 +147,10 @@ export class AccountsService {
       clock: this.clock,
       onRetry: opts.onRetry,
       saveSecrets: async (secrets) => {
-        const merged = { ...this.settingsOf((await this.repo.findById(id)) ?? entity).secrets, ...secrets };
+        const merged = {
+          ...this.settingsOf((await this.repo.findById(id)) ?? entity).secrets,
+          ...secrets,
+        };
         await this.repo.updateSecrets(id, this.vault.seal(merged), this.clock.now());
       },
     });
@@ -139,10 +166,15 @@ export class AccountsService {
 
   async noteConnectorSuccess(id: string): Promise<void> {
     const entity = await this.repo.findById(id);
-    if (entity && entity.state !== 'connected') await this.repo.updateState(id, 'connected', null, this.clock.now());
+    if (entity && entity.state !== 'connected')
+      await this.repo.updateState(id, 'connected', null, this.clock.now());
   }
 
-  private validate(kind: string, options: Record<string, unknown>, previous?: ConnectorSettings): ConnectorSettings {
+  private validate(
+    kind: string,
+    options: Record<string, unknown>,
+    previous?: ConnectorSettings,
+  ): ConnectorSettings {
     const descriptor = this.registry.get(kind);
     let settings: ConnectorSettings;
     try {
@@ -153,7 +185,10 @@ export class AccountsService {
     }
     try {
       // Creating a connector checks option values (an absolute root, a parsable URL) without I/O.
-      const probe = descriptor.create(settings, { clock: this.clock, saveSecrets: async () => undefined });
+      const probe = descriptor.create(settings, {
+        clock: this.clock,
+        saveSecrets: async () => undefined,
+      });
       void probe.close?.();
     } catch (e) {
       if (e instanceof ConnectorError) throw new ValidationAppError([`options: ${e.message}`]);
@@ -163,7 +198,10 @@ export class AccountsService {
   }
 
   private settingsOf(entity: AccountEntity): ConnectorSettings {
-    return { config: entity.config, secrets: entity.sealedSecrets ? this.vault.open(entity.sealedSecrets) : {} };
+    return {
+      config: entity.config,
+      secrets: entity.sealedSecrets ? this.vault.open(entity.sealedSecrets) : {},
+    };
   }
 
   private async getEntity(id: string): Promise<AccountEntity> {

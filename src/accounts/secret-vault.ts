@@ -27,7 +27,10 @@ export class SecretVault {
     }
     if (!existsSync(config.keyFile)) {
       mkdirSync(dirname(config.keyFile), { recursive: true, mode: 0o700 });
-      writeFileSync(config.keyFile, randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+      writeFileSync(config.keyFile, randomBytes(32).toString('hex') + '\n', {
+        mode: 0o600,
+        flag: 'wx',
+      });
     }
     const mode = statSync(config.keyFile).mode & 0o777;
     if ((mode & 0o077) !== 0) chmodSync(config.keyFile, 0o600);
@@ -40,7 +43,12 @@ export class SecretVault {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     const body = Buffer.concat([cipher.update(JSON.stringify(secrets), 'utf8'), cipher.final()]);
-    return [FORMAT, iv.toString('base64'), cipher.getAuthTag().toString('base64'), body.toString('base64')].join(':');
+    return [
+      FORMAT,
+      iv.toString('base64'),
+      cipher.getAuthTag().toString('base64'),
+      body.toString('base64'),
+    ].join(':');
   }
 
   open(sealed: string): Record<string, string> {
@@ -54,7 +62,9 @@ export class SecretVault {
       const plain = Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]);
       return JSON.parse(plain.toString('utf8')) as Record<string, string>;
     } catch (e) {
-      throw new VaultError('cannot decrypt a stored secret: wrong SECRET_KEY or damaged data', { cause: e });
+      throw new VaultError('cannot decrypt a stored secret: wrong SECRET_KEY or damaged data', {
+        cause: e,
+      });
     }
   }
 }

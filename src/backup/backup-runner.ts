@@ -94,7 +94,12 @@ export class BackupRunner {
   }
 
   async finish(run: RunEntity, status: 'failed' | 'cancelled', message: string): Promise<void> {
-    const patch = { status, phase: 'done' as const, errorMessage: message, finishedAt: this.clock.now() };
+    const patch = {
+      status,
+      phase: 'done' as const,
+      errorMessage: message,
+      finishedAt: this.clock.now(),
+    };
     await this.runs.update(run.id, patch);
     this.events.runFinished({ ...run, ...patch });
   }
@@ -155,7 +160,9 @@ class BackupExecution {
       const v = version;
       const src = source;
       const tgt = target;
-      await runPool(this.plan(src), this.task.concurrency, (item) => this.copyOne(src, tgt, v, item));
+      await runPool(this.plan(src), this.task.concurrency, (item) =>
+        this.copyOne(src, tgt, v, item),
+      );
       await this.flushRecords(v.seq, true);
       await this.flushProgress(true);
 
@@ -167,15 +174,33 @@ class BackupExecution {
         );
       }
       await runs.update(this.run.id, { phase: 'committing' });
-      await versions.commitVersion(this.task, v, tgt, (p) => this.seen.has(p), async (em) => {
-        await runs.update(
-          this.run.id,
-          { status: 'completed', phase: 'done', finishedAt: clock.now(), errorMessage: null, ...this.counters },
-          em,
-        );
-      });
+      await versions.commitVersion(
+        this.task,
+        v,
+        tgt,
+        (p) => this.seen.has(p),
+        async (em) => {
+          await runs.update(
+            this.run.id,
+            {
+              status: 'completed',
+              phase: 'done',
+              finishedAt: clock.now(),
+              errorMessage: null,
+              ...this.counters,
+            },
+            em,
+          );
+        },
+      );
       await this.d.connectors.noteConnectorSuccess(this.task.sourceAccountId);
-      this.d.events.runFinished({ ...this.run, ...this.counters, status: 'completed', phase: 'done', finishedAt: clock.now() });
+      this.d.events.runFinished({
+        ...this.run,
+        ...this.counters,
+        status: 'completed',
+        phase: 'done',
+        finishedAt: clock.now(),
+      });
     } catch (e) {
       await this.fail(e, version);
     } finally {
@@ -202,7 +227,11 @@ class BackupExecution {
     }
     await this.flushProgress(true).catch(() => undefined);
     await this.d.runs.update(this.run.id, { ...this.counters });
-    await this.finishRun({ ...this.run, ...this.counters }, cancelled ? 'cancelled' : 'failed', message);
+    await this.finishRun(
+      { ...this.run, ...this.counters },
+      cancelled ? 'cancelled' : 'failed',
+      message,
+    );
   }
 
   /** Walks the source, filters, and yields only what must be copied; pulled by the pool. */
@@ -231,7 +260,10 @@ class BackupExecution {
 
   private async resolve(batch: WalkedFile[]): Promise<WalkedFile[]> {
     if (batch.length === 0) return [];
-    const live = await this.d.versions.findCurrentFiles(this.task.id, batch.map((f) => f.rel));
+    const live = await this.d.versions.findCurrentFiles(
+      this.task.id,
+      batch.map((f) => f.rel),
+    );
     const out: WalkedFile[] = [];
     for (const f of batch) {
       const stored = live.get(f.rel);
@@ -287,7 +319,11 @@ class BackupExecution {
           return;
         }
         if (isRetryable(e) && attempt < this.d.config.fileAttempts) {
-          const delayMs = backoffDelay(DEFAULT_BACKOFF, attempt, (e as { retryAfterMs?: number }).retryAfterMs);
+          const delayMs = backoffDelay(
+            DEFAULT_BACKOFF,
+            attempt,
+            (e as { retryAfterMs?: number }).retryAfterMs,
+          );
           this.noteRetry(`copy ${sourcePath} (attempt ${attempt + 1})`, e, delayMs);
           await this.d.clock.sleep(delayMs, this.signal).catch(() => undefined);
           continue;
@@ -308,10 +344,20 @@ class BackupExecution {
 
   private noteRetry(label: string, error: unknown, delayMs: number): void {
     this.counters.retries++;
-    this.logEvent('retry', null, error, `${label}: ${describeError(error)}; retrying in ${delayMs} ms`);
+    this.logEvent(
+      'retry',
+      null,
+      error,
+      `${label}: ${describeError(error)}; retrying in ${delayMs} ms`,
+    );
   }
 
-  private logEvent(level: RunEventEntity['level'], path: string | null, error: unknown, message?: string): void {
+  private logEvent(
+    level: RunEventEntity['level'],
+    path: string | null,
+    error: unknown,
+    message?: string,
+  ): void {
     if (this.loggedEvents >= MAX_LOGGED_EVENTS) return;
     this.loggedEvents++;
     this.pendingEvents.push({
@@ -326,7 +372,12 @@ class BackupExecution {
 
   private async flushRecords(seq: number, force: boolean): Promise<void> {
     const now = Date.now();
-    if (!force && this.pendingRecords.length < RECORD_BATCH && now - this.lastRecordFlush < RECORD_FLUSH_MS) return;
+    if (
+      !force &&
+      this.pendingRecords.length < RECORD_BATCH &&
+      now - this.lastRecordFlush < RECORD_FLUSH_MS
+    )
+      return;
     this.lastRecordFlush = now;
     const batch = this.pendingRecords;
     this.pendingRecords = [];

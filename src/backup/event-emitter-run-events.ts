@@ -16,7 +16,11 @@ export class EventEmitterRunEvents implements RunEventsSink {
 
   runFinished(run: RunEntity): void {
     const name =
-      run.status === 'completed' ? RUN_EVENTS.completed : run.status === 'cancelled' ? RUN_EVENTS.cancelled : RUN_EVENTS.failed;
+      run.status === 'completed'
+        ? RUN_EVENTS.completed
+        : run.status === 'cancelled'
+          ? RUN_EVENTS.cancelled
+          : RUN_EVENTS.failed;
     this.bus.emit(name, run);
   }
 }

@@ -18,7 +18,10 @@ export type RunExecutor = (runId: string, signal: AbortSignal) => Promise<void>;
 export class EmbeddedRunQueue implements RunQueue {
   private readonly logger = new Logger('RunQueue');
   private readonly waiting: Array<{ runId: string; taskId: string }> = [];
-  private readonly active = new Map<string, { taskId: string; controller: AbortController; done: Promise<void> }>();
+  private readonly active = new Map<
+    string,
+    { taskId: string; controller: AbortController; done: Promise<void> }
+  >();
   private idleWaiters: Array<() => void> = [];
   private closed = false;
 
@@ -60,7 +63,8 @@ export class EmbeddedRunQueue implements RunQueue {
   async close(): Promise<void> {
     this.closed = true;
     this.waiting.length = 0;
-    for (const a of this.active.values()) a.controller.abort(new Error('the engine is shutting down'));
+    for (const a of this.active.values())
+      a.controller.abort(new Error('the engine is shutting down'));
     await Promise.allSettled([...this.active.values()].map((a) => a.done));
   }
 
@@ -72,7 +76,9 @@ export class EmbeddedRunQueue implements RunQueue {
       const [next] = this.waiting.splice(i, 1);
       const controller = new AbortController();
       const done = this.execute(next!.runId, controller.signal)
-        .catch((e: unknown) => this.logger.error(`run ${next!.runId} crashed: ${(e as Error).stack ?? String(e)}`))
+        .catch((e: unknown) =>
+          this.logger.error(`run ${next!.runId} crashed: ${(e as Error).stack ?? String(e)}`),
+        )
         .finally(() => {
           this.active.delete(next!.runId);
           this.pump();

@@ -5,7 +5,14 @@ import { RunEntity, type RunStatus } from './entities/run.entity.js';
 
 export type RunCounters = Pick<
   RunEntity,
-  'filesTotal' | 'filesCopied' | 'filesUnchanged' | 'filesFiltered' | 'filesFailed' | 'bytesTotal' | 'bytesCopied' | 'retries'
+  | 'filesTotal'
+  | 'filesCopied'
+  | 'filesUnchanged'
+  | 'filesFiltered'
+  | 'filesFailed'
+  | 'bytesTotal'
+  | 'bytesCopied'
+  | 'retries'
 >;
 
 export class RunsRepository {
@@ -53,7 +60,10 @@ export class RunsRepository {
     await this.db.write((em) => em.insert(RunEventEntity, events));
   }
 
-  listEvents(runId: string, opts: { levels?: RunEventEntity['level'][]; limit: number; afterId?: number }): Promise<RunEventEntity[]> {
+  listEvents(
+    runId: string,
+    opts: { levels?: RunEventEntity['level'][]; limit: number; afterId?: number },
+  ): Promise<RunEventEntity[]> {
     const qb = this.db.dataSource
       .getRepository(RunEventEntity)
       .createQueryBuilder('e')
@@ -67,7 +77,9 @@ export class RunsRepository {
 
   async deleteForTask(taskId: string): Promise<void> {
     await this.db.transaction(async (em) => {
-      const ids = (await em.find(RunEntity, { select: { id: true }, where: { taskId } })).map((r) => r.id);
+      const ids = (await em.find(RunEntity, { select: { id: true }, where: { taskId } })).map(
+        (r) => r.id,
+      );
       for (let i = 0; i < ids.length; i += 500) {
         await em.delete(RunEventEntity, { runId: In(ids.slice(i, i + 500)) });
       }

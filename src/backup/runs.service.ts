@@ -26,7 +26,9 @@ export class RunsService {
     if (!task) throw NotFoundAppError.of('task', taskId);
     const active = await this.runs.findActiveForTask(taskId);
     if (active) {
-      throw new ConflictAppError(`task '${task.name}' already has a ${active.status} run (${active.id})`);
+      throw new ConflictAppError(
+        `task '${task.name}' already has a ${active.status} run (${active.id})`,
+      );
     }
     const run = await this.runs.insert({
       id: randomUUID(),
@@ -63,7 +65,10 @@ export class RunsService {
     return this.runs.list(opts);
   }
 
-  async events(id: string, opts: { levels?: RunEventEntity['level'][]; limit: number; afterId?: number }): Promise<RunEventEntity[]> {
+  async events(
+    id: string,
+    opts: { levels?: RunEventEntity['level'][]; limit: number; afterId?: number },
+  ): Promise<RunEventEntity[]> {
     await this.get(id);
     return this.runs.listEvents(id, opts);
   }
@@ -71,11 +76,18 @@ export class RunsService {
   async cancel(id: string): Promise<RunEntity> {
     const run = await this.get(id);
     if (run.status !== 'queued' && run.status !== 'running') {
-      throw new ConflictAppError(`run '${id}' is ${run.status}; only a queued or running run can be cancelled`);
+      throw new ConflictAppError(
+        `run '${id}' is ${run.status}; only a queued or running run can be cancelled`,
+      );
     }
     this.queue.cancel(id);
     if (run.status === 'queued') {
-      await this.runs.update(id, { status: 'cancelled', phase: 'done', finishedAt: this.clock.now(), errorMessage: 'cancelled by the user' });
+      await this.runs.update(id, {
+        status: 'cancelled',
+        phase: 'done',
+        finishedAt: this.clock.now(),
+        errorMessage: 'cancelled by the user',
+      });
     }
     return this.get(id);
   }
@@ -91,13 +103,17 @@ export class RunsService {
         status: 'failed',
         phase: 'done',
         finishedAt: this.clock.now(),
-        errorMessage: 'interrupted: the engine stopped during this run; the next run continues from what it stored',
+        errorMessage:
+          'interrupted: the engine stopped during this run; the next run continues from what it stored',
       });
     }
     const partial = await this.versions.markInterruptedVersions();
     if (interrupted.length > 0 || partial > 0) {
-      this.logger.warn(`marked ${interrupted.length} interrupted run(s) failed and ${partial} version(s) partial`);
+      this.logger.warn(
+        `marked ${interrupted.length} interrupted run(s) failed and ${partial} version(s) partial`,
+      );
     }
-    for (const run of await this.runs.listByStatus(['queued'])) this.queue.enqueue(run.id, run.taskId);
+    for (const run of await this.runs.listByStatus(['queued']))
+      this.queue.enqueue(run.id, run.taskId);
   }
 }

@@ -17,7 +17,9 @@ export class TasksRepository {
   }
 
   listUsingAccount(accountId: string): Promise<TaskEntity[]> {
-    return this.repo.find({ where: [{ sourceAccountId: accountId }, { targetAccountId: accountId }] });
+    return this.repo.find({
+      where: [{ sourceAccountId: accountId }, { targetAccountId: accountId }],
+    });
   }
 
   save(task: TaskEntity): Promise<TaskEntity> {

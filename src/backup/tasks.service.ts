@@ -88,7 +88,8 @@ export class TasksService {
     for (const key of ['sourceAccountId', 'targetAccountId'] as const) {
       const id = input[key];
       if (id === undefined) continue;
-      if (!(await this.accounts.exists(id))) problems.push(`${key} '${id}' does not name an account`);
+      if (!(await this.accounts.exists(id)))
+        problems.push(`${key} '${id}' does not name an account`);
       else next[key] = id;
     }
     for (const key of ['sourcePath', 'targetPath'] as const) {
@@ -105,7 +106,9 @@ export class TasksService {
       const { extensions, problems: bad } = parseExtensions(input.filter.extensions ?? []);
       problems.push(...bad.map((p) => `filter.extensions: ${p}`));
       if (input.filter.mode !== 'all' && extensions.length === 0 && bad.length === 0) {
-        problems.push(`filter.extensions must list at least one extension when filter.mode is '${input.filter.mode}'`);
+        problems.push(
+          `filter.extensions must list at least one extension when filter.mode is '${input.filter.mode}'`,
+        );
       }
       next.filterMode = input.filter.mode;
       next.filterExtensions = input.filter.mode === 'all' ? [] : extensions;
@@ -115,9 +118,13 @@ export class TasksService {
     if (problems.length === 0 && next.sourceAccountId === next.targetAccountId) {
       // Backing a folder up into itself grows without end; into its parent would copy the copies.
       if (relativeTo(next.sourcePath, next.targetPath) !== undefined) {
-        problems.push(`targetPath '${next.targetPath}' lies inside sourcePath '${next.sourcePath}' on the same account`);
+        problems.push(
+          `targetPath '${next.targetPath}' lies inside sourcePath '${next.sourcePath}' on the same account`,
+        );
       } else if (relativeTo(next.targetPath, next.sourcePath) !== undefined) {
-        problems.push(`sourcePath '${next.sourcePath}' lies inside targetPath '${next.targetPath}' on the same account`);
+        problems.push(
+          `sourcePath '${next.sourcePath}' lies inside targetPath '${next.targetPath}' on the same account`,
+        );
       }
     }
     if (problems.length > 0) throw new ValidationAppError(problems);

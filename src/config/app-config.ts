@@ -13,8 +13,7 @@ export interface AppConfig {
 }
 
 export type DatabaseConfig =
-  | { type: 'sqlite'; file: string }
-  | { type: 'postgres'; url: string; schema?: string };
+  { type: 'sqlite'; file: string } | { type: 'postgres'; url: string; schema?: string };
 
 export interface SecretsConfig {
   /** 32-byte key, base64 or hex, from SECRET_KEY; else a key file created on first start. */
@@ -63,7 +62,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     } else if (url.startsWith('sqlite:')) {
       database = { type: 'sqlite', file: resolvePath(url.slice('sqlite:'.length)) };
     } else {
-      problems.push(`DATABASE_URL must start with postgres://, postgresql:// or sqlite: (got '${url.split(':')[0]}:...')`);
+      problems.push(
+        `DATABASE_URL must start with postgres://, postgresql:// or sqlite: (got '${url.split(':')[0]}:...')`,
+      );
     }
   }
   const key = env.SECRET_KEY || undefined;

@@ -32,5 +32,7 @@ export function hasChangeFeed(c: Connector): c is Connector & ChangeFeed {
 }
 
 export function hasServerSideCopy(c: Connector): c is Connector & ServerSideCopier {
-  return c.capabilities.serverSideCopy && typeof (c as Partial<ServerSideCopier>).copy === 'function';
+  return (
+    c.capabilities.serverSideCopy && typeof (c as Partial<ServerSideCopier>).copy === 'function'
+  );
 }

@@ -41,7 +41,12 @@ export interface ConnectorContext {
 /** OAuth 2.0 authorization-code flow of a provider, for connecting an account from the UI. */
 export interface OAuthFlow {
   /** The provider consent page URL. `state` is bound to the user's session by the caller. */
-  authorizeUrl(req: { state: string; redirectUri: string; codeChallenge: string; config: ConnectorConfig }): string;
+  authorizeUrl(req: {
+    state: string;
+    redirectUri: string;
+    codeChallenge: string;
+    config: ConnectorConfig;
+  }): string;
   /** Exchanges the code for tokens: returns the settings to store on the account. */
   exchangeCode(req: {
     code: string;

@@ -68,7 +68,10 @@ function typeProblem(spec: OptionSpec, value: unknown): string | undefined {
 }
 
 /** Config with secrets masked, for API answers and logs. */
-export function publicOptions(descriptor: ConnectorDescriptor, settings: ConnectorSettings): ConnectorConfig {
+export function publicOptions(
+  descriptor: ConnectorDescriptor,
+  settings: ConnectorSettings,
+): ConnectorConfig {
   const out: ConnectorConfig = { ...settings.config };
   for (const spec of descriptor.options) {
     if (spec.secret && settings.secrets[spec.key] !== undefined) out[spec.key] = '********';

@@ -102,8 +102,7 @@ export interface Connector {
 
 /** One change reported by a change feed. */
 export type Change =
-  | { type: 'upsert'; entry: Entry }
-  | { type: 'delete'; path: ConnectorPath; id?: string };
+  { type: 'upsert'; entry: Entry } | { type: 'delete'; path: ConnectorPath; id?: string };
 
 export interface ChangePage {
   changes: Change[];

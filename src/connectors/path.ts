@@ -26,7 +26,9 @@ export function assertValidName(name: string, context = name): void {
   }
   if (name.includes('\\')) throw new InvalidPathError(`path '${context}' contains a backslash`);
   if (Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES) {
-    throw new InvalidPathError(`name '${name.slice(0, 40)}...' is longer than ${MAX_NAME_BYTES} bytes`);
+    throw new InvalidPathError(
+      `name '${name.slice(0, 40)}...' is longer than ${MAX_NAME_BYTES} bytes`,
+    );
   }
 }
 
@@ -58,7 +60,9 @@ export function extensionOf(path: ConnectorPath): string {
   return dot <= 0 ? '' : name.slice(dot + 1).toLowerCase();
 }
 
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/g;
+
 function printable(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return s.replace(CONTROL_CHARS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

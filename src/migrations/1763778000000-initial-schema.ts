@@ -1,6 +1,17 @@
-import { Table, TableIndex, type MigrationInterface, type QueryRunner, type TableColumnOptions } from 'typeorm';
+import {
+  Table,
+  TableIndex,
+  type MigrationInterface,
+  type QueryRunner,
+  type TableColumnOptions,
+} from 'typeorm';
 
-const id = (name = 'id'): TableColumnOptions => ({ name, type: 'varchar', length: '36', isPrimary: true });
+const id = (name = 'id'): TableColumnOptions => ({
+  name,
+  type: 'varchar',
+  length: '36',
+  isPrimary: true,
+});
 const serial = (): TableColumnOptions => ({
   name: 'id',
   type: 'integer',
@@ -8,21 +19,36 @@ const serial = (): TableColumnOptions => ({
   isGenerated: true,
   generationStrategy: 'increment',
 });
-const ref = (name: string, nullable = false): TableColumnOptions => ({ name, type: 'varchar', length: '36', isNullable: nullable });
-const text = (name: string, nullable = false): TableColumnOptions => ({ name, type: 'text', isNullable: nullable });
+const ref = (name: string, nullable = false): TableColumnOptions => ({
+  name,
+  type: 'varchar',
+  length: '36',
+  isNullable: nullable,
+});
+const text = (name: string, nullable = false): TableColumnOptions => ({
+  name,
+  type: 'text',
+  isNullable: nullable,
+});
 const str = (name: string, length: number, nullable = false): TableColumnOptions => ({
   name,
   type: 'varchar',
   length: String(length),
   isNullable: nullable,
 });
-const int = (name: string, opts: { nullable?: boolean; default?: number } = {}): TableColumnOptions => ({
+const int = (
+  name: string,
+  opts: { nullable?: boolean; default?: number } = {},
+): TableColumnOptions => ({
   name,
   type: 'integer',
   isNullable: opts.nullable ?? false,
   default: opts.default,
 });
-const big = (name: string, opts: { nullable?: boolean; default?: number } = {}): TableColumnOptions => ({
+const big = (
+  name: string,
+  opts: { nullable?: boolean; default?: number } = {},
+): TableColumnOptions => ({
   name,
   type: 'bigint',
   isNullable: opts.nullable ?? false,
@@ -97,13 +123,24 @@ export class InitialSchema1763778000000 implements MigrationInterface {
           big('started_at', { nullable: true }),
           big('finished_at', { nullable: true }),
         ],
-        indices: [new TableIndex({ columnNames: ['task_id', 'created_at'] }), new TableIndex({ columnNames: ['status'] })],
+        indices: [
+          new TableIndex({ columnNames: ['task_id', 'created_at'] }),
+          new TableIndex({ columnNames: ['status'] }),
+        ],
       }),
     );
     await q.createTable(
       new Table({
         name: 'run_events',
-        columns: [serial(), ref('run_id'), str('level', 16), text('path', true), str('code', 32, true), text('message'), big('at')],
+        columns: [
+          serial(),
+          ref('run_id'),
+          str('level', 16),
+          text('path', true),
+          str('code', 32, true),
+          text('message'),
+          big('at'),
+        ],
         indices: [new TableIndex({ columnNames: ['run_id'] })],
       }),
     );
@@ -152,6 +189,7 @@ export class InitialSchema1763778000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const t of ['version_files', 'versions', 'run_events', 'runs', 'tasks', 'accounts']) await q.dropTable(t);
+    for (const t of ['version_files', 'versions', 'run_events', 'runs', 'tasks', 'accounts'])
+      await q.dropTable(t);
   }
 }

@@ -12,7 +12,8 @@ export const bigintNumber: ValueTransformer = {
 /** Times stored as epoch milliseconds: portable across SQLite and PostgreSQL, indexable, exact. */
 export const epochMillis: ValueTransformer = {
   // Duck-typed, not `instanceof Date`: dates from another realm (vm contexts, Jest) must convert too.
-  to: (v: Date | null | undefined) => (v !== null && v !== undefined && typeof v.getTime === 'function' ? v.getTime() : v),
+  to: (v: Date | null | undefined) =>
+    v !== null && v !== undefined && typeof v.getTime === 'function' ? v.getTime() : v,
   from: (v: string | number | null) => (v === null || v === undefined ? v : new Date(Number(v))),
 };
 

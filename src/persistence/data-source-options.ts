@@ -10,7 +10,14 @@ import { InitialSchema1763778000000 } from '../migrations/1763778000000-initial-
 import { VersionFileEntity } from '../versions/entities/version-file.entity.js';
 import { VersionEntity } from '../versions/entities/version.entity.js';
 
-export const ENTITIES = [AccountEntity, TaskEntity, RunEntity, RunEventEntity, VersionEntity, VersionFileEntity];
+export const ENTITIES = [
+  AccountEntity,
+  TaskEntity,
+  RunEntity,
+  RunEventEntity,
+  VersionEntity,
+  VersionFileEntity,
+];
 /** Listed explicitly (no glob): the same list works from ts-jest and from the compiled build. */
 export const MIGRATIONS = [InitialSchema1763778000000];
 

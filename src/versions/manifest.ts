@@ -31,7 +31,10 @@ export interface ManifestLine {
  * The manifest as JSON Lines, produced page by page from the ledger so a version of 100,000
  * files never sits in memory.
  */
-export function manifestStream(header: ManifestHeader, pages: AsyncIterable<VersionFileEntity[]>): Readable {
+export function manifestStream(
+  header: ManifestHeader,
+  pages: AsyncIterable<VersionFileEntity[]>,
+): Readable {
   async function* lines(): AsyncGenerator<Buffer> {
     yield Buffer.from(JSON.stringify(header) + '\n');
     for await (const page of pages) {

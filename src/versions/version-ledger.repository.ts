@@ -48,7 +48,9 @@ export class VersionLedgerRepository {
     return Number(row?.max ?? 0) + 1;
   }
 
-  async createVersion(v: Pick<VersionEntity, 'id' | 'taskId' | 'runId' | 'seq' | 'storageFolder' | 'createdAt'>): Promise<VersionEntity> {
+  async createVersion(
+    v: Pick<VersionEntity, 'id' | 'taskId' | 'runId' | 'seq' | 'storageFolder' | 'createdAt'>,
+  ): Promise<VersionEntity> {
     const entity = this.versions.create({
       ...v,
       status: 'running',
@@ -82,12 +84,16 @@ export class VersionLedgerRepository {
 
   /** Removes a version that holds no file of its own (a run that failed before storing any). */
   async deleteVersion(id: string): Promise<void> {
-    await this.db.write((em) => em.delete(VersionEntity, { id, status: In(['running', 'partial']) }));
+    await this.db.write((em) =>
+      em.delete(VersionEntity, { id, status: In(['running', 'partial']) }),
+    );
   }
 
   /** Versions left 'running' by a process that died: they can only be partial now. */
   async markRunningAsPartial(): Promise<number> {
-    const res = await this.db.write((em) => em.update(VersionEntity, { status: 'running' }, { status: 'partial' }));
+    const res = await this.db.write((em) =>
+      em.update(VersionEntity, { status: 'running' }, { status: 'partial' }),
+    );
     return res.affected ?? 0;
   }
 
@@ -95,7 +101,11 @@ export class VersionLedgerRepository {
   async findLiveByPaths(taskId: string, paths: string[]): Promise<Map<string, VersionFileEntity>> {
     const out = new Map<string, VersionFileEntity>();
     for (let i = 0; i < paths.length; i += IN_BATCH) {
-      const rows = await this.files.findBy({ taskId, lastSeq: IsNull(), path: In(paths.slice(i, i + IN_BATCH)) });
+      const rows = await this.files.findBy({
+        taskId,
+        lastSeq: IsNull(),
+        path: In(paths.slice(i, i + IN_BATCH)),
+      });
       for (const r of rows) out.set(r.path, r);
     }
     return out;
@@ -110,7 +120,12 @@ export class VersionLedgerRepository {
     await this.db.transaction(async (em) => {
       for (let i = 0; i < stored.length; i += IN_BATCH) {
         const batch = stored.slice(i, i + IN_BATCH);
-        await this.closeLive(em, taskId, seq, batch.map((s) => s.path));
+        await this.closeLive(
+          em,
+          taskId,
+          seq,
+          batch.map((s) => s.path),
+        );
         await em.insert(
           VersionFileEntity,
           batch.map((s) => ({ ...s, taskId, firstSeq: seq, lastSeq: null })),
@@ -123,7 +138,11 @@ export class VersionLedgerRepository {
    * Closes the current records whose paths the run did not see (deleted or filtered out at the
    * source). `isSeen` answers from the run's own set of paths.
    */
-  async closeUnseen(taskId: string, seq: number, isSeen: (path: string) => boolean): Promise<number> {
+  async closeUnseen(
+    taskId: string,
+    seq: number,
+    isSeen: (path: string) => boolean,
+  ): Promise<number> {
     let closed = 0;
     let afterId = 0;
     for (;;) {
@@ -138,7 +157,9 @@ export class VersionLedgerRepository {
       const gone = rows.filter((r) => !isSeen(r.path)).map((r) => r.id);
       for (let i = 0; i < gone.length; i += IN_BATCH) {
         const ids = gone.slice(i, i + IN_BATCH);
-        await this.db.write((em) => em.update(VersionFileEntity, { id: In(ids) }, { lastSeq: seq - 1 }));
+        await this.db.write((em) =>
+          em.update(VersionFileEntity, { id: In(ids) }, { lastSeq: seq - 1 }),
+        );
       }
       closed += gone.length;
     }
@@ -176,7 +197,8 @@ export class VersionLedgerRepository {
       .andWhere('f.id > :afterId', { afterId: opts.afterId ?? 0 })
       .orderBy('f.id', 'ASC')
       .take(opts.limit + 1);
-    if (opts.prefix) qb.andWhere("f.path LIKE :prefix ESCAPE '\\'", { prefix: `${escapeLike(opts.prefix)}/%` });
+    if (opts.prefix)
+      qb.andWhere("f.path LIKE :prefix ESCAPE '\\'", { prefix: `${escapeLike(opts.prefix)}/%` });
     const rows = await qb.getMany();
     const more = rows.length > opts.limit;
     const files = more ? rows.slice(0, opts.limit) : rows;
@@ -191,10 +213,24 @@ export class VersionLedgerRepository {
       .andWhere('(f.last_seq IS NULL OR f.last_seq >= :seq)', { seq });
   }
 
-  private async closeLive(em: EntityManager, taskId: string, seq: number, paths: string[]): Promise<void> {
+  private async closeLive(
+    em: EntityManager,
+    taskId: string,
+    seq: number,
+    paths: string[],
+  ): Promise<void> {
     // A record this same version opened (a file stored twice in one run) is replaced outright.
-    await em.delete(VersionFileEntity, { taskId, firstSeq: seq, lastSeq: IsNull(), path: In(paths) });
-    await em.update(VersionFileEntity, { taskId, lastSeq: IsNull(), path: In(paths) }, { lastSeq: seq - 1 });
+    await em.delete(VersionFileEntity, {
+      taskId,
+      firstSeq: seq,
+      lastSeq: IsNull(),
+      path: In(paths),
+    });
+    await em.update(
+      VersionFileEntity,
+      { taskId, lastSeq: IsNull(), path: In(paths) },
+      { lastSeq: seq - 1 },
+    );
   }
 }
 

@@ -6,7 +6,11 @@ import { joinPath } from '../connectors/path.js';
 import type { VersionFileEntity } from './entities/version-file.entity.js';
 import type { VersionEntity } from './entities/version.entity.js';
 import { MANIFEST_FORMAT, manifestStream } from './manifest.js';
-import type { StoredFile, VersionFilesPage, VersionLedgerRepository } from './version-ledger.repository.js';
+import type {
+  StoredFile,
+  VersionFilesPage,
+  VersionLedgerRepository,
+} from './version-ledger.repository.js';
 
 /** What the ledger needs to know of a task; keeps versions free of backup's entities. */
 export interface VersionedTask {
@@ -63,7 +67,11 @@ export class VersionsService {
   ): Promise<void> {
     await this.ledger.closeUnseen(task.id, version.seq, isSeen);
     const totals = await this.ledger.summarize(task.id, version.seq);
-    const manifestPath = joinPath(task.targetPath, MANIFEST_FOLDER, `v${String(version.seq).padStart(6, '0')}.jsonl`);
+    const manifestPath = joinPath(
+      task.targetPath,
+      MANIFEST_FOLDER,
+      `v${String(version.seq).padStart(6, '0')}.jsonl`,
+    );
     const header = {
       format: MANIFEST_FORMAT,
       taskId: task.id,
@@ -99,7 +107,10 @@ export class VersionsService {
     return v;
   }
 
-  async listFiles(id: string, opts: { afterId?: number; limit: number; prefix?: string }): Promise<VersionFilesPage> {
+  async listFiles(
+    id: string,
+    opts: { afterId?: number; limit: number; prefix?: string },
+  ): Promise<VersionFilesPage> {
     const v = await this.getVersion(id);
     return this.ledger.listVersionFiles(v.taskId, v.seq, opts);
   }

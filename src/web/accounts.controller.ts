@@ -43,6 +43,12 @@ export class AccountsController {
   @Get(':id/browse')
   async browse(@Param('id') id: string, @Query() q: BrowseQuery) {
     const entries = await this.accounts.browse(id, q.path ?? '');
-    return entries.map((e) => ({ path: e.path, name: e.name, kind: e.kind, size: e.size, modifiedAt: e.modifiedAt }));
+    return entries.map((e) => ({
+      path: e.path,
+      name: e.name,
+      kind: e.kind,
+      size: e.size,
+      modifiedAt: e.modifiedAt,
+    }));
   }
 }

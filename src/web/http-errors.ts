@@ -37,7 +37,11 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
   for (const e of errors) {
     const path = parent ? `${parent}.${e.property}` : e.property;
     for (const msg of Object.values(e.constraints ?? {})) {
-      out.push(msg.startsWith(`${e.property} `) ? `${path}${msg.slice(e.property.length)}` : `${path}: ${msg}`);
+      out.push(
+        msg.startsWith(`${e.property} `)
+          ? `${path}${msg.slice(e.property.length)}`
+          : `${path}: ${msg}`,
+      );
     }
     if (e.children?.length) out.push(...flattenValidationErrors(e.children, path));
   }
@@ -51,7 +55,12 @@ export function createValidationPipe(): ValidationPipe {
     transform: true,
     exceptionFactory: (errors) => {
       const problems = flattenValidationErrors(errors);
-      return new BadRequestException({ statusCode: 400, error: 'Bad Request', message: problems.join('; '), problems });
+      return new BadRequestException({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: problems.join('; '),
+        problems,
+      });
     },
   });
 }
@@ -68,7 +77,9 @@ export class AllErrorsFilter implements ExceptionFilter {
     const res = host.switchToHttp().getResponse<Response>();
     const body = this.toBody(exception);
     if (body.statusCode >= 500) {
-      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+      this.logger.error(
+        exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+      );
     }
     if (res.headersSent) return;
     res.status(body.statusCode).json(body);
@@ -76,15 +87,27 @@ export class AllErrorsFilter implements ExceptionFilter {
 
   private toBody(e: unknown): ErrorBody {
     if (e instanceof AppError) {
-      return { statusCode: e.status, error: REASONS[e.status] ?? 'Error', message: e.message, problems: e.problems };
+      return {
+        statusCode: e.status,
+        error: REASONS[e.status] ?? 'Error',
+        message: e.message,
+        problems: e.problems,
+      };
     }
     if (e instanceof HttpException) {
       const status = e.getStatus();
       const r = e.getResponse();
       if (typeof r === 'object' && r !== null) {
         const o = r as { message?: unknown; problems?: string[]; error?: string };
-        const message = Array.isArray(o.message) ? o.message.join('; ') : String(o.message ?? e.message);
-        return { statusCode: status, error: o.error ?? REASONS[status] ?? 'Error', message, problems: o.problems };
+        const message = Array.isArray(o.message)
+          ? o.message.join('; ')
+          : String(o.message ?? e.message);
+        return {
+          statusCode: status,
+          error: o.error ?? REASONS[status] ?? 'Error',
+          message,
+          problems: o.problems,
+        };
       }
       return { statusCode: status, error: REASONS[status] ?? 'Error', message: String(r) };
     }
@@ -105,11 +128,23 @@ export class AllErrorsFilter implements ExceptionFilter {
         case 'NOT_A_DIRECTORY':
           return { statusCode: 400, error: 'Bad Request', message: e.message };
         case 'AUTH_EXPIRED':
-          return { statusCode: 409, error: 'Conflict', message: `the account needs re-authentication: ${e.message}` };
+          return {
+            statusCode: 409,
+            error: 'Conflict',
+            message: `the account needs re-authentication: ${e.message}`,
+          };
         default:
-          return { statusCode: 502, error: 'Bad Gateway', message: `the cloud answered with an error: ${e.message}` };
+          return {
+            statusCode: 502,
+            error: 'Bad Gateway',
+            message: `the cloud answered with an error: ${e.message}`,
+          };
       }
     }
-    return { statusCode: 500, error: 'Internal Server Error', message: 'internal error; see the server log' };
+    return {
+      statusCode: 500,
+      error: 'Internal Server Error',
+      message: 'internal error; see the server log',
+    };
   }
 }

@@ -22,7 +22,11 @@ export class RunsController {
   /** The run's log: per-file errors and the faults it retried. */
   @Get(':id/events')
   events(@Param('id') id: string, @Query() q: RunEventsQuery) {
-    return this.runs.events(id, { levels: q.level ? [q.level] : undefined, afterId: q.afterId, limit: q.limit ?? 200 });
+    return this.runs.events(id, {
+      levels: q.level ? [q.level] : undefined,
+      afterId: q.afterId,
+      limit: q.limit ?? 200,
+    });
   }
 
   @Post(':id/cancel')

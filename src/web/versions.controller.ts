@@ -25,7 +25,11 @@ export class VersionsController {
     } catch (e) {
       throw new ValidationAppError([`prefix: ${(e as Error).message}`]);
     }
-    const page = await this.versions.listFiles(id, { prefix, afterId: q.afterId, limit: q.limit ?? 500 });
+    const page = await this.versions.listFiles(id, {
+      prefix,
+      afterId: q.afterId,
+      limit: q.limit ?? 500,
+    });
     return {
       files: page.files.map((f) => ({
         path: f.path,

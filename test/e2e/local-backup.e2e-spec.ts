@@ -20,7 +20,12 @@ describe('local to local backup through the API', () => {
     '2024/été ☀/IMG #3 100%.jpg': patternBytes(2_000_000, 5),
     '2024/empty.jpg': Buffer.alloc(0),
   };
-  const expectedCopied = ['IMG_0001.JPG', 'IMG_0002.heic', '2024/été ☀/IMG #3 100%.jpg', '2024/empty.jpg'];
+  const expectedCopied = [
+    'IMG_0001.JPG',
+    'IMG_0002.heic',
+    '2024/été ☀/IMG #3 100%.jpg',
+    '2024/empty.jpg',
+  ];
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -47,8 +52,18 @@ describe('local to local backup through the API', () => {
   }
 
   it('should create two local accounts and a filtered task', async () => {
-    sourceId = (await t.http.post('/api/accounts').send({ kind: 'local', name: 'Photos', options: { root: sourceRoot } }).expect(201)).body.id;
-    targetId = (await t.http.post('/api/accounts').send({ kind: 'local', name: 'Drive', options: { root: targetRoot } }).expect(201)).body.id;
+    sourceId = (
+      await t.http
+        .post('/api/accounts')
+        .send({ kind: 'local', name: 'Photos', options: { root: sourceRoot } })
+        .expect(201)
+    ).body.id;
+    targetId = (
+      await t.http
+        .post('/api/accounts')
+        .send({ kind: 'local', name: 'Drive', options: { root: targetRoot } })
+        .expect(201)
+    ).body.id;
     const task = await t.http
       .post('/api/tasks')
       .send({
@@ -68,7 +83,14 @@ describe('local to local backup through the API', () => {
     const started = await t.http.post(`/api/tasks/${taskId}/run`).expect(202);
     const run = await waitForRun(t.http, started.body.id);
 
-    expect(run).toMatchObject({ status: 'completed', filesTotal: 4, filesCopied: 4, filesUnchanged: 0, filesFiltered: 2, filesFailed: 0 });
+    expect(run).toMatchObject({
+      status: 'completed',
+      filesTotal: 4,
+      filesCopied: 4,
+      filesUnchanged: 0,
+      filesFiltered: 2,
+      filesFailed: 0,
+    });
     const bytes = expectedCopied.reduce((n, p) => n + files[p]!.length, 0);
     expect(run.bytesCopied).toBe(bytes);
     expect(run.bytesTotal).toBe(bytes);
@@ -76,7 +98,9 @@ describe('local to local backup through the API', () => {
     const tree = await versionTree();
     const folders = Object.keys(tree).filter((f) => f.startsWith('v000001_'));
     expect(folders).toHaveLength(1);
-    expect(tree[folders[0]!]).toEqual(Object.fromEntries(expectedCopied.map((p) => [p, sha256(files[p]!)])));
+    expect(tree[folders[0]!]).toEqual(
+      Object.fromEntries(expectedCopied.map((p) => [p, sha256(files[p]!)])),
+    );
     expect(Object.keys(tree['.cbe-manifests'] ?? {})).toEqual(['v000001.jsonl']);
   });
 
@@ -84,7 +108,13 @@ describe('local to local backup through the API', () => {
     const started = await t.http.post(`/api/tasks/${taskId}/run`).expect(202);
     const run = await waitForRun(t.http, started.body.id);
 
-    expect(run).toMatchObject({ status: 'completed', filesTotal: 4, filesCopied: 0, filesUnchanged: 4, bytesCopied: 0 });
+    expect(run).toMatchObject({
+      status: 'completed',
+      filesTotal: 4,
+      filesCopied: 0,
+      filesUnchanged: 4,
+      bytesCopied: 0,
+    });
     const tree = await versionTree();
     expect(Object.keys(tree).filter((f) => f.startsWith('v0000'))).toHaveLength(1); // no second data folder
     expect(Object.keys(tree['.cbe-manifests']!).sort()).toEqual(['v000001.jsonl', 'v000002.jsonl']);
@@ -100,21 +130,47 @@ describe('local to local backup through the API', () => {
     const started = await t.http.post(`/api/tasks/${taskId}/run`).expect(202);
     const run = await waitForRun(t.http, started.body.id);
 
-    expect(run).toMatchObject({ status: 'completed', filesTotal: 4, filesCopied: 2, filesUnchanged: 2 });
-    const versions = (await t.http.get(`/api/tasks/${taskId}/versions`).expect(200)).body as Array<{ id: string; seq: number; status: string; fileCount: number }>;
+    expect(run).toMatchObject({
+      status: 'completed',
+      filesTotal: 4,
+      filesCopied: 2,
+      filesUnchanged: 2,
+    });
+    const versions = (await t.http.get(`/api/tasks/${taskId}/versions`).expect(200)).body as Array<{
+      id: string;
+      seq: number;
+      status: string;
+      fileCount: number;
+    }>;
     expect(versions.map((v) => [v.seq, v.status, v.fileCount])).toEqual([
       [3, 'complete', 4],
       [2, 'complete', 4],
       [1, 'complete', 4],
     ]);
     const v3 = (await t.http.get(`/api/versions/${versions[0]!.id}/files`).expect(200)).body;
-    const byPath = Object.fromEntries((v3.files as Array<{ path: string; sha256: string; storedInVersion: number }>).map((f) => [f.path, f]));
-    expect(Object.keys(byPath).sort()).toEqual(['2024/empty.jpg', '2024/été ☀/IMG #3 100%.jpg', 'IMG_0001.JPG', 'new/IMG_9.jpg']);
+    const byPath = Object.fromEntries(
+      (v3.files as Array<{ path: string; sha256: string; storedInVersion: number }>).map((f) => [
+        f.path,
+        f,
+      ]),
+    );
+    expect(Object.keys(byPath).sort()).toEqual([
+      '2024/empty.jpg',
+      '2024/été ☀/IMG #3 100%.jpg',
+      'IMG_0001.JPG',
+      'new/IMG_9.jpg',
+    ]);
     expect(byPath['IMG_0001.JPG']).toMatchObject({ sha256: sha256(changed), storedInVersion: 3 });
     expect(byPath['2024/empty.jpg']).toMatchObject({ storedInVersion: 1 });
-    const v1 = (await t.http.get(`/api/versions/${versions[2]!.id}/files?prefix=2024`).expect(200)).body;
-    expect(v1.files.map((f: { path: string }) => f.path).sort()).toEqual(['2024/empty.jpg', '2024/été ☀/IMG #3 100%.jpg']);
-    const v3Folder = (await readdir(join(targetRoot, 'Backups'))).find((f) => f.startsWith('v000003_'))!;
+    const v1 = (await t.http.get(`/api/versions/${versions[2]!.id}/files?prefix=2024`).expect(200))
+      .body;
+    expect(v1.files.map((f: { path: string }) => f.path).sort()).toEqual([
+      '2024/empty.jpg',
+      '2024/été ☀/IMG #3 100%.jpg',
+    ]);
+    const v3Folder = (await readdir(join(targetRoot, 'Backups'))).find((f) =>
+      f.startsWith('v000003_'),
+    )!;
     expect(await hashTree(join(targetRoot, 'Backups', v3Folder))).toEqual({
       'IMG_0001.JPG': sha256(changed),
       'new/IMG_9.jpg': sha256(patternBytes(10, 9)),
@@ -133,18 +189,78 @@ describe('local to local backup through the API', () => {
     it('should answer 400 naming the field for malformed bodies', async () => {
       const cases: Array<[string, unknown, string]> = [
         ['/api/accounts', { kind: 'local', name: 'x' }, 'options must be an object'],
-        ['/api/accounts', { kind: 'nope', name: 'x', options: {} }, "kind 'nope' is not a connector kind"],
+        [
+          '/api/accounts',
+          { kind: 'nope', name: 'x', options: {} },
+          "kind 'nope' is not a connector kind",
+        ],
         ['/api/accounts', { kind: 'local', name: 'x', options: {} }, 'options.root is required'],
-        ['/api/accounts', { kind: 'local', name: 'x', options: { root: 5 } }, 'options.root must be a string'],
-        ['/api/accounts', { kind: 'local', name: 'x', options: { root: '/tmp', colour: 'red' } }, 'options.colour is not an option'],
-        ['/api/accounts', { kind: 'local', name: '', options: { root: '/tmp' } }, 'name should not be empty'],
-        ['/api/tasks', { name: 'x', sourceAccountId: 'nope', targetAccountId: 'nope' }, "sourceAccountId 'nope' does not name an account"],
-        ['/api/tasks', { name: 'x', sourceAccountId: sourceId, targetAccountId: targetId, concurrency: 0 }, 'concurrency must not be less than 1'],
-        ['/api/tasks', { name: 'x', sourceAccountId: sourceId, targetAccountId: targetId, filter: { mode: 'some' } }, 'filter.mode must be one of'],
-        ['/api/tasks', { name: 'x', sourceAccountId: sourceId, targetAccountId: targetId, filter: { mode: 'include', extensions: 'j/pg' } }, "filter.extensions: 'j/pg' is not a file extension"],
-        ['/api/tasks', { name: 'x', sourceAccountId: sourceId, targetAccountId: targetId, sourcePath: '../etc' }, "sourcePath: path '../etc' contains a '..' segment"],
-        ['/api/tasks', { name: 'x', sourceAccountId: sourceId, targetAccountId: sourceId, sourcePath: 'a', targetPath: 'a/b' }, "targetPath 'a/b' lies inside sourcePath 'a'"],
-        ['/api/tasks', { name: 'x', sourceAccountId: sourceId, targetAccountId: targetId, unknownField: 1 }, 'property unknownField should not exist'],
+        [
+          '/api/accounts',
+          { kind: 'local', name: 'x', options: { root: 5 } },
+          'options.root must be a string',
+        ],
+        [
+          '/api/accounts',
+          { kind: 'local', name: 'x', options: { root: '/tmp', colour: 'red' } },
+          'options.colour is not an option',
+        ],
+        [
+          '/api/accounts',
+          { kind: 'local', name: '', options: { root: '/tmp' } },
+          'name should not be empty',
+        ],
+        [
+          '/api/tasks',
+          { name: 'x', sourceAccountId: 'nope', targetAccountId: 'nope' },
+          "sourceAccountId 'nope' does not name an account",
+        ],
+        [
+          '/api/tasks',
+          { name: 'x', sourceAccountId: sourceId, targetAccountId: targetId, concurrency: 0 },
+          'concurrency must not be less than 1',
+        ],
+        [
+          '/api/tasks',
+          {
+            name: 'x',
+            sourceAccountId: sourceId,
+            targetAccountId: targetId,
+            filter: { mode: 'some' },
+          },
+          'filter.mode must be one of',
+        ],
+        [
+          '/api/tasks',
+          {
+            name: 'x',
+            sourceAccountId: sourceId,
+            targetAccountId: targetId,
+            filter: { mode: 'include', extensions: 'j/pg' },
+          },
+          "filter.extensions: 'j/pg' is not a file extension",
+        ],
+        [
+          '/api/tasks',
+          { name: 'x', sourceAccountId: sourceId, targetAccountId: targetId, sourcePath: '../etc' },
+          "sourcePath: path '../etc' contains a '..' segment",
+        ],
+        [
+          '/api/tasks',
+          {
+            name: 'x',
+            sourceAccountId: sourceId,
+            targetAccountId: sourceId,
+            sourcePath: 'a',
+            targetPath: 'a/b',
+          },
+          "targetPath 'a/b' lies inside sourcePath 'a'",
+        ],
+        [
+          '/api/tasks',
+          { name: 'x', sourceAccountId: sourceId, targetAccountId: targetId, unknownField: 1 },
+          'property unknownField should not exist',
+        ],
       ];
       for (const [url, body, expected] of cases) {
         const res = await t.http.post(url).send(body as object);
@@ -154,7 +270,10 @@ describe('local to local backup through the API', () => {
     });
 
     it('should answer 400 for a body that is not JSON', async () => {
-      const res = await t.http.post('/api/tasks').set('content-type', 'application/json').send('{"name": ');
+      const res = await t.http
+        .post('/api/tasks')
+        .set('content-type', 'application/json')
+        .send('{"name": ');
       expect(res.status).toBe(400);
       expect(res.body.statusCode).toBe(400);
     });
@@ -166,7 +285,14 @@ describe('local to local backup through the API', () => {
     });
 
     it('should answer 404 for unknown ids', async () => {
-      for (const url of ['/api/tasks/x', '/api/accounts/x', '/api/runs/x', '/api/versions/x', '/api/versions/x/files', '/api/tasks/x/versions']) {
+      for (const url of [
+        '/api/tasks/x',
+        '/api/accounts/x',
+        '/api/runs/x',
+        '/api/versions/x',
+        '/api/versions/x/files',
+        '/api/tasks/x/versions',
+      ]) {
         const res = await t.http.get(url);
         expect({ url, status: res.status }).toEqual({ url, status: 404 });
       }

@@ -8,7 +8,8 @@ import type { DatabaseConfig } from '../../src/config/app-config.js';
 import { dataSourceOptions } from '../../src/persistence/data-source-options.js';
 
 /** PostgreSQL of this machine (trust auth); TEST_POSTGRES_URL overrides. */
-export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const TEST_POSTGRES_URL =
+  process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 export interface TestDatabase {
   name: 'sqlite' | 'postgres';

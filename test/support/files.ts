@@ -17,7 +17,10 @@ export function patternBytes(n: number, seed: number): Buffer {
   return out;
 }
 
-export async function writeTree(root: string, files: Record<string, Buffer | string>): Promise<void> {
+export async function writeTree(
+  root: string,
+  files: Record<string, Buffer | string>,
+): Promise<void> {
   for (const [rel, content] of Object.entries(files)) {
     const abs = join(root, ...rel.split('/'));
     await mkdir(dirname(abs), { recursive: true });
@@ -32,7 +35,10 @@ export async function hashTree(root: string): Promise<Record<string, string>> {
     for (const e of await readdir(dir, { withFileTypes: true })) {
       const abs = join(dir, e.name);
       if (e.isDirectory()) await walk(abs);
-      else out[relative(root, abs).split('\\').join('/')] = createHash('sha256').update(await readFile(abs)).digest('hex');
+      else
+        out[relative(root, abs).split('\\').join('/')] = createHash('sha256')
+          .update(await readFile(abs))
+          .digest('hex');
     }
   }
   await walk(root);

@@ -17,9 +17,16 @@ export interface TestApp {
 }
 
 /** Boots the real app on a temp data folder (SQLite unless a database is given). */
-export async function startTestApp(opts: { db?: TestDatabase; registry?: ConnectorRegistry; env?: Record<string, string> } = {}): Promise<TestApp> {
+export async function startTestApp(
+  opts: { db?: TestDatabase; registry?: ConnectorRegistry; env?: Record<string, string> } = {},
+): Promise<TestApp> {
   const dataDir = await mkdtemp(join(tmpdir(), 'cbe-app-'));
-  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', BACKUP_PARALLEL_RUNS: '2', ...opts.env });
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    PORT: '0',
+    BACKUP_PARALLEL_RUNS: '2',
+    ...opts.env,
+  });
   if (opts.db) config.database = opts.db.config;
   const app = await createApp({ config, registry: opts.registry, logger: false });
   await app.init();
@@ -51,13 +58,18 @@ export interface RunView {
 }
 
 /** Polls a run until it leaves queued/running. */
-export async function waitForRun(http: TestApp['http'], runId: string, timeoutMs = 120_000): Promise<RunView> {
+export async function waitForRun(
+  http: TestApp['http'],
+  runId: string,
+  timeoutMs = 120_000,
+): Promise<RunView> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const res = await http.get(`/api/runs/${runId}`).expect(200);
     const run = res.body as RunView;
     if (run.status !== 'queued' && run.status !== 'running') return run;
-    if (Date.now() > until) throw new Error(`run ${runId} still ${run.status} after ${timeoutMs} ms`);
+    if (Date.now() > until)
+      throw new Error(`run ${runId} still ${run.status} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -2,7 +2,10 @@ import { extensionOf } from '../../connectors/path.js';
 import type { FilterMode } from '../entities/task.entity.js';
 
 /** Parses "jpg, .HEIC mov" or ['jpg', '.heic'] into ['jpg', 'heic', 'mov']; reports bad items. */
-export function parseExtensions(input: string | readonly string[]): { extensions: string[]; problems: string[] } {
+export function parseExtensions(input: string | readonly string[]): {
+  extensions: string[];
+  problems: string[];
+} {
   const items = typeof input === 'string' ? input.split(/[\s,;]+/) : [...input];
   const problems: string[] = [];
   const out = new Set<string>();
@@ -11,7 +14,10 @@ export function parseExtensions(input: string | readonly string[]): { extensions
       problems.push(`item ${i} is not a string`);
       continue;
     }
-    const ext = raw.trim().replace(/^\*?\./, '').toLowerCase();
+    const ext = raw
+      .trim()
+      .replace(/^\*?\./, '')
+      .toLowerCase();
     if (ext === '') continue;
     if (!/^[\p{L}\p{N}_+-]{1,20}$/u.test(ext)) {
       problems.push(`'${raw}' is not a file extension (letters and digits, like jpg or heic)`);

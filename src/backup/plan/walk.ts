@@ -11,7 +11,11 @@ export interface WalkedFile {
  * Every file under `root`, depth-first, one folder listing at a time: memory holds the folders
  * still to visit, never the whole tree.
  */
-export async function* walkFiles(source: Connector, root: string, opts: CallOptions = {}): AsyncGenerator<WalkedFile> {
+export async function* walkFiles(
+  source: Connector,
+  root: string,
+  opts: CallOptions = {},
+): AsyncGenerator<WalkedFile> {
   const pending: string[] = [root];
   while (pending.length > 0) {
     const dir = pending.pop()!;

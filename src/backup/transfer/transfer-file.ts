@@ -2,7 +2,11 @@ import { pipeline } from 'node:stream';
 import type { Connector, Entry } from '../../connectors/connector.js';
 import { IntegrityError, TransientError } from '../../connectors/connector.errors.js';
 import { canComputeHash } from '../../connectors/hashing/digests.js';
-import { firstHashMismatch, type HashKind, type HashSet } from '../../connectors/hashing/hash-kinds.js';
+import {
+  firstHashMismatch,
+  type HashKind,
+  type HashSet,
+} from '../../connectors/hashing/hash-kinds.js';
 import { HashingTransform } from '../../connectors/hashing/hashing-transform.js';
 
 export interface TransferRequest {
@@ -48,7 +52,9 @@ export async function transferFile(req: TransferRequest): Promise<TransferResult
 
   if (!hashing.isFinished) {
     await removeQuietly(req.target, req.targetPath);
-    throw new IntegrityError(`'${req.targetPath}': the target reported success before reading the whole stream`);
+    throw new IntegrityError(
+      `'${req.targetPath}': the target reported success before reading the whole stream`,
+    );
   }
   const size = hashing.bytes;
   if (req.expectedSize !== undefined && size !== req.expectedSize) {
@@ -60,7 +66,9 @@ export async function transferFile(req: TransferRequest): Promise<TransferResult
   }
   if (stored.size !== undefined && stored.size !== size) {
     await removeQuietly(req.target, req.targetPath);
-    throw new IntegrityError(`'${req.targetPath}': the target stored ${stored.size} bytes of ${size}`);
+    throw new IntegrityError(
+      `'${req.targetPath}': the target stored ${stored.size} bytes of ${size}`,
+    );
   }
   const computed = hashing.hashes;
   const mismatch = firstHashMismatch(computed, stored.hashes);

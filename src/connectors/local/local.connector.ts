@@ -96,9 +96,12 @@ export class LocalConnector implements Connector {
     const size = entry.size ?? 0;
     const offset = opts.range?.offset ?? 0;
     if (offset > size) {
-      throw new InvalidRangeError(`range starts at ${offset}, past the end of '${entry.path}' (${size} bytes)`);
+      throw new InvalidRangeError(
+        `range starts at ${offset}, past the end of '${entry.path}' (${size} bytes)`,
+      );
     }
-    const end = opts.range?.length === undefined ? size : Math.min(size, offset + opts.range.length);
+    const end =
+      opts.range?.length === undefined ? size : Math.min(size, offset + opts.range.length);
     if (end <= offset) return Readable.from([]);
     return createReadStream(this.abs(entry.path), {
       start: offset,
@@ -114,7 +117,10 @@ export class LocalConnector implements Connector {
     const target = this.abs(rel);
     await this.ensureFolder(parentPath(rel), meta);
     await this.assertNotFolder(rel);
-    const tmp = join(this.abs(parentPath(rel)), `.${baseName(rel).slice(0, 180)}${PARTIAL_MARKER}${randomBytes(6).toString('hex')}`);
+    const tmp = join(
+      this.abs(parentPath(rel)),
+      `.${baseName(rel).slice(0, 180)}${PARTIAL_MARKER}${randomBytes(6).toString('hex')}`,
+    );
     const hashing = new HashingTransform(['sha256']);
     try {
       await pipeline(body, hashing, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }), {
@@ -160,7 +166,9 @@ export class LocalConnector implements Connector {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EEXIST' || code === 'ENOTDIR') {
-        throw new NotADirectoryError(`cannot create folder '${rel}': a file is in the way`, { cause: e });
+        throw new NotADirectoryError(`cannot create folder '${rel}': a file is in the way`, {
+          cause: e,
+        });
       }
       throw mapFsError(e, rel);
     }
@@ -169,7 +177,8 @@ export class LocalConnector implements Connector {
   private async assertNotFolder(rel: string): Promise<void> {
     try {
       const st = await stat(this.abs(rel));
-      if (st.isDirectory()) throw new IsADirectoryError(`'${rel}' is a folder; a file cannot replace it`);
+      if (st.isDirectory())
+        throw new IsADirectoryError(`'${rel}' is a folder; a file cannot replace it`);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw mapFsError(e, rel);
@@ -198,4 +207,3 @@ function toEntry(rel: string, st: Stats): Entry {
     hashes: {},
   };
 }
-

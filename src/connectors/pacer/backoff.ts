@@ -9,7 +9,12 @@ export interface BackoffPolicy {
   jitter: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 30_000, factor: 2, jitter: 0.5 };
+export const DEFAULT_BACKOFF: BackoffPolicy = {
+  initialMs: 250,
+  maxMs: 30_000,
+  factor: 2,
+  jitter: 0.5,
+};
 
 /**
  * Delay before retry number `attempt` (1-based): exponential with jitter, never below the

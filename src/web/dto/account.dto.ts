@@ -2,7 +2,10 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsNotEmpty, IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
 
 export class CreateAccountDto {
-  @ApiProperty({ example: 'local', description: 'Connector kind, as listed by GET /api/connectors' })
+  @ApiProperty({
+    example: 'local',
+    description: 'Connector kind, as listed by GET /api/connectors',
+  })
   @IsString()
   @IsNotEmpty()
   @MaxLength(64)
@@ -14,7 +17,10 @@ export class CreateAccountDto {
   @MaxLength(200)
   name!: string;
 
-  @ApiProperty({ example: { root: '/mnt/backup' }, description: 'Connector options (see GET /api/connectors)' })
+  @ApiProperty({
+    example: { root: '/mnt/backup' },
+    description: 'Connector options (see GET /api/connectors)',
+  })
   @IsObject()
   options!: Record<string, unknown>;
 }
@@ -27,7 +33,9 @@ export class UpdateAccountDto {
   @MaxLength(200)
   name?: string;
 
-  @ApiPropertyOptional({ description: 'Options to change; secrets left empty keep their stored value' })
+  @ApiPropertyOptional({
+    description: 'Options to change; secrets left empty keep their stored value',
+  })
   @IsOptional()
   @IsObject()
   options?: Record<string, unknown>;

@@ -20,11 +20,15 @@ export class FilterDto {
   mode!: FilterMode;
 
   @ApiPropertyOptional({
-    description: 'Extensions, case-insensitive: a list or one comma-separated string ("jpg, heic, mov")',
+    description:
+      'Extensions, case-insensitive: a list or one comma-separated string ("jpg, heic, mov")',
     oneOf: [{ type: 'array', items: { type: 'string' } }, { type: 'string' }],
   })
   @IsOptional()
-  @IsString({ each: true, message: 'extensions must be a list of strings or one comma-separated string' })
+  @IsString({
+    each: true,
+    message: 'extensions must be a list of strings or one comma-separated string',
+  })
   extensions?: string[] | string;
 }
 
@@ -40,7 +44,10 @@ export class CreateTaskDto {
   @IsNotEmpty()
   sourceAccountId!: string;
 
-  @ApiPropertyOptional({ example: 'Photos', description: "Folder in the source account ('' = its root)" })
+  @ApiPropertyOptional({
+    example: 'Photos',
+    description: "Folder in the source account ('' = its root)",
+  })
   @IsOptional()
   @IsString()
   @MaxLength(4096)
@@ -63,7 +70,11 @@ export class CreateTaskDto {
   @Type(() => FilterDto)
   filter?: FilterDto;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 32, description: 'Files transferred at the same time' })
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 32,
+    description: 'Files transferred at the same time',
+  })
   @IsOptional()
   @IsInt()
   @Min(1)

@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { Database } from '../../../src/persistence/database.js';
 import { VersionFileEntity } from '../../../src/versions/entities/version-file.entity.js';
-import { VersionLedgerRepository, type StoredFile } from '../../../src/versions/version-ledger.repository.js';
+import {
+  VersionLedgerRepository,
+  type StoredFile,
+} from '../../../src/versions/version-ledger.repository.js';
 import { openDataSource, TEST_DATABASES, type TestDatabase } from '../../support/databases.js';
 
 function file(path: string, content = path, size = 10): StoredFile {
@@ -47,7 +50,11 @@ describe.each(TEST_DATABASES)('VersionLedgerRepository on %s', (_name, create) =
     const set = new Set(seen);
     await sut.closeUnseen(taskId, seq, (p) => set.has(p));
     const totals = await sut.summarize(taskId, seq);
-    await sut.completeVersion(v.id, { ...totals, manifestPath: `m${seq}`, completedAt: new Date() });
+    await sut.completeVersion(v.id, {
+      ...totals,
+      manifestPath: `m${seq}`,
+      completedAt: new Date(),
+    });
   }
 
   async function pathsOf(seq: number): Promise<string[]> {
@@ -56,7 +63,11 @@ describe.each(TEST_DATABASES)('VersionLedgerRepository on %s', (_name, create) =
   }
 
   it('should keep every version listable while writing rows only for changes', async () => {
-    await commit(1, [file('a.jpg'), file('b.jpg'), file('dir/c.jpg')], ['a.jpg', 'b.jpg', 'dir/c.jpg']);
+    await commit(
+      1,
+      [file('a.jpg'), file('b.jpg'), file('dir/c.jpg')],
+      ['a.jpg', 'b.jpg', 'dir/c.jpg'],
+    );
     const rowsAfter1 = await ds.getRepository(VersionFileEntity).countBy({ taskId });
     // v2: b changed, c deleted, d added, a untouched.
     await commit(2, [file('b.jpg', 'b2'), file('d.jpg')], ['a.jpg', 'b.jpg', 'd.jpg']);
@@ -66,8 +77,12 @@ describe.each(TEST_DATABASES)('VersionLedgerRepository on %s', (_name, create) =
     expect(rowsAfter2).toBe(5); // two new rows; a.jpg's row is shared by both versions
     expect(await pathsOf(1)).toEqual(['a.jpg', 'b.jpg', 'dir/c.jpg']);
     expect(await pathsOf(2)).toEqual(['a.jpg', 'b.jpg', 'd.jpg']);
-    const v1b = (await sut.listVersionFiles(taskId, 1, { limit: 10 })).files.find((f) => f.path === 'b.jpg');
-    const v2b = (await sut.listVersionFiles(taskId, 2, { limit: 10 })).files.find((f) => f.path === 'b.jpg');
+    const v1b = (await sut.listVersionFiles(taskId, 1, { limit: 10 })).files.find(
+      (f) => f.path === 'b.jpg',
+    );
+    const v2b = (await sut.listVersionFiles(taskId, 2, { limit: 10 })).files.find(
+      (f) => f.path === 'b.jpg',
+    );
     expect(v1b?.sha256).not.toBe(v2b?.sha256);
     expect(await sut.summarize(taskId, 2)).toEqual({ fileCount: 3, totalBytes: 30 });
   });
@@ -96,13 +111,22 @@ describe.each(TEST_DATABASES)('VersionLedgerRepository on %s', (_name, create) =
   });
 
   it('should keep the previous version intact when a later run stops half-way', async () => {
-    const v3 = await sut.createVersion({ id: randomUUID(), taskId, runId: randomUUID(), seq: 3, storageFolder: 'v3', createdAt: new Date() });
+    const v3 = await sut.createVersion({
+      id: randomUUID(),
+      taskId,
+      runId: randomUUID(),
+      seq: 3,
+      storageFolder: 'v3',
+      createdAt: new Date(),
+    });
     await sut.recordStoredFiles(taskId, 3, [file('a.jpg', 'a3')]);
     await sut.markRunningAsPartial();
 
     expect((await sut.findVersion(v3.id))?.status).toBe('partial');
     expect((await sut.findLatestComplete(taskId))?.seq).toBe(2);
-    const v2a = (await sut.listVersionFiles(taskId, 2, { limit: 10 })).files.find((f) => f.path === 'a.jpg');
+    const v2a = (await sut.listVersionFiles(taskId, 2, { limit: 10 })).files.find(
+      (f) => f.path === 'a.jpg',
+    );
     expect(v2a?.sha256.startsWith('a.jpg')).toBe(true);
     // What the broken run stored is live, so the next run reuses it instead of copying again.
     expect((await sut.findLiveByPaths(taskId, ['a.jpg'])).get('a.jpg')?.firstSeq).toBe(3);
@@ -111,6 +135,8 @@ describe.each(TEST_DATABASES)('VersionLedgerRepository on %s', (_name, create) =
   it('should store sizes above 4 GiB exactly', async () => {
     const big = { ...file('huge.bin'), size: 5 * 1024 ** 3 + 7 };
     await sut.recordStoredFiles(taskId, 4, [big]);
-    expect((await sut.findLiveByPaths(taskId, ['huge.bin'])).get('huge.bin')?.size).toBe(5 * 1024 ** 3 + 7);
+    expect((await sut.findLiveByPaths(taskId, ['huge.bin'])).get('huge.bin')?.size).toBe(
+      5 * 1024 ** 3 + 7,
+    );
   });
 });

@@ -1,0 +1,95 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { transferFile } from '../../../src/backup/transfer/transfer-file.js';
+import {
+  IntegrityError,
+  NotFoundError,
+  TransientError,
+} from '../../../src/connectors/connector.errors.js';
+import { LocalConnector } from '../../../src/connectors/local/local.connector.js';
+import { FaultyConnector } from '../../support/faulty-connector.js';
+import { patternBytes, sha256 } from '../../support/files.js';
+
+describe('transferFile', () => {
+  let dir: string;
+  let source: LocalConnector;
+  let target: LocalConnector;
+  const data = patternBytes(300_000, 3);
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cbe-xfer-'));
+    source = new LocalConnector({ root: join(dir, 'src'), fsync: false });
+    target = new LocalConnector({ root: join(dir, 'dst'), fsync: false });
+    await source.mkdir('');
+    await writeFile(join(dir, 'src', 'a.bin'), data);
+  });
+
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('should copy the bytes and report their size and SHA-256', async () => {
+    let progress = 0;
+    const res = await transferFile({
+      source,
+      sourcePath: 'a.bin',
+      target,
+      targetPath: 'v1/a.bin',
+      expectedSize: data.length,
+      onBytes: (n) => (progress += n),
+    });
+    expect(res.size).toBe(data.length);
+    expect(res.sha256).toBe(sha256(data));
+    expect(progress).toBe(data.length);
+    expect(sha256(Buffer.concat(await (await target.read('v1/a.bin')).toArray()))).toBe(
+      sha256(data),
+    );
+  });
+
+  it('should fail and leave no file when the source connection is cut', async () => {
+    const cutting = new FaultyConnector(source, (op) => (op === 'read' ? 'cut' : undefined));
+    await expect(
+      transferFile({
+        source: cutting,
+        sourcePath: 'a.bin',
+        target,
+        targetPath: 'v1/a.bin',
+        expectedSize: data.length,
+      }),
+    ).rejects.toThrow('socket hang up');
+    await expect(target.stat('v1/a.bin')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('should refuse a silently truncated source with a retryable error and remove the copy', async () => {
+    const truncating = new FaultyConnector(source, (op) =>
+      op === 'read' ? 'truncate' : undefined,
+    );
+    const err = await transferFile({
+      source: truncating,
+      sourcePath: 'a.bin',
+      target,
+      targetPath: 'v1/a.bin',
+      expectedSize: data.length,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransientError);
+    expect((err as Error).message).toContain(
+      `sent ${data.length / 2} bytes but listed ${data.length}`,
+    );
+    await expect(target.stat('v1/a.bin')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('should detect a target that stored different bytes, and remove them', async () => {
+    const corrupting = new FaultyConnector(target, (op) =>
+      op === 'write' ? 'corrupt' : undefined,
+    );
+    const err = await transferFile({
+      source,
+      sourcePath: 'a.bin',
+      target: corrupting,
+      targetPath: 'v1/a.bin',
+      expectedSize: data.length,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IntegrityError);
+    expect((err as Error).message).toContain('sha256 hash differs');
+    await expect(target.stat('v1/a.bin')).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
