@@ -10,7 +10,7 @@ import type {
 export type Fault = (
   op: 'list' | 'stat' | 'read' | 'write' | 'remove' | 'mkdir',
   path: string,
-) => Error | 'cut' | 'truncate' | 'corrupt' | undefined;
+) => Error | 'cut' | 'truncate' | 'corrupt' | { delayMs: number } | undefined;
 
 /**
  * Wraps a connector and injects faults chosen by a callback: a thrown error, a read stream cut
@@ -42,6 +42,8 @@ export class FaultyConnector implements Connector {
   async read(path: string, opts?: ReadOptions): Promise<Readable> {
     const f = this.fault('read', path);
     if (f instanceof Error) throw f;
+    if (f !== undefined && typeof f === 'object')
+      await new Promise((r) => setTimeout(r, f.delayMs));
     const stream = await this.inner.read(path, opts);
     if (f === 'cut' || f === 'truncate') {
       let seen = 0;

@@ -1,6 +1,11 @@
 import { pipeline } from 'node:stream';
 import type { Connector, Entry } from '../../connectors/connector.js';
-import { IntegrityError, TransientError } from '../../connectors/connector.errors.js';
+import {
+  ConnectorError,
+  IntegrityError,
+  isTransientNetworkError,
+  TransientError,
+} from '../../connectors/connector.errors.js';
 import { canComputeHash } from '../../connectors/hashing/digests.js';
 import {
   firstHashMismatch,
@@ -43,12 +48,22 @@ export async function transferFile(req: TransferRequest): Promise<TransferResult
   const hashing = new HashingTransform(kinds, req.onBytes);
   // Callback pipeline: returns the hashing stream for the target to consume, and destroys both
   // ends (so target.write rejects) if the source breaks.
+  let sourceError: unknown;
+  input.once('error', (e) => (sourceError ??= e));
   const body = pipeline(input, hashing, () => undefined);
-  const stored = await req.target.write(req.targetPath, body, {
-    size: req.expectedSize,
-    modifiedAt: req.modifiedAt,
-    signal: req.signal,
-  });
+  let stored: Entry;
+  try {
+    stored = await req.target.write(req.targetPath, body, {
+      size: req.expectedSize,
+      modifiedAt: req.modifiedAt,
+      signal: req.signal,
+    });
+  } catch (e) {
+    // When the source broke, the target only saw its stream end badly: report the source's fault.
+    if (sourceError !== undefined && !req.signal?.aborted)
+      throw asSourceError(req.sourcePath, sourceError);
+    throw e;
+  }
 
   if (!hashing.isFinished) {
     await removeQuietly(req.target, req.targetPath);
@@ -79,6 +94,16 @@ export async function transferFile(req: TransferRequest): Promise<TransferResult
     );
   }
   return { size, sha256: computed.sha256!, computed, stored };
+}
+
+/** A source stream that broke mid-body: typed errors stay, anything else is worth another try. */
+function asSourceError(path: string, e: unknown): Error {
+  if (e instanceof ConnectorError) return e;
+  const detail = e instanceof Error ? e.message : String(e);
+  const why = isTransientNetworkError(e)
+    ? 'the source connection broke'
+    : 'reading the source failed';
+  return new TransientError(`'${path}': ${why} (${detail})`, { cause: e });
 }
 
 async function removeQuietly(target: Connector, path: string): Promise<void> {

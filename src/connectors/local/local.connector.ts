@@ -131,6 +131,8 @@ export class LocalConnector implements Connector {
       await rename(tmp, target);
     } catch (e) {
       await unlink(tmp).catch(() => undefined);
+      // An error of the incoming stream is the caller's (a broken source), not the drive's.
+      if (body.errored) throw body.errored;
       throw mapFsError(e, rel);
     }
     const entry = await this.stat(rel);
