@@ -1,8 +1,14 @@
 import type { ConnectorDescriptor } from './connector-descriptor.js';
+import { dropboxConnectorDescriptor } from './dropbox/index.js';
+import { icloudPhotosConnectorDescriptor } from './icloud-photos/index.js';
 import { localConnectorDescriptor } from './local/index.js';
 
 /** The connector kinds this build ships, listed explicitly (no side-effect registration). */
-export const CONNECTOR_DESCRIPTORS: readonly ConnectorDescriptor[] = [localConnectorDescriptor];
+export const CONNECTOR_DESCRIPTORS: readonly ConnectorDescriptor[] = [
+  localConnectorDescriptor,
+  dropboxConnectorDescriptor,
+  icloudPhotosConnectorDescriptor,
+];
 
 export class UnknownConnectorKindError extends Error {
   constructor(readonly kind: string) {

@@ -6,7 +6,11 @@ import type { Pacer } from '../pacer/pacer.js';
 import type { DropboxFileMetadata } from './api/types.js';
 import { isExpiredAccessToken, mapDropboxError, type DropboxOperation } from './dropbox.errors.js';
 import { createDropboxFetch, type FetchLike } from './dropbox.fetch.js';
-import { DROPBOX_CONTENT_BASE_URL, type DropboxHosts, type DropboxTokens } from './dropbox.options.js';
+import {
+  DROPBOX_CONTENT_BASE_URL,
+  type DropboxHosts,
+  type DropboxTokens,
+} from './dropbox.options.js';
 
 /** The SDK refreshes when the token expires within 5 minutes; we use the same margin. */
 const REFRESH_MARGIN_MS = 5 * 60 * 1000;
@@ -95,7 +99,10 @@ export class DropboxClient {
     } catch (e) {
       if (!isExpiredAccessToken(e)) throw e;
       if (!this.canRefresh) {
-        throw new AuthExpiredError('the Dropbox access token expired and no refresh token is stored: reconnect the account', { cause: e, providerCode: 'expired_access_token' });
+        throw new AuthExpiredError(
+          'the Dropbox access token expired and no refresh token is stored: reconnect the account',
+          { cause: e, providerCode: 'expired_access_token' },
+        );
       }
       // Another call may have refreshed meanwhile; otherwise refresh now.
       if (this.auth.getAccessToken() === used) await this.refresh(signal);
@@ -103,7 +110,10 @@ export class DropboxClient {
         return await this.signals.run(signal, fn);
       } catch (e2) {
         if (isExpiredAccessToken(e2)) {
-          throw new AuthExpiredError('Dropbox still rejects a freshly refreshed access token: re-authentication needed', { cause: e2, providerCode: 'expired_access_token' });
+          throw new AuthExpiredError(
+            'Dropbox still rejects a freshly refreshed access token: re-authentication needed',
+            { cause: e2, providerCode: 'expired_access_token' },
+          );
         }
         throw e2;
       }
@@ -113,19 +123,31 @@ export class DropboxClient {
   }
 
   /** POST content/2/files/download with the arg header and an optional Range: a streaming body. */
-  async download(arg: { path: string }, range: { start: number; end?: number } | undefined, signal?: AbortSignal): Promise<DownloadResponse> {
+  async download(
+    arg: { path: string },
+    range: { start: number; end?: number } | undefined,
+    signal?: AbortSignal,
+  ): Promise<DownloadResponse> {
     return this.attempt(signal, async () => {
       const headers: Record<string, string> = {
         Authorization: `Bearer ${this.auth.getAccessToken() ?? ''}`,
         'Dropbox-API-Arg': httpHeaderSafeJson(arg),
       };
       if (range) headers.Range = `bytes=${range.start}-${range.end ?? ''}`;
-      const res = await this.fetch(`${DROPBOX_CONTENT_BASE_URL}/2/files/download`, { method: 'POST', headers, signal });
+      const res = await this.fetch(`${DROPBOX_CONTENT_BASE_URL}/2/files/download`, {
+        method: 'POST',
+        headers,
+        signal,
+      });
       if (res.status === 200 || res.status === 206) {
         const raw = res.headers.get('dropbox-api-result');
         if (!raw) {
           await res.body?.cancel();
-          throw new DropboxResponseError(502, res.headers, 'download answer without a Dropbox-API-Result header');
+          throw new DropboxResponseError(
+            502,
+            res.headers,
+            'download answer without a Dropbox-API-Result header',
+          );
         }
         return { res, metadata: JSON.parse(raw) as DropboxFileMetadata };
       }
@@ -152,7 +174,10 @@ export class DropboxClient {
   private async ensureToken(signal: AbortSignal | undefined): Promise<void> {
     const token = this.auth.getAccessToken();
     const expiresAt = this.auth.getAccessTokenExpiresAt();
-    const stale = !token || !expiresAt || expiresAt.getTime() - REFRESH_MARGIN_MS <= this.opts.clock.now().getTime();
+    const stale =
+      !token ||
+      !expiresAt ||
+      expiresAt.getTime() - REFRESH_MARGIN_MS <= this.opts.clock.now().getTime();
     if (!stale) return;
     if (!this.canRefresh) {
       if (token) return; // a bare access token without expiry: use it until Dropbox says otherwise
@@ -163,15 +188,16 @@ export class DropboxClient {
 
   /** One refresh at a time for all concurrent calls; invalid_grant becomes AuthExpiredError. */
   private refresh(signal: AbortSignal | undefined): Promise<void> {
-    this.refreshing ??= this.signals
-      .run(undefined, () => this.auth.refreshAccessToken())
+    // The SDK's typings say void; at run time it returns the token request's promise.
+    const start = () => this.auth.refreshAccessToken() as unknown as Promise<void>;
+    const p: Promise<void> = (this.refreshing ??= this.signals
+      .run(undefined, start)
       .catch((e: unknown) => {
         throw mapDropboxError(e, 'oauth2/token', 'auth');
       })
       .finally(() => {
         this.refreshing = undefined;
-      });
-    const p = this.refreshing;
+      }));
     if (!signal) return p;
     return new Promise<void>((resolve, reject) => {
       const onAbort = () => reject(signal.reason as Error);
@@ -201,5 +227,8 @@ export class DropboxClient {
 
 /** As the SDK does: header values must be ASCII, so U+007F and above travel as \uXXXX. */
 export function httpHeaderSafeJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value).replace(
+    /[\u007f-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }

@@ -6,6 +6,7 @@ import {
   CursorExpiredError,
   FatalError,
   InvalidPathError,
+  InvalidRangeError,
   IsADirectoryError,
   isAbortError,
   isTransientNetworkError,
@@ -19,7 +20,8 @@ import {
 import type { DropboxErrorBody, DropboxOAuthErrorBody } from './api/types.js';
 
 /** What the call was doing, so a conflict can be reported as the error the contract names. */
-export type DropboxOperation = 'read' | 'write' | 'mkdir' | 'list' | 'stat' | 'remove' | 'copy' | 'feed' | 'auth';
+export type DropboxOperation =
+  'read' | 'write' | 'mkdir' | 'list' | 'stat' | 'remove' | 'copy' | 'feed' | 'auth';
 
 /** The fields of the SDK's DropboxResponseError (also thrown for raw content-host requests). */
 export interface DropboxHttpFailure {
@@ -31,7 +33,9 @@ export interface DropboxHttpFailure {
 export function isDropboxHttpFailure(e: unknown): e is DropboxHttpFailure {
   return (
     e instanceof DropboxResponseError ||
-    (typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'DropboxResponseError')
+    (typeof e === 'object' &&
+      e !== null &&
+      (e as { name?: unknown }).name === 'DropboxResponseError')
   );
 }
 
@@ -68,14 +72,18 @@ export function correctOffsetOf(e: unknown): number | undefined {
 }
 
 export function isExpiredAccessToken(e: unknown): boolean {
-  return isDropboxHttpFailure(e) && e.status === 401 && errorTags(e.error)[0] === 'expired_access_token';
+  return (
+    isDropboxHttpFailure(e) && e.status === 401 && errorTags(e.error)[0] === 'expired_access_token'
+  );
 }
 
 function header(f: DropboxHttpFailure, name: string): string | null {
   const h = f.headers;
   if (!h) return null;
-  if (typeof (h as { get?: unknown }).get === 'function') return (h as { get(n: string): string | null }).get(name);
-  const v = (h as Record<string, unknown>)[name] ?? (h as Record<string, unknown>)[name.toLowerCase()];
+  if (typeof (h as { get?: unknown }).get === 'function')
+    return (h as { get(n: string): string | null }).get(name);
+  const v =
+    (h as Record<string, unknown>)[name] ?? (h as Record<string, unknown>)[name.toLowerCase()];
   return typeof v === 'string' ? v : null;
 }
 
@@ -93,10 +101,19 @@ function retryAfterMs(f: DropboxHttpFailure): number | undefined {
 export function mapDropboxError(e: unknown, what: string, op: DropboxOperation): Error {
   if (e instanceof ConnectorError || isAbortError(e)) return e as Error;
   if (!isDropboxHttpFailure(e)) {
-    if (isTransientNetworkError(e) || (e instanceof TypeError && /fetch failed|terminated|socket/i.test(e.message))) {
-      return new TransientError(`network failure talking to Dropbox about '${what}': ${(e as Error).message}`, { cause: e });
+    if (
+      isTransientNetworkError(e) ||
+      (e instanceof TypeError && /fetch failed|terminated|socket/i.test(e.message))
+    ) {
+      return new TransientError(
+        `network failure talking to Dropbox about '${what}': ${(e as Error).message}`,
+        { cause: e },
+      );
     }
-    return new FatalError(`Dropbox call for '${what}' failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+    return new FatalError(
+      `Dropbox call for '${what}' failed: ${(e as Error)?.message ?? String(e)}`,
+      { cause: e },
+    );
   }
   const status = e.status;
   const body = e.error;
@@ -105,46 +122,90 @@ export function mapDropboxError(e: unknown, what: string, op: DropboxOperation):
   const opts = { cause: e, providerCode };
   const text = typeof body === 'string' ? body : JSON.stringify(body);
 
-  if (status === 400 && typeof body === 'object' && body !== null && 'error' in body && typeof (body as DropboxOAuthErrorBody).error === 'string') {
+  if (
+    status === 400 &&
+    typeof body === 'object' &&
+    body !== null &&
+    'error' in body &&
+    typeof (body as DropboxOAuthErrorBody).error === 'string'
+  ) {
     const oauth = body as DropboxOAuthErrorBody;
     if (oauth.error === 'invalid_grant') {
-      return new AuthExpiredError('Dropbox refused the refresh token (invalid_grant): re-authentication needed', { cause: e, providerCode: 'invalid_grant' });
+      return new AuthExpiredError(
+        'Dropbox refused the refresh token (invalid_grant): re-authentication needed',
+        { cause: e, providerCode: 'invalid_grant' },
+      );
     }
-    return new AuthExpiredError(`Dropbox token endpoint refused the app credentials (${oauth.error}): check the app key/secret and reconnect`, { cause: e, providerCode: oauth.error });
+    return new AuthExpiredError(
+      `Dropbox token endpoint refused the app credentials (${oauth.error}): check the app key/secret and reconnect`,
+      { cause: e, providerCode: oauth.error },
+    );
   }
   if (status === 401) {
     if (tags[0] === 'missing_scope') {
-      return new AuthExpiredError(`the Dropbox app lacks a scope (${text}): enable it and reconnect the account`, opts);
+      return new AuthExpiredError(
+        `the Dropbox app lacks a scope (${text}): enable it and reconnect the account`,
+        opts,
+      );
     }
-    return new AuthExpiredError(`Dropbox rejected the access token (${tags[0] ?? 'unauthorized'}): re-authentication needed`, opts);
+    return new AuthExpiredError(
+      `Dropbox rejected the access token (${tags[0] ?? 'unauthorized'}): re-authentication needed`,
+      opts,
+    );
   }
-  if (status === 429 || tags.includes('too_many_write_operations') || tags.includes('too_many_requests')) {
-    const reason = (body as DropboxErrorBody | undefined)?.error?.reason as { '.tag'?: string } | undefined;
-    return new RateLimitedError(`Dropbox rate limit (${reason?.['.tag'] ?? tags[0] ?? 'too_many_requests'}) on '${what}'`, {
+  if (
+    status === 429 ||
+    tags.includes('too_many_write_operations') ||
+    tags.includes('too_many_requests')
+  ) {
+    const reason = (body as DropboxErrorBody | undefined)?.error?.reason as
+      { '.tag'?: string } | undefined;
+    return new RateLimitedError(
+      `Dropbox rate limit (${reason?.['.tag'] ?? tags[0] ?? 'too_many_requests'}) on '${what}'`,
+      {
+        ...opts,
+        providerCode: reason?.['.tag'] ?? providerCode,
+        retryAfterMs: retryAfterMs(e),
+      },
+    );
+  }
+  if (
+    status === 507 ||
+    tags.includes('insufficient_space') ||
+    tags.includes('insufficient_quota')
+  ) {
+    return new QuotaExceededError(
+      `the Dropbox account is full: no space left to store '${what}'`,
+      opts,
+    );
+  }
+  if (status >= 500 || status === 408) {
+    return new TransientError(`Dropbox answered ${status} for '${what}'`, {
       ...opts,
-      providerCode: reason?.['.tag'] ?? providerCode,
       retryAfterMs: retryAfterMs(e),
     });
   }
-  if (status === 507 || tags.includes('insufficient_space') || tags.includes('insufficient_quota')) {
-    return new QuotaExceededError(`the Dropbox account is full: no space left to store '${what}'`, opts);
-  }
-  if (status >= 500 || status === 408) {
-    return new TransientError(`Dropbox answered ${status} for '${what}'`, { ...opts, retryAfterMs: retryAfterMs(e) });
-  }
+  if (status === 416) return new InvalidRangeError(`range past the end of '${what}'`, opts);
   if (status === 403) return new FatalError(`Dropbox denied access to '${what}': ${text}`, opts);
   if (status === 409) {
-    if (tags[0] === 'reset') return new CursorExpiredError('the Dropbox list_folder cursor was reset: list again', opts);
-    if (tags.includes('not_found') && tags[0] !== 'lookup_failed') return new NotFoundError(`'${what}' does not exist on Dropbox`, opts);
-    if (tags.includes('not_folder')) return new NotADirectoryError(`'${what}' is a file, not a folder`, opts);
+    if (tags[0] === 'reset')
+      return new CursorExpiredError('the Dropbox list_folder cursor was reset: list again', opts);
+    if (tags.includes('not_found') && tags[0] !== 'lookup_failed')
+      return new NotFoundError(`'${what}' does not exist on Dropbox`, opts);
+    if (tags.includes('not_folder'))
+      return new NotADirectoryError(`'${what}' is a file, not a folder`, opts);
     if (tags.includes('not_file')) return new IsADirectoryError(`'${what}' is a folder`, opts);
     if (tags.includes('disallowed_name') || tags.includes('malformed_path')) {
-      return new InvalidPathError(`Dropbox does not accept the name '${what}' (${providerCode})`, opts);
+      return new InvalidPathError(
+        `Dropbox does not accept the name '${what}' (${providerCode})`,
+        opts,
+      );
     }
     const c = tags.indexOf('conflict');
     if (c >= 0) {
       const kind = tags[c + 1];
-      if (op === 'write' && kind === 'folder') return new IsADirectoryError(`a folder sits at '${what}'; a file cannot replace it`, opts);
+      if (op === 'write' && kind === 'folder')
+        return new IsADirectoryError(`a folder sits at '${what}'; a file cannot replace it`, opts);
       if ((op === 'write' || op === 'mkdir') && kind === 'file') {
         return new NotADirectoryError(`a file is in the way of '${what}'`, opts);
       }

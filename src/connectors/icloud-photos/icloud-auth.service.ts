@@ -1,7 +1,12 @@
 import { ConnectorError, isTransientNetworkError, TransientError } from '../connector.errors.js';
 import { ICloudSignInError, mapHttpError, REAUTH_MESSAGE } from './icloud-photos.errors.js';
 import type { ICloudEndpoints } from './icloud-photos.options.js';
-import { cookieHeader, newSession, storeCookies, type ICloudSession } from './icloud-photos.session.js';
+import {
+  cookieHeader,
+  newSession,
+  storeCookies,
+  type ICloudSession,
+} from './icloud-photos.session.js';
 import { SrpClient, type SrpProtocol } from './srp.js';
 
 /** The public widget key of the icloud.com web app (not a secret). */
@@ -54,11 +59,17 @@ export class ICloudAuthService {
   ): Promise<SignInResult> {
     const session = newSession(appleId, previous);
     const srp = new SrpClient();
-    const init = await this.idmsa(session, 'POST', '/signin/init', {
-      a: srp.publicA.toString('base64'),
-      accountName: appleId,
-      protocols: ['s2k', 's2k_fo'],
-    }, signal);
+    const init = await this.idmsa(
+      session,
+      'POST',
+      '/signin/init',
+      {
+        a: srp.publicA.toString('base64'),
+        accountName: appleId,
+        protocols: ['s2k', 's2k_fo'],
+      },
+      signal,
+    );
     if (init.status !== 200) throw this.authFailure(init, 'signin/init');
     // Apple sometimes labels this JSON text/html: parse the text whatever the content type says.
     const challenge = parseJson(init.text) as {
@@ -68,7 +79,13 @@ export class ICloudAuthService {
       b?: string;
       c?: string;
     };
-    if (!challenge.salt || !challenge.b || !challenge.c || !challenge.iteration || !challenge.protocol) {
+    if (
+      !challenge.salt ||
+      !challenge.b ||
+      !challenge.c ||
+      !challenge.iteration ||
+      !challenge.protocol
+    ) {
       throw new TransientError('signin/init answered without a complete SRP challenge');
     }
     const proof = srp.respond({
@@ -79,15 +96,22 @@ export class ICloudAuthService {
       protocol: challenge.protocol,
       serverB: Buffer.from(challenge.b, 'base64'),
     });
-    const complete = await this.idmsa(session, 'POST', '/signin/complete?isRememberMeEnabled=true', {
-      accountName: appleId,
-      c: challenge.c,
-      m1: proof.m1.toString('base64'),
-      m2: proof.m2.toString('base64'),
-      rememberMe: true,
-      trustTokens: session.trustToken ? [session.trustToken] : [],
-    }, signal);
-    if (complete.status === 200) return { state: 'authenticated', session: await this.accountLogin(session, signal) };
+    const complete = await this.idmsa(
+      session,
+      'POST',
+      '/signin/complete?isRememberMeEnabled=true',
+      {
+        accountName: appleId,
+        c: challenge.c,
+        m1: proof.m1.toString('base64'),
+        m2: proof.m2.toString('base64'),
+        rememberMe: true,
+        trustTokens: session.trustToken ? [session.trustToken] : [],
+      },
+      signal,
+    );
+    if (complete.status === 200)
+      return { state: 'authenticated', session: await this.accountLogin(session, signal) };
     if (complete.status === 409) {
       const body = parseJson(complete.text) as { fsaChallenge?: unknown; keyNames?: unknown };
       if (body.fsaChallenge || body.keyNames) {
@@ -99,7 +123,9 @@ export class ICloudAuthService {
       return { state: 'needs-code', session };
     }
     if (complete.status === 401) {
-      throw new ICloudSignInError('wrong-password', 'The Apple ID or password is incorrect.', { providerCode: '-20101' });
+      throw new ICloudSignInError('wrong-password', 'The Apple ID or password is incorrect.', {
+        providerCode: '-20101',
+      });
     }
     throw this.authFailure(complete, 'signin/complete');
   }
@@ -108,14 +134,25 @@ export class ICloudAuthService {
   async requestCode(session: ICloudSession, signal?: AbortSignal): Promise<ICloudSession> {
     const s = clone(session);
     const r = await this.idmsa(s, 'PUT', '/verify/trusteddevice/securitycode', undefined, signal);
-    if (r.status !== 200 && r.status !== 202 && r.status !== 204) throw this.authFailure(r, 'request code');
+    if (r.status !== 200 && r.status !== 202 && r.status !== 204)
+      throw this.authFailure(r, 'request code');
     return s;
   }
 
   /** Verifies the code, asks for a trust token and finishes with accountLogin. */
-  async submitCode(session: ICloudSession, code: string, signal?: AbortSignal): Promise<SignInResult> {
+  async submitCode(
+    session: ICloudSession,
+    code: string,
+    signal?: AbortSignal,
+  ): Promise<SignInResult> {
     const s = clone(session);
-    const r = await this.idmsa(s, 'POST', '/verify/trusteddevice/securitycode', { securityCode: { code } }, signal);
+    const r = await this.idmsa(
+      s,
+      'POST',
+      '/verify/trusteddevice/securitycode',
+      { securityCode: { code } },
+      signal,
+    );
     if (r.status === 400) {
       const body = parseJson(r.text) as { securityCode?: { securityCodeLocked?: boolean } };
       if (body.securityCode?.securityCodeLocked) {
@@ -125,7 +162,9 @@ export class ICloudAuthService {
           { providerCode: '-21669' },
         );
       }
-      throw new ICloudSignInError('wrong-code', 'The verification code is incorrect.', { providerCode: '-21669' });
+      throw new ICloudSignInError('wrong-code', 'The verification code is incorrect.', {
+        providerCode: '-21669',
+      });
     }
     if (r.status !== 200 && r.status !== 204) throw this.authFailure(r, 'verify code');
     const trust = await this.idmsa(s, 'GET', '/2sv/trust', undefined, signal);
@@ -136,17 +175,30 @@ export class ICloudAuthService {
   /** Exchanges the session token for the .icloud.com cookies and the CloudKit URL. */
   async accountLogin(session: ICloudSession, signal?: AbortSignal): Promise<ICloudSession> {
     const s = clone(session);
-    if (!s.sessionToken) throw new ICloudSignInError('session-expired', 'No iCloud session token: sign in again.');
-    const r = await this.setup(s, 'accountLogin', {
-      accountCountryCode: s.accountCountry ?? 'USA',
-      dsWebAuthToken: s.sessionToken,
-      extended_login: true,
-      trustToken: s.trustToken ?? '',
-    }, signal);
+    if (!s.sessionToken)
+      throw new ICloudSignInError('session-expired', 'No iCloud session token: sign in again.');
+    const r = await this.setup(
+      s,
+      'accountLogin',
+      {
+        accountCountryCode: s.accountCountry ?? 'USA',
+        dsWebAuthToken: s.sessionToken,
+        extended_login: true,
+        trustToken: s.trustToken ?? '',
+      },
+      signal,
+    );
     if (r.status === 421 || r.status === 401 || r.status === 450) {
-      throw new ICloudSignInError('session-expired', 'The iCloud session token is no longer valid.');
+      throw new ICloudSignInError(
+        'session-expired',
+        'The iCloud session token is no longer valid.',
+      );
     }
-    if (r.status === 403) throw new ICloudSignInError('account-locked', 'Apple refused the sign-in: the account is locked.');
+    if (r.status === 403)
+      throw new ICloudSignInError(
+        'account-locked',
+        'Apple refused the sign-in: the account is locked.',
+      );
     if (r.status !== 200) throw this.authFailure(r, 'accountLogin');
     return this.applyAccount(s, r.text);
   }
@@ -157,7 +209,8 @@ export class ICloudAuthService {
     if (!s.webCookies['X-APPLE-WEBAUTH-TOKEN']) return undefined;
     const r = await this.setup(s, 'validate', null, signal);
     if (r.status !== 200) {
-      if (r.status === 421 || r.status === 401 || r.status === 450 || r.status === 403) return undefined;
+      if (r.status === 421 || r.status === 401 || r.status === 450 || r.status === 403)
+        return undefined;
       throw this.authFailure(r, 'validate');
     }
     return this.applyAccount(s, r.text);
@@ -168,7 +221,11 @@ export class ICloudAuthService {
    * session token, then (with the stored password) SRP with the trust token. Only when Apple
    * insists on a code does it fail, with ICloudSignInError('needs-code').
    */
-  async resume(session: ICloudSession, password?: string, signal?: AbortSignal): Promise<ICloudSession> {
+  async resume(
+    session: ICloudSession,
+    password?: string,
+    signal?: AbortSignal,
+  ): Promise<ICloudSession> {
     const validated = await this.validate(session, signal);
     if (validated) return validated;
     if (session.sessionToken) {
@@ -202,7 +259,8 @@ export class ICloudAuthService {
       throw new ICloudSignInError('needs-code', REAUTH_MESSAGE);
     }
     const url = body.webservices?.ckdatabasews?.url;
-    if (!body.dsInfo?.dsid || !url) throw new TransientError('accountLogin answered without dsid or ckdatabasews URL');
+    if (!body.dsInfo?.dsid || !url)
+      throw new TransientError('accountLogin answered without dsid or ckdatabasews URL');
     s.dsid = String(body.dsInfo.dsid);
     s.ckdatabasewsUrl = url.replace(/\/+$/, '');
     return s;
@@ -237,7 +295,13 @@ export class ICloudAuthService {
     if (s.authAttributes) headers['X-Apple-Auth-Attributes'] = s.authAttributes;
     const cookie = cookieHeader(s.authCookies);
     if (cookie) headers.Cookie = cookie;
-    const raw = await this.send(`${this.endpoints.authBaseUrl}${path}`, method, headers, body, signal);
+    const raw = await this.send(
+      `${this.endpoints.authBaseUrl}${path}`,
+      method,
+      headers,
+      body,
+      signal,
+    );
     for (const [h, k] of STICKY) {
       const v = raw.headers.get(h);
       if (v) (s as unknown as Record<string, string>)[k] = v;
@@ -246,7 +310,12 @@ export class ICloudAuthService {
     return raw;
   }
 
-  private async setup(s: ICloudSession, name: string, body: unknown, signal?: AbortSignal): Promise<Raw> {
+  private async setup(
+    s: ICloudSession,
+    name: string,
+    body: unknown,
+    signal?: AbortSignal,
+  ): Promise<Raw> {
     const headers: Record<string, string> = {
       'Content-Type': 'text/plain',
       Accept: '*/*',
@@ -256,7 +325,13 @@ export class ICloudAuthService {
     };
     const cookie = cookieHeader(s.webCookies);
     if (cookie) headers.Cookie = cookie;
-    const raw = await this.send(`${this.endpoints.setupBaseUrl}/${name}`, 'POST', headers, body, signal);
+    const raw = await this.send(
+      `${this.endpoints.setupBaseUrl}/${name}`,
+      'POST',
+      headers,
+      body,
+      signal,
+    );
     storeCookies(s.webCookies, raw.headers.getSetCookie());
     return raw;
   }
@@ -277,22 +352,34 @@ export class ICloudAuthService {
       });
       return { status: res.status, headers: res.headers, text: await res.text() };
     } catch (e) {
-      if (isTransientNetworkError(e)) throw new TransientError(`iCloud sign-in: network error`, { cause: e });
+      if (isTransientNetworkError(e))
+        throw new TransientError(`iCloud sign-in: network error`, { cause: e });
       throw e;
     }
   }
 
   private authFailure(r: Raw, where: string): ConnectorError {
-    const body = parseJson(r.text) as { serviceErrors?: Array<{ code?: string; message?: string }> };
+    const body = parseJson(r.text) as {
+      serviceErrors?: Array<{ code?: string; message?: string }>;
+    };
     const se = body.serviceErrors?.[0];
     if (r.status === 403 && se?.code === '-20209') {
-      throw new ICloudSignInError('account-locked', se.message ?? 'This Apple ID has been locked.', { providerCode: se.code });
+      throw new ICloudSignInError(
+        'account-locked',
+        se.message ?? 'This Apple ID has been locked.',
+        { providerCode: se.code },
+      );
     }
     if (r.status === 401 && where === 'signin/init') {
       // A 401 at init is a stale auth context, not a wrong password.
       return new TransientError('Apple rejected the sign-in context (stale session); try again.');
     }
-    return mapHttpError({ status: r.status, retryAfter: r.headers.get('retry-after'), body: r.text, where });
+    return mapHttpError({
+      status: r.status,
+      retryAfter: r.headers.get('retry-after'),
+      body: r.text,
+      where,
+    });
   }
 }
 

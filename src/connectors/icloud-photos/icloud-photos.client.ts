@@ -42,15 +42,26 @@ export class CloudKitClient {
   }
 
   async call<T>(db: CkDb, path: string, body: unknown, signal?: AbortSignal): Promise<T> {
-    if (!this.session.ckdatabasewsUrl || !this.session.dsid || !this.session.webCookies['X-APPLE-WEBAUTH-TOKEN']) {
+    if (
+      !this.session.ckdatabasewsUrl ||
+      !this.session.dsid ||
+      !this.session.webCookies['X-APPLE-WEBAUTH-TOKEN']
+    ) {
       await this.reauth(signal);
     }
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.deps.pacer.call(`ck ${path}`, () => this.once<T>(db, path, body, signal), signal);
+        return await this.deps.pacer.call(
+          `ck ${path}`,
+          () => this.once<T>(db, path, body, signal),
+          signal,
+        );
       } catch (e) {
         if (!(e instanceof SessionGone)) throw e;
-        if (attempt > 0) throw new AuthExpiredError('iCloud keeps rejecting a freshly signed-in session (401/421).');
+        if (attempt > 0)
+          throw new AuthExpiredError(
+            'iCloud keeps rejecting a freshly signed-in session (401/421).',
+          );
         await this.reauth(signal);
       }
     }
@@ -61,14 +72,24 @@ export class CloudKitClient {
     return this.call<QueryResult>(db, 'records/query', body, signal);
   }
 
-  async lookup(db: CkDb, zone: CkZoneRef, recordNames: string[], signal?: AbortSignal): Promise<CkRecord[]> {
+  async lookup(
+    db: CkDb,
+    zone: CkZoneRef,
+    recordNames: string[],
+    signal?: AbortSignal,
+  ): Promise<CkRecord[]> {
     const out: CkRecord[] = [];
     // Lookup batches are capped server-side ("array 'records' length is greater than max size").
     for (let i = 0; i < recordNames.length; i += 100) {
-      const r = await this.call<{ records?: CkRecord[] }>(db, 'records/lookup', {
-        records: recordNames.slice(i, i + 100).map((recordName) => ({ recordName })),
-        zoneID: zone,
-      }, signal);
+      const r = await this.call<{ records?: CkRecord[] }>(
+        db,
+        'records/lookup',
+        {
+          records: recordNames.slice(i, i + 100).map((recordName) => ({ recordName })),
+          zoneID: zone,
+        },
+        signal,
+      );
       out.push(...(r.records ?? []));
     }
     return out;
@@ -124,7 +145,12 @@ export class CloudKitClient {
     if (res.status !== 200) {
       if (isSessionGone(res.status)) throw new SessionGone(`HTTP ${res.status}`);
       throw mapHttpError(
-        { status: res.status, retryAfter: res.headers.get('retry-after'), body: text, where: `CloudKit ${path}` },
+        {
+          status: res.status,
+          retryAfter: res.headers.get('retry-after'),
+          body: text,
+          where: `CloudKit ${path}`,
+        },
         this.deps.clock.now().getTime(),
       );
     }

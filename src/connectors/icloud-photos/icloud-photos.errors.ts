@@ -59,7 +59,10 @@ export function mapHttpError(f: HttpFailure, now = Date.now()): ConnectorError {
   const retryAfterMs = parseRetryAfter(f.retryAfter, now);
   const detail = `${f.where}: HTTP ${f.status}${code ? ` ${code}` : ''}${reason ? ` (${reason})` : ''}`;
   if (f.status === 429 || (code && CK_TRANSIENT.has(code)) || f.status === 503) {
-    return new RateLimitedError(`iCloud is throttling requests, ${detail}`, { providerCode, retryAfterMs });
+    return new RateLimitedError(`iCloud is throttling requests, ${detail}`, {
+      providerCode,
+      retryAfterMs,
+    });
   }
   if (code === 'ACCESS_DENIED') {
     return new FatalError(
@@ -71,7 +74,8 @@ export function mapHttpError(f: HttpFailure, now = Date.now()): ConnectorError {
   if (code === 'ZONE_NOT_FOUND' || code === 'NOT_FOUND' || f.status === 404) {
     return new NotFoundError(`iCloud: ${detail}`, { providerCode });
   }
-  if (f.status === 408 || f.status >= 500) return new TransientError(`iCloud: ${detail}`, { providerCode, retryAfterMs });
+  if (f.status === 408 || f.status >= 500)
+    return new TransientError(`iCloud: ${detail}`, { providerCode, retryAfterMs });
   return new FatalError(`iCloud: ${detail}`, { providerCode });
 }
 

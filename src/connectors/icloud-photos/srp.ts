@@ -126,7 +126,10 @@ export class SrpClient {
     if (B % SRP_N === 0n) throw new SrpError('server public value B is 0 mod N');
     const u = computeU(this.A, B);
     if (u === 0n) throw new SrpError('SRP scrambler u is 0');
-    const x = computeX(args.salt, derivePasswordKey(args.password, args.salt, args.iterations, args.protocol));
+    const x = computeX(
+      args.salt,
+      derivePasswordKey(args.password, args.salt, args.iterations, args.protocol),
+    );
     const gx = modPow(SRP_G, x, SRP_N);
     const base = (((B - K_MULT * gx) % SRP_N) + SRP_N) % SRP_N;
     const S = modPow(base, this.a + u * x, SRP_N);
@@ -143,7 +146,11 @@ export function computeVerifier(
   iterations: number,
   protocol: SrpProtocol,
 ): bigint {
-  return modPow(SRP_G, computeX(salt, derivePasswordKey(password, salt, iterations, protocol)), SRP_N);
+  return modPow(
+    SRP_G,
+    computeX(salt, derivePasswordKey(password, salt, iterations, protocol)),
+    SRP_N,
+  );
 }
 
 /** Server half (used by the emulator): publish `publicB`, then `verify` the client's M1. */
@@ -162,7 +169,12 @@ export class SrpServer {
   }
 
   /** Returns M2 when M1 proves knowledge of the password, undefined otherwise. */
-  verify(args: { accountName: string; salt: Buffer; clientA: Buffer; m1: Buffer }): Buffer | undefined {
+  verify(args: {
+    accountName: string;
+    salt: Buffer;
+    clientA: Buffer;
+    m1: Buffer;
+  }): Buffer | undefined {
     const A = bufToBig(args.clientA);
     if (A % SRP_N === 0n) return undefined;
     const u = computeU(A, this.B);

@@ -1,0 +1,1286 @@
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  computeVerifier,
+  SrpServer,
+  type SrpProtocol,
+} from '../../../src/connectors/icloud-photos/srp.js';
+import {
+  resourceBytes,
+  resourceKey,
+  utiOf,
+  ZoneLibrary,
+  type AlbumState,
+  type AssetState,
+  type ResourceVariant,
+} from './library.js';
+
+/**
+ * A local fake of every host the iCloud Photos connector talks to, on one port, each host a path
+ * prefix: idmsa (`/appleauth/auth`), setup (`/setup/ws/1`), CloudKit (`/database/1/...`, the
+ * `ckdatabasews` URL accountLogin hands out) and the blob CDN (`/B/...`, signed URLs).
+ * Follows /work/shared/protocols/icloud-photos.md.
+ */
+
+export const WIDGET_KEY = 'd39ba9916b7251055b22c7f910e2ea796ee65e98b2ddecea8f5dde8d9d1a815d';
+const CK_PREFIX = '/database/1/com.apple.photos.cloud/production/';
+
+export interface ICloudPhotosEmulatorOptions {
+  port?: number;
+  host?: string;
+  appleId?: string;
+  password?: string;
+  /** Password derivation of the account: `s2k` (current) or `s2k_fo` (older passwords). */
+  protocol?: SrpProtocol;
+  iterations?: number;
+  seed?: string;
+  /** Items in the personal library (PrimarySync). */
+  librarySize?: number;
+  /** Items in the iCloud Shared Library zone; 0 means the account has none. */
+  sharedLibrarySize?: number;
+  /** Owners see the shared zone in the private database, participants only in the shared one. */
+  sharedLibraryRole?: 'owner' | 'participant';
+  minFileSize?: number;
+  maxFileSize?: number;
+  startDate?: number;
+  spanMs?: number;
+  /** Signed download URL lifetime (Apple: about an hour). */
+  urlTtlSec?: number;
+  /** Trust token lifetime (about 30 days these days). */
+  trustTtlMs?: number;
+  /** Wrong codes accepted before the code is locked. */
+  codeAttemptLimit?: number;
+  /** The account has FIDO security keys only: 409 with fsaChallenge. */
+  fidoOnly?: boolean;
+}
+
+export interface RequestLogEntry {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  /** Stable label used for counting, e.g. 'ck private/records/query', 'cdn GET'. */
+  endpoint: string;
+  status: number;
+  range?: string;
+  /** For CloudKit queries: the recordType and startRank asked for. */
+  recordType?: string;
+  startRank?: number;
+}
+
+export interface RequestLog {
+  readonly entries: RequestLogEntry[];
+  clear(): void;
+  /** Count of requests per endpoint label. */
+  counts(): Record<string, number>;
+  /** Requests whose endpoint starts with a prefix ('ck', 'idmsa', 'cdn'). */
+  count(prefix?: string): number;
+}
+
+type FaultScope = 'idmsa' | 'setup' | 'ck' | 'cdn' | 'any';
+
+interface Fault {
+  scope: FaultScope;
+  status: number;
+  retryAfterSec?: number;
+  remaining: number;
+}
+
+export interface ICloudPhotosControl {
+  /** Next `count` requests in `scope` answer `status` (503 THROTTLED by default) with Retry-After. */
+  throttle(opts?: {
+    count?: number;
+    status?: number;
+    retryAfterSec?: number;
+    scope?: FaultScope;
+  }): void;
+  /** The next request (any host) answers 429 with Retry-After: 1. */
+  rateLimitNext(): void;
+  /** Every download URL handed out so far answers 410 Gone from now on. */
+  expireDownloadUrls(): void;
+  /** The next download is cut after `afterBytes` body bytes; optionally its URL expires at once. */
+  cutNextDownload(afterBytes: number, opts?: { expireUrls?: boolean }): void;
+  /** Kills the web session: CloudKit answers 401 (or 421 for a partition move), validate 421. */
+  expireSession(status?: 401 | 421): void;
+  /** Trust tokens issued so far stop skipping the second factor. */
+  expireTrustTokens(): void;
+  /** Locks the account (Apple's "This Apple ID has been locked for security reasons"). */
+  lockAccount(locked?: boolean): void;
+  /** The code the "trusted device" last received. */
+  lastSecurityCode(): string | undefined;
+  setIndexingState(state: 'FINISHED' | 'RUNNING'): void;
+  /** Moves the emulator's clock forward (URL, trust and session expiry). */
+  advanceTime(ms: number): void;
+  addAsset(overrides?: Partial<AssetState>, zone?: 'primary' | 'shared'): AssetState;
+  editAsset(assetId: string, zone?: 'primary' | 'shared'): AssetState;
+  deleteAsset(assetId: string, opts?: { purge?: boolean; zone?: 'primary' | 'shared' }): AssetState;
+}
+
+export interface ICloudPhotosEmulator {
+  baseUrl: string;
+  /** idmsa base URL (`authBaseUrl` option of the connector). */
+  authBaseUrl: string;
+  /** setup base URL (`setupBaseUrl` option of the connector). */
+  setupBaseUrl: string;
+  credentials: { appleId: string; password: string };
+  control: ICloudPhotosControl;
+  requestLog: RequestLog;
+  primary: ZoneLibrary;
+  shared?: ZoneLibrary;
+  /** The bytes the emulator serves for a resource, for assertions. */
+  expectedBytes(asset: AssetState, variant: ResourceVariant): Buffer;
+  stop(): Promise<void>;
+}
+
+interface AuthSession {
+  id: string;
+  scnt: string;
+  appleId: string;
+  verified: boolean;
+  code?: string;
+  attempts: number;
+  locked: boolean;
+}
+
+interface SrpPending {
+  appleId: string;
+  server: SrpServer;
+  salt: Buffer;
+  clientA: Buffer;
+  authSessionId: string;
+}
+
+interface SessionToken {
+  appleId: string;
+  trusted: boolean;
+  valid: boolean;
+}
+
+interface WebSession {
+  appleId: string;
+  trusted: boolean;
+  valid: boolean;
+  deadStatus: number;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(`HTTP ${status}`);
+  }
+}
+
+function serviceError(status: number, code: string, message: string): HttpError {
+  return new HttpError(status, {
+    serviceErrors: [{ code, message, suppressDismissal: false }],
+    hasError: true,
+  });
+}
+
+function ckError(status: number, serverErrorCode: string, reason: string): HttpError {
+  return new HttpError(status, { uuid: randomUUID(), serverErrorCode, reason });
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const c of req) {
+    total += (c as Buffer).length;
+    if (total > 4 * 1024 * 1024) throw new HttpError(413, { error: 'body too large' });
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson(text: string): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(text === '' ? 'null' : text);
+    return v && typeof v === 'object' ? (v as Record<string, unknown>) : {};
+  } catch {
+    throw ckError(400, 'BAD_REQUEST', 'malformed JSON body');
+  }
+}
+
+function parseCookies(header: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of (header ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0) out.set(part.slice(0, i).trim(), part.slice(i + 1).trim());
+  }
+  return out;
+}
+
+type Db = 'private' | 'shared';
+
+export async function startICloudPhotosEmulator(
+  options: ICloudPhotosEmulatorOptions = {},
+): Promise<ICloudPhotosEmulator> {
+  const appleId = options.appleId ?? 'photos.user@example.com';
+  const password = options.password ?? 'correct horse battery staple';
+  const protocol = options.protocol ?? 's2k';
+  const iterations = options.iterations ?? 20064;
+  const seed = options.seed ?? 'cbe-icloud';
+  const urlTtlSec = options.urlTtlSec ?? 3600;
+  const trustTtlMs = options.trustTtlMs ?? 30 * 86_400_000;
+  const codeAttemptLimit = options.codeAttemptLimit ?? 5;
+  const sharedRole = options.sharedLibraryRole ?? 'owner';
+  const salt = Buffer.from(randomBytes(16));
+  const verifier = computeVerifier(password, salt, iterations, protocol);
+  const dsid = '12345678901';
+  const ownerRecordName =
+    '_' + createHmac('sha256', seed).update('owner').digest('hex').slice(0, 32);
+  const urlSecret = randomBytes(16);
+
+  const libOpts = {
+    seed,
+    minFileSize: options.minFileSize ?? 1024,
+    maxFileSize: options.maxFileSize ?? 48 * 1024,
+    startDate: options.startDate ?? Date.UTC(2019, 0, 1),
+    spanMs: options.spanMs ?? 3 * 365 * 86_400_000,
+  };
+  const primary = new ZoneLibrary({
+    ...libOpts,
+    zone: 'PrimarySync',
+    size: options.librarySize ?? 50,
+    albums: true,
+  });
+  const sharedSize = options.sharedLibrarySize ?? 6;
+  const sharedZoneName = `SharedSync-${createHmac('sha256', seed).update('shared').digest('hex').slice(0, 8).toUpperCase()}-0000-4000-8000-000000000001`;
+  const shared =
+    sharedSize > 0
+      ? new ZoneLibrary({
+          ...libOpts,
+          seed: seed + '-shared',
+          zone: sharedZoneName,
+          size: sharedSize,
+          albums: false,
+        })
+      : undefined;
+  const decoyZone = 'CMM-6A1E3F7C-0000-4000-8000-000000000002';
+
+  let clockOffset = 0;
+  const now = () => Date.now() + clockOffset;
+  let urlEpoch = 1;
+  let indexingState: 'FINISHED' | 'RUNNING' = 'FINISHED';
+  let accountLocked = false;
+  let cut: { afterBytes: number; expireUrls: boolean } | undefined;
+  const faults: Fault[] = [];
+  const authSessions = new Map<string, AuthSession>();
+  const srpPending = new Map<string, SrpPending>();
+  const sessionTokens = new Map<string, SessionToken>();
+  const trustTokens = new Map<string, { expiresAt: number; valid: boolean }>();
+  const webSessions = new Map<string, WebSession>();
+  let lastCode: string | undefined;
+  const entries: RequestLogEntry[] = [];
+  let baseUrl = '';
+
+  const requestLog: RequestLog = {
+    entries,
+    clear: () => void entries.splice(0, entries.length),
+    counts: () => {
+      const out: Record<string, number> = {};
+      for (const e of entries) out[e.endpoint] = (out[e.endpoint] ?? 0) + 1;
+      return out;
+    },
+    count: (prefix = '') => entries.filter((e) => e.endpoint.startsWith(prefix)).length,
+  };
+
+  // ---------------------------------------------------------------- records
+
+  const zoneOf = (db: Db, zoneName: unknown): ZoneLibrary | 'decoy' => {
+    if (db === 'private' && zoneName === 'PrimarySync') return primary;
+    if (shared && zoneName === sharedZoneName && (db === 'private') === (sharedRole === 'owner'))
+      return shared;
+    if (db === 'private' && zoneName === decoyZone) return 'decoy';
+    throw ckError(404, 'ZONE_NOT_FOUND', `Zone '${String(zoneName)}' does not exist`);
+  };
+
+  const zoneId = (z: ZoneLibrary) => ({
+    zoneName: z.opts.zone,
+    ownerRecordName,
+    zoneType: 'REGULAR_CUSTOM_ZONE',
+  });
+  const syncToken = (z: ZoneLibrary, seq = z.seq) =>
+    Buffer.from(`CK1:${z.opts.zone}:${seq}`).toString('base64');
+  const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+  const checksum = (...p: Array<string | number>) =>
+    'A' + createHmac('sha256', seed).update(p.join('|')).digest('base64').slice(0, 27);
+
+  const signUrl = (
+    z: ZoneLibrary,
+    a: AssetState,
+    variant: ResourceVariant,
+    gen: number,
+    owner: string,
+  ) => {
+    const token = Buffer.from(`${z.opts.zone}|${a.index}|${variant}|${gen}`).toString('base64url');
+    const e = Math.floor(now() / 1000) + urlTtlSec;
+    const s = createHmac('sha256', urlSecret)
+      .update(`${token}|${e}|${urlEpoch}`)
+      .digest('hex')
+      .slice(0, 22);
+    return `${baseUrl}/B/${token}/\${f}?o=${encodeURIComponent(owner)}&v=1&x=${urlEpoch}&a=CAog&e=${e}&k=_&ckc=com.apple.photos.cloud&ckz=${encodeURIComponent(z.opts.zone)}&p=10&s=${s}`;
+  };
+
+  const resource = (z: ZoneLibrary, a: AssetState, variant: ResourceVariant, owner: string) => {
+    const gen = variant === 'resJPEGFull' ? a.editGen : 0;
+    return {
+      type: 'ASSETID',
+      value: {
+        size: a.sizes[variant],
+        fileChecksum: checksum(z.opts.zone, a.index, variant, gen),
+        referenceChecksum: checksum('ref', z.opts.zone, a.index, variant, gen),
+        wrappingKey: checksum('wk', a.index, variant) + '==',
+        downloadURL: signUrl(z, a, variant, gen, owner),
+      },
+    };
+  };
+
+  const envelope = (
+    z: ZoneLibrary,
+    recordName: string,
+    recordType: string,
+    fields: Record<string, unknown>,
+    tag: number,
+    created: number,
+    modified: number,
+    desired?: string[],
+  ) => {
+    if (desired) {
+      for (const k of Object.keys(fields)) if (!desired.includes(k)) delete fields[k];
+    }
+    return {
+      recordName,
+      recordType,
+      fields,
+      pluginFields: {},
+      recordChangeTag: tag.toString(36),
+      created: { timestamp: created, userRecordName: ownerRecordName, deviceID: '2' },
+      modified: { timestamp: modified, userRecordName: ownerRecordName, deviceID: '2' },
+      deleted: false,
+      zoneID: zoneId(z),
+    };
+  };
+
+  const tombstone = (z: ZoneLibrary, recordName: string) => ({
+    recordName,
+    deleted: true,
+    zoneID: zoneId(z),
+  });
+
+  const masterRecord = (z: ZoneLibrary, a: AssetState, desired?: string[]) => {
+    if (a.purged) return tombstone(z, a.masterId);
+    const f: Record<string, unknown> = {};
+    if (a.filename !== undefined) {
+      f.filenameEnc =
+        a.filenameType === 'STRING'
+          ? { type: 'STRING', value: a.filename }
+          : { type: 'ENCRYPTED_BYTES', value: b64(a.filename) };
+    }
+    f.itemType = { type: 'STRING', value: utiOf(z.extOf(a, 'resOriginal')) };
+    for (const v of ['resOriginal', 'resOriginalAlt', 'resOriginalVidCompl'] as const) {
+      if (a.sizes[v] === undefined) continue;
+      f[`${v}Res`] = resource(z, a, v, a.masterId);
+      f[`${v}FileType`] = { type: 'STRING', value: utiOf(z.extOf(a, v)) };
+      f[`${v}Width`] = { type: 'INT64', value: 4032 };
+      f[`${v}Height`] = { type: 'INT64', value: 3024 };
+    }
+    if (a.deleted) f.isDeleted = { type: 'INT64', value: 1 };
+    return envelope(z, a.masterId, 'CPLMaster', f, a.masterTag, a.addedDate, a.addedDate, desired);
+  };
+
+  const assetRecord = (z: ZoneLibrary, a: AssetState, desired?: string[]) => {
+    if (a.purged) return tombstone(z, a.assetId);
+    const f: Record<string, unknown> = {
+      masterRef: {
+        type: 'REFERENCE',
+        value: { recordName: a.masterId, action: 'DELETE_SELF', zoneID: zoneId(z) },
+      },
+      assetDate: { type: 'TIMESTAMP', value: a.assetDate },
+      addedDate: { type: 'TIMESTAMP', value: a.addedDate },
+      timeZoneOffset: { type: 'INT64', value: a.tzOffset },
+      isHidden: { type: 'INT64', value: a.hidden ? 1 : 0 },
+      isFavorite: { type: 'INT64', value: a.index % 11 === 0 ? 1 : 0 },
+    };
+    if (a.deleted) {
+      f.isDeleted = { type: 'INT64', value: 1 };
+      f.dateExpunged = { type: 'TIMESTAMP', value: now() + 30 * 86_400_000 };
+    }
+    if (a.editGen > 0) {
+      f.adjustmentType = { type: 'STRING', value: 'com.apple.photo' };
+      f.resJPEGFullRes = resource(z, a, 'resJPEGFull', a.assetId);
+      f.resJPEGFullFileType = { type: 'STRING', value: 'public.jpeg' };
+    }
+    if (a.kind === 'mov') f.duration = { type: 'INT64', value: 12 };
+    return envelope(z, a.assetId, 'CPLAsset', f, a.assetTag, a.addedDate, a.modifiedAt, desired);
+  };
+
+  const albumRecord = (z: ZoneLibrary, al: AlbumState) =>
+    envelope(
+      z,
+      al.recordName,
+      'CPLAlbum',
+      {
+        albumNameEnc: { type: 'ENCRYPTED_BYTES', value: b64(al.name) },
+        albumType: { type: 'INT64', value: al.albumType },
+        ...(al.parentId ? { parentId: { type: 'STRING', value: al.parentId } } : {}),
+        position: { type: 'INT64', value: al.position },
+        sortAscending: { type: 'INT64', value: 1 },
+        sortType: { type: 'INT64', value: 0 },
+        ...(al.deleted ? { isDeleted: { type: 'INT64', value: 1 } } : {}),
+      },
+      1,
+      0,
+      0,
+    );
+
+  const relationRecord = (z: ZoneLibrary, assetId: string, albumId: string) => {
+    const name = `${assetId}-IN-${albumId}`;
+    const album = z.albums.find((x) => x.recordName === albumId);
+    if (!album || !album.members.has(assetId)) return tombstone(z, name);
+    return envelope(
+      z,
+      name,
+      'CPLContainerRelation',
+      {
+        containerId: { type: 'STRING', value: albumId },
+        itemId: { type: 'STRING', value: assetId },
+        position: { type: 'INT64', value: 1024 },
+        isKeyAsset: { type: 'INT64', value: 0 },
+      },
+      1,
+      0,
+      0,
+    );
+  };
+
+  const recordForKey = (z: ZoneLibrary, key: string): unknown => {
+    const id = key.slice(2);
+    switch (key[0]) {
+      case 'M':
+        return masterRecord(z, z.byMasterId.get(id)!);
+      case 'A':
+        return assetRecord(z, z.byAssetId.get(id)!);
+      case 'L':
+        return albumRecord(
+          z,
+          z.albums.find((a) => a.recordName === id)!,
+        );
+      default: {
+        const [assetId, albumId] = id.split('-IN-') as [string, string];
+        return relationRecord(z, assetId, albumId);
+      }
+    }
+  };
+
+  // ---------------------------------------------------------------- handlers
+
+  const filterValue = (query: Record<string, unknown>, field: string): unknown => {
+    const raw = query.filterBy;
+    const list = (Array.isArray(raw) ? raw : raw ? [raw] : []) as Array<Record<string, unknown>>;
+    const f = list.find((x) => x.fieldName === field);
+    return (f?.fieldValue as { value?: unknown } | undefined)?.value;
+  };
+
+  const runQuery = (
+    db: Db,
+    body: Record<string, unknown>,
+    log: RequestLogEntry,
+  ): Record<string, unknown> => {
+    const query = (body.query ?? {}) as Record<string, unknown>;
+    const recordType = String(query.recordType ?? '');
+    log.recordType = recordType;
+    const z = zoneOf(db, (body.zoneID as { zoneName?: unknown } | undefined)?.zoneName);
+    if (recordType === 'CheckIndexingState') {
+      return {
+        records: [
+          {
+            recordName: '_' + randomUUID(),
+            recordType: 'CheckIndexingState',
+            fields: {
+              state: { type: 'STRING', value: indexingState },
+              ...(indexingState === 'RUNNING' ? { progress: { type: 'INT64', value: 42 } } : {}),
+            },
+          },
+        ],
+      };
+    }
+    if (z === 'decoy') throw ckError(400, 'BAD_REQUEST', 'Index has invalid data');
+    const limit = Math.min(Number(body.resultsLimit ?? 200), 2000);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw ckError(400, 'BAD_REQUEST', 'resultsLimit must be a positive integer');
+    const desired = Array.isArray(body.desiredKeys) ? (body.desiredKeys as string[]) : undefined;
+    const base = { syncToken: syncToken(z) };
+    switch (recordType) {
+      case 'HyperionIndexCountLookup': {
+        const ids = filterValue(query, 'indexCountID');
+        const id = Array.isArray(ids) ? String(ids[0]) : '';
+        let count: number;
+        if (id === 'CPLAssetByAssetDateWithoutHiddenOrDeleted') count = z.visible().length;
+        else if (id.startsWith('CPLContainerRelationNotDeletedByAssetDate:'))
+          count = z.albumMembers(id.split(':')[1] ?? '').length;
+        else throw ckError(400, 'BAD_REQUEST', `Unknown index count id ${id}`);
+        return {
+          ...base,
+          records: [
+            {
+              recordName: id,
+              recordType: 'IndexCountResult',
+              fields: { itemCount: { type: 'INT64', value: count } },
+            },
+          ],
+        };
+      }
+      case 'CPLAssetAndMasterByAssetDateWithoutHiddenOrDeleted':
+      case 'CPLContainerRelationLiveByAssetDate': {
+        const startRank = Number(filterValue(query, 'startRank') ?? 0);
+        const direction = String(filterValue(query, 'direction') ?? 'ASCENDING');
+        if (!Number.isInteger(startRank) || startRank < 0)
+          throw ckError(400, 'BAD_REQUEST', 'bad startRank');
+        log.startRank = startRank;
+        let items: AssetState[];
+        const isAlbum = recordType === 'CPLContainerRelationLiveByAssetDate';
+        let albumId = '';
+        if (isAlbum) {
+          albumId = String(filterValue(query, 'parentId') ?? '');
+          if (!z.albums.some((a) => a.recordName === albumId && !a.deleted)) {
+            throw ckError(400, 'BAD_REQUEST', 'Unknown container for parentId');
+          }
+          items = z.albumMembers(albumId);
+        } else items = z.visible();
+        if (direction === 'DESCENDING') items = [...items].reverse();
+        const per = isAlbum ? 3 : 2;
+        const records: unknown[] = [];
+        for (let r = startRank; r < items.length && records.length < limit; r++) {
+          const a = items[r]!;
+          const group = [
+            ...(isAlbum ? [relationRecord(z, a.assetId, albumId)] : []),
+            masterRecord(z, a, desired),
+            assetRecord(z, a, desired),
+          ];
+          // A page may end in the middle of a group (the client buffers unmatched halves).
+          records.push(...group.slice(0, Math.min(per, limit - records.length)));
+        }
+        return { ...base, records };
+      }
+      case 'CPLAlbumByPositionLive': {
+        const parent = filterValue(query, 'parentId');
+        const all = z.albums.filter(
+          (a) => !a.deleted && (parent === undefined || a.parentId === parent),
+        );
+        const start = body.continuationMarker
+          ? Number(Buffer.from(String(body.continuationMarker), 'base64').toString())
+          : 0;
+        if (!Number.isInteger(start) || start < 0)
+          throw ckError(400, 'BAD_REQUEST', 'bad continuationMarker');
+        const page = all.slice(start, start + limit);
+        const records: unknown[] = [];
+        if (start === 0 && parent === undefined) {
+          records.push(
+            envelope(
+              z,
+              '----Root-Folder----',
+              'CPLAlbum',
+              { albumType: { type: 'INT64', value: 3 } },
+              1,
+              0,
+              0,
+            ),
+          );
+        }
+        records.push(...page.map((a) => albumRecord(z, a)));
+        const next = start + page.length;
+        return {
+          ...base,
+          records,
+          ...(next < all.length
+            ? { continuationMarker: Buffer.from(String(next)).toString('base64') }
+            : {}),
+        };
+      }
+      default:
+        throw ckError(400, 'BAD_REQUEST', `Unknown or unsupported index '${recordType}'`);
+    }
+  };
+
+  const findRecord = (z: ZoneLibrary, name: string): unknown => {
+    const a = z.byAssetId.get(name);
+    if (a) return assetRecord(z, a);
+    const m = z.byMasterId.get(name);
+    if (m) return masterRecord(z, m);
+    const al = z.albums.find((x) => x.recordName === name);
+    if (al) return albumRecord(z, al);
+    return { recordName: name, reason: 'Record not found', serverErrorCode: 'NOT_FOUND' };
+  };
+
+  const handleCk = (
+    db: Db,
+    sub: string,
+    body: Record<string, unknown>,
+    log: RequestLogEntry,
+  ): unknown => {
+    switch (sub) {
+      case 'zones/list':
+      case 'changes/database': {
+        const zones: ZoneLibrary[] = [];
+        if (db === 'private') zones.push(primary);
+        if (shared && (db === 'private') === (sharedRole === 'owner')) zones.push(shared);
+        const dbToken = Buffer.from(`DB:${db}:${zones.reduce((s, z) => s + z.seq, 0)}`).toString(
+          'base64',
+        );
+        const list = [
+          ...zones.map((z) => ({ zoneID: zoneId(z), syncToken: syncToken(z), deleted: false })),
+          ...(db === 'private'
+            ? [
+                {
+                  zoneID: { zoneName: decoyZone, ownerRecordName, zoneType: 'REGULAR_CUSTOM_ZONE' },
+                  deleted: false,
+                },
+              ]
+            : []),
+        ];
+        if (sub === 'changes/database' && body.syncToken === dbToken)
+          return { moreComing: false, syncToken: dbToken, zones: [] };
+        return { moreComing: false, syncToken: dbToken, zones: list };
+      }
+      case 'records/query':
+        return runQuery(db, body, log);
+      case 'internal/records/query/batch': {
+        const batch = Array.isArray(body.batch)
+          ? (body.batch as Array<Record<string, unknown>>)
+          : [];
+        return { batch: batch.map((q) => runQuery(db, q, log)) };
+      }
+      case 'records/lookup': {
+        const z = zoneOf(db, (body.zoneID as { zoneName?: unknown } | undefined)?.zoneName);
+        if (z === 'decoy') throw ckError(400, 'BAD_REQUEST', 'Index has invalid data');
+        const recs = Array.isArray(body.records)
+          ? (body.records as Array<{ recordName?: unknown }>)
+          : [];
+        if (recs.length > 200)
+          throw ckError(400, 'BAD_REQUEST', "array 'records' length is greater than max size");
+        return { records: recs.map((r) => findRecord(z, String(r.recordName))) };
+      }
+      case 'changes/zone': {
+        const reqZones = Array.isArray(body.zones)
+          ? (body.zones as Array<Record<string, unknown>>)
+          : [];
+        return {
+          zones: reqZones.map((rz) => {
+            const zid = rz.zoneID as { zoneName?: unknown } | undefined;
+            let z: ZoneLibrary | 'decoy';
+            try {
+              z = zoneOf(db, zid?.zoneName);
+            } catch {
+              return {
+                zoneID: zid,
+                serverErrorCode: 'ZONE_NOT_FOUND',
+                reason: 'Zone does not exist',
+              };
+            }
+            if (z === 'decoy')
+              return {
+                zoneID: zid,
+                serverErrorCode: 'BAD_REQUEST',
+                reason: 'Zone does not support sync',
+              };
+            const limit = Math.min(Number(rz.resultsLimit ?? 200), 200);
+            let since = 0;
+            if (rz.syncToken === '')
+              return { zoneID: zoneId(z), syncToken: syncToken(z), moreComing: false, records: [] };
+            if (rz.syncToken !== undefined) {
+              const m = /^CK1:(.+):(\d+)$/.exec(
+                Buffer.from(String(rz.syncToken), 'base64').toString('utf8'),
+              );
+              if (!m || m[1] !== z.opts.zone || Number(m[2]) > z.seq) {
+                return {
+                  zoneID: zoneId(z),
+                  serverErrorCode: 'BAD_REQUEST',
+                  reason: 'Unknown sync continuation type',
+                };
+              }
+              since = Number(m[2]);
+            }
+            const { keys, last, more } = z.changesSince(since, limit);
+            return {
+              zoneID: zoneId(z),
+              syncToken: syncToken(z, last),
+              moreComing: more,
+              records: keys.map((k) => recordForKey(z, k)),
+            };
+          }),
+        };
+      }
+      default:
+        throw ckError(404, 'NOT_FOUND', `no such endpoint ${sub}`);
+    }
+  };
+
+  // ------------------------------------------------------------ auth hosts
+
+  const accountBody = (trusted: boolean) => ({
+    dsInfo: {
+      dsid,
+      hsaVersion: 2,
+      hasICloudQualifyingDevice: true,
+      isWebAccessAllowed: true,
+      appleId,
+      countryCode: 'USA',
+      fullName: 'Photo User',
+    },
+    hsaChallengeRequired: !trusted,
+    hsaTrustedBrowser: trusted,
+    iCDPEnabled: false,
+    isExtendedLogin: true,
+    pcsEnabled: true,
+    termsUpdateNeeded: false,
+    webservices: {
+      ckdatabasews: { url: baseUrl, pcsRequired: true, status: 'active' },
+      photosupload: { url: baseUrl, status: 'active' },
+      uploadimagews: { url: baseUrl, status: 'active' },
+    },
+  });
+
+  const authSessionOf = (req: IncomingMessage): AuthSession => {
+    const id = String(req.headers['x-apple-id-session-id'] ?? '');
+    const scnt = String(req.headers['scnt'] ?? '');
+    const s = authSessions.get(id);
+    if (!s || s.scnt !== scnt)
+      throw serviceError(401, '-20101', 'Missing or stale scnt / X-Apple-ID-Session-Id');
+    return s;
+  };
+
+  const issueSessionToken = (s: AuthSession, trusted: boolean): string => {
+    const token = randomBytes(24).toString('base64');
+    sessionTokens.set(token, { appleId: s.appleId, trusted, valid: true });
+    return token;
+  };
+
+  const checkCode = (s: AuthSession, code: unknown) => {
+    if (s.locked) {
+      throw new HttpError(400, {
+        service_errors: [
+          {
+            code: '-21669',
+            message: 'Too many verification codes have been entered. Enter your password again.',
+          },
+        ],
+        securityCode: { securityCodeLocked: true, tooManyCodesValidated: true },
+      });
+    }
+    if (s.code === undefined || String(code) !== s.code) {
+      s.attempts++;
+      if (s.attempts >= codeAttemptLimit) s.locked = true;
+      throw new HttpError(400, {
+        service_errors: [
+          {
+            code: '-21669',
+            message: 'Incorrect verification code.',
+            title: 'Incorrect Verification Code',
+          },
+        ],
+        securityCode: { securityCodeLocked: s.locked, tooManyCodesValidated: s.locked },
+      });
+    }
+    s.verified = true;
+    s.code = undefined;
+  };
+
+  const newCode = (s: AuthSession): string => {
+    const code = String(100000 + (randomBytes(4).readUInt32BE(0) % 900000));
+    s.code = code;
+    lastCode = code;
+    return code;
+  };
+
+  const handleIdmsa = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    sub: string,
+    method: string,
+  ): Promise<{ status: number; body?: unknown; headers?: Record<string, string> }> => {
+    if (
+      req.headers['x-apple-widget-key'] !== WIDGET_KEY ||
+      req.headers['x-apple-oauth-client-id'] !== WIDGET_KEY
+    ) {
+      throw serviceError(
+        400,
+        '-20210',
+        'Missing or wrong X-Apple-Widget-Key / X-Apple-OAuth-Client-Id',
+      );
+    }
+    const sessionHeaders = (s: AuthSession) => {
+      s.scnt = randomBytes(12).toString('hex'); // rotates: clients must echo the latest one
+      return { scnt: s.scnt, 'X-Apple-ID-Session-Id': s.id, 'X-Apple-ID-Account-Country': 'USA' };
+    };
+    const key = `${method} ${sub}`;
+    if (key === 'POST signin/init') {
+      const body = parseJson(await readBody(req));
+      const accountName = String(body.accountName ?? '');
+      const protocols = Array.isArray(body.protocols) ? (body.protocols as string[]) : [];
+      if (!body.a || !accountName || !protocols.includes(protocol)) {
+        throw serviceError(400, '-20209', 'Malformed signin/init payload');
+      }
+      const known = accountName.toLowerCase() === appleId.toLowerCase();
+      const srvVerifier = known ? verifier : computeVerifier(randomUUID(), salt, 1, protocol);
+      const server = new SrpServer(srvVerifier);
+      const s: AuthSession = {
+        id: randomUUID(),
+        scnt: '',
+        appleId: accountName,
+        verified: false,
+        attempts: 0,
+        locked: false,
+      };
+      authSessions.set(s.id, s);
+      const c = `d-${randomUUID()}:PRN`;
+      srpPending.set(c, {
+        appleId: accountName,
+        server,
+        salt,
+        clientA: Buffer.from(String(body.a), 'base64'),
+        authSessionId: s.id,
+      });
+      // Apple sometimes labels this JSON as text/html: clients must parse leniently.
+      res.setHeader('Content-Type', 'text/html;charset=UTF-8');
+      return {
+        status: 200,
+        headers: sessionHeaders(s),
+        body: {
+          iteration: iterations,
+          salt: salt.toString('base64'),
+          protocol,
+          b: server.publicB.toString('base64'),
+          c,
+        },
+      };
+    }
+    if (key === 'POST signin/complete') {
+      const body = parseJson(await readBody(req));
+      const pending = srpPending.get(String(body.c ?? ''));
+      if (!pending || !body.m1 || !body.m2)
+        throw serviceError(400, '-20209', 'Malformed signin/complete payload');
+      srpPending.delete(String(body.c));
+      const s = authSessions.get(pending.authSessionId)!;
+      const m2 = pending.server.verify({
+        accountName: String(body.accountName ?? ''),
+        salt: pending.salt,
+        clientA: pending.clientA,
+        m1: Buffer.from(String(body.m1), 'base64'),
+      });
+      if (
+        !m2 ||
+        pending.appleId.toLowerCase() !== appleId.toLowerCase() ||
+        !m2.equals(Buffer.from(String(body.m2), 'base64'))
+      ) {
+        throw serviceError(401, '-20101', 'Your Apple ID or password was incorrect.');
+      }
+      if (accountLocked)
+        throw serviceError(403, '-20209', 'This Apple ID has been locked for security reasons.');
+      const headers = sessionHeaders(s);
+      if (options.fidoOnly) {
+        return {
+          status: 409,
+          headers: { ...headers, 'X-Apple-Session-Token': issueSessionToken(s, false) },
+          body: { authType: 'hsa2', fsaChallenge: { challenge: 'x' }, keyNames: ['YubiKey'] },
+        };
+      }
+      const offered = Array.isArray(body.trustTokens) ? (body.trustTokens as string[]) : [];
+      const trusted = offered.some((t) => {
+        const tt = trustTokens.get(t);
+        return tt !== undefined && tt.valid && tt.expiresAt > now();
+      });
+      if (trusted) s.verified = true;
+      return {
+        status: trusted ? 200 : 409,
+        headers: { ...headers, 'X-Apple-Session-Token': issueSessionToken(s, trusted) },
+        body: { authType: 'hsa2' },
+      };
+    }
+    if (key === 'POST repair/complete')
+      return { status: 204, headers: sessionHeaders(authSessionOf(req)) };
+    const s = authSessionOf(req);
+    switch (key) {
+      case 'GET ':
+        return {
+          status: 200,
+          headers: sessionHeaders(s),
+          body: {
+            trustedPhoneNumbers: [
+              {
+                id: 1,
+                numberWithDialCode: '+1 •••',
+                obfuscatedNumber: '(•••) •••-••12',
+                pushMode: 'sms',
+                lastTwoDigits: '12',
+              },
+            ],
+            securityCode: {
+              length: 6,
+              tooManyCodesSent: false,
+              tooManyCodesValidated: s.locked,
+              securityCodeLocked: s.locked,
+            },
+            authenticationType: 'hsa2',
+            recoveryUrl: 'https://iforgot.apple.com/phone/add',
+            hsa2Account: true,
+          },
+        };
+      case 'PUT verify/trusteddevice/securitycode':
+        newCode(s);
+        return {
+          status: 202,
+          headers: sessionHeaders(s),
+          body: { trustedDeviceCount: 1, securityCode: { length: 6 } },
+        };
+      case 'POST verify/trusteddevice/securitycode': {
+        const body = parseJson(await readBody(req));
+        checkCode(s, (body.securityCode as { code?: unknown } | undefined)?.code);
+        return { status: 204, headers: sessionHeaders(s) };
+      }
+      case 'PUT verify/phone':
+        newCode(s);
+        return {
+          status: 200,
+          headers: sessionHeaders(s),
+          body: { trustedPhoneNumber: { id: 1 }, securityCode: { length: 6 } },
+        };
+      case 'POST verify/phone/securitycode': {
+        const body = parseJson(await readBody(req));
+        checkCode(s, (body.securityCode as { code?: unknown } | undefined)?.code);
+        return { status: 200, headers: sessionHeaders(s), body: {} };
+      }
+      case 'GET 2sv/trust': {
+        if (!s.verified) throw serviceError(401, '-20101', 'Second factor not verified');
+        const trust = randomBytes(32).toString('base64');
+        trustTokens.set(trust, { expiresAt: now() + trustTtlMs, valid: true });
+        return {
+          status: 204,
+          headers: {
+            ...sessionHeaders(s),
+            'X-Apple-TwoSV-Trust-Token': trust,
+            'X-Apple-Session-Token': issueSessionToken(s, true),
+          },
+        };
+      }
+      default:
+        throw serviceError(404, '-1', `no such idmsa endpoint ${key}`);
+    }
+  };
+
+  const webCookies = (trusted: boolean): string[] => {
+    const token = randomBytes(24).toString('hex');
+    webSessions.set(token, { appleId, trusted, valid: true, deadStatus: 421 });
+    const attrs = 'Path=/; Domain=.icloud.com; Secure; HttpOnly';
+    return [
+      `X-APPLE-WEBAUTH-TOKEN="v=2:t=${token}"; ${attrs}`,
+      `X-APPLE-WEBAUTH-USER="v=1:s=0:d=${dsid}"; Max-Age=2592000; ${attrs}`,
+      `X-APPLE-DS-WEB-SESSION-TOKEN="${randomBytes(12).toString('hex')}"; ${attrs}`,
+      `X-APPLE-WEBAUTH-HSA-TRUST="${randomBytes(8).toString('hex')}"; Max-Age=2592000; ${attrs}`,
+    ];
+  };
+
+  const webSessionOf = (req: IncomingMessage): WebSession | undefined => {
+    const raw = parseCookies(req.headers.cookie).get('X-APPLE-WEBAUTH-TOKEN');
+    const m = raw ? /t=([0-9a-f]+)/.exec(raw) : null;
+    return m ? webSessions.get(m[1]!) : undefined;
+  };
+
+  const handleSetup = async (req: IncomingMessage, res: ServerResponse, sub: string) => {
+    if (req.method !== 'POST') throw new HttpError(405, { error: 'method not allowed' });
+    const body = parseJson(await readBody(req));
+    if (accountLocked) throw new HttpError(403, { success: false, error: 'Account locked' });
+    if (sub === 'accountLogin') {
+      const st = sessionTokens.get(String(body.dsWebAuthToken ?? ''));
+      if (!st || !st.valid)
+        throw new HttpError(421, { success: false, error: 'Invalid global session' });
+      res.setHeader('Set-Cookie', webCookies(st.trusted));
+      return { status: 200, body: accountBody(st.trusted) };
+    }
+    if (sub === 'validate') {
+      const ws = webSessionOf(req);
+      if (!ws || !ws.valid)
+        throw new HttpError(421, { success: false, error: 'Missing X-APPLE-WEBAUTH-USER cookie' });
+      return { status: 200, body: accountBody(ws.trusted) };
+    }
+    throw new HttpError(404, { error: `no such setup endpoint ${sub}` });
+  };
+
+  // ----------------------------------------------------------------- CDN
+
+  const handleCdn = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    log: RequestLogEntry,
+  ) => {
+    if (req.method !== 'GET') throw new HttpError(405, 'method not allowed');
+    log.range = req.headers.range;
+    const token = url.pathname.split('/')[2] ?? '';
+    const e = Number(url.searchParams.get('e'));
+    const x = Number(url.searchParams.get('x'));
+    const sig = createHmac('sha256', urlSecret)
+      .update(`${token}|${e}|${x}`)
+      .digest('hex')
+      .slice(0, 22);
+    if (url.searchParams.get('s') !== sig) throw new HttpError(403, 'Forbidden');
+    if (x !== urlEpoch || e * 1000 <= now()) throw new HttpError(410, 'Gone');
+    const [zoneName, idx, variant, gen] = Buffer.from(token, 'base64url')
+      .toString('utf8')
+      .split('|') as [string, string, ResourceVariant, string];
+    const z = zoneName === primary.opts.zone ? primary : shared;
+    const a = z?.assets[Number(idx)];
+    if (!z || !a || a.purged) throw new HttpError(404, 'Not Found');
+    const size =
+      variant === 'resJPEGFull' ? z.editSizeOf(a.index, Number(gen)) : (a.sizes[variant] ?? 0);
+    const key = resourceKey(z.opts.seed, z.opts.zone, a.index, variant, Number(gen));
+    let start = 0;
+    let end = size - 1;
+    const range = req.headers.range;
+    let status = 200;
+    if (range) {
+      const m = /^bytes=(\d+)-(\d*)$/.exec(range);
+      if (!m) throw new HttpError(416, 'Bad range');
+      start = Number(m[1]);
+      if (m[2]) end = Math.min(Number(m[2]), size - 1);
+      if (start >= size) {
+        throw new HttpError(416, 'Range Not Satisfiable', { 'Content-Range': `bytes */${size}` });
+      }
+      status = 206;
+      res.setHeader('Content-Range', `bytes ${start}-${end}/${size}`);
+    }
+    const length = Math.max(0, end - start + 1);
+    res.writeHead(status, {
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': String(length),
+      'Accept-Ranges': 'bytes',
+    });
+    log.status = status;
+    const myCut = cut;
+    cut = undefined;
+    let pos = start;
+    let sent = 0;
+    while (pos <= end) {
+      let n = Math.min(64 * 1024, end - pos + 1);
+      if (myCut && sent + n > myCut.afterBytes) n = myCut.afterBytes - sent;
+      if (n > 0) {
+        const chunk = resourceBytes(key, pos, n);
+        pos += n;
+        sent += n;
+        if (!res.write(chunk)) await new Promise<void>((r) => res.once('drain', () => r()));
+      }
+      if (myCut && sent >= myCut.afterBytes) {
+        if (myCut.expireUrls) urlEpoch++;
+        await new Promise((r) => setTimeout(r, 20));
+        res.socket?.destroy();
+        return;
+      }
+    }
+    res.end();
+  };
+
+  // ---------------------------------------------------------------- server
+
+  const takeFault = (scope: FaultScope): Fault | undefined => {
+    const f = faults.find((x) => x.remaining > 0 && (x.scope === 'any' || x.scope === scope));
+    if (f) f.remaining--;
+    return f;
+  };
+
+  const send = (
+    res: ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ) => {
+    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+    if (body === undefined || status === 204) {
+      res.writeHead(status);
+      res.end();
+      return;
+    }
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    if (!res.hasHeader('Content-Type')) {
+      res.setHeader(
+        'Content-Type',
+        typeof body === 'string' ? 'text/plain' : 'application/json;charset=UTF-8',
+      );
+    }
+    res.writeHead(status);
+    res.end(text);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const method = req.method ?? 'GET';
+    const p = url.pathname;
+    const log: RequestLogEntry = { method, path: p, endpoint: `? ${p}`, status: 0 };
+    entries.push(log);
+    try {
+      let scope: FaultScope;
+      if (p.startsWith('/appleauth/auth')) {
+        scope = 'idmsa';
+        log.endpoint = `idmsa ${method} /${p.slice('/appleauth/auth'.length).replace(/^\//, '')}`;
+      } else if (p.startsWith('/setup/ws/1/')) {
+        scope = 'setup';
+        log.endpoint = `setup /${p.slice('/setup/ws/1/'.length)}`;
+      } else if (p.startsWith(CK_PREFIX)) {
+        scope = 'ck';
+        log.endpoint = `ck ${p.slice(CK_PREFIX.length)}`;
+      } else if (p.startsWith('/B/')) {
+        scope = 'cdn';
+        log.endpoint = 'cdn GET';
+      } else throw new HttpError(404, { error: 'unknown host/path' });
+
+      const fault = takeFault(scope);
+      if (fault) {
+        const body =
+          scope === 'ck'
+            ? {
+                uuid: randomUUID(),
+                serverErrorCode: fault.status === 503 ? 'THROTTLED' : 'TRY_AGAIN_LATER',
+                reason: 'Rate limited',
+              }
+            : fault.status === 503
+              ? 'Service Temporarily Unavailable: temporarily refusing to serve'
+              : { error: 'Too Many Requests' };
+        throw new HttpError(
+          fault.status,
+          body,
+          fault.retryAfterSec !== undefined ? { 'Retry-After': String(fault.retryAfterSec) } : {},
+        );
+      }
+
+      if (scope === 'idmsa') {
+        const sub = p.slice('/appleauth/auth'.length).replace(/^\//, '');
+        const r = await handleIdmsa(req, res, sub, method);
+        log.status = r.status;
+        send(res, r.status, r.body, r.headers);
+        return;
+      }
+      if (scope === 'setup') {
+        const r = await handleSetup(req, res, p.slice('/setup/ws/1/'.length));
+        log.status = r.status;
+        send(res, r.status, r.body);
+        return;
+      }
+      if (scope === 'cdn') {
+        await handleCdn(req, res, url, log);
+        return;
+      }
+      // CloudKit
+      if (method !== 'POST') throw ckError(405, 'BAD_REQUEST', 'POST only');
+      const rest = p.slice(CK_PREFIX.length);
+      const db = rest.split('/')[0];
+      if (db !== 'private' && db !== 'shared') throw ckError(404, 'NOT_FOUND', 'unknown database');
+      const ws = webSessionOf(req);
+      if (!ws) throw ckError(401, 'AUTHENTICATION_FAILED', 'no auth method found');
+      if (accountLocked)
+        throw ckError(403, 'ACCESS_DENIED', 'private db access disabled for this account');
+      if (!ws.valid) {
+        throw ws.deadStatus === 421
+          ? new HttpError(421, { error: 'Missing X-APPLE-WEBAUTH-USER cookie' })
+          : ckError(401, 'AUTHENTICATION_FAILED', 'Request failed with http status code 401');
+      }
+      if (!ws.trusted) throw ckError(401, 'AUTHENTICATION_FAILED', 'hsa challenge required');
+      if (url.searchParams.get('dsid') !== dsid)
+        throw ckError(400, 'BAD_REQUEST', 'missing or wrong dsid');
+      const body = parseJson(await readBody(req));
+      const out = handleCk(db, rest.slice(db.length + 1), body, log);
+      log.status = 200;
+      send(res, 200, out);
+    } catch (e) {
+      if (e instanceof HttpError) {
+        log.status = e.status;
+        if (!res.headersSent) send(res, e.status, e.body, e.headers);
+        else res.destroy();
+        return;
+      }
+      log.status = 500;
+      if (!res.headersSent) send(res, 500, { error: String(e) });
+      else res.destroy();
+    }
+  };
+
+  const server: Server = createServer((req, res) => {
+    void handle(req, res);
+  });
+  await new Promise<void>((resolve) =>
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
+  );
+  const addr = server.address() as AddressInfo;
+  baseUrl = `http://${addr.address}:${addr.port}`;
+
+  const zoneSel = (which?: 'primary' | 'shared') => {
+    const z = which === 'shared' ? shared : primary;
+    if (!z) throw new Error('the emulator has no shared library');
+    return z;
+  };
+
+  const control: ICloudPhotosControl = {
+    throttle: (o = {}) =>
+      void faults.push({
+        scope: o.scope ?? 'ck',
+        status: o.status ?? 503,
+        retryAfterSec: o.retryAfterSec ?? 1,
+        remaining: o.count ?? 1,
+      }),
+    rateLimitNext: () =>
+      void faults.push({ scope: 'any', status: 429, retryAfterSec: 1, remaining: 1 }),
+    expireDownloadUrls: () => void urlEpoch++,
+    cutNextDownload: (afterBytes, o = {}) => {
+      cut = { afterBytes, expireUrls: o.expireUrls ?? false };
+    },
+    expireSession: (status = 421) => {
+      for (const ws of webSessions.values()) {
+        ws.valid = false;
+        ws.deadStatus = status;
+      }
+      for (const st of sessionTokens.values()) st.valid = false;
+    },
+    expireTrustTokens: () => {
+      for (const t of trustTokens.values()) t.valid = false;
+    },
+    lockAccount: (locked = true) => {
+      accountLocked = locked;
+    },
+    lastSecurityCode: () => lastCode,
+    setIndexingState: (s) => {
+      indexingState = s;
+    },
+    advanceTime: (ms) => {
+      clockOffset += ms;
+    },
+    addAsset: (o, which) => zoneSel(which).addAsset(o),
+    editAsset: (id, which) => zoneSel(which).editAsset(id),
+    deleteAsset: (id, o = {}) => zoneSel(o.zone).deleteAsset(id, o.purge ?? false),
+  };
+
+  return {
+    baseUrl,
+    authBaseUrl: `${baseUrl}/appleauth/auth`,
+    setupBaseUrl: `${baseUrl}/setup/ws/1`,
+    credentials: { appleId, password },
+    control,
+    requestLog,
+    primary,
+    shared,
+    expectedBytes: (a, variant) => {
+      const z = a.zone === primary.opts.zone ? primary : shared!;
+      const gen = variant === 'resJPEGFull' ? a.editGen : 0;
+      return resourceBytes(
+        resourceKey(z.opts.seed, z.opts.zone, a.index, variant, gen),
+        0,
+        a.sizes[variant] ?? 0,
+      );
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
