@@ -1,11 +1,15 @@
 import type { ConnectorDescriptor } from './connector-descriptor.js';
 import { dropboxConnectorDescriptor } from './dropbox/index.js';
+import { googleDriveConnectorDescriptor } from './google-drive/index.js';
 import { icloudPhotosConnectorDescriptor } from './icloud-photos/index.js';
 import { localConnectorDescriptor } from './local/index.js';
+import { oneDriveConnectorDescriptor } from './onedrive/index.js';
 
 /** The connector kinds this build ships, listed explicitly (no side-effect registration). */
 export const CONNECTOR_DESCRIPTORS: readonly ConnectorDescriptor[] = [
   localConnectorDescriptor,
+  googleDriveConnectorDescriptor,
+  oneDriveConnectorDescriptor,
   dropboxConnectorDescriptor,
   icloudPhotosConnectorDescriptor,
 ];
