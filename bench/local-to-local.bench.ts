@@ -201,6 +201,9 @@ async function main(): Promise<void> {
   const first = await runOnce();
   const ioAfterFirst = await readIo(enginePid);
   const second = await runOnce();
+  // VmHWM is the kernel's own peak-RSS figure for the engine process (what time -v reports too).
+  const status = await readFile(`/proc/${enginePid}/status`, 'utf8');
+  const hwmKiB = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
   // Stop the engine itself (not /usr/bin/time), so time reports its peak memory on exit.
   process.kill(enginePid, 'SIGTERM');
   await once(child, 'close'); // 'close': stderr fully read, time's report included
@@ -247,7 +250,8 @@ async function main(): Promise<void> {
       unchanged: second.filesUnchanged,
       seconds: second.durationMs / 1000,
     },
-    peakRssMiB: peakKiB / 1024,
+    peakRssMiB: hwmKiB / 1024,
+    peakRssMiBTimeV: peakKiB / 1024,
     targetBytes,
     engineWriteBytesFirstRun: writtenBytes,
     engineWritesOutsideTarget: writtenBytes - targetBytes,

@@ -5,7 +5,7 @@ import type { Connector } from '../connectors/connector.js';
 import { joinPath } from '../connectors/path.js';
 import type { VersionFileEntity } from './entities/version-file.entity.js';
 import type { VersionEntity } from './entities/version.entity.js';
-import { MANIFEST_FORMAT, manifestStream } from './manifest.js';
+import { MANIFEST_FORMAT, manifestSize, manifestStream } from './manifest.js';
 import type {
   StoredFile,
   VersionFilesPage,
@@ -83,7 +83,10 @@ export class VersionsService {
       sourcePath: task.sourcePath,
       storageFolder: version.storageFolder,
     } as const;
-    await target.write(manifestPath, manifestStream(header, this.pages(task.id, version.seq)));
+    const size = await manifestSize(header, this.pages(task.id, version.seq));
+    await target.write(manifestPath, manifestStream(header, this.pages(task.id, version.seq)), {
+      size,
+    });
     await this.ledger.completeVersion(
       version.id,
       { ...totals, manifestPath, completedAt: new Date() },
