@@ -20,12 +20,13 @@ import type { RunEntity } from './entities/run.entity.js';
 import type { TaskEntity } from './entities/task.entity.js';
 import { isUnchanged } from './plan/change-detection.js';
 import { ExtensionFilter } from './plan/extension-filter.js';
-import { walkFiles, type WalkedFile } from './plan/walk.js';
+import { SourcePlanner } from './plan/source-planner.js';
+import type { WalkedFile } from './plan/walk.js';
 import type { RunEventsSink } from './run-events.js';
 import type { RunsRepository } from './runs.repository.js';
 import type { TasksRepository } from './tasks.repository.js';
 import { runPool } from './transfer/pool.js';
-import { transferFile } from './transfer/transfer-file.js';
+import { SourceGoneError, transferFile } from './transfer/transfer-file.js';
 
 /** Opens connectors for accounts; the engine never knows which concrete cloud it talks to. */
 export interface ConnectorProvider {
@@ -84,6 +85,7 @@ export class BackupRunner {
   get deps() {
     return {
       runs: this.runs,
+      tasks: this.tasks,
       versions: this.versions,
       connectors: this.connectors,
       events: this.events,
@@ -125,6 +127,7 @@ class BackupExecution {
   private lastProgressFlush = 0;
   private storedByThisRun = 0;
   private fatal: unknown;
+  private planner: SourcePlanner | undefined;
 
   constructor(
     runner: BackupRunner,
@@ -160,9 +163,24 @@ class BackupExecution {
       const v = version;
       const src = source;
       const tgt = target;
-      await runPool(this.plan(src), this.task.concurrency, (item) =>
+      const planner = new SourcePlanner(
+        src,
+        this.task.sourcePath,
+        this.task.changeCursor,
+        this.signal,
+      );
+      this.planner = planner;
+      await runPool(this.plan(planner), this.task.concurrency, (item) =>
         this.copyOne(src, tgt, v, item),
       );
+      if (planner.cursorWasRefused) {
+        this.logEvent(
+          'warning',
+          null,
+          undefined,
+          'the stored change cursor was refused by the source; listed everything instead',
+        );
+      }
       await this.flushRecords(v.seq, true);
       await this.flushProgress(true);
 
@@ -178,8 +196,11 @@ class BackupExecution {
         this.task,
         v,
         tgt,
-        (p) => this.seen.has(p),
+        planner.mode === 'changes'
+          ? { deletedPaths: planner.deletedPaths() }
+          : { isSeen: (p) => this.seen.has(p) },
         async (em) => {
+          await this.d.tasks.saveChangeCursor(this.task.id, planner.cursor ?? null, em);
           await runs.update(
             this.run.id,
             {
@@ -235,10 +256,10 @@ class BackupExecution {
   }
 
   /** Walks the source, filters, and yields only what must be copied; pulled by the pool. */
-  private async *plan(source: Connector): AsyncGenerator<WalkedFile> {
+  private async *plan(planner: SourcePlanner): AsyncGenerator<WalkedFile> {
     const filter = new ExtensionFilter(this.task.filterMode, this.task.filterExtensions);
     let batch: WalkedFile[] = [];
-    for await (const f of walkFiles(source, this.task.sourcePath, { signal: this.signal })) {
+    for await (const f of planner.files()) {
       if (this.fatal || this.signal.aborted) return;
       if (!filter.accepts(f.rel)) {
         this.counters.filesFiltered++;
@@ -314,6 +335,19 @@ class BackupExecution {
       } catch (e) {
         this.counters.bytesCopied -= sent;
         if (this.signal.aborted || isAbortError(e)) return;
+        if (e instanceof SourceGoneError) {
+          this.counters.filesTotal--;
+          this.counters.bytesTotal -= item.entry.size ?? 0;
+          this.seen.delete(item.rel);
+          this.planner?.markVanished(item.rel);
+          this.logEvent(
+            'warning',
+            sourcePath,
+            e,
+            `${sourcePath}: deleted at the source during the run; not in this version`,
+          );
+          return;
+        }
         if (isRunFatal(e)) {
           this.fatal ??= e;
           return;

@@ -1,3 +1,4 @@
+import type { EntityManager } from 'typeorm';
 import type { Database } from '../persistence/database.js';
 import { TaskEntity } from './entities/task.entity.js';
 
@@ -24,6 +25,10 @@ export class TasksRepository {
 
   save(task: TaskEntity): Promise<TaskEntity> {
     return this.db.write((em) => em.save(TaskEntity, task));
+  }
+
+  async saveChangeCursor(id: string, cursor: string | null, em: EntityManager): Promise<void> {
+    await em.update(TaskEntity, { id }, { changeCursor: cursor });
   }
 
   async delete(id: string): Promise<void> {

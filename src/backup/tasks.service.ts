@@ -46,6 +46,7 @@ export class TasksService {
         filterExtensions: [],
         concurrency: this.defaultConcurrency,
         enabled: true,
+        changeCursor: null,
         createdAt: now,
         updatedAt: now,
       },
@@ -128,6 +129,13 @@ export class TasksService {
       }
     }
     if (problems.length > 0) throw new ValidationAppError(problems);
+    const sourceChanged =
+      next.sourceAccountId !== task.sourceAccountId ||
+      next.sourcePath !== task.sourcePath ||
+      next.filterMode !== task.filterMode ||
+      next.filterExtensions.join(',') !== task.filterExtensions.join(',');
+    // A cursor only describes changes relative to what the last version saw: start over.
+    if (sourceChanged) next.changeCursor = null;
     return next;
   }
 }

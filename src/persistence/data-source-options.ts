@@ -7,6 +7,7 @@ import { RunEntity } from '../backup/entities/run.entity.js';
 import { TaskEntity } from '../backup/entities/task.entity.js';
 import type { DatabaseConfig } from '../config/app-config.js';
 import { InitialSchema1763778000000 } from '../migrations/1763778000000-initial-schema.js';
+import { TaskChangeCursor1763785000000 } from '../migrations/1763785000000-task-change-cursor.js';
 import { VersionFileEntity } from '../versions/entities/version-file.entity.js';
 import { VersionEntity } from '../versions/entities/version.entity.js';
 
@@ -19,7 +20,7 @@ export const ENTITIES = [
   VersionFileEntity,
 ];
 /** Listed explicitly (no glob): the same list works from ts-jest and from the compiled build. */
-export const MIGRATIONS = [InitialSchema1763778000000];
+export const MIGRATIONS = [InitialSchema1763778000000, TaskChangeCursor1763785000000];
 
 /** SQLite by default (a file under ./data), PostgreSQL when DATABASE_URL says so. */
 export function dataSourceOptions(db: DatabaseConfig): DataSourceOptions {

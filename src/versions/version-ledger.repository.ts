@@ -166,6 +166,36 @@ export class VersionLedgerRepository {
     return closed;
   }
 
+  /**
+   * Closes the current records of the given paths and of everything under them (a deleted
+   * folder), as reported by a change feed. Records this version itself opened are removed.
+   */
+  async closePaths(taskId: string, seq: number, paths: string[]): Promise<number> {
+    let closed = 0;
+    for (const path of paths) {
+      const where =
+        "task_id = :taskId AND last_seq IS NULL AND (path = :path OR path LIKE :prefix ESCAPE '\\')";
+      const params = { taskId, path, prefix: `${escapeLike(path)}/%`, seq };
+      await this.db.transaction(async (em) => {
+        await em
+          .createQueryBuilder()
+          .delete()
+          .from(VersionFileEntity)
+          .where(where, params)
+          .andWhere('first_seq = :seq', params)
+          .execute();
+        const res = await em
+          .createQueryBuilder()
+          .update(VersionFileEntity)
+          .set({ lastSeq: seq - 1 })
+          .where(where, params)
+          .execute();
+        closed += res.affected ?? 0;
+      });
+    }
+    return closed;
+  }
+
   /** Count and bytes of the files version `seq` holds. */
   async summarize(taskId: string, seq: number): Promise<{ fileCount: number; totalBytes: number }> {
     const row = await this.coveringQuery(taskId, seq)

@@ -20,6 +20,12 @@ export interface VersionedTask {
   targetPath: string;
 }
 
+/**
+ * How a commit learns what left the source: after a full listing, every current path the run
+ * did not see; after a change feed, the paths the feed reported deleted.
+ */
+export type GoneFiles = { isSeen: (path: string) => boolean } | { deletedPaths: string[] };
+
 /** Folder under the task's target folder that holds the manifests. */
 export const MANIFEST_FOLDER = '.cbe-manifests';
 
@@ -62,10 +68,11 @@ export class VersionsService {
     task: VersionedTask & { sourceAccountKind?: string },
     version: Pick<VersionEntity, 'id' | 'seq' | 'storageFolder'>,
     target: Connector,
-    isSeen: (path: string) => boolean,
+    gone: GoneFiles,
     alsoInTransaction: (em: EntityManager) => Promise<void>,
   ): Promise<void> {
-    await this.ledger.closeUnseen(task.id, version.seq, isSeen);
+    if ('isSeen' in gone) await this.ledger.closeUnseen(task.id, version.seq, gone.isSeen);
+    else await this.ledger.closePaths(task.id, version.seq, gone.deletedPaths);
     const totals = await this.ledger.summarize(task.id, version.seq);
     const manifestPath = joinPath(
       task.targetPath,

@@ -38,6 +38,13 @@ export class TaskEntity {
   @Column('boolean')
   enabled!: boolean;
 
+  /**
+   * The source's change-feed cursor taken for the last complete version; the next run reads
+   * changes from it instead of listing everything. Cleared when the source or filter changes.
+   */
+  @Column('text', { name: 'change_cursor', nullable: true })
+  changeCursor!: string | null;
+
   @Column('bigint', { name: 'created_at', transformer: epochMillis })
   createdAt!: Date;
 

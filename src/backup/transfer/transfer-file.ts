@@ -4,6 +4,7 @@ import {
   ConnectorError,
   IntegrityError,
   isTransientNetworkError,
+  NotFoundError,
   TransientError,
 } from '../../connectors/connector.errors.js';
 import { canComputeHash } from '../../connectors/hashing/digests.js';
@@ -13,6 +14,9 @@ import {
   type HashSet,
 } from '../../connectors/hashing/hash-kinds.js';
 import { HashingTransform } from '../../connectors/hashing/hashing-transform.js';
+
+/** The file was listed but is gone when read: deleted at the source in the meantime. */
+export class SourceGoneError extends NotFoundError {}
 
 export interface TransferRequest {
   source: Connector;
@@ -44,7 +48,13 @@ export interface TransferResult {
  */
 export async function transferFile(req: TransferRequest): Promise<TransferResult> {
   const kinds: HashKind[] = ['sha256', ...req.target.capabilities.hashes.filter(canComputeHash)];
-  const input = await req.source.read(req.sourcePath, { signal: req.signal });
+  const input = await req.source
+    .read(req.sourcePath, { signal: req.signal })
+    .catch((e: unknown) => {
+      throw e instanceof NotFoundError
+        ? new SourceGoneError(`'${req.sourcePath}' is no longer at the source`, { cause: e })
+        : e;
+    });
   const hashing = new HashingTransform(kinds, req.onBytes);
   // Callback pipeline: returns the hashing stream for the target to consume, and destroys both
   // ends (so target.write rejects) if the source breaks.
