@@ -11,6 +11,8 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AccountsRepository } from './accounts/accounts.repository.js';
 import { AccountsService } from './accounts/accounts.service.js';
+import { ICloudSignInService } from './accounts/icloud-sign-in.service.js';
+import { InMemoryOAuthStateStore, OAuthConnectService } from './accounts/oauth-connect.service.js';
 import { SecretVault } from './accounts/secret-vault.js';
 import { BackupRunner } from './backup/backup-runner.js';
 import { EventEmitterRunEvents } from './backup/event-emitter-run-events.js';
@@ -22,12 +24,14 @@ import { TasksService } from './backup/tasks.service.js';
 import { systemClock, type Clock } from './common/clock.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConnectorRegistry } from './connectors/connector.registry.js';
+import { ICloudAuthService } from './connectors/icloud-photos/index.js';
 import { Database } from './persistence/database.js';
 import { dataSourceOptions } from './persistence/data-source-options.js';
 import { APP_CONFIG, CLOCK, RUN_QUEUE } from './tokens.js';
 import { VersionLedgerRepository } from './versions/version-ledger.repository.js';
 import { VersionsService } from './versions/versions.service.js';
 import { AccountsController } from './web/accounts.controller.js';
+import { ConnectController } from './web/connect.controller.js';
 import { HealthController } from './web/health.controller.js';
 import { RunsController } from './web/runs.controller.js';
 import { TasksController } from './web/tasks.controller.js';
@@ -69,6 +73,7 @@ export class AppModule {
       controllers: [
         HealthController,
         AccountsController,
+        ConnectController,
         TasksController,
         RunsController,
         VersionsController,
@@ -113,6 +118,26 @@ export class AppModule {
           useFactory: (r: AccountsRepository, reg: ConnectorRegistry, v: SecretVault, c: Clock) =>
             new AccountsService(r, reg, v, c),
           inject: [AccountsRepository, ConnectorRegistry, SecretVault, CLOCK],
+        },
+        {
+          provide: OAuthConnectService,
+          useFactory: (a: AccountsService, reg: ConnectorRegistry, c: Clock) =>
+            new OAuthConnectService(
+              a,
+              reg,
+              config.oauth,
+              config.publicUrl,
+              // Embedded mode: pending flows live in this process for 10 minutes.
+              new InMemoryOAuthStateStore(c),
+              c,
+            ),
+          inject: [AccountsService, ConnectorRegistry, CLOCK],
+        },
+        {
+          provide: ICloudSignInService,
+          useFactory: (a: AccountsService) =>
+            new ICloudSignInService(a, (endpoints) => new ICloudAuthService(endpoints)),
+          inject: [AccountsService],
         },
         {
           provide: BackupRunner,

@@ -1,7 +1,8 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { epochMillis, jsonText } from '../persistence/column-transformers.js';
 
-export type AccountState = 'connected' | 'needs-reauth' | 'error';
+/** 'awaiting-code': an iCloud sign-in waits for the verification code from a trusted device. */
+export type AccountState = 'connected' | 'needs-reauth' | 'awaiting-code' | 'error';
 
 @Entity('accounts')
 export class AccountEntity {

@@ -17,7 +17,7 @@ import {
 import type { ConnectorRegistry } from '../connectors/connector.registry.js';
 import type { RetryEvent } from '../connectors/pacer/pacer.js';
 import { normalizePath } from '../connectors/path.js';
-import type { AccountEntity } from './account.entity.js';
+import type { AccountEntity, AccountState } from './account.entity.js';
 import type { AccountsRepository } from './accounts.repository.js';
 import type { SecretVault } from './secret-vault.js';
 
@@ -156,9 +156,71 @@ export class AccountsService {
     });
   }
 
+  /** Checks options against the kind's schema (as `create` does) and returns the settings. */
+  validateOptions(
+    kind: string,
+    options: Record<string, unknown>,
+    previous?: ConnectorSettings,
+  ): ConnectorSettings {
+    return this.validate(kind, options, previous);
+  }
+
+  /** The kind and decrypted settings of an account, for the connect flows (never for the API). */
+  async settingsFor(
+    id: string,
+  ): Promise<{ kind: string; name: string; settings: ConnectorSettings }> {
+    const entity = await this.getEntity(id);
+    return { kind: entity.kind, name: entity.name, settings: this.settingsOf(entity) };
+  }
+
+  /** Stores an account whose credentials a connect flow obtained (OAuth tokens, iCloud session). */
+  async createConnected(input: {
+    kind: string;
+    name: string;
+    settings: ConnectorSettings;
+    state: AccountState;
+    stateMessage?: string | null;
+  }): Promise<AccountView> {
+    const now = this.clock.now();
+    const entity: AccountEntity = {
+      id: randomUUID(),
+      kind: input.kind,
+      name: input.name,
+      config: input.settings.config,
+      sealedSecrets: this.vault.seal(input.settings.secrets),
+      state: input.state,
+      stateMessage: input.stateMessage ?? null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    return this.toView(await this.repo.save(entity));
+  }
+
+  /** Replaces an account's settings after it was connected again, and sets its state. */
+  async replaceSettings(
+    id: string,
+    input: {
+      settings: ConnectorSettings;
+      state: AccountState;
+      stateMessage?: string | null;
+      name?: string;
+    },
+  ): Promise<AccountView> {
+    const entity = await this.getEntity(id);
+    if (input.name !== undefined) entity.name = input.name;
+    entity.config = input.settings.config;
+    entity.sealedSecrets = this.vault.seal(input.settings.secrets);
+    entity.state = input.state;
+    entity.stateMessage = input.stateMessage ?? null;
+    entity.updatedAt = this.clock.now();
+    return this.toView(await this.repo.save(entity));
+  }
+
   /** Records that an account's credentials stopped working (shown in the UI, mailed later). */
   async noteConnectorFailure(id: string, error: unknown): Promise<void> {
     if (error instanceof AuthExpiredError) {
+      // Mid sign-in (an iCloud code is awaited): a run failing meanwhile is expected; keep waiting.
+      if ((await this.repo.findById(id))?.state === 'awaiting-code') return;
       this.logger.warn(`account ${id} needs re-authentication: ${error.message}`);
       await this.repo.updateState(id, 'needs-reauth', error.message, this.clock.now());
     }

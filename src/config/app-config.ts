@@ -10,6 +10,65 @@ export interface AppConfig {
   backup: BackupConfig;
   /** Public URL of the web UI, for links in notifications. */
   publicUrl: string;
+  /** The user's own OAuth apps, per connector kind: defaults for the "connect" flow. */
+  oauth: OAuthAppsConfig;
+}
+
+/** Connector kind ('dropbox', ...) -> its OAuth app settings from the environment. */
+export type OAuthAppsConfig = Record<string, OAuthAppConfig>;
+
+export interface OAuthAppConfig {
+  /** Option key -> value (clientId, clientSecret, tenant); a request's options override them. */
+  defaults: Record<string, string>;
+  /** Option key -> the variable that sets it, for messages ("set DROPBOX_APP_KEY"). */
+  envByOption: Record<string, string>;
+}
+
+/** One entry per OAuth cloud: which variable fills which option of its connector. */
+const OAUTH_APP_ENV: ReadonlyArray<{ kind: string; vars: Record<string, string> }> = [
+  {
+    kind: 'google-drive',
+    vars: { GOOGLE_DRIVE_CLIENT_ID: 'clientId', GOOGLE_DRIVE_CLIENT_SECRET: 'clientSecret' },
+  },
+  {
+    kind: 'onedrive',
+    vars: {
+      ONEDRIVE_CLIENT_ID: 'clientId',
+      ONEDRIVE_CLIENT_SECRET: 'clientSecret',
+      ONEDRIVE_TENANT: 'tenant',
+    },
+  },
+  { kind: 'dropbox', vars: { DROPBOX_APP_KEY: 'clientId', DROPBOX_APP_SECRET: 'clientSecret' } },
+];
+
+// 'common' | 'organizations' | 'consumers', a tenant GUID, or a verified domain.
+const TENANT =
+  /^(common|organizations|consumers|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}|[a-z0-9-]+(\.[a-z0-9-]+)+)$/i;
+
+function loadOAuthApps(env: Env, problems: string[]): OAuthAppsConfig {
+  const out: OAuthAppsConfig = {};
+  for (const { kind, vars } of OAUTH_APP_ENV) {
+    const app: OAuthAppConfig = { defaults: {}, envByOption: {} };
+    for (const [name, key] of Object.entries(vars)) {
+      app.envByOption[key] = name;
+      const raw = env[name]?.trim();
+      if (!raw) continue;
+      // Ids and secrets are single tokens; a space or newline is a copy-paste accident.
+      if (/[\s\p{Cc}]/u.test(raw)) problems.push(`${name} must not contain spaces or line breaks`);
+      else if (key === 'tenant' && !TENANT.test(raw)) {
+        problems.push(
+          `${name} must be common, organizations, consumers, a tenant id or a domain (got '${raw}')`,
+        );
+      } else app.defaults[key] = raw;
+    }
+    const idVar = Object.keys(vars).find((n) => vars[n] === 'clientId')!;
+    const secretVar = Object.keys(vars).find((n) => vars[n] === 'clientSecret');
+    if (secretVar && env[secretVar]?.trim() && !env[idVar]?.trim()) {
+      problems.push(`${secretVar} is set but ${idVar} is not: set both (they belong together)`);
+    }
+    out[kind] = app;
+  }
+  return out;
 }
 
 export type DatabaseConfig =
@@ -83,6 +142,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       fileAttempts: int('BACKUP_FILE_ATTEMPTS', 5, 1, 20),
     },
     publicUrl: (env.PUBLIC_URL || `http://localhost:${port}`).replace(/\/$/, ''),
+    oauth: loadOAuthApps(env, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

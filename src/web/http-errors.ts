@@ -27,6 +27,7 @@ const REASONS: Record<number, string> = {
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
+  423: 'Locked',
   502: 'Bad Gateway',
   500: 'Internal Server Error',
 };

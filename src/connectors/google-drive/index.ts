@@ -25,7 +25,7 @@ export const googleDriveConnectorDescriptor: ConnectorDescriptor = {
     new GoogleDriveConnector(toGoogleDriveOptions(settings.config, settings.secrets), {
       clock: ctx.clock,
       saveSecrets: (s) => ctx.saveSecrets(s),
-      pacer: new Pacer({ clock: ctx.clock }),
+      pacer: new Pacer({ clock: ctx.clock, onRetry: ctx.onRetry }),
     }),
   oauth: googleDriveOAuthFlow,
 };

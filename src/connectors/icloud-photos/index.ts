@@ -1,4 +1,5 @@
 import type { ConnectorDescriptor } from '../connector-descriptor.js';
+import { Pacer } from '../pacer/pacer.js';
 import { ICLOUD_PHOTOS_CAPABILITIES, ICloudPhotosConnector } from './icloud-photos.connector.js';
 import {
   DEFAULT_AUTH_BASE_URL,
@@ -50,6 +51,8 @@ export const icloudPhotosConnectorDescriptor: ConnectorDescriptor = {
     return new ICloudPhotosConnector(options, {
       session: sessionFromSecrets(options.appleId, settings.secrets),
       clock: ctx.clock,
+      // One pacer per connector, reporting its retries so a run's log names each fault survived.
+      pacer: new Pacer({ clock: ctx.clock, maxRetries: 6, onRetry: ctx.onRetry }),
       saveSession: (s) =>
         ctx.saveSecrets({
           ...sessionToSecrets(s),

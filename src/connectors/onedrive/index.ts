@@ -1,5 +1,6 @@
 import type { ConnectorConfig, ConnectorDescriptor, OAuthFlow } from '../connector-descriptor.js';
 import { FatalError } from '../connector.errors.js';
+import { Pacer } from '../pacer/pacer.js';
 import { authorizeEndpoint, requestToken } from './onedrive.auth.js';
 import { ONEDRIVE_CAPABILITIES, OneDriveConnector } from './onedrive.connector.js';
 import {
@@ -93,6 +94,8 @@ export const oneDriveConnectorDescriptor: ConnectorDescriptor = {
     new OneDriveConnector(parseOneDriveOptions(settings.config, settings.secrets), {
       clock: ctx.clock,
       saveSecrets: (s) => ctx.saveSecrets(s),
+      // Retries reach the run's log through the engine's listener.
+      pacer: new Pacer({ clock: ctx.clock, onRetry: ctx.onRetry }),
     }),
   oauth: oneDriveOAuthFlow,
 };
