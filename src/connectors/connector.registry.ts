@@ -4,6 +4,9 @@ import { googleDriveConnectorDescriptor } from './google-drive/index.js';
 import { icloudPhotosConnectorDescriptor } from './icloud-photos/index.js';
 import { localConnectorDescriptor } from './local/index.js';
 import { oneDriveConnectorDescriptor } from './onedrive/index.js';
+import { s3ConnectorDescriptor } from './s3/index.js';
+import { sftpConnectorDescriptor } from './sftp/index.js';
+import { webDavConnectorDescriptor } from './webdav/index.js';
 
 /** The connector kinds this build ships, listed explicitly (no side-effect registration). */
 export const CONNECTOR_DESCRIPTORS: readonly ConnectorDescriptor[] = [
@@ -12,6 +15,9 @@ export const CONNECTOR_DESCRIPTORS: readonly ConnectorDescriptor[] = [
   oneDriveConnectorDescriptor,
   dropboxConnectorDescriptor,
   icloudPhotosConnectorDescriptor,
+  s3ConnectorDescriptor,
+  webDavConnectorDescriptor,
+  sftpConnectorDescriptor,
 ];
 
 export class UnknownConnectorKindError extends Error {

@@ -1,0 +1,59 @@
+import { AuthType, createClient } from 'webdav';
+import type {
+  ConnectorContext,
+  ConnectorDescriptor,
+  ConnectorSettings,
+} from '../connector-descriptor.js';
+import { FatalError } from '../connector.errors.js';
+import { Pacer, type PacerOptions } from '../pacer/pacer.js';
+import { WEBDAV_CAPABILITIES, WebDavConnector } from './webdav.connector.js';
+import {
+  WEBDAV_AUTH_TYPES,
+  WEBDAV_OPTIONS,
+  type WebDavAuthType,
+  type WebDavConnectorOptions,
+} from './webdav.options.js';
+
+function text(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** Turns stored settings into typed options, failing fast on what cannot work. */
+export function webDavOptionsFrom(settings: ConnectorSettings): WebDavConnectorOptions {
+  const { config, secrets } = settings;
+  const raw = text(config.url);
+  if (!raw || !/^https?:\/\/[^/]/.test(raw))
+    throw new FatalError('webdav: the server URL must be an http(s) URL');
+  const username = text(config.username);
+  const password = text(secrets.password) ?? text(config.password);
+  if (!username || password === undefined)
+    throw new FatalError('webdav: the user name and the password are required');
+  const authType = (text(config.authType) ?? 'basic') as WebDavAuthType;
+  if (!WEBDAV_AUTH_TYPES.includes(authType))
+    throw new FatalError(`webdav: authType must be one of ${WEBDAV_AUTH_TYPES.join(', ')}`);
+  return { url: raw.endsWith('/') ? raw : `${raw}/`, username, password, authType };
+}
+
+export function createWebDavConnector(
+  settings: ConnectorSettings,
+  ctx: ConnectorContext,
+  extras: { pacer?: PacerOptions } = {},
+): WebDavConnector {
+  const o = webDavOptionsFrom(settings);
+  const client = createClient(o.url, {
+    username: o.username,
+    password: o.password,
+    authType: o.authType === 'digest' ? AuthType.Digest : AuthType.Password,
+  });
+  const pacer = new Pacer({ clock: ctx.clock, onRetry: ctx.onRetry, ...extras.pacer });
+  return new WebDavConnector(client, pacer, o.url);
+}
+
+export const webDavConnectorDescriptor: ConnectorDescriptor = {
+  kind: 'webdav',
+  displayName: 'WebDAV',
+  description: 'A WebDAV server: Nextcloud, ownCloud, a NAS, Apache or nginx with WebDAV...',
+  options: WEBDAV_OPTIONS,
+  capabilities: WEBDAV_CAPABILITIES,
+  create: (settings, ctx) => createWebDavConnector(settings, ctx),
+};

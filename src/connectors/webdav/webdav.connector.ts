@@ -1,0 +1,323 @@
+import { randomBytes } from 'node:crypto';
+import { pipeline, Readable } from 'node:stream';
+import type { FileStat, WebDAVClient } from 'webdav';
+import type { Capabilities } from '../capabilities.js';
+import type { CallOptions, Connector, Entry, ReadOptions, WriteMeta } from '../connector.js';
+import {
+  FatalError,
+  IntegrityError,
+  InvalidPathError,
+  InvalidRangeError,
+  IsADirectoryError,
+  NotADirectoryError,
+  NotFoundError,
+} from '../connector.errors.js';
+import { HashingTransform } from '../hashing/hashing-transform.js';
+import type { Pacer } from '../pacer/pacer.js';
+import { baseName, joinPath, normalizePath, parentPath } from '../path.js';
+import { resumableDownload, type OpenedBody } from './webdav.download.js';
+import { mapWebDavError, WebDavStatusError } from './webdav.errors.js';
+
+const MAX_DOWNLOAD_RESUMES = 10;
+/** Temporary upload names carry this marker; listings hide them. */
+const PARTIAL_MARKER = '.cbe-partial-';
+/** Folders known to exist, so a backup of many files does not MKCOL the same parent each time. */
+const KNOWN_FOLDERS_MAX = 10_000;
+
+export const WEBDAV_CAPABILITIES: Capabilities = {
+  // Plain WebDAV reports no content hash (the ETag is opaque): sizes are what gets verified.
+  hashes: [],
+  rangedReads: true,
+  changeFeed: false,
+  serverSideCopy: false,
+  writable: true,
+  preservesModifiedTime: false,
+};
+
+type FetchResponse = Awaited<ReturnType<WebDAVClient['customRequest']>>;
+
+/**
+ * WebDAV (RFC 4918) through the `webdav` package: PROPFIND (Depth 1) lists, GET with Range reads,
+ * PUT streams the body (chunked, never buffered: the package hands a Node stream straight to
+ * fetch), MKCOL, DELETE, MOVE. A file is PUT under a hidden temporary name in its folder and then
+ * MOVEd over the real name, so a broken upload never sits under the real name.
+ *
+ * Digest auth: the package answers a 401 challenge by sending the request again, which cannot work
+ * with a stream body already consumed. Every PUT is therefore preceded by a PROPFIND through the
+ * same client (the folder check), which leaves a fresh nonce in the client, and the PUT goes out
+ * with its Authorization header on the first try.
+ */
+export class WebDavConnector implements Connector {
+  readonly kind = 'webdav';
+  readonly capabilities = WEBDAV_CAPABILITIES;
+  private readonly knownFolders = new Set<string>();
+
+  constructor(
+    private readonly client: WebDAVClient,
+    private readonly pacer: Pacer,
+    /** Base URL of the account's folder, ending with '/': MOVE needs an absolute Destination. */
+    private readonly baseUrl: string,
+  ) {}
+
+  async *list(dir: string, opts: CallOptions = {}): AsyncIterable<Entry> {
+    const rel = normalizePath(dir);
+    // WebDAV has no paging: a Depth 1 PROPFIND answers the whole folder in one response.
+    const items = await this.call(
+      'PROPFIND',
+      rel,
+      () => this.client.getDirectoryContents(davPath(rel), { signal: opts.signal }),
+      opts.signal,
+    );
+    const children = items as FileStat[];
+    if (children.length === 0) {
+      const self = await this.stat(rel, opts);
+      if (self.kind !== 'folder') throw new NotADirectoryError(`'${rel}' is a file, not a folder`);
+      return;
+    }
+    // A Depth 1 PROPFIND on a file answers with the file itself.
+    const self = children.find((i) => normalizePath(i.filename) === rel);
+    if (self?.type === 'file') throw new NotADirectoryError(`'${rel}' is a file, not a folder`);
+    for (const item of children) {
+      if (item === self || item.basename.includes(PARTIAL_MARKER)) continue;
+      yield toEntry(joinPath(rel, item.basename), item);
+    }
+  }
+
+  async stat(path: string, opts: CallOptions = {}): Promise<Entry> {
+    const rel = normalizePath(path);
+    const item = await this.call(
+      'PROPFIND',
+      rel,
+      () => this.client.stat(davPath(rel), { signal: opts.signal }),
+      opts.signal,
+    );
+    return toEntry(rel, item as FileStat);
+  }
+
+  async read(path: string, opts: ReadOptions = {}): Promise<Readable> {
+    const rel = normalizePath(path);
+    // A PROPFIND first: a GET on a collection may well answer 200 with an HTML index.
+    const entry = await this.stat(rel, opts);
+    if (entry.kind === 'folder') throw new IsADirectoryError(`'${rel}' is a folder`);
+    const size = entry.size ?? 0;
+    const offset = opts.range?.offset ?? 0;
+    if (offset < 0 || offset > size)
+      throw new InvalidRangeError(
+        `range starts at ${offset}, past the end of '${rel}' (${size} bytes)`,
+      );
+    const end =
+      opts.range?.length === undefined ? size : Math.min(size, offset + opts.range.length);
+    if (end <= offset) return Readable.from([]);
+    // The package strips the quotes of getetag; If-Match wants the quoted form back.
+    // A weak ETag (Apache gives one to a file written within the last second) cannot be used.
+    const raw = entry.extras?.etag as string | undefined;
+    const etag = raw && !raw.startsWith('W/') ? `"${raw}"` : undefined;
+    const first = await this.openGet(rel, offset, end, undefined, opts.signal);
+    return resumableDownload(
+      first,
+      // Pinned to the ETag of the version stat saw, so a resumed stream never mixes two versions.
+      (position) => this.openGet(rel, position, end, etag, opts.signal),
+      {
+        what: rel,
+        maxResumes: MAX_DOWNLOAD_RESUMES,
+        mapError: (e) => mapWebDavError(e, rel),
+        signal: opts.signal,
+      },
+    );
+  }
+
+  async write(path: string, body: Readable, meta: WriteMeta = {}): Promise<Entry> {
+    const rel = normalizePath(path);
+    if (rel === '') throw new IsADirectoryError('cannot write a file over the root folder');
+    await this.ensureFolder(parentPath(rel), meta);
+    // Also the digest primer (see the class comment): the last request before the PUT.
+    const existing = await this.stat(rel, meta).catch((e: unknown) => {
+      if (e instanceof NotFoundError) return undefined;
+      throw e;
+    });
+    if (existing?.kind === 'folder')
+      throw new IsADirectoryError(`'${rel}' is a folder; a file cannot replace it`);
+    const tmp = joinPath(
+      parentPath(rel),
+      `.${baseName(rel).slice(0, 180)}${PARTIAL_MARKER}${randomBytes(6).toString('hex')}`,
+    );
+    // Counts what goes out without a 'data' listener (which would start the flow before fetch
+    // reads); the callback pipeline carries a source error into the request body.
+    const counted = new HashingTransform([]);
+    pipeline(body, counted, () => undefined);
+    try {
+      const res = await this.client.customRequest(davPath(tmp), {
+        method: 'PUT',
+        headers: {
+          'Content-Type': 'application/octet-stream',
+          ...(meta.size !== undefined ? { 'Content-Length': String(meta.size) } : {}),
+        },
+        data: counted,
+        signal: meta.signal,
+      });
+      await expectOk(res, 'PUT');
+      if (body.errored) throw body.errored;
+      // MOVE is one request with no body: safe for the pacer to send again.
+      await this.call(
+        'MOVE',
+        rel,
+        async () =>
+          expectOk(
+            await this.client.customRequest(davPath(tmp), {
+              method: 'MOVE',
+              headers: { Destination: this.destination(rel), Overwrite: 'T' },
+              signal: meta.signal,
+            }),
+            'MOVE',
+          ),
+        meta.signal,
+      );
+    } catch (e) {
+      await this.client.deleteFile(davPath(tmp)).catch(() => undefined);
+      // An error of the incoming stream is the caller's (a broken source), not the server's.
+      if (body.errored) throw body.errored;
+      throw mapWebDavError(e, rel);
+    }
+    const entry = await this.stat(rel, meta);
+    if (entry.size !== counted.bytes)
+      throw new IntegrityError(
+        `'${rel}': sent ${counted.bytes} bytes, the server holds ${entry.size}`,
+      );
+    return entry;
+  }
+
+  async mkdir(path: string, opts: CallOptions = {}): Promise<Entry> {
+    const rel = normalizePath(path);
+    await this.ensureFolder(rel, opts);
+    return this.stat(rel, opts);
+  }
+
+  async remove(path: string, opts: CallOptions = {}): Promise<void> {
+    const rel = normalizePath(path);
+    if (rel === '') throw new InvalidPathError('refusing to remove the root folder of the account');
+    await this.stat(rel, opts); // NotFound when missing
+    await this.call(
+      'DELETE',
+      rel,
+      () => this.client.deleteFile(davPath(rel), { signal: opts.signal }),
+      opts.signal,
+    );
+    for (const f of this.knownFolders)
+      if (f === rel || f.startsWith(`${rel}/`)) this.knownFolders.delete(f);
+  }
+
+  /** MKCOL each missing level from the top; a file in the way is NotADirectoryError. */
+  private async ensureFolder(rel: string, opts: CallOptions): Promise<void> {
+    if (rel === '' || this.knownFolders.has(rel)) return;
+    const parts = rel.split('/');
+    for (let i = 1; i <= parts.length; i++) {
+      const cur = parts.slice(0, i).join('/');
+      if (this.knownFolders.has(cur)) continue;
+      try {
+        await this.call(
+          'MKCOL',
+          cur,
+          async () =>
+            expectOk(
+              await this.client.customRequest(davPath(cur), {
+                method: 'MKCOL',
+                signal: opts.signal,
+              }),
+              'MKCOL',
+            ),
+          opts.signal,
+        );
+      } catch (e) {
+        // 405: something sits there already; 403 "File exists": Apache's answer when a parallel
+        // MKCOL made it first; 409: a parent is missing or a file. Look at what is there now.
+        const there = await this.stat(cur, opts).catch(() => undefined);
+        if (there?.kind === 'file')
+          throw new NotADirectoryError(`cannot create folder '${cur}': a file is in the way`);
+        if (there?.kind !== 'folder') throw e;
+      }
+      if (this.knownFolders.size >= KNOWN_FOLDERS_MAX) this.knownFolders.clear();
+      this.knownFolders.add(cur);
+    }
+  }
+
+  private async openGet(
+    rel: string,
+    start: number,
+    end: number,
+    ifMatch: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<OpenedBody> {
+    const res = await this.call(
+      'GET',
+      rel,
+      async () => {
+        const r = await this.client.customRequest(davPath(rel), {
+          method: 'GET',
+          headers: {
+            Range: `bytes=${start}-${end - 1}`,
+            ...(ifMatch ? { 'If-Match': ifMatch } : {}),
+          },
+          signal,
+        });
+        return expectOk(r, 'GET');
+      },
+      signal,
+    );
+    const body = (res as unknown as { body: Readable | null }).body;
+    if (res.status !== 206 && start > 0) {
+      (body as Readable | null)?.destroy();
+      throw new FatalError(`the WebDAV server ignored the Range header reading '${rel}'`);
+    }
+    return { body: body ?? Readable.from([]), start, end };
+  }
+
+  private destination(rel: string): string {
+    return new URL(rel.split('/').map(encodeURIComponent).join('/'), this.baseUrl).toString();
+  }
+
+  private call<T>(
+    label: string,
+    what: string,
+    fn: () => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    return this.pacer.call(
+      label,
+      async () => {
+        try {
+          return await fn();
+        } catch (e) {
+          throw mapWebDavError(e, what);
+        }
+      },
+      signal,
+    );
+  }
+}
+
+/** The webdav package lets a digest 401 through as a response: treat it, and any >= 400, as an error. */
+async function expectOk(res: FetchResponse, method: string): Promise<FetchResponse> {
+  if (res.status >= 400) {
+    await res.text().catch(() => undefined);
+    throw new WebDavStatusError(res.status, method, res);
+  }
+  return res;
+}
+
+function davPath(rel: string): string {
+  return `/${rel}`;
+}
+
+function toEntry(rel: string, item: FileStat): Entry {
+  const isDir = item.type === 'directory';
+  const modified = item.lastmod ? new Date(item.lastmod) : undefined;
+  return {
+    path: rel,
+    name: rel === '' ? '' : baseName(rel),
+    kind: isDir ? 'folder' : 'file',
+    size: isDir ? undefined : item.size,
+    modifiedAt: modified && !Number.isNaN(modified.getTime()) ? modified : undefined,
+    hashes: {},
+    extras: item.etag ? { etag: item.etag } : undefined,
+  };
+}
