@@ -21,7 +21,7 @@ import {
 } from '../connector.errors.js';
 import { normalizePath } from '../path.js';
 import type { S3ApiClient } from './s3.client.js';
-import { resumableDownload, type OpenedBody } from './s3.download.js';
+import { resumableDownload, type OpenedBody } from '../resumable-download.js';
 import { mapS3Error } from './s3.errors.js';
 import { etagIsMd5, fileEntry, folderEntry, META_MTIME, META_SHA256, S3Keys } from './s3.mapper.js';
 import {

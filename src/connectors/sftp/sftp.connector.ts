@@ -15,7 +15,7 @@ import {
 import { HashingTransform } from '../hashing/hashing-transform.js';
 import { baseName, joinPath, normalizePath, parentPath } from '../path.js';
 import type { SftpSession } from './sftp.client.js';
-import { resumableDownload, type OpenedBody } from './sftp.download.js';
+import { resumableDownload, type OpenedBody } from '../resumable-download.js';
 import { mapSftpError } from './sftp.errors.js';
 
 const MAX_DOWNLOAD_RESUMES = 10;

@@ -15,7 +15,7 @@ import {
 import { HashingTransform } from '../hashing/hashing-transform.js';
 import type { Pacer } from '../pacer/pacer.js';
 import { baseName, joinPath, normalizePath, parentPath } from '../path.js';
-import { resumableDownload, type OpenedBody } from './webdav.download.js';
+import { resumableDownload, type OpenedBody } from '../resumable-download.js';
 import { mapWebDavError, WebDavStatusError } from './webdav.errors.js';
 
 const MAX_DOWNLOAD_RESUMES = 10;

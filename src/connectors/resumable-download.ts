@@ -4,7 +4,7 @@ import {
   IntegrityError,
   isAbortError,
   TransientError,
-} from '../connector.errors.js';
+} from './connector.errors.js';
 
 /** An open body and the byte span [start, end) it covers. */
 export interface OpenedBody {
