@@ -13,6 +13,7 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { once } from 'node:events';
+import { ENGINE_NODE_FLAGS } from '../src/engine-flags.js';
 
 const MiB = 1024 * 1024;
 const args = new Map<string, string>();
@@ -143,16 +144,20 @@ async function main(): Promise<void> {
   const port = 3900 + Math.floor(Math.random() * 90);
   const base = `http://127.0.0.1:${port}`;
   // TMPDIR points at an empty folder: anything the engine staged there would show up.
-  const child = spawn('/usr/bin/time', ['-v', process.execPath, 'dist/src/main.js'], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: data,
-      TMPDIR: tmpScratch,
+  const child = spawn(
+    '/usr/bin/time',
+    ['-v', process.execPath, ...ENGINE_NODE_FLAGS, 'dist/src/main.js'],
+    {
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATA_DIR: data,
+        TMPDIR: tmpScratch,
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  );
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   for (let i = 0; ; i++) {

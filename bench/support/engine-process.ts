@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
+import { ENGINE_NODE_FLAGS } from '../../src/engine-flags.js';
 
 export interface EngineOptions {
   dataDir: string;
@@ -58,7 +59,7 @@ export class EngineProcess {
 
   static async start(opts: EngineOptions): Promise<EngineProcess> {
     const port = opts.port ?? 3900 + Math.floor(Math.random() * 90);
-    const child = spawn(process.execPath, ['dist/src/main.js'], {
+    const child = spawn(process.execPath, [...ENGINE_NODE_FLAGS, 'dist/src/main.js'], {
       env: {
         ...process.env,
         PORT: String(port),
