@@ -177,6 +177,7 @@ export class DropboxConnector implements Connector, ChangeFeed, ServerSideCopier
       what: rel,
       body,
       chunkSize: this.settings.uploadChunkSize,
+      sizeHint: meta.size,
       modifiedAt: meta.modifiedAt,
       signal: meta.signal,
     });

@@ -27,25 +27,33 @@ export interface UploadRequest {
   what: string;
   body: Readable;
   chunkSize: number;
+  /** The size the caller announced, if any: sizes the chunk buffer of a file below one chunk. */
+  sizeHint?: number;
   modifiedAt?: Date;
   signal?: AbortSignal;
 }
 
 /**
- * Cuts a stream into chunks of exactly `size` bytes (the last one shorter, possibly empty) in
- * ONE buffer that is reused: the consumer must be done with a chunk before asking for the next.
+ * Cuts a stream into chunks of exactly `size` bytes (the last one shorter, possibly empty), all
+ * in ONE buffer allocated once per upload and filled in place: the consumer must be done with a
+ * chunk (sent and answered) before asking for the next. With the announced file size the buffer
+ * is only as large as the file when that is below `size`; should the stream bring more than
+ * announced, it is grown to `size` once.
  */
 async function* chunked(
-  body: Readable,
+  body: AsyncIterable<unknown>,
   size: number,
+  sizeHint?: number,
 ): AsyncGenerator<{ data: Buffer; last: boolean }> {
-  let buf = Buffer.allocUnsafe(Math.min(size, 64 * 1024));
+  const first = sizeHint !== undefined && sizeHint >= 0 ? Math.min(size, sizeHint) : size;
+  let buf = Buffer.allocUnsafe(first);
   let fill = 0;
   for await (const raw of body) {
     let piece = Buffer.isBuffer(raw) ? raw : Buffer.from(raw as Uint8Array);
     while (piece.length > 0) {
-      if (fill === buf.length && buf.length < size) {
-        const bigger = Buffer.allocUnsafe(Math.min(size, buf.length * 2));
+      if (fill === buf.length) {
+        // Only reachable while buf is smaller than a chunk (a full chunk is yielded below).
+        const bigger = Buffer.allocUnsafe(size);
         buf.copy(bigger, 0, 0, fill);
         buf = bigger;
       }
@@ -78,7 +86,7 @@ export async function uploadFile(req: UploadRequest): Promise<DropboxFileMetadat
   let offset = 0;
   let metadata: DropboxFileMetadata | undefined;
   let localHash = '';
-  for await (const { data, last } of chunked(req.body, req.chunkSize)) {
+  for await (const { data, last } of chunked(req.body, req.chunkSize, req.sizeHint)) {
     hash.update(data);
     if (!last) {
       sessionId ??= await startSession(req);

@@ -33,70 +33,70 @@ export interface UploadResult {
 
 /**
  * The bytes of the source between `start` (the first byte the server has not acknowledged) and
- * `start + length`. Each source byte is hashed once, when it is read; bytes are dropped as soon
- * as the server acknowledges them, so at most about one fragment sits in memory.
+ * `start + length`, held in ONE buffer of one fragment allocated per upload and filled in place.
+ * Each source byte is hashed once, when it is read; a source piece that does not fit waits in
+ * `pending` for the next fill. Bytes are dropped as soon as the server acknowledges them (those
+ * it still lacks move to the front), so the upload holds one fragment plus at most one source
+ * piece, whatever the file size.
  */
 class FragmentWindow {
-  private chunks: Buffer[] = [];
+  private readonly buf: Buffer;
+  private pending: Buffer = Buffer.alloc(0);
   length = 0;
   start = 0;
   ended = false;
   readonly digest = new QuickXorHash();
   private readonly it: AsyncIterator<unknown>;
 
-  constructor(source: Readable) {
+  constructor(source: Readable, capacity: number) {
     this.it = source[Symbol.asyncIterator]();
+    this.buf = Buffer.allocUnsafe(capacity);
   }
 
+  /** Bytes taken from the source so far (held, pending or already acknowledged). */
   get read(): number {
-    return this.start + this.length;
+    return this.start + this.length + this.pending.length;
   }
 
+  /** Fills the buffer up to `target` bytes (at most its capacity) or the end of the source. */
   async fill(target: number): Promise<void> {
-    while (this.length < target && !this.ended) {
-      const r = await this.it.next();
-      if (r.done) {
-        this.ended = true;
-        break;
+    const want = Math.min(target, this.buf.length);
+    while (this.length < want) {
+      if (this.pending.length === 0) {
+        if (this.ended) break;
+        const r = await this.it.next();
+        if (r.done) {
+          this.ended = true;
+          break;
+        }
+        const b = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value as Uint8Array);
+        if (b.length === 0) continue;
+        this.digest.update(b);
+        this.pending = b;
       }
-      const b = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value as Uint8Array);
-      if (b.length === 0) continue;
-      this.digest.update(b);
-      this.chunks.push(b);
-      this.length += b.length;
+      const n = this.pending.copy(this.buf, this.length, 0, want - this.length);
+      this.length += n;
+      this.pending = this.pending.subarray(n);
     }
   }
 
-  /** A copy of the first `n` bytes (the fragment body). */
+  /** The first `n` bytes held (the fragment body): a view, valid until the next fill or drop. */
   peek(n: number): Buffer {
-    const out = Buffer.allocUnsafe(n);
-    let off = 0;
-    for (const c of this.chunks) {
-      if (off >= n) break;
-      const take = Math.min(c.length, n - off);
-      c.copy(out, off, 0, take);
-      off += take;
-    }
-    return out;
+    return this.buf.subarray(0, n);
   }
 
-  /** Forgets bytes before `offset` (the server has them). */
+  /** Forgets bytes before `offset` (the server has them); `offset` is at most `read`. */
   dropTo(offset: number): void {
-    let drop = offset - this.start;
-    while (drop > 0 && this.chunks.length > 0) {
-      const c = this.chunks[0]!;
-      if (c.length <= drop) {
-        this.chunks.shift();
-        drop -= c.length;
-        this.length -= c.length;
-        this.start += c.length;
-      } else {
-        this.chunks[0] = c.subarray(drop);
-        this.length -= drop;
-        this.start += drop;
-        drop = 0;
-      }
+    const drop = Math.min(Math.max(offset - this.start, 0), this.length + this.pending.length);
+    if (drop === 0) return;
+    if (drop < this.length) {
+      this.buf.copyWithin(0, drop, this.length);
+      this.length -= drop;
+    } else {
+      this.pending = this.pending.subarray(drop - this.length);
+      this.length = 0;
     }
+    this.start += drop;
   }
 
   async close(): Promise<void> {
@@ -143,7 +143,7 @@ export async function uploadInSession(
   );
   const uploadUrl = session.uploadUrl;
   if (!uploadUrl) throw new FatalError(`'${what}': createUploadSession returned no uploadUrl`);
-  const window = new FragmentWindow(source);
+  const window = new FragmentWindow(source, t.fragmentSize);
   try {
     let resync = false;
     for (;;) {
