@@ -29,6 +29,7 @@ import {
   ASSETS_PER_QUERY,
   PhotoLibrary,
   type AlbumNode,
+  type LibraryMemoryOptions,
 } from './icloud-photos.library.js';
 import {
   fileEntry,
@@ -65,6 +66,8 @@ export interface ICloudPhotosDeps {
   saveSession(s: ICloudSession): Promise<void>;
   pacer?: Pacer;
   fetchImpl?: typeof fetch;
+  /** Bounds of the listing index (where it spills to disk, how much stays in memory). */
+  memory?: LibraryMemoryOptions;
 }
 
 interface Resolved {
@@ -114,6 +117,7 @@ export class ICloudPhotosConnector implements Connector, ChangeFeed {
       includeLivePhotoVideos: options.includeLivePhotoVideos,
       concurrency: options.listConcurrency,
       clock: deps.clock,
+      ...deps.memory,
     });
   }
 
@@ -145,7 +149,7 @@ export class ICloudPhotosConnector implements Connector, ChangeFeed {
     if (!zone) throw new NotFoundError(`'${path}' does not exist in iCloud Photos`);
     if (parts.length === 1) {
       const months = await this.library.fullScan(zone, signal);
-      const years = [...new Set([...months.keys()].map((m) => m.slice(0, 4)))];
+      const years = [...new Set(months.map((m) => m.slice(0, 4)))];
       for (const y of years) yield folderEntry(`${zone.root}/${y}`);
       return;
     }
@@ -319,11 +323,9 @@ export class ICloudPhotosConnector implements Connector, ChangeFeed {
   ): Promise<Change[]> {
     const out: Change[] = [];
     // Tombstones (purged after 30 days in Recently Deleted): only names this instance knows.
-    for (const r of records) {
-      if (!r.deleted) continue;
-      for (const f of this.library.filesByAsset.get(r.recordName) ?? [])
-        out.push({ type: 'delete', path: f.path, id: r.recordName });
-    }
+    const purged = new Set(records.filter((r) => r.deleted).map((r) => r.recordName));
+    for (const f of await this.library.loadedFilesOf(purged))
+      out.push({ type: 'delete', path: f.path, id: f.asset.assetId });
     // Masters change with their asset (trash marks both); a master alone carries no new file.
     const assetRecords = records.filter((r) => !r.deleted && r.recordType === 'CPLAsset');
     const masters = records.filter((r) => !r.deleted && r.recordType === 'CPLMaster');
@@ -364,13 +366,7 @@ export class ICloudPhotosConnector implements Connector, ChangeFeed {
       const albumId = r.recordName.slice(r.recordName.indexOf('-IN-') + 4);
       const node = albums.find((a) => a.recordName === albumId);
       if (!node || touched.has(node.path)) continue;
-      const before =
-        this.library.filesByAsset.size > 0
-          ? [...this.library.filesByAsset.values()]
-              .flat()
-              .filter((f) => f.path.startsWith(node.path + '/'))
-          : [];
-      touched.set(node.path, { node, before });
+      touched.set(node.path, { node, before: await this.library.loadedFiles(node.path) });
     }
     for (const { node, before } of touched.values()) {
       this.library.forgetAlbum(node.path);
@@ -387,8 +383,9 @@ export class ICloudPhotosConnector implements Connector, ChangeFeed {
     return out;
   }
 
+  /** Deletes the listed folders kept on disk (fetch keeps no per-connector sockets). */
   async close(): Promise<void> {
-    // fetch keeps no per-connector sockets to release.
+    await this.library.close();
   }
 }
 

@@ -2,6 +2,7 @@ import type { Clock } from '../../common/clock.js';
 import { FatalError, NotFoundError, TransientError } from '../connector.errors.js';
 import type { CkRecord, CkZoneListResult } from './api/types.js';
 import type { CkDb, CloudKitClient, QueryResult } from './icloud-photos.client.js';
+import { FolderStore } from './icloud-photos.folder-store.js';
 import {
   DESIRED_KEYS,
   masterRefOf,
@@ -26,6 +27,8 @@ const ALL_INDEX = 'CPLAssetAndMasterByAssetDateWithoutHiddenOrDeleted';
 const ALBUM_INDEX = 'CPLContainerRelationLiveByAssetDate';
 /** Capture-time months are in the photo's own zone; UTC ordering can be off by up to 14 h. */
 const TZ_MARGIN_MS = 15 * 3600_000;
+/** Named files kept in memory (most recently used folders first); the rest is on disk. */
+const CACHED_FILES = 5_000;
 
 export interface AlbumNode {
   recordName: string;
@@ -41,32 +44,65 @@ interface PageResult {
   count: number;
 }
 
+/** Memory bounds of the library index (defaults suit the engine; tests shrink them). */
+export interface LibraryMemoryOptions {
+  /** Where loaded folders go once over the memory budget (a private directory is made in it). */
+  spillDir?: string;
+  /** Characters of stored assets (JSON lines, ~0.6 KB per asset) kept in memory before disk. */
+  storeMemoryBudget?: number;
+  /** Named files kept in memory, most recently used folders first. */
+  cachedFiles?: number;
+}
+
 /**
- * The photo library as a folder tree, and the in-memory index built while listing it.
+ * The photo library as a folder tree, and the index of what was loaded while listing it.
  *
  * Cost (requests), N = assets in a library, M = assets in one month or album:
  * - full listing of a library: 1 count + ceil(N/100) pages (parallel) + 1 end probe;
  * - cold stat/read/list inside one month folder: 1 count + ~log2(N) one-item probes (binary
  *   search on startRank by capture date) + ceil(M/100) pages;
  * - albums: 1 query per 200 albums; one album: 1 count + ceil(M/100) pages + 1 probe.
- * Everything loaded stays indexed for the life of the connector instance (one run).
+ * Everything loaded stays known for the life of the connector instance (one run) at no further
+ * request: memory holds the raw records of the pages in flight only (each page becomes compact
+ * assets as it arrives) and the named files of the last folders used (`CACHED_FILES`); every
+ * loaded folder's assets are on disk (`FolderStore`, about 0.5 KB per asset), so a full listing
+ * of a 100,000-item library costs the same few MiB of memory as one of 1,000 items.
  */
 export class PhotoLibrary {
   private zonesCache?: Promise<LibraryZone[]>;
   /** Zone sync tokens from zones/list, for the change feed cursor. */
   readonly zoneTokens = new Map<string, string>();
-  private readonly fullScans = new Map<string, Promise<Map<string, PhotoFile[]>>>();
-  /** 'All Photos/2021/03' -> files, for every month loaded (fully or by a range scan). */
-  private readonly months = new Map<string, PhotoFile[]>();
+  /** Library root -> its month keys ('2021/03'), once fully listed. */
+  private readonly fullScans = new Map<string, Promise<string[]>>();
+  /** The assets of every folder loaded (month or album), on disk. */
+  private readonly store: FolderStore;
+  /** Folder path -> its named files, least recently used first (bounded by `CACHED_FILES`). */
+  private readonly named = new Map<string, PhotoFile[]>();
+  private namedFiles = 0;
+  private readonly loading = new Map<string, Promise<PhotoFile[]>>();
   private albumsCache?: Promise<AlbumNode[]>;
-  private readonly albumFilesCache = new Map<string, Promise<PhotoFile[]>>();
-  /** Files per asset id, to find what a deleted asset was called. */
-  readonly filesByAsset = new Map<string, PhotoFile[]>();
 
   constructor(
     private readonly client: CloudKitClient,
-    private readonly opts: VariantOptions & { concurrency: number; clock: Clock },
-  ) {}
+    private readonly opts: VariantOptions & {
+      concurrency: number;
+      clock: Clock;
+    } & LibraryMemoryOptions,
+  ) {
+    this.store = new FolderStore(opts.spillDir, opts.storeMemoryBudget);
+  }
+
+  /** Whether loaded folders went to disk (the in-memory budget was exceeded). */
+  get spilled(): boolean {
+    return this.store.spilled;
+  }
+
+  /** Deletes what was kept on disk. */
+  close(): Promise<void> {
+    this.named.clear();
+    this.namedFiles = 0;
+    return this.store.close();
+  }
 
   // ----------------------------------------------------------------- zones
 
@@ -233,12 +269,18 @@ export class PhotoLibrary {
     return out;
   }
 
-  /** Every asset of a library or album: count, parallel pages, then probe past the count. */
+  /**
+   * Every asset of a library or album: count, parallel pages, then probe past the count. Each
+   * page is handed to `take` as compact assets as soon as it arrives (its raw records are not
+   * kept); assets whose master was on another page are completed at the end with one lookup.
+   * The same asset can come twice (ranks shift under concurrent edits): `name` keeps the first.
+   */
   private async scanAll(
     zone: LibraryZone,
     albumId: string | undefined,
+    take: (assets: PhotoAsset[]) => Promise<void> | void,
     signal?: AbortSignal,
-  ): Promise<PhotoAsset[]> {
+  ): Promise<void> {
     const total = await this.count(
       zone,
       albumId
@@ -246,65 +288,136 @@ export class PhotoLibrary {
         : 'CPLAssetByAssetDateWithoutHiddenOrDeleted',
       signal,
     );
+    const orphans: Array<[CkRecord, undefined]> = [];
+    // Raw records live only while a page is turned into assets, not across `take`'s writes.
+    const assetsOf = async (r: PageResult): Promise<PhotoAsset[]> => {
+      const paired: Array<[CkRecord, CkRecord | undefined]> = [];
+      for (const pair of r.assets) {
+        if (pair[1]) paired.push(pair);
+        else orphans.push([pair[0], undefined]);
+      }
+      return this.complete(zone, paired, signal);
+    };
+    const consume = async (assets: PhotoAsset[]): Promise<void> => {
+      if (assets.length > 0) await take(assets);
+    };
     const pages = Math.ceil(total / ASSETS_PER_QUERY);
-    const results = await this.parallel(pages, (i) =>
-      this.page(zone, i * ASSETS_PER_QUERY, ASSETS_PER_QUERY, albumId, signal),
+    await this.parallel(pages, async (i) =>
+      consume(
+        await assetsOf(
+          await this.page(zone, i * ASSETS_PER_QUERY, ASSETS_PER_QUERY, albumId, signal),
+        ),
+      ),
     );
-    const pairs = results.flatMap((r) => r.assets);
     // Counts are advisory (icloudpd #1165): keep paging until a page comes back empty.
     for (let rank = pages * ASSETS_PER_QUERY; ;) {
       const r = await this.page(zone, rank, ASSETS_PER_QUERY, albumId, signal);
       if (r.count === 0) break;
-      pairs.push(...r.assets);
       rank += r.count;
+      await consume(await assetsOf(r));
     }
-    return this.complete(zone, pairs, signal);
+    if (orphans.length > 0) {
+      const assets = await this.complete(zone, orphans, signal);
+      if (assets.length > 0) await take(assets);
+    }
   }
 
-  private index(folder: string, assets: PhotoAsset[]): PhotoFile[] {
-    const files = nameFolder(folder, assets, this.opts);
-    for (const f of files) {
-      const list = (this.filesByAsset.get(f.asset.assetId) ?? []).filter(
-        (x) => !x.path.startsWith(folder + '/') || x.path.slice(folder.length + 1).includes('/'),
-      );
-      list.push(f);
-      this.filesByAsset.set(f.asset.assetId, list);
-    }
+  /** Names a folder's assets (the first of duplicates kept) and keeps the files in memory. */
+  private name(folder: string, assets: PhotoAsset[]): PhotoFile[] {
+    const ids = new Set<string>();
+    const unique = assets.filter((a) => !ids.has(a.assetId) && ids.add(a.assetId));
+    const files = nameFolder(folder, unique, this.opts);
+    this.remember(folder, files);
     return files;
   }
 
-  /** Groups assets by month and names each month folder. */
-  private storeMonths(
-    root: string,
-    assets: PhotoAsset[],
-    onlyMonth?: string,
-  ): Map<string, PhotoFile[]> {
-    const byMonth = new Map<string, PhotoAsset[]>();
-    for (const a of assets) {
-      const m = monthKey(a);
-      if (onlyMonth !== undefined && !m.startsWith(onlyMonth)) continue;
-      const list = byMonth.get(m) ?? [];
-      list.push(a);
-      byMonth.set(m, list);
+  private remember(folder: string, files: PhotoFile[]): void {
+    this.forgetNamed(folder);
+    this.named.set(folder, files);
+    this.namedFiles += files.length;
+    const limit = this.opts.cachedFiles ?? CACHED_FILES;
+    for (const [f, list] of this.named) {
+      if (this.namedFiles <= limit || f === folder) break;
+      this.named.delete(f);
+      this.namedFiles -= list.length;
     }
+  }
+
+  private forgetNamed(folder: string): void {
+    const old = this.named.get(folder);
+    if (!old) return;
+    this.named.delete(folder);
+    this.namedFiles -= old.length;
+  }
+
+  /** The named files of a loaded folder (memory, else disk); undefined if never loaded. */
+  private async folderFiles(folder: string): Promise<PhotoFile[] | undefined> {
+    const hit = this.named.get(folder);
+    if (hit) {
+      this.named.delete(folder); // most recently used last
+      this.named.set(folder, hit);
+      return hit;
+    }
+    const busy = this.loading.get(folder);
+    if (busy) return busy;
+    if (!this.store.has(folder)) return undefined;
+    const p = this.store.load(folder).then((assets) => this.name(folder, assets ?? []));
+    this.loading.set(folder, p);
+    try {
+      return await p;
+    } finally {
+      this.loading.delete(folder);
+    }
+  }
+
+  private forgetFolder(folder: string): void {
+    this.forgetNamed(folder);
+    this.store.drop(folder);
+  }
+
+  /** Groups assets by month, stores and names each month folder (a range scan's result). */
+  private async storeMonths(
+    zone: LibraryZone,
+    assets: PhotoAsset[],
+    onlyMonth: string,
+  ): Promise<Map<string, PhotoFile[]>> {
+    const byMonth = groupByMonth(assets, onlyMonth);
     const out = new Map<string, PhotoFile[]>();
     for (const [m, list] of [...byMonth.entries()].sort(([x], [y]) => (x < y ? -1 : 1))) {
-      const folder = `${root}/${m}`;
-      const files = this.index(folder, list);
-      this.months.set(folder, files);
-      out.set(m, files);
+      const folder = `${zone.root}/${m}`;
+      await this.store.replace(folder, zone, list);
+      out.set(m, this.name(folder, list));
     }
     return out;
   }
 
-  /** Full listing of a library zone; shared by every caller of this connector instance. */
-  fullScan(zone: LibraryZone, signal?: AbortSignal): Promise<Map<string, PhotoFile[]>> {
+  /**
+   * Full listing of a library zone, shared by every caller of this connector instance: the
+   * month keys ('2021/03', sorted); each month's assets go to disk page by page.
+   */
+  fullScan(zone: LibraryZone, signal?: AbortSignal): Promise<string[]> {
     let p = this.fullScans.get(zone.root);
     if (!p) {
-      p = this.scanAll(zone, undefined, signal).then((assets) =>
-        this.storeMonths(zone.root, assets),
-      );
-      p.catch(() => this.fullScans.delete(zone.root));
+      const prefix = `${zone.root}/`;
+      for (const f of this.store.list(prefix)) this.forgetFolder(f);
+      const months = new Set<string>();
+      p = this.scanAll(
+        zone,
+        undefined,
+        async (assets) => {
+          const writes: Array<Promise<void>> = [];
+          for (const [m, list] of groupByMonth(assets)) {
+            months.add(m);
+            writes.push(this.store.append(prefix + m, zone, list));
+          }
+          await Promise.all(writes);
+        },
+        signal,
+      ).then(() => [...months].sort());
+      p.catch(() => {
+        this.fullScans.delete(zone.root);
+        for (const f of this.store.list(prefix)) this.forgetFolder(f);
+      });
       this.fullScans.set(zone.root, p);
     }
     return p;
@@ -355,13 +468,11 @@ export class PhotoLibrary {
   async monthsOf(zone: LibraryZone, year: string, signal?: AbortSignal): Promise<string[]> {
     let months: string[];
     if (this.isFullyScanned(zone.root)) {
-      months = [...(await this.fullScan(zone, signal)).keys()].filter((m) =>
-        m.startsWith(`${year}/`),
-      );
+      months = (await this.fullScan(zone, signal)).filter((m) => m.startsWith(`${year}/`));
     } else {
       const y = Number(year);
       const assets = await this.scanRange(zone, Date.UTC(y, 0, 1), Date.UTC(y + 1, 0, 1), signal);
-      months = [...this.storeMonths(zone.root, assets, `${year}/`).keys()];
+      months = [...(await this.storeMonths(zone, assets, `${year}/`)).keys()];
     }
     return months.map((m) => m.slice(5));
   }
@@ -375,20 +486,41 @@ export class PhotoLibrary {
   ): Promise<PhotoFile[]> {
     const folder = `${zone.root}/${year}/${month}`;
     if (this.isFullyScanned(zone.root)) await this.fullScan(zone, signal);
-    const cached = this.months.get(folder);
-    if (cached) return cached;
+    const known = await this.folderFiles(folder);
+    if (known) return known;
     if (this.isFullyScanned(zone.root)) return [];
     const y = Number(year);
     const m = Number(month) - 1;
     const assets = await this.scanRange(zone, Date.UTC(y, m, 1), Date.UTC(y, m + 1, 1), signal);
-    return this.storeMonths(zone.root, assets, `${year}/${month}`).get(`${year}/${month}`) ?? [];
+    return (await this.storeMonths(zone, assets, `${year}/${month}`)).get(`${year}/${month}`) ?? [];
   }
 
   /** Forgets a loaded month (the change feed reloads it after changes). */
   forgetMonth(folder: string): void {
-    this.months.delete(folder);
+    this.forgetFolder(folder);
     for (const root of [...this.fullScans.keys()])
       if (folder.startsWith(root + '/')) this.fullScans.delete(root);
+  }
+
+  /** The files of a folder as this instance last loaded it ([] if it never did). */
+  async loadedFiles(folder: string): Promise<PhotoFile[]> {
+    return (await this.folderFiles(folder)) ?? [];
+  }
+
+  /** Every file this instance loaded (in any month or album) of the given assets. */
+  async loadedFilesOf(assetIds: ReadonlySet<string>): Promise<PhotoFile[]> {
+    if (assetIds.size === 0) return [];
+    const out: PhotoFile[] = [];
+    for (const folder of this.store.list()) {
+      if (!this.named.has(folder)) {
+        // Parse and name only the folders whose stored text mentions one of the ids.
+        const text = (await this.store.text(folder)) ?? '';
+        if (![...assetIds].some((id) => text.includes(JSON.stringify(id)))) continue;
+      }
+      for (const f of (await this.folderFiles(folder)) ?? [])
+        if (assetIds.has(f.asset.assetId)) out.push(f);
+    }
+    return out;
   }
 
   /** Names the asset would have in its month folder next to the given files (for deletes). */
@@ -479,22 +611,27 @@ export class PhotoLibrary {
     }));
   }
 
-  albumFiles(album: AlbumNode, signal?: AbortSignal): Promise<PhotoFile[]> {
-    let p = this.albumFilesCache.get(album.path);
-    if (!p) {
-      p = (async () => {
-        const zone = await this.zoneByRoot(ALL_PHOTOS, signal);
-        if (!zone) throw new NotFoundError(`album '${album.path}' has no library`);
-        return this.index(album.path, await this.scanAll(zone, album.recordName, signal));
-      })();
-      p.catch(() => this.albumFilesCache.delete(album.path));
-      this.albumFilesCache.set(album.path, p);
+  async albumFiles(album: AlbumNode, signal?: AbortSignal): Promise<PhotoFile[]> {
+    const known = await this.folderFiles(album.path);
+    if (known) return known;
+    const p = (async () => {
+      const zone = await this.zoneByRoot(ALL_PHOTOS, signal);
+      if (!zone) throw new NotFoundError(`album '${album.path}' has no library`);
+      const assets: PhotoAsset[] = [];
+      await this.scanAll(zone, album.recordName, (a) => void assets.push(...a), signal);
+      await this.store.replace(album.path, zone, assets);
+      return this.name(album.path, assets);
+    })();
+    this.loading.set(album.path, p);
+    try {
+      return await p;
+    } finally {
+      if (this.loading.get(album.path) === p) this.loading.delete(album.path);
     }
-    return p;
   }
 
   forgetAlbum(path: string): void {
-    this.albumFilesCache.delete(path);
+    this.forgetFolder(path);
   }
 
   /** Re-reads one asset (and its master) for fresh download URLs. */
@@ -550,4 +687,16 @@ export class PhotoLibrary {
     }
     return out;
   }
+}
+
+function groupByMonth(assets: PhotoAsset[], onlyMonth?: string): Map<string, PhotoAsset[]> {
+  const byMonth = new Map<string, PhotoAsset[]>();
+  for (const a of assets) {
+    const m = monthKey(a);
+    if (onlyMonth !== undefined && !m.startsWith(onlyMonth)) continue;
+    const list = byMonth.get(m);
+    if (list) list.push(a);
+    else byMonth.set(m, [a]);
+  }
+  return byMonth;
 }
