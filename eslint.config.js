@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'data/', 'coverage/', 'web/', '**/*.js'] },
+  { ignores: ['node_modules/', 'dist/', '.test-build/', 'data/', 'coverage/', 'web/', '**/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

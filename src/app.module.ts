@@ -15,6 +15,12 @@ import { ICloudSignInService } from './accounts/icloud-sign-in.service.js';
 import { InMemoryOAuthStateStore, OAuthConnectService } from './accounts/oauth-connect.service.js';
 import { SecretVault } from './accounts/secret-vault.js';
 import { BackupRunner } from './backup/backup-runner.js';
+import type { RunEntity } from './backup/entities/run.entity.js';
+import { LedgerImportService } from './backup/ledger-import.service.js';
+import { PruneRunner } from './backup/prune-runner.js';
+import { RestoreRunner } from './backup/restore-runner.js';
+import { RestoreService } from './backup/restore.service.js';
+import { RUN_EVENTS } from './backup/run-events.js';
 import { EventEmitterRunEvents } from './backup/event-emitter-run-events.js';
 import { EmbeddedRunQueue, type RunQueue } from './backup/run-queue.js';
 import { RunsRepository } from './backup/runs.repository.js';
@@ -27,7 +33,9 @@ import { ConnectorRegistry } from './connectors/connector.registry.js';
 import { ICloudAuthService } from './connectors/icloud-photos/index.js';
 import { Database } from './persistence/database.js';
 import { dataSourceOptions } from './persistence/data-source-options.js';
-import { APP_CONFIG, CLOCK, RUN_QUEUE } from './tokens.js';
+import { APP_CONFIG, CLOCK, RUN_QUEUE, SCHEDULE_TRIGGER } from './tokens.js';
+import { BullMqRunQueue } from './backup/bullmq-run-queue.js';
+import { BullMqScheduleTrigger } from './scheduler/bullmq-schedule-trigger.js';
 import { VersionLedgerRepository } from './versions/version-ledger.repository.js';
 import { VersionsService } from './versions/versions.service.js';
 import { AccountsController } from './web/accounts.controller.js';
@@ -35,22 +43,39 @@ import { ConnectController } from './web/connect.controller.js';
 import { HealthController } from './web/health.controller.js';
 import { RunsController } from './web/runs.controller.js';
 import { TasksController } from './web/tasks.controller.js';
+import { RestoreController } from './web/restore.controller.js';
 import { VersionsController } from './web/versions.controller.js';
+import { SchedulerService } from './scheduler/scheduler.service.js';
+import { schedulerProviders } from './scheduler/scheduler.providers.js';
+import { NotificationsService } from './notifications/notifications.service.js';
+import { notificationsProviders } from './notifications/notifications.providers.js';
+import { SchedulesController } from './web/schedules.controller.js';
+import { SettingsController } from './web/settings.controller.js';
 
-/** Recovers runs a dead process left behind, once the app is up; stops the queue on shutdown. */
+/**
+ * Once the app is up: recovers runs a dead process left behind (embedded mode only: in a cluster
+ * other nodes may be running them, and BullMQ's stalled-job check recovers a dead worker's
+ * jobs), then starts the scheduler (catch-up first). On shutdown: scheduler, queue, mails.
+ */
 @Injectable()
 class Lifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     private readonly runs: RunsService,
     @Inject(RUN_QUEUE) private readonly queue: RunQueue,
+    private readonly scheduler: SchedulerService,
+    private readonly notifications: NotificationsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.runs.recoverAfterRestart();
+    if (!this.config.cluster) await this.runs.recoverAfterRestart();
+    await this.scheduler.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.scheduler.close();
     await this.queue.close();
+    await this.notifications.idle();
   }
 }
 
@@ -77,6 +102,9 @@ export class AppModule {
         TasksController,
         RunsController,
         VersionsController,
+        SchedulesController,
+        SettingsController,
+        RestoreController,
       ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
@@ -115,9 +143,14 @@ export class AppModule {
         },
         {
           provide: AccountsService,
-          useFactory: (r: AccountsRepository, reg: ConnectorRegistry, v: SecretVault, c: Clock) =>
-            new AccountsService(r, reg, v, c),
-          inject: [AccountsRepository, ConnectorRegistry, SecretVault, CLOCK],
+          useFactory: (
+            r: AccountsRepository,
+            reg: ConnectorRegistry,
+            v: SecretVault,
+            c: Clock,
+            bus: EventEmitter2,
+          ) => new AccountsService(r, reg, v, c, bus),
+          inject: [AccountsRepository, ConnectorRegistry, SecretVault, CLOCK, EventEmitter2],
         },
         {
           provide: OAuthConnectService,
@@ -170,10 +203,17 @@ export class AppModule {
         {
           provide: RUN_QUEUE,
           useFactory: (runner: BackupRunner) =>
-            new EmbeddedRunQueue(
-              (id, signal) => runner.execute(id, signal),
-              config.backup.maxParallelRuns,
-            ),
+            config.cluster
+              ? new BullMqRunQueue(
+                  config.cluster,
+                  // An API-only node queues runs; workers execute them.
+                  config.role === 'api' ? undefined : (id, signal) => runner.execute(id, signal),
+                  config.backup.maxParallelRuns,
+                )
+              : new EmbeddedRunQueue(
+                  (id, signal) => runner.execute(id, signal),
+                  config.backup.maxParallelRuns,
+                ),
           inject: [BackupRunner],
         },
         {
@@ -197,6 +237,95 @@ export class AppModule {
           ) => new TasksService(tasks, runs, accounts, clock, config.backup.defaultConcurrency),
           inject: [TasksRepository, RunsRepository, AccountsService, CLOCK],
         },
+        {
+          provide: RestoreRunner,
+          useFactory: (
+            runs: RunsRepository,
+            tasks: TasksRepository,
+            versions: VersionsService,
+            accounts: AccountsService,
+            bus: EventEmitter2,
+            clock: Clock,
+            runner: BackupRunner,
+          ) => {
+            const restore = new RestoreRunner(
+              runs,
+              tasks,
+              versions,
+              accounts,
+              new EventEmitterRunEvents(bus),
+              clock,
+              config.backup,
+            );
+            runner.registerKind('restore', restore);
+            runner.registerKind(
+              'prune',
+              new PruneRunner(
+                runs,
+                tasks,
+                versions,
+                accounts,
+                new EventEmitterRunEvents(bus),
+                clock,
+              ),
+            );
+            return restore;
+          },
+          inject: [
+            RunsRepository,
+            TasksRepository,
+            VersionsService,
+            AccountsService,
+            EventEmitter2,
+            CLOCK,
+            BackupRunner,
+          ],
+        },
+        {
+          provide: RestoreService,
+          useFactory: (
+            runs: RunsRepository,
+            tasks: TasksRepository,
+            versions: VersionsService,
+            accounts: AccountsService,
+            queue: RunQueue,
+            clock: Clock,
+            bus: EventEmitter2,
+          ) => {
+            const service = new RestoreService(runs, tasks, versions, accounts, queue, clock);
+            // Retention follows every completed backup of a task that has a policy.
+            bus.on(RUN_EVENTS.completed, (run: RunEntity) => {
+              if (run.kind === 'backup')
+                void service.pruneAfterBackup(run.taskId).catch(() => undefined);
+            });
+            return service;
+          },
+          inject: [
+            RunsRepository,
+            TasksRepository,
+            VersionsService,
+            AccountsService,
+            RUN_QUEUE,
+            CLOCK,
+            EventEmitter2,
+            RestoreRunner,
+          ],
+        },
+        {
+          provide: LedgerImportService,
+          useFactory: (tasks: TasksService, versions: VersionsService, accounts: AccountsService) =>
+            new LedgerImportService(tasks, versions, accounts),
+          inject: [TasksService, VersionsService, AccountsService],
+        },
+        ...schedulerProviders(
+          config.cluster
+            ? {
+                provide: SCHEDULE_TRIGGER,
+                useFactory: () => new BullMqScheduleTrigger(config.cluster!, config.role),
+              }
+            : undefined,
+        ),
+        ...notificationsProviders(config),
         Lifecycle,
       ],
     };

@@ -16,6 +16,12 @@ async function main(): Promise<void> {
     throw e;
   }
   const app = await createApp({ config });
+  if (config.role === 'worker') {
+    // A worker-only node (cluster mode): executes queued runs and schedule slots, serves no HTTP.
+    await app.init();
+    logger.log(`worker started (pid ${process.pid}); runs and schedule slots from Redis`);
+    return;
+  }
   await app.listen(config.port, config.host);
   const db = config.database.type === 'sqlite' ? config.database.file : 'PostgreSQL';
   logger.log(

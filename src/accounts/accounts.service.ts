@@ -45,6 +45,8 @@ export class AccountsService {
     private readonly registry: ConnectorRegistry,
     private readonly vault: SecretVault,
     private readonly clock: Clock,
+    /** Where 'account.reauth.needed' goes (notifications listen); optional for tests and tools. */
+    private readonly events?: { emit(event: string, payload: unknown): unknown },
   ) {}
 
   async create(input: {
@@ -220,9 +222,18 @@ export class AccountsService {
   async noteConnectorFailure(id: string, error: unknown): Promise<void> {
     if (error instanceof AuthExpiredError) {
       // Mid sign-in (an iCloud code is awaited): a run failing meanwhile is expected; keep waiting.
-      if ((await this.repo.findById(id))?.state === 'awaiting-code') return;
+      const entity = await this.repo.findById(id);
+      if (entity?.state === 'awaiting-code') return;
       this.logger.warn(`account ${id} needs re-authentication: ${error.message}`);
       await this.repo.updateState(id, 'needs-reauth', error.message, this.clock.now());
+      if (entity && entity.state !== 'needs-reauth') {
+        this.events?.emit('account.reauth.needed', {
+          accountId: id,
+          accountName: entity.name,
+          kind: entity.kind,
+          message: error.message,
+        });
+      }
     }
   }
 

@@ -38,8 +38,8 @@ export interface ConnectorProvider {
 /** Source paths resolved against the ledger per batch: one indexed query per 200 files. */
 const PLAN_BATCH = 200;
 /** Stored-file records are written in batches: fewer transactions, at most this many re-copied after a crash. */
-const RECORD_BATCH = 100;
-const RECORD_FLUSH_MS = 2_000;
+const RECORD_BATCH = 20;
+const RECORD_FLUSH_MS = 250;
 const PROGRESS_FLUSH_MS = 1_000;
 /** The run log keeps the first errors in full; beyond this only counts grow. */
 const MAX_LOGGED_EVENTS = 5_000;
@@ -57,8 +57,19 @@ class RunAbortedByError extends Error {}
  * the ledger in one transaction). A run that fails or is cancelled leaves its version partial,
  * never complete.
  */
+/** Executes runs of a kind other than 'backup' (restore, prune). */
+export interface RunKindExecutor {
+  execute(run: RunEntity, signal: AbortSignal): Promise<void>;
+}
+
 export class BackupRunner {
   private readonly logger = new Logger('BackupRunner');
+  private readonly otherKinds = new Map<string, RunKindExecutor>();
+
+  /** Wired at start-up; a run whose kind has no executor fails loudly. */
+  registerKind(kind: 'restore' | 'prune', executor: RunKindExecutor): void {
+    this.otherKinds.set(kind, executor);
+  }
 
   constructor(
     private readonly runs: RunsRepository,
@@ -73,6 +84,23 @@ export class BackupRunner {
   async execute(runId: string, signal: AbortSignal): Promise<void> {
     const run = await this.runs.findById(runId);
     if (!run) throw new Error(`run ${runId} vanished before it started`);
+    // A job delivered again after its run finished (cluster redelivery): nothing left to do.
+    if (run.status !== 'queued' && run.status !== 'running') return;
+    if (run.status === 'running') {
+      // An earlier attempt died mid-run (its worker was killed; BullMQ handed the job on). What it
+      // stored and recorded stays as a partial version, which this attempt reuses.
+      const n = await this.versions.markRunVersionsPartial(run.id);
+      this.logger.warn(
+        `run ${run.id} resumed after an interrupted attempt (${n} version(s) partial)`,
+      );
+    }
+    if (run.kind !== 'backup') {
+      // Restore and prune runs share the queue, the one-run-per-task rule and the run record.
+      const executor = this.otherKinds.get(run.kind);
+      if (!executor) throw new Error(`no executor for runs of kind '${run.kind}'`);
+      await executor.execute(run, signal);
+      return;
+    }
     const task = await this.tasks.findById(run.taskId);
     if (!task) {
       await this.finish(run, 'failed', `task ${run.taskId} was deleted before the run started`);

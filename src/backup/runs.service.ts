@@ -46,6 +46,7 @@ export class RunsService {
       bytesCopied: 0,
       retries: 0,
       versionId: null,
+      params: null,
       errorMessage: null,
       createdAt: this.clock.now(),
       startedAt: null,

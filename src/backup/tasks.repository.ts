@@ -31,6 +31,25 @@ export class TasksRepository {
     await em.update(TaskEntity, { id }, { changeCursor: cursor });
   }
 
+  /**
+   * Moves the task's schedule checkpoint to `slot` if it is still before it: true for exactly one
+   * caller per slot, however many nodes or timers try.
+   */
+  async claimScheduleSlot(id: string, slot: Date): Promise<boolean> {
+    const res = await this.db.write((em) =>
+      em
+        .createQueryBuilder()
+        .update(TaskEntity)
+        .set({ scheduleCheckpoint: slot })
+        .where('id = :id', { id })
+        .andWhere('(schedule_checkpoint IS NULL OR schedule_checkpoint < :slot)', {
+          slot: slot.getTime(),
+        })
+        .execute(),
+    );
+    return (res.affected ?? 0) > 0;
+  }
+
   async delete(id: string): Promise<void> {
     await this.db.write((em) => em.delete(TaskEntity, { id }));
   }

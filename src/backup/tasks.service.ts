@@ -3,7 +3,8 @@ import type { Clock } from '../common/clock.js';
 import { NotFoundAppError, ValidationAppError } from '../common/errors/app-errors.js';
 import { InvalidPathError } from '../connectors/connector.errors.js';
 import { normalizePath, relativeTo } from '../connectors/path.js';
-import type { FilterMode, TaskEntity } from './entities/task.entity.js';
+import { parseSchedule, type ScheduleInput } from '../scheduler/schedule.js';
+import type { FilterMode, NotifyOn, TaskEntity } from './entities/task.entity.js';
 import { parseExtensions } from './plan/extension-filter.js';
 import type { RunsRepository } from './runs.repository.js';
 import type { TasksRepository } from './tasks.repository.js';
@@ -17,7 +18,14 @@ export interface TaskInput {
   filter?: { mode: FilterMode; extensions?: string[] | string };
   concurrency?: number;
   enabled?: boolean;
+  /** The same switch as `enabled`, inverted: a paused task gets no scheduled runs. */
+  paused?: boolean;
+  schedule?: ScheduleInput;
+  catchUp?: boolean;
+  notifications?: { emails?: string[]; on?: NotifyOn; webhookUrl?: string | null };
 }
+
+const EMAIL = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/;
 
 export interface AccountLookup {
   exists(id: string): Promise<boolean>;
@@ -47,6 +55,13 @@ export class TasksService {
         concurrency: this.defaultConcurrency,
         enabled: true,
         changeCursor: null,
+        schedule: { kind: 'none' },
+        catchUp: false,
+        scheduleCheckpoint: now,
+        notifyEmails: [],
+        notifyOn: 'failure',
+        webhookUrl: null,
+        retention: null,
         createdAt: now,
         updatedAt: now,
       },
@@ -116,6 +131,15 @@ export class TasksService {
     }
     if (input.concurrency !== undefined) next.concurrency = input.concurrency;
     if (input.enabled !== undefined) next.enabled = input.enabled;
+    if (input.paused !== undefined) next.enabled = !input.paused;
+    if (input.schedule !== undefined) {
+      const { schedule, problems: bad } = parseSchedule(input.schedule);
+      problems.push(...bad);
+      if (schedule) next.schedule = schedule;
+    }
+    if (input.catchUp !== undefined) next.catchUp = input.catchUp;
+    if (input.notifications !== undefined)
+      this.applyNotifications(next, input.notifications, problems);
     if (problems.length === 0 && next.sourceAccountId === next.targetAccountId) {
       // Backing a folder up into itself grows without end; into its parent would copy the copies.
       if (relativeTo(next.sourcePath, next.targetPath) !== undefined) {
@@ -136,6 +160,37 @@ export class TasksService {
       next.filterExtensions.join(',') !== task.filterExtensions.join(',');
     // A cursor only describes changes relative to what the last version saw: start over.
     if (sourceChanged) next.changeCursor = null;
+    // A new schedule, or a task taken out of pause, starts counting slots from now: slots before
+    // that were never due, so catch-up must not run them.
+    if (
+      JSON.stringify(next.schedule) !== JSON.stringify(task.schedule) ||
+      (next.enabled && !task.enabled)
+    ) {
+      next.scheduleCheckpoint = this.clock.now();
+    }
     return next;
+  }
+
+  private applyNotifications(
+    next: TaskEntity,
+    input: NonNullable<TaskInput['notifications']>,
+    problems: string[],
+  ): void {
+    if (input.emails !== undefined) {
+      const emails = input.emails.map((e) => e.trim()).filter((e) => e !== '');
+      const bad = emails.filter((e) => !EMAIL.test(e));
+      if (bad.length > 0) {
+        problems.push(
+          `notifications.emails: ${bad.map((b) => `'${b}'`).join(', ')} is not an e-mail address`,
+        );
+      } else next.notifyEmails = [...new Set(emails)];
+    }
+    if (input.on !== undefined) next.notifyOn = input.on;
+    if (input.webhookUrl !== undefined) {
+      const url = input.webhookUrl?.trim() || null;
+      if (url !== null && !/^https?:\/\/[^\s]+$/i.test(url)) {
+        problems.push(`notifications.webhookUrl: '${url}' is not an http(s) URL`);
+      } else next.webhookUrl = url;
+    }
   }
 }

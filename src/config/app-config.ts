@@ -12,6 +12,37 @@ export interface AppConfig {
   publicUrl: string;
   /** The user's own OAuth apps, per connector kind: defaults for the "connect" flow. */
   oauth: OAuthAppsConfig;
+  /** SMTP server for notifications from the environment; the settings API may override it. */
+  smtp: SmtpConfig;
+  /** What this process does: serve the API, execute runs, or both (the default). */
+  role: ProcessRole;
+  /** Set with REDIS_URL: runs and schedule slots are BullMQ jobs shared by the cluster. */
+  cluster?: ClusterConfig;
+}
+
+export type ProcessRole = 'api' | 'worker' | 'all';
+
+export interface ClusterConfig {
+  redisUrl: string;
+  /** BullMQ key prefix: several installations (or test suites) can share one Redis. */
+  queuePrefix: string;
+  /**
+   * How long a worker's hold on a run lasts without renewal (renewed every half of it): a killed
+   * worker's run is handed to another worker after about this long.
+   */
+  lockDurationMs: number;
+}
+
+export type SmtpTlsMode = 'none' | 'starttls' | 'tls';
+
+export interface SmtpConfig {
+  host?: string;
+  port: number;
+  /** 'tls': TLS from the first byte (465); 'starttls': upgrade required (587); 'none': plain. */
+  tls: SmtpTlsMode;
+  user?: string;
+  password?: string;
+  from?: string;
 }
 
 /** Connector kind ('dropbox', ...) -> its OAuth app settings from the environment. */
@@ -143,9 +174,60 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     publicUrl: (env.PUBLIC_URL || `http://localhost:${port}`).replace(/\/$/, ''),
     oauth: loadOAuthApps(env, problems),
+    smtp: loadSmtp(env, problems),
+    role: 'all',
   };
+  const role = env.ROLE || 'all';
+  if (role === 'api' || role === 'worker' || role === 'all') config.role = role;
+  else problems.push(`ROLE must be api, worker or all (got '${role}')`);
+  const redisUrl = env.REDIS_URL;
+  if (redisUrl) {
+    if (!/^rediss?:\/\//.test(redisUrl)) {
+      problems.push(
+        `REDIS_URL must start with redis:// or rediss:// (got '${redisUrl.split(':')[0]}:...')`,
+      );
+    } else if (database.type !== 'postgres') {
+      problems.push(
+        'REDIS_URL (cluster mode) needs DATABASE_URL=postgres://...: every node must share one database',
+      );
+    } else {
+      const queuePrefix = env.QUEUE_PREFIX || 'cbe';
+      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(queuePrefix)) {
+        problems.push(
+          `QUEUE_PREFIX must be 1-64 letters, digits, '_', '.' or '-' (got '${queuePrefix}')`,
+        );
+      }
+      config.cluster = {
+        redisUrl,
+        queuePrefix,
+        lockDurationMs: int('QUEUE_LOCK_MS', 30_000, 1_000, 600_000),
+      };
+    }
+  } else if (config.role !== 'all') {
+    problems.push(`ROLE=${config.role} needs cluster mode (REDIS_URL and DATABASE_URL)`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+function loadSmtp(env: Env, problems: string[]): SmtpConfig {
+  const tls = env.SMTP_TLS || 'starttls';
+  const smtp: SmtpConfig = { port: 587, tls: 'starttls' };
+  if (tls === 'none' || tls === 'starttls' || tls === 'tls') smtp.tls = tls;
+  else problems.push(`SMTP_TLS must be none, starttls or tls (got '${tls}')`);
+  const port = env.SMTP_PORT;
+  if (port) {
+    const n = Number(port);
+    if (!Number.isInteger(n) || n < 1 || n > 65535) {
+      problems.push(`SMTP_PORT must be a whole number from 1 to 65535 (got '${port}')`);
+    } else smtp.port = n;
+  } else if (smtp.tls === 'tls') smtp.port = 465;
+  if (env.SMTP_HOST) smtp.host = env.SMTP_HOST.trim();
+  if (env.SMTP_USER) smtp.user = env.SMTP_USER;
+  if (env.SMTP_PASSWORD) smtp.password = env.SMTP_PASSWORD;
+  if (env.SMTP_FROM) smtp.from = env.SMTP_FROM.trim();
+  if (smtp.user && !smtp.password) problems.push('SMTP_USER is set but SMTP_PASSWORD is not');
+  return smtp;
 }
 
 /** A 32-byte key from 64 hex characters or base64; undefined when it is neither. */

@@ -8,6 +8,9 @@ import { TaskEntity } from '../backup/entities/task.entity.js';
 import type { DatabaseConfig } from '../config/app-config.js';
 import { InitialSchema1763778000000 } from '../migrations/1763778000000-initial-schema.js';
 import { TaskChangeCursor1763785000000 } from '../migrations/1763785000000-task-change-cursor.js';
+import { SchedulesNotifications1763795000000 } from '../migrations/1763795000000-schedules-notifications.js';
+import { SettingEntity } from '../notifications/setting.entity.js';
+import { RestoreAndRetention1763790000000 } from '../migrations/1763790000000-restore-and-retention.js';
 import { VersionFileEntity } from '../versions/entities/version-file.entity.js';
 import { VersionEntity } from '../versions/entities/version.entity.js';
 
@@ -18,9 +21,10 @@ export const ENTITIES = [
   RunEventEntity,
   VersionEntity,
   VersionFileEntity,
+  SettingEntity,
 ];
 /** Listed explicitly (no glob): the same list works from ts-jest and from the compiled build. */
-export const MIGRATIONS = [InitialSchema1763778000000, TaskChangeCursor1763785000000];
+export const MIGRATIONS = [InitialSchema1763778000000, TaskChangeCursor1763785000000, RestoreAndRetention1763790000000, SchedulesNotifications1763795000000];
 
 /** SQLite by default (a file under ./data), PostgreSQL when DATABASE_URL says so. */
 export function dataSourceOptions(db: DatabaseConfig): DataSourceOptions {

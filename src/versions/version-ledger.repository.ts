@@ -97,6 +97,14 @@ export class VersionLedgerRepository {
     return res.affected ?? 0;
   }
 
+  /** The versions an earlier attempt of this run left 'running' (its worker died): partial now. */
+  async markRunVersionsPartial(runId: string): Promise<number> {
+    const res = await this.db.write((em) =>
+      em.update(VersionEntity, { runId, status: 'running' }, { status: 'partial' }),
+    );
+    return res.affected ?? 0;
+  }
+
   /** The current (live) records of the given paths: what the next version would reuse. */
   async findLiveByPaths(taskId: string, paths: string[]): Promise<Map<string, VersionFileEntity>> {
     const out = new Map<string, VersionFileEntity>();
@@ -233,6 +241,105 @@ export class VersionLedgerRepository {
     const more = rows.length > opts.limit;
     const files = more ? rows.slice(0, opts.limit) : rows;
     return { files, nextAfterId: more ? files[files.length - 1]!.id : undefined };
+  }
+
+  /** The record of one path in version `seq`, if the version holds it. */
+  findVersionFile(taskId: string, seq: number, path: string): Promise<VersionFileEntity | null> {
+    return this.coveringQuery(taskId, seq).andWhere('f.path = :path', { path }).getOne();
+  }
+
+  /**
+   * The first path of version `seq` strictly after `after` and below `prefix` (a folder, '' for
+   * the root), in path order: one indexed query per step of a folder-by-folder listing.
+   */
+  async nextPathAfter(
+    taskId: string,
+    seq: number,
+    prefix: string,
+    bound: { gt: string } | { gte: string },
+  ): Promise<VersionFileEntity | null> {
+    // Byte order on both databases: PostgreSQL's default collation would sort by locale rules.
+    const path = this.db.isPostgres ? 'f.path COLLATE "C"' : 'f.path';
+    const qb = this.coveringQuery(taskId, seq)
+      .andWhere('gt' in bound ? `${path} > :b` : `${path} >= :b`, {
+        b: 'gt' in bound ? bound.gt : bound.gte,
+      })
+      .orderBy(path, 'ASC')
+      .take(1);
+    if (prefix !== '') {
+      // '/' + 1 is '0': [prefix/, prefix0) is exactly "under prefix".
+      qb.andWhere(`${path} >= :lo AND ${path} < :hi`, { lo: `${prefix}/`, hi: `${prefix}0` });
+    }
+    return qb.getOne();
+  }
+
+  /**
+   * Records that differ between versions a < b: opened after a and still in b (added or
+   * changed), and in a but closed before b (changed or deleted).
+   */
+  async diffRecords(
+    taskId: string,
+    a: number,
+    b: number,
+  ): Promise<{ inB: VersionFileEntity[]; goneFromA: VersionFileEntity[] }> {
+    const inB = await this.files
+      .createQueryBuilder('f')
+      .where('f.task_id = :taskId', { taskId })
+      .andWhere('f.first_seq > :a AND f.first_seq <= :b', { a, b })
+      .andWhere('(f.last_seq IS NULL OR f.last_seq >= :b)', { b })
+      .getMany();
+    const goneFromA = await this.files
+      .createQueryBuilder('f')
+      .where('f.task_id = :taskId', { taskId })
+      .andWhere('f.first_seq <= :a AND f.last_seq >= :a AND f.last_seq < :b', { a, b })
+      .getMany();
+    return { inB, goneFromA };
+  }
+
+  /** Records no longer current (a closed range), paged by id: what retention may free. */
+  listClosedRecords(taskId: string, afterId: number, limit: number): Promise<VersionFileEntity[]> {
+    return this.files
+      .createQueryBuilder('f')
+      .where('f.task_id = :taskId', { taskId })
+      .andWhere('f.last_seq IS NOT NULL')
+      .andWhere('f.id > :afterId', { afterId })
+      .orderBy('f.id', 'ASC')
+      .take(limit)
+      .getMany();
+  }
+
+  async deleteRecords(ids: number[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += IN_BATCH) {
+      const batch = ids.slice(i, i + IN_BATCH);
+      await this.db.write((em) => em.delete(VersionFileEntity, { id: In(batch) }));
+    }
+  }
+
+  /** Whether any record still points at bytes stored under `folder` on the target. */
+  async hasStoredUnder(taskId: string, folder: string): Promise<boolean> {
+    const row = await this.files
+      .createQueryBuilder('f')
+      .select('f.id')
+      .where('f.task_id = :taskId', { taskId })
+      .andWhere("f.stored_path LIKE :prefix ESCAPE '\\'", { prefix: `${escapeLike(folder)}/%` })
+      .take(1)
+      .getOne();
+    return row !== null;
+  }
+
+  async insertRecords(records: Array<Omit<VersionFileEntity, 'id'>>): Promise<void> {
+    for (let i = 0; i < records.length; i += IN_BATCH) {
+      const batch = records.slice(i, i + IN_BATCH);
+      await this.db.write((em) => em.insert(VersionFileEntity, batch));
+    }
+  }
+
+  async insertCompleteVersion(v: VersionEntity): Promise<void> {
+    await this.db.write((em) => em.insert(VersionEntity, v));
+  }
+
+  async deleteVersionRow(id: string): Promise<void> {
+    await this.db.write((em) => em.delete(VersionEntity, { id }));
   }
 
   private coveringQuery(taskId: string, seq: number) {

@@ -1,11 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { NotFoundAppError } from '../common/errors/app-errors.js';
+import { NotFoundAppError, ValidationAppError } from '../common/errors/app-errors.js';
 import type { Connector } from '../connectors/connector.js';
+import { NotFoundError } from '../connectors/connector.errors.js';
+import { selectVersionsToKeep, type RetentionPolicy } from './retention.js';
 import { joinPath } from '../connectors/path.js';
 import type { VersionFileEntity } from './entities/version-file.entity.js';
 import type { VersionEntity } from './entities/version.entity.js';
-import { MANIFEST_FORMAT, manifestSize, manifestStream } from './manifest.js';
+import {
+  MANIFEST_FORMAT,
+  manifestSize,
+  manifestStream,
+  type ManifestHeader,
+  type ManifestLine,
+} from './manifest.js';
 import type {
   StoredFile,
   VersionFilesPage,
@@ -33,6 +41,18 @@ export const MANIFEST_FOLDER = '.cbe-manifests';
 export function storageFolderName(seq: number, at: Date): string {
   const stamp = at.toISOString().slice(0, 19).replace('T', '_').replace(/:/g, '');
   return `v${String(seq).padStart(6, '0')}_${stamp}`;
+}
+
+export interface VersionFolderListing {
+  folders: string[];
+  files: VersionFileEntity[];
+  truncated: boolean;
+}
+
+export interface VersionDiff {
+  added: string[];
+  changed: string[];
+  deleted: string[];
 }
 
 export class VersionsService {
@@ -125,8 +145,204 @@ export class VersionsService {
     return this.ledger.listVersionFiles(v.taskId, v.seq, opts);
   }
 
+  /**
+   * One folder of a version: its sub-folders and files, in name order, found by skipping from
+   * child to child through the path index (one query per child, however deep the tree is).
+   */
+  async listFolder(id: string, folder: string, limit = 1000): Promise<VersionFolderListing> {
+    const v = await this.getVersion(id);
+    const out: VersionFolderListing = { folders: [], files: [], truncated: false };
+    const base = folder === '' ? '' : `${folder}/`;
+    let bound: { gt: string } | { gte: string } = { gt: base };
+    while (out.folders.length + out.files.length < limit) {
+      const next = await this.ledger.nextPathAfter(v.taskId, v.seq, folder, bound);
+      if (!next) return out;
+      const rest = next.path.slice(base.length);
+      const slash = rest.indexOf('/');
+      if (slash < 0) {
+        out.files.push(next);
+        bound = { gt: next.path };
+      } else {
+        const name = rest.slice(0, slash);
+        out.folders.push(name);
+        bound = { gte: `${base}${name}0` }; // '/' + 1: the first path past that sub-folder
+      }
+    }
+    out.truncated = true;
+    return out;
+  }
+
+  /** What changed from version `fromId` to version `toId`: added, changed and deleted paths. */
+  async diff(fromId: string, toId: string): Promise<VersionDiff> {
+    const from = await this.getVersion(fromId);
+    const to = await this.getVersion(toId);
+    if (from.taskId !== to.taskId)
+      throw new ValidationAppError(['the two versions belong to different tasks']);
+    const [a, b, reversed] =
+      from.seq <= to.seq ? [from.seq, to.seq, false] : [to.seq, from.seq, true];
+    const { inB, goneFromA } = await this.ledger.diffRecords(from.taskId, a, b);
+    const newer = new Set(inB.map((f) => f.path));
+    const older = new Set(goneFromA.map((f) => f.path));
+    const added = [...newer].filter((p) => !older.has(p)).sort();
+    const deleted = [...older].filter((p) => !newer.has(p)).sort();
+    const changed = [...newer].filter((p) => older.has(p)).sort();
+    return reversed ? { added: deleted, deleted: added, changed } : { added, deleted, changed };
+  }
+
+  async findFile(id: string, path: string): Promise<VersionFileEntity | null> {
+    const v = await this.getVersion(id);
+    return this.ledger.findVersionFile(v.taskId, v.seq, path);
+  }
+
+  /**
+   * Applies a retention policy: drops the versions it does not keep, then deletes only the
+   * stored bytes no kept version points at (a record is needed while a kept version lies in its
+   * range). Version rows go first, so a crash half-way leaves orphan bytes the next prune
+   * removes, never a kept version with missing bytes.
+   */
+  async prune(
+    task: VersionedTask,
+    target: Connector,
+    policy: RetentionPolicy,
+    hooks: {
+      onVersionDeleted(v: VersionEntity): void;
+      onBytesFreed(path: string, size: number): void;
+      signal?: AbortSignal;
+    },
+  ): Promise<{ deletedVersions: number; filesRemoved: number; bytesFreed: number }> {
+    const versions = await this.ledger.listVersions(task.id);
+    const keep = selectVersionsToKeep(versions, policy);
+    const doomed = versions.filter((v) => !keep.has(v.seq));
+    for (const v of doomed) {
+      await this.ledger.deleteVersionRow(v.id);
+      hooks.onVersionDeleted(v);
+    }
+    const kept = [...keep].sort((a, b) => a - b);
+    const covered = (first: number, last: number) => {
+      // The smallest kept seq >= first, by binary search; covered when it is <= last.
+      let lo = 0;
+      let hi = kept.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (kept[mid]! < first) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo < kept.length && kept[lo]! <= last;
+    };
+    let filesRemoved = 0;
+    let bytesFreed = 0;
+    for (let afterId = 0; ;) {
+      hooks.signal?.throwIfAborted();
+      const page = await this.ledger.listClosedRecords(task.id, afterId, 500);
+      if (page.length === 0) break;
+      afterId = page[page.length - 1]!.id;
+      const free = page.filter((r) => !covered(r.firstSeq, r.lastSeq!));
+      for (const r of free) {
+        await target.remove(r.storedPath, { signal: hooks.signal }).catch((e: unknown) => {
+          if (!(e instanceof NotFoundError)) throw e;
+        });
+        hooks.onBytesFreed(r.storedPath, r.size);
+        filesRemoved++;
+        bytesFreed += r.size;
+      }
+      await this.ledger.deleteRecords(free.map((r) => r.id));
+    }
+    for (const v of doomed) {
+      if (v.manifestPath) await target.remove(v.manifestPath).catch(() => undefined);
+      if (!(await this.ledger.hasStoredUnder(task.id, v.storageFolder))) {
+        await target.remove(v.storageFolder).catch(() => undefined);
+      }
+    }
+    return { deletedVersions: doomed.length, filesRemoved, bytesFreed };
+  }
+
+  /**
+   * Rebuilds a task's ledger from its manifests, oldest first: consecutive versions holding the
+   * same stored copy of a path share one record, exactly as the engine writes them. Holds one
+   * entry per path of the newest version in memory while it works.
+   */
+  async rebuildFromManifests(
+    taskId: string,
+    manifests: AsyncIterable<{
+      header: ManifestHeader;
+      manifestPath: string;
+      lines: AsyncIterable<ManifestLine>;
+    }>,
+  ): Promise<{ versions: number; records: number }> {
+    const open = new Map<string, ManifestLine>();
+    let pending: Array<Omit<VersionFileEntity, 'id'>> = [];
+    let records = 0;
+    let versions = 0;
+    let prevSeq = 0;
+    const toRecord = (l: ManifestLine, lastSeq: number | null): Omit<VersionFileEntity, 'id'> => ({
+      taskId,
+      path: l.path,
+      size: l.size,
+      sha256: l.sha256,
+      sourceHashes: l.sourceHashes,
+      sourceId: l.sourceId,
+      modifiedAt: l.modifiedAt ? new Date(l.modifiedAt) : null,
+      storedPath: l.storedPath,
+      firstSeq: l.firstSeq,
+      lastSeq,
+    });
+    const flush = async (force: boolean) => {
+      if (pending.length === 0 || (!force && pending.length < 500)) return;
+      records += pending.length;
+      await this.ledger.insertRecords(pending);
+      pending = [];
+    };
+    for await (const m of manifests) {
+      const seq = m.header.seq;
+      if (seq <= prevSeq)
+        throw new ValidationAppError([`manifest of version ${seq} is out of order or repeated`]);
+      const seen = new Set<string>();
+      let fileCount = 0;
+      let totalBytes = 0;
+      for await (const line of m.lines) {
+        seen.add(line.path);
+        fileCount++;
+        totalBytes += line.size;
+        const cur = open.get(line.path);
+        if (cur && cur.storedPath === line.storedPath && cur.sha256 === line.sha256) continue;
+        if (cur) pending.push(toRecord(cur, prevSeq));
+        open.set(line.path, line);
+        await flush(false);
+      }
+      for (const [path, cur] of open) {
+        if (seen.has(path)) continue;
+        pending.push(toRecord(cur, prevSeq));
+        open.delete(path);
+      }
+      await flush(false);
+      await this.ledger.insertCompleteVersion({
+        id: randomUUID(),
+        taskId,
+        runId: m.header.versionId,
+        seq,
+        status: 'complete',
+        storageFolder: m.header.storageFolder,
+        manifestPath: m.manifestPath,
+        fileCount,
+        totalBytes,
+        createdAt: new Date(m.header.createdAt),
+        completedAt: new Date(m.header.createdAt),
+      });
+      versions++;
+      prevSeq = seq;
+    }
+    for (const cur of open.values()) pending.push(toRecord(cur, null));
+    await flush(true);
+    return { versions, records };
+  }
+
   markInterruptedVersions(): Promise<number> {
     return this.ledger.markRunningAsPartial();
+  }
+
+  /** Before a run executes again (cluster retry): what its dead attempt stored stays, as partial. */
+  markRunVersionsPartial(runId: string): Promise<number> {
+    return this.ledger.markRunVersionsPartial(runId);
   }
 
   private async *pages(taskId: string, seq: number): AsyncGenerator<VersionFileEntity[]> {

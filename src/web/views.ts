@@ -1,6 +1,7 @@
 import type { RunEntity } from '../backup/entities/run.entity.js';
 import type { TaskEntity } from '../backup/entities/task.entity.js';
 import type { VersionEntity } from '../versions/entities/version.entity.js';
+import { DST_RULE, MONTH_END_RULE, toZonedIso } from '../scheduler/schedule.js';
 
 export function toTaskView(t: TaskEntity) {
   return {
@@ -12,10 +13,25 @@ export function toTaskView(t: TaskEntity) {
     targetPath: t.targetPath,
     filter: { mode: t.filterMode, extensions: t.filterExtensions },
     concurrency: t.concurrency,
+    retention: t.retention,
     enabled: t.enabled,
+    /** The same switch as `enabled`, inverted: a paused task gets no scheduled runs. */
+    paused: !t.enabled,
+    schedule: {
+      ...t.schedule,
+      ...(t.schedule.kind === 'monthly' ? { monthEndRule: MONTH_END_RULE } : {}),
+      ...(t.schedule.kind !== 'none' ? { dstRule: DST_RULE } : {}),
+    },
+    catchUp: t.catchUp,
+    notifications: { emails: t.notifyEmails, on: t.notifyOn, webhookUrl: t.webhookUrl },
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
   };
+}
+
+/** A task with its next scheduled runs (ISO 8601 with the schedule zone's offset). */
+export function toTaskDetailView(t: TaskEntity, nextRuns: Date[]) {
+  return { ...toTaskView(t), nextRuns: nextRuns.map((d) => toZonedIso(d, t.schedule.timezone)) };
 }
 
 export function toRunView(r: RunEntity) {

@@ -1,10 +1,22 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { bigintNumber, epochMillis } from '../../persistence/column-transformers.js';
+import { bigintNumber, epochMillis, jsonText } from '../../persistence/column-transformers.js';
 
-export type RunKind = 'backup' | 'restore';
+export type RunKind = 'backup' | 'restore' | 'prune';
 export type RunTrigger = 'manual' | 'schedule' | 'catch-up';
-export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+/** 'skipped': a schedule slot that came while the task's previous run was still going. */
+export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'skipped';
 export type RunPhase = 'queued' | 'planning' | 'transferring' | 'committing' | 'done';
+
+export type ConflictPolicy = 'overwrite' | 'skip-identical' | 'keep-both';
+
+export interface RestoreParams {
+  versionId: string;
+  /** Files or folders of the version (relative paths); empty: the whole version. */
+  paths: string[];
+  /** Where to: the task's source account and folder by default (the original location). */
+  destination: { accountId: string; path: string };
+  conflict: ConflictPolicy;
+}
 
 @Entity('runs')
 @Index(['taskId', 'createdAt'])
@@ -58,8 +70,16 @@ export class RunEntity {
   @Column('varchar', { name: 'version_id', length: 36, nullable: true })
   versionId!: string | null;
 
+  /** What a restore or prune run was asked to do. */
+  @Column('text', { nullable: true, transformer: jsonText })
+  params!: RestoreParams | null;
+
   @Column('text', { name: 'error_message', nullable: true })
   errorMessage!: string | null;
+
+  /** The schedule slot a scheduled or catch-up run belongs to. */
+  @Column('bigint', { name: 'scheduled_for', nullable: true, transformer: epochMillis })
+  scheduledFor?: Date | null;
 
   @Column('bigint', { name: 'created_at', transformer: epochMillis })
   createdAt!: Date;

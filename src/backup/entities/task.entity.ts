@@ -1,7 +1,22 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { epochMillis, jsonText } from '../../persistence/column-transformers.js';
+import type { RetentionPolicy } from '../../versions/retention.js';
 
 export type FilterMode = 'all' | 'include' | 'exclude';
+/** When a task's recipients get mail: only failures, only completions, or both. */
+export type NotifyOn = 'failure' | 'completion' | 'always';
+
+/** Stored form of the task's schedule (see src/scheduler/schedule.ts); kind 'none' = manual only. */
+export interface TaskSchedule {
+  kind: 'none' | 'daily' | 'weekly' | 'monthly' | 'cron';
+  time?: string;
+  weekdays?: Array<'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun'>;
+  dayOfMonth?: number;
+  cron?: string;
+  timezone?: string;
+}
+
+export type { RetentionPolicy } from '../../versions/retention.js';
 
 @Entity('tasks')
 export class TaskEntity {
@@ -44,6 +59,31 @@ export class TaskEntity {
    */
   @Column('text', { name: 'change_cursor', nullable: true })
   changeCursor!: string | null;
+
+  /** Which versions to keep; null keeps every version. */
+  @Column('text', { nullable: true, transformer: jsonText })
+  retention!: RetentionPolicy | null;
+
+  @Column('text', { transformer: jsonText })
+  schedule!: TaskSchedule;
+
+  /** After downtime, run a missed slot once at start-up (trigger 'catch-up'). */
+  @Column('boolean', { name: 'catch_up', default: false })
+  catchUp!: boolean;
+
+  /** The last slot the scheduler handled (or when the schedule was set): slots after it are due. */
+  @Column('bigint', { name: 'schedule_checkpoint', nullable: true, transformer: epochMillis })
+  scheduleCheckpoint!: Date | null;
+
+  @Column('text', { name: 'notify_emails', transformer: jsonText })
+  notifyEmails!: string[];
+
+  @Column('varchar', { name: 'notify_on', length: 16, default: 'failure' })
+  notifyOn!: NotifyOn;
+
+  /** Receives a JSON POST when a run ends (same `notifyOn` rule as the mail). */
+  @Column('text', { name: 'webhook_url', nullable: true })
+  webhookUrl!: string | null;
 
   @Column('bigint', { name: 'created_at', transformer: epochMillis })
   createdAt!: Date;

@@ -13,6 +13,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import type { FilterMode } from '../../backup/entities/task.entity.js';
+import { NotificationsDto, ScheduleDto } from './schedule.dto.js';
 
 export class FilterDto {
   @ApiProperty({ enum: ['all', 'include', 'exclude'] })
@@ -85,6 +86,30 @@ export class CreateTaskDto {
   @IsOptional()
   @IsBoolean()
   enabled?: boolean;
+
+  @ApiPropertyOptional({
+    description: 'true: no scheduled runs (the same switch as enabled=false)',
+  })
+  @IsOptional()
+  @IsBoolean()
+  paused?: boolean;
+
+  @ApiPropertyOptional({ type: ScheduleDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ScheduleDto)
+  schedule?: ScheduleDto;
+
+  @ApiPropertyOptional({ description: 'After downtime, run a missed slot once at start-up' })
+  @IsOptional()
+  @IsBoolean()
+  catchUp?: boolean;
+
+  @ApiPropertyOptional({ type: NotificationsDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => NotificationsDto)
+  notifications?: NotificationsDto;
 }
 
 export class UpdateTaskDto {
@@ -136,4 +161,28 @@ export class UpdateTaskDto {
   @IsOptional()
   @IsBoolean()
   enabled?: boolean;
+
+  @ApiPropertyOptional({
+    description: 'true: no scheduled runs (the same switch as enabled=false)',
+  })
+  @IsOptional()
+  @IsBoolean()
+  paused?: boolean;
+
+  @ApiPropertyOptional({ type: ScheduleDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ScheduleDto)
+  schedule?: ScheduleDto;
+
+  @ApiPropertyOptional({ description: 'After downtime, run a missed slot once at start-up' })
+  @IsOptional()
+  @IsBoolean()
+  catchUp?: boolean;
+
+  @ApiPropertyOptional({ type: NotificationsDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => NotificationsDto)
+  notifications?: NotificationsDto;
 }

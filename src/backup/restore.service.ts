@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../common/clock.js';
+import {
+  ConflictAppError,
+  NotFoundAppError,
+  ValidationAppError,
+} from '../common/errors/app-errors.js';
+import { InvalidPathError } from '../connectors/connector.errors.js';
+import { normalizePath } from '../connectors/path.js';
+import { isEmptyPolicy, type RetentionPolicy } from '../versions/retention.js';
+import type { VersionsService } from '../versions/versions.service.js';
+import type { AccountLookup } from './tasks.service.js';
+import type { ConflictPolicy, RestoreParams, RunEntity, RunKind } from './entities/run.entity.js';
+import type { RunQueue } from './run-queue.js';
+import type { RunsRepository } from './runs.repository.js';
+import type { TasksRepository } from './tasks.repository.js';
+
+export interface RestoreRequest {
+  paths?: string[];
+  destination?: { accountId: string; path?: string };
+  conflict?: ConflictPolicy;
+}
+
+/** Queues restore and prune runs: runs like backups, one at a time per task. */
+export class RestoreService {
+  constructor(
+    private readonly runs: RunsRepository,
+    private readonly tasks: TasksRepository,
+    private readonly versions: VersionsService,
+    private readonly accounts: AccountLookup,
+    private readonly queue: RunQueue,
+    private readonly clock: Clock,
+  ) {}
+
+  async startRestore(versionId: string, req: RestoreRequest): Promise<RunEntity> {
+    const version = await this.versions.getVersion(versionId);
+    const task = await this.tasks.findById(version.taskId);
+    if (!task) throw NotFoundAppError.of('task', version.taskId);
+    const problems: string[] = [];
+    const paths: string[] = [];
+    for (const [i, p] of (req.paths ?? []).entries()) {
+      try {
+        paths.push(normalizePath(p));
+      } catch (e) {
+        if (e instanceof InvalidPathError) problems.push(`paths[${i}]: ${e.message}`);
+        else throw e;
+      }
+    }
+    const destination = {
+      accountId: req.destination?.accountId ?? task.sourceAccountId,
+      path: req.destination ? (req.destination.path ?? '') : task.sourcePath,
+    };
+    try {
+      destination.path = normalizePath(destination.path);
+    } catch (e) {
+      if (e instanceof InvalidPathError) problems.push(`destination.path: ${e.message}`);
+      else throw e;
+    }
+    if (!(await this.accounts.exists(destination.accountId))) {
+      problems.push(`destination.accountId '${destination.accountId}' does not name an account`);
+    }
+    if (problems.length > 0) throw new ValidationAppError(problems);
+    for (const p of paths) {
+      const file = await this.versions.findFile(versionId, p);
+      const folder = file
+        ? undefined
+        : await this.versions.listFiles(versionId, { prefix: p, limit: 1 });
+      if (!file && folder?.files.length === 0) {
+        throw new ValidationAppError([
+          `paths: '${p}' is neither a file nor a folder of version ${version.seq}`,
+        ]);
+      }
+    }
+    const params: RestoreParams = {
+      versionId,
+      paths,
+      destination,
+      conflict: req.conflict ?? 'skip-identical',
+    };
+    return this.enqueue(task.id, 'restore', params);
+  }
+
+  /** Sets (or, with an empty policy, clears) the task's retention policy. */
+  async setRetention(taskId: string, policy: RetentionPolicy): Promise<RetentionPolicy | null> {
+    const task = await this.tasks.findById(taskId);
+    if (!task) throw NotFoundAppError.of('task', taskId);
+    const clean: RetentionPolicy = {};
+    for (const k of ['keepLast', 'keepDaily', 'keepWeekly', 'keepMonthly'] as const) {
+      if (policy[k]) clean[k] = policy[k];
+    }
+    task.retention = isEmptyPolicy(clean) ? null : clean;
+    task.updatedAt = this.clock.now();
+    await this.tasks.save(task);
+    return task.retention;
+  }
+
+  /** After a completed backup of a task with a policy, a prune run follows. */
+  async pruneAfterBackup(taskId: string): Promise<void> {
+    const task = await this.tasks.findById(taskId);
+    if (!task || isEmptyPolicy(task.retention)) return;
+    await this.enqueue(task.id, 'prune', null);
+  }
+
+  async startPrune(taskId: string): Promise<RunEntity> {
+    const task = await this.tasks.findById(taskId);
+    if (!task) throw NotFoundAppError.of('task', taskId);
+    if (isEmptyPolicy(task.retention)) {
+      throw new ValidationAppError([
+        'retention: the task keeps every version; set a retention policy first',
+      ]);
+    }
+    return this.enqueue(task.id, 'prune', null);
+  }
+
+  private async enqueue(
+    taskId: string,
+    kind: RunKind,
+    params: RestoreParams | null,
+  ): Promise<RunEntity> {
+    const active = await this.runs.findActiveForTask(taskId);
+    if (active && kind === 'prune') {
+      throw new ConflictAppError(
+        `the task already has a ${active.status} ${active.kind} run (${active.id})`,
+      );
+    }
+    const run = await this.runs.insert({
+      id: randomUUID(),
+      taskId,
+      kind,
+      trigger: 'manual',
+      status: 'queued',
+      phase: 'queued',
+      filesTotal: 0,
+      filesCopied: 0,
+      filesUnchanged: 0,
+      filesFiltered: 0,
+      filesFailed: 0,
+      bytesTotal: 0,
+      bytesCopied: 0,
+      retries: 0,
+      versionId: kind === 'restore' ? params!.versionId : null,
+      params,
+      errorMessage: null,
+      createdAt: this.clock.now(),
+      startedAt: null,
+      finishedAt: null,
+    } as RunEntity);
+    this.queue.enqueue(run.id, taskId);
+    return run;
+  }
+}

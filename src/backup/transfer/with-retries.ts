@@ -1,0 +1,34 @@
+import type { Clock } from '../../common/clock.js';
+import { isAbortError, isRetryable } from '../../connectors/connector.errors.js';
+import { backoffDelay, DEFAULT_BACKOFF } from '../../connectors/pacer/backoff.js';
+
+/**
+ * Runs one file operation until it succeeds or fails for good: retryable errors (cut
+ * connections, 5xx, rate limits, short bodies) are tried again with backoff, up to `attempts`;
+ * anything else, and the last failure, is thrown.
+ */
+export async function withFileRetries<T>(
+  fn: () => Promise<T>,
+  opts: {
+    attempts: number;
+    clock: Clock;
+    signal?: AbortSignal;
+    onRetry: (attempt: number, error: unknown, delayMs: number) => void;
+  },
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (opts.signal?.aborted || isAbortError(e) || !isRetryable(e) || attempt >= opts.attempts)
+        throw e;
+      const delayMs = backoffDelay(
+        DEFAULT_BACKOFF,
+        attempt,
+        (e as { retryAfterMs?: number }).retryAfterMs,
+      );
+      opts.onRetry(attempt + 1, e, delayMs);
+      await opts.clock.sleep(delayMs, opts.signal);
+    }
+  }
+}

@@ -1,0 +1,102 @@
+import { Logger } from '@nestjs/common';
+import { Queue, Worker, type Job, type RepeatOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { TaskEntity } from '../backup/entities/task.entity.js';
+import { redisConnection } from '../backup/bullmq-run-queue.js';
+import type { ClusterConfig, ProcessRole } from '../config/app-config.js';
+import { nextRuns, type Schedule } from './schedule.js';
+import type { ScheduleTrigger, SchedulerService } from './scheduler.service.js';
+
+export const SLOTS_QUEUE = 'schedule-slots';
+
+interface SlotJobData {
+  taskId: string;
+}
+
+/**
+ * BullMQ computes a scheduler's next slot with this instead of its cron parser: the stored
+ * "pattern" is the task's schedule as JSON, so the cluster fires exactly the slots the API
+ * previews (month ends, DST rules) from one function.
+ */
+export function scheduleRepeatStrategy(millis: number, opts: RepeatOptions): number | undefined {
+  const schedule = JSON.parse(opts.pattern ?? '{"kind":"none"}') as Schedule;
+  return nextRuns(schedule, new Date(millis), 1)[0]?.getTime();
+}
+
+const schedulerId = (taskId: string) => `task-${taskId}`;
+
+/**
+ * Cluster mode: one BullMQ job scheduler per scheduled task. Each slot becomes one job with the
+ * id `repeat:task-<task id>:<slot millis>` (task + slot), so it fires once in the cluster however
+ * many nodes run; a worker turns it into a run through SchedulerService.fireSlot (which also
+ * claims the slot in the database, so a catch-up and a slot job can never both run it).
+ */
+export class BullMqScheduleTrigger implements ScheduleTrigger {
+  private readonly logger = new Logger('ScheduleTrigger');
+  private readonly queue: Queue<SlotJobData>;
+  private worker: Worker<SlotJobData> | undefined;
+  private readonly connections: Redis[] = [];
+
+  constructor(
+    private readonly config: ClusterConfig,
+    private readonly role: ProcessRole,
+  ) {
+    this.queue = new Queue<SlotJobData>(SLOTS_QUEUE, {
+      connection: this.connect(),
+      prefix: config.queuePrefix,
+      settings: { repeatStrategy: scheduleRepeatStrategy },
+      defaultJobOptions: { removeOnComplete: 1000, removeOnFail: 1000 },
+    });
+  }
+
+  async start(scheduler: SchedulerService): Promise<void> {
+    if (this.role !== 'worker') await this.syncAll(scheduler);
+    if (this.role === 'api') return;
+    this.worker = new Worker<SlotJobData>(
+      SLOTS_QUEUE,
+      async (job: Job<SlotJobData>) => {
+        const slot = new Date(job.opts.prevMillis ?? job.timestamp);
+        await scheduler.fireSlot(job.data.taskId, slot, 'schedule');
+      },
+      {
+        connection: this.connect(),
+        prefix: this.config.queuePrefix,
+        settings: { repeatStrategy: scheduleRepeatStrategy },
+      },
+    );
+    this.worker.on('error', (e) => this.logger.error(`slot worker: ${e.message}`));
+  }
+
+  async taskChanged(taskId: string, task: TaskEntity | undefined): Promise<void> {
+    if (!task) {
+      await this.queue.removeJobScheduler(schedulerId(taskId));
+      return;
+    }
+    await this.queue.upsertJobScheduler(
+      schedulerId(taskId),
+      { pattern: JSON.stringify(task.schedule) },
+      { name: 'slot', data: { taskId } },
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.close();
+    await this.queue.close();
+    for (const c of this.connections) c.disconnect();
+  }
+
+  /** At an API node's start: one job scheduler per scheduled task, none for the others. */
+  private async syncAll(scheduler: SchedulerService): Promise<void> {
+    const wanted = new Map((await scheduler.schedulableTasks()).map((t) => [schedulerId(t.id), t]));
+    for (const s of await this.queue.getJobSchedulers(0, -1)) {
+      if (!wanted.has(s.key)) await this.queue.removeJobScheduler(s.key);
+    }
+    for (const t of wanted.values()) await this.taskChanged(t.id, t);
+  }
+
+  private connect(): Redis {
+    const c = redisConnection(this.config.redisUrl);
+    this.connections.push(c);
+    return c;
+  }
+}

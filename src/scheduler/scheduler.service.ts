@@ -1,0 +1,182 @@
+import { createHash } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import type { RunEntity, RunTrigger } from '../backup/entities/run.entity.js';
+import type { TaskEntity } from '../backup/entities/task.entity.js';
+import type { RunQueue } from '../backup/run-queue.js';
+import type { RunsRepository } from '../backup/runs.repository.js';
+import type { TasksRepository } from '../backup/tasks.repository.js';
+import type { Clock } from '../common/clock.js';
+import { latestSlotBetween, nextRuns, type Schedule } from './schedule.js';
+
+/** Where schedules turn into timers: in-process (embedded) or BullMQ job schedulers (cluster). */
+export interface ScheduleTrigger {
+  /** Arms whatever fires the slots, for every task (at start-up). */
+  start(scheduler: SchedulerService): Promise<void>;
+  /** A task was created, changed or deleted (then `task` is undefined). */
+  taskChanged(taskId: string, task: TaskEntity | undefined): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Turns schedule slots into runs. Rules: a slot is claimed once (a conditional update of the
+ * task's checkpoint, and a run id derived from task + slot), so two nodes or a repeated timer
+ * never make two runs of one slot; a slot whose previous run of the task is still queued or
+ * running becomes a 'skipped' run; a paused task (enabled = false) gets no scheduled run; at
+ * start-up the latest missed slot runs once when the task has `catchUp`, else it is passed over.
+ */
+export class SchedulerService {
+  private readonly logger = new Logger('Scheduler');
+
+  constructor(
+    private readonly tasks: TasksRepository,
+    private readonly runs: RunsRepository,
+    private readonly queue: RunQueue,
+    private readonly clock: Clock,
+    private readonly trigger?: ScheduleTrigger,
+  ) {}
+
+  /** At start-up (after runs left by a dead process are recovered): catch up, then arm the trigger. */
+  async start(): Promise<void> {
+    await this.catchUp();
+    await this.trigger?.start(this);
+  }
+
+  async close(): Promise<void> {
+    await this.trigger?.close();
+  }
+
+  /** The API changed a task: the trigger re-arms (embedded) or upserts its job scheduler (cluster). */
+  async taskChanged(taskId: string, task: TaskEntity | undefined): Promise<void> {
+    await this.trigger?.taskChanged(taskId, task && isSchedulable(task) ? task : undefined);
+  }
+
+  /** The next `count` slots of a task from now; none while it is paused or unscheduled. */
+  nextRuns(task: TaskEntity, count = 5): Date[] {
+    if (!isSchedulable(task)) return [];
+    return nextRuns(task.schedule as Schedule, this.clock.now(), count);
+  }
+
+  preview(schedule: Schedule, count: number): Date[] {
+    return nextRuns(schedule, this.clock.now(), count);
+  }
+
+  /** At start-up: the latest slot missed while the engine was down, once per task with catch-up. */
+  async catchUp(): Promise<RunEntity[]> {
+    const now = this.clock.now();
+    const out: RunEntity[] = [];
+    for (const task of await this.tasks.listAll()) {
+      if (!isSchedulable(task)) continue;
+      const slot = latestSlotBetween(task.schedule as Schedule, checkpointOf(task), now);
+      if (!slot) continue;
+      if (task.catchUp) {
+        const run = await this.fireSlot(task.id, slot, 'catch-up');
+        if (run) out.push(run);
+      } else if (await this.tasks.claimScheduleSlot(task.id, slot)) {
+        this.logger.log(
+          `task '${task.name}': missed the slot of ${slot.toISOString()} while down; catch-up is off`,
+        );
+      }
+    }
+    return out;
+  }
+
+  /** Embedded timer tick: every task whose slot has come gets its run (the latest slot only). */
+  async tick(): Promise<RunEntity[]> {
+    const now = this.clock.now();
+    const out: RunEntity[] = [];
+    for (const task of await this.tasks.listAll()) {
+      if (!isSchedulable(task)) continue;
+      const slot = latestSlotBetween(task.schedule as Schedule, checkpointOf(task), now);
+      if (!slot) continue;
+      const run = await this.fireSlot(task.id, slot, 'schedule');
+      if (run) out.push(run);
+    }
+    return out;
+  }
+
+  async schedulableTasks(): Promise<TaskEntity[]> {
+    return (await this.tasks.listAll()).filter(isSchedulable);
+  }
+
+  /** The earliest next slot of any task: when the embedded timer should wake up. */
+  async nextWakeUp(): Promise<Date | undefined> {
+    let best: Date | undefined;
+    const now = this.clock.now();
+    for (const task of await this.tasks.listAll()) {
+      if (!isSchedulable(task)) continue;
+      const from = checkpointOf(task) > now ? checkpointOf(task) : now;
+      const [next] = nextRuns(task.schedule as Schedule, from, 1);
+      if (next && (!best || next < best)) best = next;
+    }
+    return best;
+  }
+
+  /**
+   * One slot of one task: claims it, then queues a run or records a skipped one. Returns
+   * undefined when the slot was already handled (another node, a repeated timer) or the task is
+   * paused, unscheduled or gone.
+   */
+  async fireSlot(taskId: string, slot: Date, trigger: RunTrigger): Promise<RunEntity | undefined> {
+    const task = await this.tasks.findById(taskId);
+    if (!task || !isSchedulable(task)) return undefined;
+    if (!(await this.tasks.claimScheduleSlot(taskId, slot))) return undefined;
+    const id = slotRunId(taskId, slot);
+    if (await this.runs.findById(id)) return undefined;
+    const now = this.clock.now();
+    const active = await this.runs.findActiveForTask(taskId);
+    const base = {
+      id,
+      taskId,
+      kind: 'backup' as const,
+      trigger,
+      filesTotal: 0,
+      filesCopied: 0,
+      filesUnchanged: 0,
+      filesFiltered: 0,
+      filesFailed: 0,
+      bytesTotal: 0,
+      bytesCopied: 0,
+      retries: 0,
+      versionId: null,
+      params: null,
+      scheduledFor: slot,
+      createdAt: now,
+      startedAt: null,
+    };
+    if (active) {
+      this.logger.warn(
+        `task '${task.name}': slot ${slot.toISOString()} skipped, run ${active.id} is still ${active.status}`,
+      );
+      return this.runs.insert({
+        ...base,
+        status: 'skipped',
+        phase: 'done',
+        errorMessage: `skipped: the previous run (${active.id}) was still ${active.status}`,
+        finishedAt: now,
+      });
+    }
+    const run = await this.runs.insert({
+      ...base,
+      status: 'queued',
+      phase: 'queued',
+      errorMessage: null,
+      finishedAt: null,
+    });
+    this.queue.enqueue(run.id, taskId);
+    return run;
+  }
+}
+
+export function isSchedulable(task: TaskEntity): boolean {
+  return task.enabled && task.schedule.kind !== 'none' && !!task.schedule.timezone;
+}
+
+function checkpointOf(task: TaskEntity): Date {
+  return task.scheduleCheckpoint ?? task.updatedAt;
+}
+
+/** A UUID-shaped id fixed by task + slot: the same slot can never make two runs. */
+export function slotRunId(taskId: string, slot: Date): string {
+  const h = createHash('sha256').update(`${taskId}@${slot.getTime()}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}

@@ -1,0 +1,132 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsArray,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import type { ConflictPolicy } from '../../backup/entities/run.entity.js';
+
+export class RestoreDestinationDto {
+  @ApiProperty({ description: 'Account to restore into' })
+  @IsString()
+  @IsNotEmpty()
+  accountId!: string;
+
+  @ApiPropertyOptional({ description: "Folder in that account ('' = its root)" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(4096)
+  path?: string;
+}
+
+export class RestoreDto {
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'Files or folders of the version; none = the whole version',
+  })
+  @IsOptional()
+  @IsArray()
+  @IsString({ each: true })
+  @MaxLength(4096, { each: true })
+  paths?: string[];
+
+  @ApiPropertyOptional({
+    type: RestoreDestinationDto,
+    description: 'Default: the original account and folder',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => RestoreDestinationDto)
+  destination?: RestoreDestinationDto;
+
+  @ApiPropertyOptional({
+    enum: ['overwrite', 'skip-identical', 'keep-both'],
+    default: 'skip-identical',
+  })
+  @IsOptional()
+  @IsIn(['overwrite', 'skip-identical', 'keep-both'])
+  conflict?: ConflictPolicy;
+}
+
+export class RetentionDto {
+  @ApiPropertyOptional({ minimum: 0, maximum: 10000 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(10000)
+  keepLast?: number;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 10000 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(10000)
+  keepDaily?: number;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 10000 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(10000)
+  keepWeekly?: number;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 10000 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(10000)
+  keepMonthly?: number;
+}
+
+export class TreeQuery {
+  @ApiPropertyOptional({ description: "Folder of the version ('' = its root)" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(4096)
+  path?: string;
+}
+
+export class DiffQuery {
+  @ApiProperty({ description: 'The other version to compare with' })
+  @IsString()
+  @IsNotEmpty()
+  against!: string;
+}
+
+export class ImportLedgerDto {
+  @ApiProperty({ description: 'Account that holds the backup (its manifests)' })
+  @IsString()
+  @IsNotEmpty()
+  targetAccountId!: string;
+
+  @ApiPropertyOptional({ description: 'Folder of the backup on that account' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(4096)
+  targetPath?: string;
+
+  @ApiProperty({ description: 'Account the backup was taken from (where a restore goes back to)' })
+  @IsString()
+  @IsNotEmpty()
+  sourceAccountId!: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(4096)
+  sourcePath?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  name?: string;
+}

@@ -1,0 +1,83 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { LedgerImportService } from '../backup/ledger-import.service.js';
+import { RestoreService } from '../backup/restore.service.js';
+import { ValidationAppError } from '../common/errors/app-errors.js';
+import { normalizePath } from '../connectors/path.js';
+import { VersionsService } from '../versions/versions.service.js';
+import {
+  DiffQuery,
+  ImportLedgerDto,
+  RestoreDto,
+  RetentionDto,
+  TreeQuery,
+} from './dto/restore.dto.js';
+import { toRunView, toTaskView, toVersionView } from './views.js';
+
+@ApiTags('versions')
+@Controller('api')
+export class RestoreController {
+  constructor(
+    private readonly restores: RestoreService,
+    private readonly versions: VersionsService,
+    private readonly importer: LedgerImportService,
+  ) {}
+
+  /** Restores a version, or some of its files and folders, to where they came from or elsewhere. */
+  @Post('versions/:id/restore')
+  @HttpCode(202)
+  async restore(@Param('id') id: string, @Body() dto: RestoreDto) {
+    return toRunView(await this.restores.startRestore(id, dto));
+  }
+
+  /** One folder of a version: sub-folders and files. */
+  @Get('versions/:id/tree')
+  async tree(@Param('id') id: string, @Query() q: TreeQuery) {
+    let folder: string;
+    try {
+      folder = normalizePath(q.path ?? '');
+    } catch (e) {
+      throw new ValidationAppError([`path: ${(e as Error).message}`]);
+    }
+    const listing = await this.versions.listFolder(id, folder);
+    return {
+      path: folder,
+      folders: listing.folders,
+      files: listing.files.map((f) => ({
+        name: f.path.slice(folder === '' ? 0 : folder.length + 1),
+        path: f.path,
+        size: f.size,
+        sha256: f.sha256,
+        modifiedAt: f.modifiedAt,
+        storedInVersion: f.firstSeq,
+      })),
+      truncated: listing.truncated,
+    };
+  }
+
+  /** What was added, changed and deleted between two versions of a task. */
+  @Get('versions/:id/diff')
+  diff(@Param('id') id: string, @Query() q: DiffQuery) {
+    return this.versions.diff(q.against, id);
+  }
+
+  @Put('tasks/:id/retention')
+  async retention(@Param('id') id: string, @Body() dto: RetentionDto) {
+    return { retention: await this.restores.setRetention(id, dto) };
+  }
+
+  /** Applies the task's retention policy now (it also runs after every completed backup). */
+  @Post('tasks/:id/prune')
+  @HttpCode(202)
+  async prune(@Param('id') id: string) {
+    return toRunView(await this.restores.startPrune(id));
+  }
+
+  /** Rebuilds a task's ledger from the manifests on a backup target (a fresh install). */
+  @Post('ledger/import')
+  async importLedger(@Body() dto: ImportLedgerDto) {
+    const r = await this.importer.importLedger(dto);
+    const versions = await this.versions.listVersions(r.task.id);
+    return { task: toTaskView(r.task), versions: versions.map(toVersionView), records: r.records };
+  }
+}
