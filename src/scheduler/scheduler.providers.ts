@@ -12,8 +12,7 @@ export function schedulerProviders(trigger?: Provider): Provider[] {
   return [
     trigger ?? {
       provide: SCHEDULE_TRIGGER,
-      useFactory: (clock: Clock) => new EmbeddedScheduleTrigger(clock),
-      inject: [CLOCK],
+      useFactory: () => new EmbeddedScheduleTrigger(),
     },
     {
       provide: SchedulerService,
