@@ -6,7 +6,10 @@ export class RestoreAndRetention1763790000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     await q.addColumn('runs', new TableColumn({ name: 'params', type: 'text', isNullable: true }));
-    await q.addColumn('tasks', new TableColumn({ name: 'retention', type: 'text', isNullable: true }));
+    await q.addColumn(
+      'tasks',
+      new TableColumn({ name: 'retention', type: 'text', isNullable: true }),
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -24,7 +24,12 @@ export const ENTITIES = [
   SettingEntity,
 ];
 /** Listed explicitly (no glob): the same list works from ts-jest and from the compiled build. */
-export const MIGRATIONS = [InitialSchema1763778000000, TaskChangeCursor1763785000000, RestoreAndRetention1763790000000, SchedulesNotifications1763795000000];
+export const MIGRATIONS = [
+  InitialSchema1763778000000,
+  TaskChangeCursor1763785000000,
+  RestoreAndRetention1763790000000,
+  SchedulesNotifications1763795000000,
+];
 
 /** SQLite by default (a file under ./data), PostgreSQL when DATABASE_URL says so. */
 export function dataSourceOptions(db: DatabaseConfig): DataSourceOptions {

@@ -25,7 +25,8 @@ describe('an engine killed with SIGKILL in the middle of a run', () => {
   let dir: string;
   let engine: EngineProcess | undefined;
   const files: Record<string, Buffer> = {};
-  for (let i = 0; i < FILES; i++) files[`f${String(i).padStart(3, '0')}.bin`] = patternBytes(150_000 + i, i + 1);
+  for (let i = 0; i < FILES; i++)
+    files[`f${String(i).padStart(3, '0')}.bin`] = patternBytes(150_000 + i, i + 1);
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'cbe-kill-'));
@@ -41,15 +42,28 @@ describe('an engine killed with SIGKILL in the middle of a run', () => {
     const env = { DATA_DIR: join(dir, 'data'), BACKUP_CONCURRENCY: '2' };
     engine = await startEngine(env);
     const base = engine.baseUrl;
-    const src = await api<{ id: string }>(base, 'POST', '/api/accounts', { kind: 'local', name: 's', options: { root: join(dir, 'src') } });
-    const dst = await api<{ id: string }>(base, 'POST', '/api/accounts', { kind: 'local', name: 'd', options: { root: join(dir, 'dst') } });
-    const task = await api<{ id: string }>(base, 'POST', '/api/tasks', { name: 'k', sourceAccountId: src.id, targetAccountId: dst.id });
+    const src = await api<{ id: string }>(base, 'POST', '/api/accounts', {
+      kind: 'local',
+      name: 's',
+      options: { root: join(dir, 'src') },
+    });
+    const dst = await api<{ id: string }>(base, 'POST', '/api/accounts', {
+      kind: 'local',
+      name: 'd',
+      options: { root: join(dir, 'dst') },
+    });
+    const task = await api<{ id: string }>(base, 'POST', '/api/tasks', {
+      name: 'k',
+      sourceAccountId: src.id,
+      targetAccountId: dst.id,
+    });
     const first = await api<Run>(base, 'POST', `/api/tasks/${task.id}/run`);
 
     // Kill it hard once it has stored part of the files.
     for (;;) {
       const r = await api<Run>(base, 'GET', `/api/runs/${first.id}`);
-      if (r.status !== 'queued' && r.status !== 'running') throw new Error(`run ended before the kill: ${JSON.stringify(r)}`);
+      if (r.status !== 'queued' && r.status !== 'running')
+        throw new Error(`run ended before the kill: ${JSON.stringify(r)}`);
       if (r.filesCopied >= 40) break;
       await new Promise((res) => setTimeout(res, 10));
     }
@@ -62,7 +76,11 @@ describe('an engine killed with SIGKILL in the middle of a run', () => {
     const versions = await api<Version[]>(engine.baseUrl, 'GET', `/api/tasks/${task.id}/versions`);
     expect(versions.map((v) => v.status)).toEqual(['partial']);
     const recorded = (
-      await api<{ files: unknown[] }>(engine.baseUrl, 'GET', `/api/versions/${versions[0]!.id}/files?limit=5000`)
+      await api<{ files: unknown[] }>(
+        engine.baseUrl,
+        'GET',
+        `/api/versions/${versions[0]!.id}/files?limit=5000`,
+      )
     ).files.length;
     expect(recorded).toBeGreaterThan(0);
     expect(recorded).toBeLessThan(FILES);
@@ -75,20 +93,31 @@ describe('an engine killed with SIGKILL in the middle of a run', () => {
       await new Promise((res) => setTimeout(res, 50));
     }
     // Every file the ledger recorded before the kill is reused, not copied again.
-    expect(done).toMatchObject({ status: 'completed', filesTotal: FILES, filesUnchanged: recorded, filesCopied: FILES - recorded });
+    expect(done).toMatchObject({
+      status: 'completed',
+      filesTotal: FILES,
+      filesUnchanged: recorded,
+      filesCopied: FILES - recorded,
+    });
 
     const final = await api<Version[]>(engine.baseUrl, 'GET', `/api/tasks/${task.id}/versions`);
     expect(final.map((v) => [v.seq, v.status, v.fileCount])).toEqual([
       [2, 'complete', FILES],
       [1, 'partial', 0],
     ]);
-    const restore = await api<Run>(engine.baseUrl, 'POST', `/api/versions/${final[0]!.id}/restore`, {
-      destination: { accountId: dst.id, path: 'restored' },
-    });
+    const restore = await api<Run>(
+      engine.baseUrl,
+      'POST',
+      `/api/versions/${final[0]!.id}/restore`,
+      {
+        destination: { accountId: dst.id, path: 'restored' },
+      },
+    );
     for (;;) {
       const r = await api<Run>(engine.baseUrl, 'GET', `/api/runs/${restore.id}`);
       if (r.status === 'completed') break;
-      if (r.status !== 'queued' && r.status !== 'running') throw new Error(`restore ${r.status}: ${r.errorMessage}`);
+      if (r.status !== 'queued' && r.status !== 'running')
+        throw new Error(`restore ${r.status}: ${r.errorMessage}`);
       await new Promise((res) => setTimeout(res, 50));
     }
     expect(await hashTree(join(dir, 'dst', 'restored'))).toEqual(

@@ -1,4 +1,8 @@
-import { isEmptyPolicy, selectVersionsToKeep, type RetentionCandidate } from '../../../src/versions/retention.js';
+import {
+  isEmptyPolicy,
+  selectVersionsToKeep,
+  type RetentionCandidate,
+} from '../../../src/versions/retention.js';
 
 /** One complete version per day at noon UTC, from 2026-01-01, seq 1..n. */
 function daily(n: number): RetentionCandidate[] {
@@ -38,7 +42,10 @@ describe('selectVersionsToKeep', () => {
   });
 
   it('should always keep the newest complete version and anything newer than it', () => {
-    const versions: RetentionCandidate[] = [...daily(3), { seq: 4, createdAt: new Date(), status: 'partial' }];
+    const versions: RetentionCandidate[] = [
+      ...daily(3),
+      { seq: 4, createdAt: new Date(), status: 'partial' },
+    ];
     expect(sorted(selectVersionsToKeep(versions, { keepDaily: 0 }))).toEqual([3, 4]);
   });
 
