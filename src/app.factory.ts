@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 import { AllErrorsFilter, createValidationPipe } from './web/http-errors.js';
+import { serveWebUi } from './web/web-ui.js';
 
 /** Builds the HTTP app (API, OpenAPI at /api/docs); main.ts and the e2e tests share it. */
 export async function createApp(
@@ -24,5 +25,6 @@ export async function createApp(
   SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, doc), {
     jsonDocumentUrl: 'api/docs/openapi.json',
   });
+  serveWebUi(app);
   return app;
 }

@@ -42,6 +42,7 @@ import { AccountsController } from './web/accounts.controller.js';
 import { ConnectController } from './web/connect.controller.js';
 import { HealthController } from './web/health.controller.js';
 import { RunsController } from './web/runs.controller.js';
+import { RunStreamController } from './web/run-stream.controller.js';
 import { TasksController } from './web/tasks.controller.js';
 import { RestoreController } from './web/restore.controller.js';
 import { VersionsController } from './web/versions.controller.js';
@@ -101,6 +102,7 @@ export class AppModule {
         ConnectController,
         TasksController,
         RunsController,
+        RunStreamController,
         VersionsController,
         SchedulesController,
         SettingsController,

@@ -6,9 +6,6 @@ import {
   CONNECTOR_DESCRIPTORS,
   ConnectorRegistry,
 } from '../../src/connectors/connector.registry.js';
-import { s3ConnectorDescriptor } from '../../src/connectors/s3/index.js';
-import { sftpConnectorDescriptor } from '../../src/connectors/sftp/index.js';
-import { webDavConnectorDescriptor } from '../../src/connectors/webdav/index.js';
 import { dropboxFixture, type WritableCloud } from '../support/cloud-fixtures.js';
 import { patternBytes, sha256 } from '../support/files.js';
 import { startTestApp, waitForRun, type TestApp } from '../support/test-app.js';
@@ -20,7 +17,8 @@ import { startSftpServer, type SftpServer } from '../servers/openssh-sftp.server
  * A backup from the Dropbox emulator into each self-hosted target, through the real API, queue and
  * ledger: s3rver (S3 REST), Apache httpd mod_dav (WebDAV, Digest auth) and OpenSSH sshd (SFTP,
  * key auth), each started by the test on a loopback port. The bytes are read back through a
- * fresh connector of the target and compared by SHA-256.
+ * fresh connector of the target and compared by SHA-256; then the version is restored from that
+ * target back into another folder of the Dropbox emulator, whose stored bytes must match too.
  */
 
 const MiB = 1024 * 1024;
@@ -88,12 +86,8 @@ const targets: Target[] = [
   },
 ];
 
-const registry = new ConnectorRegistry([
-  ...CONNECTOR_DESCRIPTORS,
-  s3ConnectorDescriptor,
-  webDavConnectorDescriptor,
-  sftpConnectorDescriptor,
-]);
+// S3, WebDAV and SFTP are in the product registry.
+const registry = new ConnectorRegistry(CONNECTOR_DESCRIPTORS);
 
 async function readTree(c: Connector, dir: string, out: Record<string, Buffer> = {}, base = dir) {
   for await (const e of c.list(dir)) {
@@ -103,7 +97,7 @@ async function readTree(c: Connector, dir: string, out: Record<string, Buffer> =
   return out;
 }
 
-describe('backup from the Dropbox emulator to S3, WebDAV and SFTP servers', () => {
+describe('backup from the Dropbox emulator to S3, WebDAV and SFTP servers, and restore back', () => {
   let t: TestApp;
   let source: WritableCloud;
   let sourceAccountId: string;
@@ -131,7 +125,7 @@ describe('backup from the Dropbox emulator to S3, WebDAV and SFTP servers', () =
   });
 
   it.each(targets.map((x) => [x.kind, x] as const))(
-    'should back up every file byte for byte into %s',
+    'should back up every file byte for byte into %s and restore it back to Dropbox',
     async (kind, target) => {
       const account = await t.http
         .post('/api/accounts')
@@ -181,6 +175,28 @@ describe('backup from the Dropbox emulator to S3, WebDAV and SFTP servers', () =
       } finally {
         await reader.close?.();
       }
+
+      // Restore the version from the target into another folder of the Dropbox emulator.
+      const versions = (await t.http.get(`/api/tasks/${task.body.id}/versions`).expect(200))
+        .body as Array<{ id: string; status: string }>;
+      expect(versions.map((v) => v.status)).toEqual(['complete']);
+      const restoreFolder = `restored/${kind}`;
+      const restoreStarted = await t.http
+        .post(`/api/versions/${versions[0]!.id}/restore`)
+        .send({ destination: { accountId: sourceAccountId, path: restoreFolder } })
+        .expect(202);
+      const restoreRun = await waitForRun(t.http, restoreStarted.body.id, 120_000);
+      expect(restoreRun).toMatchObject({
+        status: 'completed',
+        filesTotal: 4,
+        filesCopied: 4,
+        filesFailed: 0,
+        bytesCopied: total,
+      });
+      const restored = await source.readTree(restoreFolder);
+      expect(Object.fromEntries(Object.entries(restored).map(([p, b]) => [p, sha256(b)]))).toEqual(
+        Object.fromEntries(Object.entries(files).map(([p, b]) => [p, sha256(b)])),
+      );
     },
   );
 });

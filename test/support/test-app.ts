@@ -13,12 +13,20 @@ export interface TestApp {
   http: ReturnType<typeof request>;
   config: AppConfig;
   dataDir: string;
+  /** `http://127.0.0.1:<port>` when started with `listen` (browser tests). */
+  baseUrl?: string;
   close(): Promise<void>;
 }
 
 /** Boots the real app on a temp data folder (SQLite unless a database is given). */
 export async function startTestApp(
-  opts: { db?: TestDatabase; registry?: ConnectorRegistry; env?: Record<string, string> } = {},
+  opts: {
+    db?: TestDatabase;
+    registry?: ConnectorRegistry;
+    env?: Record<string, string>;
+    /** Listen on 127.0.0.1 at this port (0: any free one) instead of only initialising. */
+    listen?: number;
+  } = {},
 ): Promise<TestApp> {
   const dataDir = await mkdtemp(join(tmpdir(), 'cbe-app-'));
   const config = loadConfig({
@@ -29,12 +37,19 @@ export async function startTestApp(
   });
   if (opts.db) config.database = opts.db.config;
   const app = await createApp({ config, registry: opts.registry, logger: false });
-  await app.init();
+  let baseUrl: string | undefined;
+  if (opts.listen === undefined) await app.init();
+  else {
+    await app.listen(opts.listen, '127.0.0.1');
+    const addr = (app.getHttpServer() as import('node:http').Server).address();
+    baseUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : opts.listen}`;
+  }
   return {
     app,
     http: request(app.getHttpServer()),
     config,
     dataDir,
+    baseUrl,
     close: async () => {
       await app.close();
       await rm(dataDir, { recursive: true, force: true });

@@ -1,0 +1,351 @@
+/**
+ * The API client: every request goes through `request()`, so the sign-in work can add its CSRF
+ * header and its 401 handling in one place (`apiHooks`).
+ */
+
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  problems?: string[];
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: ErrorBody,
+  ) {
+    super(body.message || `${status} ${body.error}`);
+  }
+
+  /** Each problem starts with the field it names (`filter.extensions: ...`). */
+  get problems(): string[] {
+    return this.body.problems?.length ? this.body.problems : [this.body.message];
+  }
+}
+
+export interface ApiHooks {
+  /** Called before every request, e.g. to add an `X-CSRF-Token` header. */
+  beforeRequest?: (headers: Headers, method: string) => void;
+  /** Called when the API answers 401 (signed out). */
+  onUnauthorized?: (error: ApiError) => void;
+}
+
+export const apiHooks: ApiHooks = {};
+
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers = new Headers({ accept: 'application/json' });
+  if (body !== undefined) headers.set('content-type', 'application/json');
+  apiHooks.beforeRequest?.(headers, method);
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    throw new ApiError(0, {
+      statusCode: 0,
+      error: 'Network error',
+      message: `the server cannot be reached (${(e as Error).message})`,
+    });
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  let json: unknown = undefined;
+  try {
+    json = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  if (!res.ok) {
+    const b = (json ?? {}) as Partial<ErrorBody>;
+    const err = new ApiError(res.status, {
+      statusCode: res.status,
+      error: b.error ?? res.statusText,
+      message: b.message ?? (text.slice(0, 200) || res.statusText),
+      problems: Array.isArray(b.problems) ? b.problems : undefined,
+    });
+    if (res.status === 401) apiHooks.onUnauthorized?.(err);
+    throw err;
+  }
+  return json as T;
+}
+
+const q = (params: Record<string, string | number | undefined>) => {
+  const s = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) s.set(k, String(v));
+  const out = s.toString();
+  return out ? `?${out}` : '';
+};
+const id = encodeURIComponent;
+
+// ---- types (what the API answers) -------------------------------------------------------------
+
+export type AccountState = 'connected' | 'needs-reauth' | 'awaiting-code' | 'error';
+
+export interface Account {
+  id: string;
+  kind: string;
+  name: string;
+  options: Record<string, string | number | boolean>;
+  state: AccountState;
+  stateMessage: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface OptionSpec {
+  key: string;
+  label: string;
+  help: string;
+  type: 'string' | 'number' | 'boolean';
+  required?: boolean;
+  default?: string | number | boolean;
+  secret?: boolean;
+  advanced?: boolean;
+  choices?: readonly string[];
+}
+
+export interface ConnectorInfo {
+  kind: string;
+  displayName: string;
+  description: string;
+  options: OptionSpec[];
+  capabilities: Record<string, unknown> & { writable?: boolean };
+  oauth: boolean;
+}
+
+export interface Entry {
+  path: string;
+  name: string;
+  kind: 'file' | 'folder';
+  size?: number;
+  modifiedAt?: string;
+}
+
+export type ScheduleKind = 'none' | 'daily' | 'weekly' | 'monthly' | 'cron';
+
+export interface Schedule {
+  kind: ScheduleKind;
+  time?: string;
+  weekdays?: string[];
+  dayOfMonth?: number;
+  cron?: string;
+  timezone?: string;
+  monthEndRule?: string;
+  dstRule?: string;
+}
+
+export interface Retention {
+  keepLast?: number;
+  keepDaily?: number;
+  keepWeekly?: number;
+  keepMonthly?: number;
+}
+
+export interface Task {
+  id: string;
+  name: string;
+  sourceAccountId: string;
+  sourcePath: string;
+  targetAccountId: string;
+  targetPath: string;
+  filter: { mode: 'all' | 'include' | 'exclude'; extensions: string[] };
+  concurrency: number;
+  retention?: Retention | null;
+  enabled: boolean;
+  paused: boolean;
+  schedule?: Schedule;
+  catchUp?: boolean;
+  notifications?: { emails: string[]; on: string; webhookUrl: string | null };
+  nextRuns?: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type TaskInput = Partial<{
+  name: string;
+  sourceAccountId: string;
+  sourcePath: string;
+  targetAccountId: string;
+  targetPath: string;
+  filter: { mode: string; extensions: string };
+  concurrency: number;
+  enabled: boolean;
+  schedule: Schedule;
+  catchUp: boolean;
+  notifications: { emails: string[]; on: string; webhookUrl: string | null };
+}>;
+
+export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'skipped';
+
+export interface RunCounters {
+  filesTotal: number;
+  filesCopied: number;
+  filesUnchanged: number;
+  filesFiltered: number;
+  filesFailed: number;
+  bytesTotal: number;
+  bytesCopied: number;
+  retries: number;
+}
+
+export interface Run extends RunCounters {
+  id: string;
+  taskId: string;
+  kind: 'backup' | 'restore' | 'prune';
+  trigger: string;
+  status: RunStatus;
+  phase: string;
+  versionId: string | null;
+  errorMessage: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  params?: { versionId: string; paths: string[]; conflict: string } | null;
+}
+
+export interface RunEvent {
+  id: number;
+  level: 'error' | 'retry' | 'warning' | 'info';
+  path: string | null;
+  code: string | null;
+  message: string;
+  at: string;
+}
+
+export interface Version {
+  id: string;
+  taskId: string;
+  runId: string;
+  seq: number;
+  status: string;
+  fileCount: number;
+  totalBytes: number;
+  createdAt: string;
+  completedAt: string | null;
+}
+
+export interface VersionTree {
+  path: string;
+  folders: string[];
+  files: { name: string; path: string; size: number; modifiedAt: string | null }[];
+  truncated: boolean;
+}
+
+export type ConflictPolicy = 'overwrite' | 'skip-identical' | 'keep-both';
+
+export interface SmtpView {
+  source: 'settings' | 'environment' | 'none';
+  host: string | null;
+  port: number | null;
+  tls: 'none' | 'starttls' | 'tls' | null;
+  user: string | null;
+  from: string | null;
+  hasPassword: boolean;
+}
+
+// ---- endpoints --------------------------------------------------------------------------------
+
+export const api = {
+  connectors: () => request<ConnectorInfo[]>('GET', '/api/connectors'),
+  accounts: {
+    list: () => request<Account[]>('GET', '/api/accounts'),
+    get: (accountId: string) => request<Account>('GET', `/api/accounts/${id(accountId)}`),
+    create: (b: { kind: string; name: string; options: Record<string, unknown> }) =>
+      request<Account>('POST', '/api/accounts', b),
+    remove: (accountId: string) => request<void>('DELETE', `/api/accounts/${id(accountId)}`),
+    browse: (accountId: string, path: string) =>
+      request<Entry[]>('GET', `/api/accounts/${id(accountId)}/browse${q({ path })}`),
+    connect: (b: {
+      kind: string;
+      name?: string;
+      accountId?: string;
+      options?: Record<string, unknown>;
+    }) => request<{ authorizeUrl: string }>('POST', '/api/accounts/connect', b),
+    icloudSignIn: (b: {
+      name?: string;
+      appleId?: string;
+      password: string;
+      accountId?: string;
+      rememberPassword?: boolean;
+      options?: Record<string, unknown>;
+    }) =>
+      request<{ state: 'connected' | 'needs-code'; account: Account }>(
+        'POST',
+        '/api/accounts/icloud/sign-in',
+        b,
+      ),
+    icloudCode: (accountId: string, code: string) =>
+      request<{ state: 'connected' | 'needs-code'; account: Account }>(
+        'POST',
+        `/api/accounts/${id(accountId)}/icloud/code`,
+        { code },
+      ),
+    icloudRequestCode: (accountId: string) =>
+      request<unknown>('POST', `/api/accounts/${id(accountId)}/icloud/request-code`),
+  },
+  tasks: {
+    list: () => request<Task[]>('GET', '/api/tasks'),
+    get: (taskId: string) => request<Task>('GET', `/api/tasks/${id(taskId)}`),
+    create: (b: TaskInput) => request<Task>('POST', '/api/tasks', b),
+    update: (taskId: string, b: TaskInput) => request<Task>('PATCH', `/api/tasks/${id(taskId)}`, b),
+    remove: (taskId: string) => request<void>('DELETE', `/api/tasks/${id(taskId)}`),
+    run: (taskId: string) => request<Run>('POST', `/api/tasks/${id(taskId)}/run`),
+    versions: (taskId: string) => request<Version[]>('GET', `/api/tasks/${id(taskId)}/versions`),
+    retention: (taskId: string, b: Retention) =>
+      request<{ retention: Retention | null }>('PUT', `/api/tasks/${id(taskId)}/retention`, b),
+  },
+  schedules: {
+    preview: (s: Schedule) =>
+      request<{ nextRuns: string[]; rules: { monthEnd: string; dst: string } }>(
+        'GET',
+        `/api/schedules/preview${q({
+          kind: s.kind,
+          time: s.time,
+          weekdays: s.weekdays?.join(','),
+          dayOfMonth: s.dayOfMonth,
+          cron: s.cron,
+          timezone: s.timezone,
+          count: 3,
+        })}`,
+      ),
+  },
+  runs: {
+    list: (taskId?: string) => request<Run[]>('GET', `/api/runs${q({ taskId, limit: 100 })}`),
+    get: (runId: string) => request<Run>('GET', `/api/runs/${id(runId)}`),
+    events: (runId: string) => request<RunEvent[]>('GET', `/api/runs/${id(runId)}/events`),
+    cancel: (runId: string) => request<Run>('POST', `/api/runs/${id(runId)}/cancel`),
+    streamUrl: (runId: string) => `/api/runs/${id(runId)}/stream`,
+  },
+  versions: {
+    get: (versionId: string) => request<Version>('GET', `/api/versions/${id(versionId)}`),
+    tree: (versionId: string, path: string) =>
+      request<VersionTree>('GET', `/api/versions/${id(versionId)}/tree${q({ path })}`),
+    restore: (
+      versionId: string,
+      b: {
+        paths?: string[];
+        destination?: { accountId: string; path: string };
+        conflict: ConflictPolicy;
+      },
+    ) => request<Run>('POST', `/api/versions/${id(versionId)}/restore`, b),
+  },
+  settings: {
+    smtp: () => request<SmtpView>('GET', '/api/settings/smtp'),
+    saveSmtp: (b: {
+      host: string;
+      port?: number;
+      tls: string;
+      user: string | null;
+      password?: string | null;
+      from: string;
+    }) => request<SmtpView>('PUT', '/api/settings/smtp', b),
+    testSmtp: (to: string[]) =>
+      request<{ sent: boolean; to: string[] }>('POST', '/api/settings/smtp/test', { to }),
+  },
+};

@@ -1,0 +1,126 @@
+import { api, ApiError, type SmtpView } from '../api.js';
+import { h, mount, statusLine } from '../dom.js';
+import { field, formErrors, input, select, submit } from '../forms.js';
+import type { ScreenContext } from '../screen.js';
+
+/** Mail settings (SMTP) with "send test mail". */
+export async function settingsScreen(root: HTMLElement, ctx: ScreenContext): Promise<void> {
+  let smtp: SmtpView | undefined;
+  try {
+    smtp = await api.settings.smtp();
+  } catch (e) {
+    if (!(e instanceof ApiError && e.status === 404)) throw e;
+  }
+  if (!ctx.isCurrent()) return;
+  if (!smtp) {
+    mount(root, h('h1', null, 'Settings'), h('p', null, 'Mail settings come with the scheduler.'));
+    return;
+  }
+  const status = statusLine();
+  const host = input({ value: smtp.host ?? '', autocomplete: 'off' });
+  const port = input({
+    type: 'number',
+    min: 1,
+    max: 65535,
+    value: smtp.port ?? '',
+    placeholder: '587',
+  });
+  const tls = select(
+    [
+      ['starttls', 'STARTTLS (port 587)'],
+      ['tls', 'TLS (port 465)'],
+      ['none', 'None'],
+    ],
+    { value: smtp.tls ?? 'starttls' },
+  );
+  const user = input({ value: smtp.user ?? '', autocomplete: 'off' });
+  const password = input({
+    type: 'password',
+    autocomplete: 'new-password',
+    placeholder: smtp.hasPassword ? 'unchanged' : '',
+  });
+  const from = input({ value: smtp.from ?? '', placeholder: 'Backups <backup@example.com>' });
+  const save = h('button', { type: 'submit', class: 'primary' }, 'Save');
+  const form: HTMLFormElement = h(
+    'form',
+    {
+      novalidate: true,
+      'aria-label': 'Mail server',
+      onsubmit: async (ev: Event) => {
+        ev.preventDefault();
+        const check = () => [
+          ...(host.value.trim() === '' ? ['host must not be empty'] : []),
+          ...(from.value.trim() === '' ? ['from must not be empty'] : []),
+          ...(port.value !== '' && !(Number(port.value) >= 1 && Number(port.value) <= 65535)
+            ? ['port must be from 1 to 65535']
+            : []),
+        ];
+        await submit(form, save, check, async () => {
+          smtp = await api.settings.saveSmtp({
+            host: host.value.trim(),
+            ...(port.value !== '' ? { port: Number(port.value) } : {}),
+            tls: tls.value,
+            user: user.value.trim() === '' ? null : user.value.trim(),
+            ...(password.value !== '' ? { password: password.value } : {}),
+            from: from.value.trim(),
+          });
+          password.value = '';
+          password.placeholder = smtp.hasPassword ? 'unchanged' : '';
+          status.textContent = 'Saved.';
+        });
+      },
+    },
+    formErrors(),
+    h(
+      'p',
+      { class: 'help' },
+      smtp.source === 'environment'
+        ? 'Now set by the server environment; saving here takes precedence.'
+        : smtp.source === 'none'
+          ? 'No mail server yet: backups cannot send mail.'
+          : 'Saved here.',
+    ),
+    field('Server', host, { name: 'host', required: true }),
+    field('Port', port, { name: 'port' }),
+    field('Encryption', tls, { name: 'tls' }),
+    field('User name', user, { name: 'user' }),
+    field('Password', password, { name: 'password', help: 'Stored encrypted, never shown again.' }),
+    field('From', from, { name: 'from', required: true }),
+    h('div', { class: 'actions' }, save),
+  );
+
+  const to = input({ type: 'email', autocomplete: 'email', placeholder: 'me@example.com' });
+  const send = h('button', { type: 'submit' }, 'Send test mail');
+  const testStatus = statusLine();
+  const testForm: HTMLFormElement = h(
+    'form',
+    {
+      novalidate: true,
+      'aria-label': 'Test mail',
+      onsubmit: async (ev: Event) => {
+        ev.preventDefault();
+        const addresses = to.value.split(/[,;\s]+/).filter(Boolean);
+        const check = () =>
+          addresses.length === 0 || addresses.some((a) => !/^[^@\s]+@[^@\s]+$/.test(a))
+            ? ['to: enter an e-mail address']
+            : [];
+        await submit(testForm, send, check, async () => {
+          const r = await api.settings.testSmtp(addresses);
+          testStatus.textContent = `Sent to ${r.to.join(', ')}.`;
+        });
+      },
+    },
+    formErrors(),
+    field('Send to', to, { name: 'to' }),
+    testStatus,
+    h('div', { class: 'actions' }, send),
+  );
+
+  mount(
+    root,
+    h('h1', null, 'Settings'),
+    status,
+    h('section', { class: 'panel' }, h('h2', null, 'Mail server (SMTP)'), form),
+    h('section', { class: 'panel' }, h('h2', null, 'Test mail'), testForm),
+  );
+}
