@@ -204,19 +204,29 @@ export class AppModule {
         },
         {
           provide: RUN_QUEUE,
-          useFactory: (runner: BackupRunner) =>
+          useFactory: (
+            runner: BackupRunner,
+            runs: RunsRepository,
+            versions: VersionsService,
+            clock: Clock,
+          ) =>
             config.cluster
               ? new BullMqRunQueue(
                   config.cluster,
                   // An API-only node queues runs; workers execute them.
                   config.role === 'api' ? undefined : (id, signal) => runner.execute(id, signal),
                   config.backup.maxParallelRuns,
+                  async (runId, reason) => {
+                    const message = `the run was given up after its workers stopped twice (${reason}); the next run continues from what it stored`;
+                    if (await runs.failIfActive(runId, message, clock.now()))
+                      await versions.markRunVersionsPartial(runId);
+                  },
                 )
               : new EmbeddedRunQueue(
                   (id, signal) => runner.execute(id, signal),
                   config.backup.maxParallelRuns,
                 ),
-          inject: [BackupRunner],
+          inject: [BackupRunner, RunsRepository, VersionsService, CLOCK],
         },
         {
           provide: RunsService,

@@ -36,6 +36,8 @@ export class BullMqRunQueue implements RunQueue {
     private readonly config: ClusterConfig,
     execute: RunExecutor | undefined,
     private readonly concurrency: number,
+    /** Told when BullMQ gives a run up (its workers died more than maxStalledCount times). */
+    private readonly onGaveUp?: (runId: string, reason: string) => Promise<void>,
   ) {
     this.queue = new Queue<RunJobData>(RUNS_QUEUE, {
       connection: this.connect(),
@@ -104,13 +106,19 @@ export class BullMqRunQueue implements RunQueue {
         name,
         lockDuration: this.config.lockDurationMs,
         stalledInterval: Math.max(500, Math.floor(this.config.lockDurationMs / 2)),
-        // A run whose worker died twice is given up (and stays 'running' until recovered).
+        // A run whose workers died twice is given up; onGaveUp records it as failed.
         maxStalledCount: 2,
       },
     );
-    this.worker.on('failed', (job, e) =>
-      this.logger.error(`run ${job?.data.runId ?? '?'} crashed: ${e.stack ?? e.message}`),
-    );
+    this.worker.on('failed', (job, e) => {
+      this.logger.error(`run ${job?.data.runId ?? '?'} crashed: ${e.stack ?? e.message}`);
+      // Without this the run row would stay 'running' and block every later run of its task.
+      if (job && this.onGaveUp) {
+        void this.onGaveUp(job.data.runId, e.message).catch((err: unknown) =>
+          this.logger.error(`run ${job.data.runId} could not be marked failed: ${String(err)}`),
+        );
+      }
+    });
     this.worker.on('error', (e) => this.logger.error(`run worker: ${e.message}`));
   }
 

@@ -43,6 +43,18 @@ export class RunsRepository {
     return this.repo.find({ where: { status: In(statuses) }, order: { createdAt: 'ASC' } });
   }
 
+  /** Fails a run that is still queued or running (a run the queue gave up on). */
+  async failIfActive(id: string, message: string, at: Date): Promise<boolean> {
+    const res = await this.db.write((em) =>
+      em.update(
+        RunEntity,
+        { id, status: In(['queued', 'running'] satisfies RunStatus[]) },
+        { status: 'failed', phase: 'done', errorMessage: message, finishedAt: at },
+      ),
+    );
+    return (res.affected ?? 0) > 0;
+  }
+
   insert(run: RunEntity): Promise<RunEntity> {
     return this.db.write((em) => em.save(RunEntity, run));
   }
