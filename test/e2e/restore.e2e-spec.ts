@@ -296,5 +296,33 @@ describe.each(TEST_DATABASES)(
         (await allFiles(after[1]!.id)).map((f) => f.path).sort(),
       );
     });
+
+    it('should record a rename as the old path deleted and the new one added, both versions restorable', async () => {
+      const { rename } = await import('node:fs/promises');
+      await rename(
+        join(src, 'album', 'deep', 'd #1.jpg'),
+        join(src, 'album', 'deep', 'd renamed.jpg'),
+      );
+      const run = await backup();
+      // A renamed file is copied once under its new name: stored copies are per path, not per content.
+      expect(run).toMatchObject({ status: 'completed', filesCopied: 1 });
+      const [latest, previous] = await listVersions();
+      const diff = (
+        await t.http.get(`/api/versions/${latest!.id}/diff?against=${previous!.id}`).expect(200)
+      ).body;
+      expect(diff).toEqual({
+        added: ['album/deep/d renamed.jpg'],
+        changed: [],
+        deleted: ['album/deep/d #1.jpg'],
+      });
+      const restored = await restore(previous!.id, {
+        paths: ['album/deep'],
+        destination: { accountId: elsewhereId, path: 'before-rename' },
+      });
+      expect(restored.status).toBe('completed');
+      const before = Object.keys(await hashTree(join(elsewhere, 'before-rename')));
+      expect(before).toContain('album/deep/d #1.jpg');
+      expect(before).not.toContain('album/deep/d renamed.jpg');
+    });
   },
 );
