@@ -9,6 +9,7 @@ import type { DatabaseConfig } from '../config/app-config.js';
 import { InitialSchema1763778000000 } from '../migrations/1763778000000-initial-schema.js';
 import { TaskChangeCursor1763785000000 } from '../migrations/1763785000000-task-change-cursor.js';
 import { SchedulesNotifications1763795000000 } from '../migrations/1763795000000-schedules-notifications.js';
+import { VersionFilesPathIndex1763800000000 } from '../migrations/1763800000000-version-files-path-index.js';
 import { SettingEntity } from '../notifications/setting.entity.js';
 import { RestoreAndRetention1763790000000 } from '../migrations/1763790000000-restore-and-retention.js';
 import { VersionFileEntity } from '../versions/entities/version-file.entity.js';
@@ -29,6 +30,7 @@ export const MIGRATIONS = [
   TaskChangeCursor1763785000000,
   RestoreAndRetention1763790000000,
   SchedulesNotifications1763795000000,
+  VersionFilesPathIndex1763800000000,
 ];
 
 /** SQLite by default (a file under ./data), PostgreSQL when DATABASE_URL says so. */

@@ -168,7 +168,8 @@ export class VersionsService {
         bound = { gte: `${base}${name}0` }; // '/' + 1: the first path past that sub-folder
       }
     }
-    out.truncated = true;
+    // Full page: truncated only if something really follows.
+    out.truncated = (await this.ledger.nextPathAfter(v.taskId, v.seq, folder, bound)) !== null;
     return out;
   }
 

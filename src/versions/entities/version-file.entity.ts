@@ -8,7 +8,7 @@ import { bigintNumber, epochMillis, jsonText } from '../../persistence/column-tr
  * version writes rows only for what changed.
  */
 @Entity('version_files')
-@Index(['taskId', 'path'])
+@Index('IDX_version_files_task_path_range', ['taskId', 'path', 'lastSeq', 'firstSeq'])
 @Index(['taskId', 'lastSeq'])
 @Index(['taskId', 'firstSeq'])
 export class VersionFileEntity {
