@@ -183,7 +183,10 @@ class BackupExecution {
       source = await this.d.connectors.open(this.task.sourceAccountId, { onRetry });
       target = await this.d.connectors.open(this.task.targetAccountId, { onRetry });
       if (!target.capabilities.writable) {
-        throw new FatalError(`the target account (${target.kind}) cannot be written to`);
+        throw new FatalError(
+          `the target account (${target.kind}) cannot be written to` +
+            (target.capabilities.readOnlyReason ? `: ${target.capabilities.readOnlyReason}` : ''),
+        );
       }
       version = await versions.beginVersion(this.task, this.run.id, clock.now());
       await runs.update(this.run.id, { versionId: version.id });

@@ -117,7 +117,8 @@ export class RestoreRunner {
       dest = await this.connectors.open(params.destination.accountId, { onRetry });
       if (!dest.capabilities.writable) {
         throw new FatalError(
-          `the destination account (${dest.kind}) cannot be written to; restore to another account or folder instead`,
+          dest.capabilities.readOnlyReason ??
+            `the destination account (${dest.kind}) cannot be written to; restore to another account or folder instead`,
         );
       }
       const destRoot = normalizePath(params.destination.path);

@@ -13,6 +13,8 @@ export interface Capabilities {
   serverSideCopy: boolean;
   /** write/mkdir/remove are supported (false for read-only sources such as iCloud Photos). */
   writable: boolean;
+  /** Why a read-only connector cannot be written to, for the message a user sees. */
+  readOnlyReason?: string;
   /** Modification times given to `write` are kept. */
   preservesModifiedTime: boolean;
   /** Largest file the provider accepts, in bytes; undefined when unlimited. */

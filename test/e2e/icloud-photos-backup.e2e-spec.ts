@@ -182,7 +182,9 @@ describe('iCloud Photos to a local folder', () => {
     const run = await runTask(created.body.id as string);
 
     expect(run.status).toBe('failed');
-    expect(run.errorMessage).toBe('the target account (icloud-photos) cannot be written to');
+    expect(run.errorMessage).toMatch(
+      /^the target account \(icloud-photos\) cannot be written to: iCloud Photos is a read-only backup source/,
+    );
     expect(run.filesCopied).toBe(0);
     const account = (await t.http.get(`/api/accounts/${icloudId}`).expect(200)).body;
     expect(account.state).toBe('connected'); // a refused target is not a credentials problem

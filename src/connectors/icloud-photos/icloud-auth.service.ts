@@ -246,7 +246,7 @@ export class ICloudAuthService {
       dsInfo?: { dsid?: string; hsaVersion?: number };
       hsaChallengeRequired?: boolean;
       hsaTrustedBrowser?: boolean;
-      webservices?: { ckdatabasews?: { url?: string } };
+      webservices?: { ckdatabasews?: { url?: string }; photosupload?: { url?: string } };
       domainToUse?: string;
     };
     if (body.domainToUse) {
@@ -263,6 +263,7 @@ export class ICloudAuthService {
       throw new TransientError('accountLogin answered without dsid or ckdatabasews URL');
     s.dsid = String(body.dsInfo.dsid);
     s.ckdatabasewsUrl = url.replace(/\/+$/, '');
+    s.photosuploadUrl = body.webservices?.photosupload?.url?.replace(/\/+$/, '');
     return s;
   }
 

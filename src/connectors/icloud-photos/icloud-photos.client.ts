@@ -1,5 +1,10 @@
 import type { Clock } from '../../common/clock.js';
-import { AuthExpiredError, isTransientNetworkError, TransientError } from '../connector.errors.js';
+import {
+  AuthExpiredError,
+  isTransientNetworkError,
+  TransientError,
+  UnsupportedError,
+} from '../connector.errors.js';
 import type { Pacer } from '../pacer/pacer.js';
 import { USER_AGENT, type ICloudAuthService } from './icloud-auth.service.js';
 import { ckBodyError, isSessionGone, mapHttpError } from './icloud-photos.errors.js';
@@ -42,6 +47,43 @@ export class CloudKitClient {
   }
 
   async call<T>(db: CkDb, path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+    return this.withSession(
+      `ck ${path}`,
+      () =>
+        `${this.session.ckdatabasewsUrl}/database/1/com.apple.photos.cloud/production/${db}/${path}`,
+      `CloudKit ${path}`,
+      body,
+      signal,
+    );
+  }
+
+  /**
+   * `POST {photosupload}/photosupload/<path>` (brief §4.2: same query parameters and cookies as
+   * CloudKit). The host comes from accountLogin's `webservices.photosupload`.
+   */
+  async uploadCall<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+    if (!this.session.photosuploadUrl) await this.reauth(signal);
+    if (!this.session.photosuploadUrl)
+      throw new UnsupportedError(
+        'iCloud did not offer the photosupload service to this account (accountLogin has no ' +
+          'webservices.photosupload): uploads are not possible; restore to another location.',
+      );
+    return this.withSession(
+      `upload ${path}`,
+      () => `${this.session.photosuploadUrl}/photosupload/${path}`,
+      `photosupload ${path}`,
+      body,
+      signal,
+    );
+  }
+
+  private async withSession<T>(
+    label: string,
+    base: () => string,
+    where: string,
+    body: unknown,
+    signal?: AbortSignal,
+  ): Promise<T> {
     if (
       !this.session.ckdatabasewsUrl ||
       !this.session.dsid ||
@@ -52,8 +94,8 @@ export class CloudKitClient {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.deps.pacer.call(
-          `ck ${path}`,
-          () => this.once<T>(db, path, body, signal),
+          label,
+          () => this.once<T>(base(), where, body, signal),
           signal,
         );
       } catch (e) {
@@ -107,7 +149,12 @@ export class CloudKitClient {
     await this.reauthing;
   }
 
-  private async once<T>(db: CkDb, path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+  private async once<T>(
+    base: string,
+    where: string,
+    body: unknown,
+    signal?: AbortSignal,
+  ): Promise<T> {
     const s = this.session;
     const qs = new URLSearchParams({
       clientBuildNumber: '2522Project44',
@@ -117,7 +164,7 @@ export class CloudKitClient {
       remapEnums: 'true',
       getCurrentSyncToken: 'true',
     });
-    const url = `${s.ckdatabasewsUrl}/database/1/com.apple.photos.cloud/production/${db}/${path}?${qs.toString()}`;
+    const url = `${base}?${qs.toString()}`;
     let res: Response;
     let text: string;
     try {
@@ -137,7 +184,7 @@ export class CloudKitClient {
       text = await res.text();
     } catch (e) {
       if (isTransientNetworkError(e) || (e instanceof TypeError && !signal?.aborted)) {
-        throw new TransientError(`CloudKit ${path}: network error`, { cause: e });
+        throw new TransientError(`${where}: network error`, { cause: e });
       }
       throw e;
     }
@@ -149,7 +196,7 @@ export class CloudKitClient {
           status: res.status,
           retryAfter: res.headers.get('retry-after'),
           body: text,
-          where: `CloudKit ${path}`,
+          where,
         },
         this.deps.clock.now().getTime(),
       );
@@ -158,9 +205,9 @@ export class CloudKitClient {
     try {
       parsed = JSON.parse(text);
     } catch {
-      throw new TransientError(`CloudKit ${path} answered 200 with a body that is not JSON`);
+      throw new TransientError(`${where} answered 200 with a body that is not JSON`);
     }
-    const inBody = ckBodyError(`CloudKit ${path}`, parsed);
+    const inBody = ckBodyError(where, parsed);
     if (inBody) throw inBody;
     return parsed as T;
   }

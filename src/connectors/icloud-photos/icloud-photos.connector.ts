@@ -9,16 +9,18 @@ import type {
   Connector,
   Entry,
   ReadOptions,
+  WriteMeta,
 } from '../connector.js';
 import {
   CursorExpiredError,
   IsADirectoryError,
   NotADirectoryError,
   NotFoundError,
+  TransientError,
   UnsupportedError,
 } from '../connector.errors.js';
 import { Pacer } from '../pacer/pacer.js';
-import { normalizePath } from '../path.js';
+import { baseName, normalizePath } from '../path.js';
 import type { CkChangesZoneResult, CkRecord } from './api/types.js';
 import { ICloudAuthService } from './icloud-auth.service.js';
 import { CloudKitClient } from './icloud-photos.client.js';
@@ -35,11 +37,13 @@ import {
   fileEntry,
   folderEntry,
   monthKey,
+  shortId,
   type LibraryZone,
   type PhotoFile,
 } from './icloud-photos.mapper.js';
 import type { ICloudPhotosOptions } from './icloud-photos.options.js';
 import type { ICloudSession } from './icloud-photos.session.js';
+import { uploadPhoto } from './icloud-photos.upload.js';
 
 export const ICLOUD_PHOTOS_CAPABILITIES: Capabilities = {
   // fileChecksum is an MMCS signature, not a hash of the bytes: sizes are all we can verify.
@@ -52,13 +56,20 @@ export const ICLOUD_PHOTOS_CAPABILITIES: Capabilities = {
   listPageSize: ASSETS_PER_QUERY,
 };
 
+/** With `experimentalUpload` on: write uploads into All Photos, remove moves to Recently Deleted. */
+export const ICLOUD_PHOTOS_UPLOAD_CAPABILITIES: Capabilities = {
+  ...ICLOUD_PHOTOS_CAPABILITIES,
+  writable: true,
+};
+
 /** Signed CDN URLs live about an hour; refresh well before. */
 const URL_MAX_AGE_MS = 45 * 60_000;
 
-const READ_ONLY_MESSAGE =
+export const READ_ONLY_MESSAGE =
   'iCloud Photos is a read-only backup source: Apple offers no supported upload API (the old ' +
   'uploadimagews endpoint answers 410 Gone since August 2026 and its replacement is unproven), so a ' +
-  'restore must target another location (a local folder or another cloud).';
+  'restore must target another location (a local folder or another cloud), or the account must ' +
+  "turn on the 'Experimental upload' option.";
 
 export interface ICloudPhotosDeps {
   session: ICloudSession;
@@ -90,7 +101,9 @@ interface FeedCursor {
  */
 export class ICloudPhotosConnector implements Connector, ChangeFeed {
   readonly kind = 'icloud-photos';
-  readonly capabilities = ICLOUD_PHOTOS_CAPABILITIES;
+  readonly capabilities: Capabilities;
+  private readonly upload: boolean;
+  private readonly webOrigin: string;
   private readonly client: CloudKitClient;
   private readonly library: PhotoLibrary;
   private readonly pacer: Pacer;
@@ -100,6 +113,11 @@ export class ICloudPhotosConnector implements Connector, ChangeFeed {
     options: ICloudPhotosOptions,
     private readonly deps: ICloudPhotosDeps,
   ) {
+    this.upload = options.experimentalUpload;
+    this.capabilities = this.upload
+      ? ICLOUD_PHOTOS_UPLOAD_CAPABILITIES
+      : { ...ICLOUD_PHOTOS_CAPABILITIES, readOnlyReason: READ_ONLY_MESSAGE };
+    this.webOrigin = options.webOrigin;
     this.pacer = deps.pacer ?? new Pacer({ clock: deps.clock, maxRetries: 6 });
     this.fetchImpl = deps.fetchImpl ?? fetch;
     this.client = new CloudKitClient({
@@ -247,16 +265,141 @@ export class ICloudPhotosConnector implements Connector, ChangeFeed {
     return { kind: 'file', path, file };
   }
 
-  write(): Promise<Entry> {
-    return Promise.reject(new UnsupportedError(READ_ONLY_MESSAGE));
+  /**
+   * EXPERIMENTAL (option `experimentalUpload`): uploads into the personal library through the
+   * photosupload flow (brief §4.2). A photo library has no folders, so the path asked for only
+   * gives the file name; the asset lands where the library sorts it and the returned entry says
+   * where: `All Photos/<YYYY>/<MM>/<name>`, YYYY/MM being the UTC month of the capture date
+   * (`meta.modifiedAt`, else now). The name gets ` (<id>)` when another asset of that month has
+   * it already (the listing's naming rule), and a byte-identical asset already in the library
+   * is not uploaded again (its entry is returned). So the returned path may differ from the one
+   * asked for, and a stat right after may miss the asset while iCloud indexes it (~15-20 s).
+   * The size must be known up front (`meta.size`): the flow announces it before the bytes.
+   */
+  async write(path: string, body: Readable, meta: WriteMeta = {}): Promise<Entry> {
+    if (!this.upload) throw new UnsupportedError(READ_ONLY_MESSAGE);
+    const asked = normalizePath(path);
+    if (asked.split('/')[0] !== ALL_PHOTOS || asked === ALL_PHOTOS)
+      throw new UnsupportedError(
+        `iCloud Photos can only upload into '${ALL_PHOTOS}' (the personal library), not '${asked}': ` +
+          'albums and the Shared Library are not upload targets; restore there to another location.',
+      );
+    if (meta.size === undefined)
+      throw new UnsupportedError(
+        'iCloud Photos upload needs the file size before the bytes (createUploadUrl announces it) ' +
+          'and this stream has no known size; nothing was uploaded.',
+      );
+    const name = baseName(asked);
+    const captureDate = (meta.modifiedAt ?? this.deps.clock.now()).getTime();
+    const out = await uploadPhoto(
+      {
+        client: this.client,
+        fetchImpl: this.fetchImpl,
+        webOrigin: this.webOrigin,
+        now: () => this.deps.clock.now().getTime(),
+      },
+      { fileName: name, size: meta.size, captureDate, body, signal: meta.signal },
+    );
+    const d = new Date(captureDate);
+    const year = String(d.getUTCFullYear());
+    const month = String(d.getUTCMonth() + 1).padStart(2, '0');
+    const folder = `${ALL_PHOTOS}/${year}/${month}`;
+    this.library.forgetMonth(folder);
+    // Once indexed, the listing tells the exact name; before that, predict it.
+    let files: PhotoFile[] = [];
+    const zone = await this.library.zoneByRoot(ALL_PHOTOS, meta.signal);
+    if (zone) files = await this.library.monthFiles(zone, year, month, meta.signal);
+    const mine = files.find((f) => f.asset.assetId === out.assetId && f.variant === 'original');
+    const uploadExtras = {
+      uploadJobId: out.uploadJobId,
+      duplicate: out.duplicate,
+      requestedPath: asked,
+    };
+    if (mine) {
+      const e = fileEntry(mine);
+      return { ...e, extras: { ...e.extras, ...uploadExtras, indexing: false } };
+    }
+    this.library.forgetMonth(folder); // cached without the asset: load again next time
+    const dot = name.lastIndexOf('.');
+    const taken = files.some((f) => f.name === name && f.asset.assetId !== out.assetId);
+    const finalName = taken
+      ? `${dot > 0 ? name.slice(0, dot) : name} (${shortId(out.assetId)})${dot > 0 ? name.slice(dot) : ''}`
+      : name;
+    return {
+      path: `${folder}/${finalName}`,
+      name: finalName,
+      kind: 'file',
+      id: `${out.assetId}/original`,
+      size: out.size,
+      modifiedAt: d,
+      hashes: {},
+      extras: {
+        assetId: out.assetId,
+        masterId: out.masterId,
+        zone: 'PrimarySync',
+        captureDate: d.toISOString(),
+        variant: 'original',
+        ...uploadExtras,
+        indexing: true,
+      },
+    };
   }
 
-  mkdir(): Promise<Entry> {
-    return Promise.reject(new UnsupportedError(READ_ONLY_MESSAGE));
+  /** Folders of All Photos follow the capture dates: creating one is a no-op (with upload on). */
+  async mkdir(path: string): Promise<Entry> {
+    if (!this.upload) throw new UnsupportedError(READ_ONLY_MESSAGE);
+    const p = normalizePath(path);
+    if (p === '' || p === ALL_PHOTOS || p.startsWith(ALL_PHOTOS + '/')) return folderEntry(p);
+    throw new UnsupportedError(
+      `iCloud Photos folders cannot be created ('${p}'): only '${ALL_PHOTOS}' takes uploads.`,
+    );
   }
 
-  remove(): Promise<void> {
-    return Promise.reject(new UnsupportedError(READ_ONLY_MESSAGE));
+  /**
+   * Moves the asset of an original to Recently Deleted (brief §4.1, `records/modify` setting
+   * `isDeleted`), with upload on. Live Photo videos, RAW alternates, edits and folders are parts
+   * of an asset or of the library's structure and are refused.
+   */
+  async remove(path: string, opts: CallOptions = {}): Promise<void> {
+    if (!this.upload) throw new UnsupportedError(READ_ONLY_MESSAGE);
+    const r = await this.resolve(normalizePath(path), opts.signal);
+    if (!r.file || r.file.variant !== 'original')
+      throw new UnsupportedError(
+        `'${r.path}' cannot be removed: only the original of a photo (which trashes the whole ` +
+          'asset) can be moved to Recently Deleted.',
+      );
+    const a = r.file.asset;
+    const [current] = await this.client.lookup(a.zone.db, a.zone.zoneID, [a.assetId], opts.signal);
+    if (!current || current.serverErrorCode)
+      throw new NotFoundError(`'${r.path}' is no longer in iCloud Photos`);
+    const res = await this.client.call<{ records?: CkRecord[] }>(
+      a.zone.db,
+      'records/modify',
+      {
+        atomic: true,
+        zoneID: a.zone.zoneID,
+        desiredKeys: ['isDeleted'],
+        operations: [
+          {
+            operationType: 'update',
+            record: {
+              recordName: a.assetId,
+              recordType: 'CPLAsset',
+              recordChangeTag: current.recordChangeTag,
+              fields: { isDeleted: { value: 1 } },
+            },
+          },
+        ],
+      },
+      opts.signal,
+    );
+    const rec = res.records?.[0];
+    if (!rec || rec.serverErrorCode)
+      throw new TransientError(
+        `iCloud did not move '${r.path}' to Recently Deleted: ${rec?.serverErrorCode ?? 'no answer'} ${rec?.reason ?? ''}`,
+      );
+    const [year, month] = monthKey(a).split('/') as [string, string];
+    this.library.forgetMonth(`${a.zone.root}/${year}/${month}`);
   }
 
   // ------------------------------------------------------------ change feed

@@ -4,6 +4,7 @@ import {
   FatalError,
   NotFoundError,
   parseRetryAfter,
+  QuotaExceededError,
   RateLimitedError,
   TransientError,
   type ConnectorErrorOptions,
@@ -63,6 +64,12 @@ export function mapHttpError(f: HttpFailure, now = Date.now()): ConnectorError {
       providerCode,
       retryAfterMs,
     });
+  }
+  if (code === 'QUOTA_EXCEEDED' || f.status === 413) {
+    return new QuotaExceededError(
+      `iCloud storage is full: free space or upgrade the iCloud plan, ${detail}`,
+      { providerCode },
+    );
   }
   if (code === 'ACCESS_DENIED') {
     return new FatalError(

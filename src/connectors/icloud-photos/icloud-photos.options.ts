@@ -38,7 +38,11 @@ export const ICLOUD_PHOTOS_OPTIONS: readonly OptionSpec[] = [
   {
     key: 'experimentalUpload',
     label: 'Experimental upload',
-    help: 'Not available yet: iCloud Photos can only be a backup source.',
+    help:
+      'Lets restores upload photos back into All Photos through the photosupload flow Apple ' +
+      'uses on icloud.com (unofficial, new in 2026, may break without notice). Uploaded photos ' +
+      'are filed by capture date, so a restored photo may land in another month folder or under a ' +
+      'suffixed name. Off: iCloud Photos is read-only and restores go to another location.',
     type: 'boolean',
     default: false,
     advanced: true,

@@ -22,6 +22,8 @@ export interface ICloudSession {
   webCookies: Record<string, string>;
   dsid?: string;
   ckdatabasewsUrl?: string;
+  /** `webservices.photosupload.url` of accountLogin: the host of the current upload flow. */
+  photosuploadUrl?: string;
 }
 
 export function newSession(appleId: string, previous?: ICloudSession): ICloudSession {
@@ -46,6 +48,7 @@ const STRING_KEYS = [
   'authAttributes',
   'dsid',
   'ckdatabasewsUrl',
+  'photosuploadUrl',
 ] as const;
 
 /** Flat string map for the vault (`ctx.saveSecrets`). */

@@ -47,7 +47,7 @@ export const icloudPhotosConnectorDescriptor: ConnectorDescriptor = {
       webOrigin: String(c.webOrigin ?? DEFAULT_WEB_ORIGIN),
       listConcurrency: typeof c.listConcurrency === 'number' ? c.listConcurrency : 4,
     };
-    // experimentalUpload is accepted but not implemented yet: writes still throw UnsupportedError.
+    // experimentalUpload makes this instance writable (uploads via photosupload, see upload.ts).
     return new ICloudPhotosConnector(options, {
       session: sessionFromSecrets(options.appleId, settings.secrets),
       clock: ctx.clock,

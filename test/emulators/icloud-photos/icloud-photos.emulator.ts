@@ -1,6 +1,10 @@
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   computeVerifier,
   SrpServer,
@@ -12,6 +16,7 @@ import {
   utiOf,
   ZoneLibrary,
   type AlbumState,
+  type AssetKind,
   type AssetState,
   type ResourceVariant,
 } from './library.js';
@@ -19,8 +24,11 @@ import {
 /**
  * A local fake of every host the iCloud Photos connector talks to, on one port, each host a path
  * prefix: idmsa (`/appleauth/auth`), setup (`/setup/ws/1`), CloudKit (`/database/1/...`, the
- * `ckdatabasews` URL accountLogin hands out) and the blob CDN (`/B/...`, signed URLs).
- * Follows /work/shared/protocols/icloud-photos.md.
+ * `ckdatabasews` URL accountLogin hands out), the blob CDN (`/B/...`, signed URLs), and the upload
+ * flow of §4.2: `photosupload` (`/photosupload/...`), its one-time content URLs (`/mmcs/put/...`)
+ * and the withdrawn `uploadimagews` `/upload` (410 Gone). Follows
+ * /work/shared/protocols/icloud-photos.md; upload choices where the brief is silent are on
+ * `handleUpload`.
  */
 
 export const WIDGET_KEY = 'd39ba9916b7251055b22c7f910e2ea796ee65e98b2ddecea8f5dde8d9d1a815d';
@@ -53,6 +61,10 @@ export interface ICloudPhotosEmulatorOptions {
   codeAttemptLimit?: number;
   /** The account has FIDO security keys only: 409 with fsaChallenge. */
   fidoOnly?: boolean;
+  /** Largest file createUploadUrl accepts (the brief is silent; default 16 GiB). */
+  maxUploadBytes?: number;
+  /** Uploaded assets stay invisible to query/lookup/changes this long (Apple: ~14-20 s). */
+  uploadIndexingDelayMs?: number;
 }
 
 export interface RequestLogEntry {
@@ -66,6 +78,8 @@ export interface RequestLogEntry {
   /** For CloudKit queries: the recordType and startRank asked for. */
   recordType?: string;
   startRank?: number;
+  /** For upload content URLs: body bytes received. */
+  bytes?: number;
 }
 
 export interface RequestLog {
@@ -77,7 +91,7 @@ export interface RequestLog {
   count(prefix?: string): number;
 }
 
-type FaultScope = 'idmsa' | 'setup' | 'ck' | 'cdn' | 'any';
+type FaultScope = 'idmsa' | 'setup' | 'ck' | 'cdn' | 'upload' | 'any';
 
 interface Fault {
   scope: FaultScope;
@@ -114,6 +128,10 @@ export interface ICloudPhotosControl {
   addAsset(overrides?: Partial<AssetState>, zone?: 'primary' | 'shared'): AssetState;
   editAsset(assetId: string, zone?: 'primary' | 'shared'): AssetState;
   deleteAsset(assetId: string, opts?: { purge?: boolean; zone?: 'primary' | 'shared' }): AssetState;
+  /** iCloud storage left for uploads, in bytes (undefined: unlimited). */
+  setStorageQuota(bytes: number | undefined): void;
+  /** Publishes uploads still waiting out their indexing delay. */
+  finishIndexing(): void;
 }
 
 export interface ICloudPhotosEmulator {
@@ -654,6 +672,53 @@ export async function startICloudPhotosEmulator(
           : [];
         return { batch: batch.map((q) => runQuery(db, q, log)) };
       }
+      case 'records/modify': {
+        // §4.1: only the trash move (isDeleted = 1 on a CPLAsset) is emulated.
+        const z = zoneOf(db, (body.zoneID as { zoneName?: unknown } | undefined)?.zoneName);
+        if (z === 'decoy') throw ckError(400, 'BAD_REQUEST', 'Index has invalid data');
+        const ops = Array.isArray(body.operations)
+          ? (body.operations as Array<{
+              operationType?: unknown;
+              record?: Record<string, unknown>;
+            }>)
+          : [];
+        if (ops.length === 0 || ops.length > 200)
+          throw ckError(400, 'BAD_REQUEST', 'operations must hold 1 to 200 entries');
+        return {
+          records: ops.map((op) => {
+            const rec = op.record ?? {};
+            const name = String(rec.recordName ?? '');
+            const a = z.byAssetId.get(name);
+            const fields = (rec.fields ?? {}) as Record<string, { value?: unknown }>;
+            if (op.operationType !== 'update' || rec.recordType !== 'CPLAsset')
+              return {
+                recordName: name,
+                serverErrorCode: 'BAD_REQUEST',
+                reason: 'unsupported operation',
+              };
+            if (!a || a.purged)
+              return { recordName: name, serverErrorCode: 'NOT_FOUND', reason: 'Record not found' };
+            if (rec.recordChangeTag !== a.assetTag.toString(36))
+              return {
+                recordName: name,
+                serverErrorCode: 'CONFLICT',
+                reason: 'record to insert already exists or change tag is stale',
+              };
+            if (fields.isDeleted?.value !== 1)
+              return {
+                recordName: name,
+                serverErrorCode: 'BAD_REQUEST',
+                reason: 'only isDeleted = 1 is emulated',
+              };
+            if (!a.deleted) z.deleteAsset(a.assetId);
+            return assetRecord(
+              z,
+              a,
+              Array.isArray(body.desiredKeys) ? (body.desiredKeys as string[]) : undefined,
+            );
+          }),
+        };
+      }
       case 'records/lookup': {
         const z = zoneOf(db, (body.zoneID as { zoneName?: unknown } | undefined)?.zoneName);
         if (z === 'decoy') throw ckError(400, 'BAD_REQUEST', 'Index has invalid data');
@@ -1032,11 +1097,34 @@ export async function startICloudPhotosEmulator(
       .toString('utf8')
       .split('|') as [string, string, ResourceVariant, string];
     const z = zoneName === primary.opts.zone ? primary : shared;
-    const a = z?.assets[Number(idx)];
+    const at = z?.assets[Number(idx)];
+    const a = at?.index === Number(idx) ? at : z?.assets.find((x) => x.index === Number(idx));
     if (!z || !a || a.purged) throw new HttpError(404, 'Not Found');
     const size =
       variant === 'resJPEGFull' ? z.editSizeOf(a.index, Number(gen)) : (a.sizes[variant] ?? 0);
     const key = resourceKey(z.opts.seed, z.opts.zone, a.index, variant, Number(gen));
+    // Uploaded originals are read from their file; generated ones from the keystream.
+    const fh = a.upload && variant === 'resOriginal' ? await open(a.upload.file) : undefined;
+    const bytesAt = async (pos: number, n: number): Promise<Buffer> => {
+      if (!fh) return resourceBytes(key, pos, n);
+      const buf = Buffer.alloc(n);
+      const { bytesRead } = await fh.read(buf, 0, n, pos);
+      return buf.subarray(0, bytesRead);
+    };
+    try {
+      await serveBytes(req, res, log, size, bytesAt);
+    } finally {
+      await fh?.close();
+    }
+  };
+
+  const serveBytes = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    log: RequestLogEntry,
+    size: number,
+    bytesAt: (pos: number, n: number) => Promise<Buffer>,
+  ) => {
     let start = 0;
     let end = size - 1;
     const range = req.headers.range;
@@ -1067,7 +1155,7 @@ export async function startICloudPhotosEmulator(
       let n = Math.min(64 * 1024, end - pos + 1);
       if (myCut && sent + n > myCut.afterBytes) n = myCut.afterBytes - sent;
       if (n > 0) {
-        const chunk = resourceBytes(key, pos, n);
+        const chunk = await bytesAt(pos, n);
         pos += n;
         sent += n;
         if (!res.write(chunk)) await new Promise<void>((r) => res.once('drain', () => r()));
@@ -1080,6 +1168,269 @@ export async function startICloudPhotosEmulator(
       }
     }
     res.end();
+  };
+
+  // ---------------------------------------------------------------- upload
+
+  /**
+   * The §4.2 flow. Where the brief is silent the emulator chooses (and the connector must cope):
+   * - photosupload calls need the web session like CloudKit (cookies + `dsid` query): 401
+   *   AUTHENTICATION_FAILED without it, 421 once the session is dead.
+   * - createUploadUrl accepts only `PrimarySync` (400 BAD_REQUEST otherwise: the Shared Library
+   *   and other zones are not upload targets), sizes must be integers 1..maxUploadBytes (400), and a
+   *   size above the storage left answers 413 `QUOTA_EXCEEDED`.
+   * - Content URLs are self-authorizing (no cookies, like the CDN), one-time (410 once used or
+   *   after an hour, 404 unknown) and take exactly the declared bytes (400 on more or fewer).
+   *   Any Content-Type is accepted there: the type is decided at putAsset from the file name.
+   * - putAsset accepts photo and video types (`UPLOAD_TYPES`); any other extension answers that
+   *   file's `response.status` 415. A file whose bytes (SHA-256 here, MMCS fingerprints at
+   *   Apple) match a live asset answers 409 with that asset's record names; a trashed one does not
+   *   count. The capture date is `lastModDate` (the emulator reads no EXIF) in the zone
+   *   `timeZoneOffset` gives (minutes west of UTC, like JavaScript's getTimezoneOffset).
+   * - New records appear (query, lookup, changes/zone) after `uploadIndexingDelayMs`.
+   */
+  const UPLOAD_TYPES: Record<string, AssetKind> = {
+    HEIC: 'jpeg',
+    HEIF: 'jpeg',
+    JPG: 'jpeg',
+    JPEG: 'jpeg',
+    PNG: 'png',
+    GIF: 'png',
+    TIF: 'png',
+    TIFF: 'png',
+    WEBP: 'png',
+    DNG: 'dng',
+    MOV: 'mov',
+    MP4: 'mov',
+    M4V: 'mov',
+  };
+  const maxUploadBytes = options.maxUploadBytes ?? 16 * 1024 ** 3;
+  const uploadDelayMs = options.uploadIndexingDelayMs ?? 0;
+  let uploadDir: string | undefined;
+  let storageLeft: number | undefined;
+  const uploadUrls = new Map<
+    string,
+    { clientId: string; size: number; expiresAt: number; used: boolean }
+  >();
+  const receipts = new Map<
+    string,
+    { file: string; size: number; sha256: string; fileChecksum: string }
+  >();
+  const pendingUploads: Array<{ asset: AssetState; readyAt: number; jobId: string }> = [];
+  const uploadJobs = new Map<string, AssetState>();
+  const uploadedBySha = new Map<string, AssetState>();
+
+  const promoteUploads = () => {
+    for (let i = 0; i < pendingUploads.length;) {
+      const p = pendingUploads[i]!;
+      if (p.readyAt <= now()) {
+        primary.commit(p.asset);
+        pendingUploads.splice(i, 1);
+      } else i++;
+    }
+  };
+
+  const requireWebSession = (req: IncomingMessage, url: URL) => {
+    const ws = webSessionOf(req);
+    if (!ws) throw ckError(401, 'AUTHENTICATION_FAILED', 'no auth method found');
+    if (accountLocked)
+      throw ckError(403, 'ACCESS_DENIED', 'private db access disabled for this account');
+    if (!ws.valid) {
+      throw ws.deadStatus === 421
+        ? new HttpError(421, { error: 'Missing X-APPLE-WEBAUTH-USER cookie' })
+        : ckError(401, 'AUTHENTICATION_FAILED', 'Request failed with http status code 401');
+    }
+    if (!ws.trusted) throw ckError(401, 'AUTHENTICATION_FAILED', 'hsa challenge required');
+    if (url.searchParams.get('dsid') !== dsid)
+      throw ckError(400, 'BAD_REQUEST', 'missing or wrong dsid');
+  };
+
+  const liveUploadOf = (sha: string): AssetState | undefined => {
+    const a = uploadedBySha.get(sha);
+    return a && !a.deleted && !a.purged ? a : undefined;
+  };
+
+  const handlePhotosUpload = async (
+    req: IncomingMessage,
+    url: URL,
+    sub: string,
+  ): Promise<unknown> => {
+    if (req.method !== 'POST') throw ckError(405, 'BAD_REQUEST', 'POST only');
+    requireWebSession(req, url);
+    const body = parseJson(await readBody(req));
+    if (sub === 'uploadStatus') {
+      const ids = Array.isArray(body.uploadJobIds) ? (body.uploadJobIds as unknown[]) : undefined;
+      if (!ids) throw ckError(400, 'BAD_REQUEST', 'uploadJobIds must be an array');
+      return Object.fromEntries(
+        ids.map((id) => {
+          const a = uploadJobs.get(String(id));
+          if (!a) return [String(id), { errorCode: 404 }];
+          const pending = pendingUploads.some((p) => p.asset === a);
+          return [String(id), { progress: pending ? 50 : 100 }];
+        }),
+      );
+    }
+    if (body.zoneName !== 'PrimarySync')
+      throw ckError(
+        400,
+        'BAD_REQUEST',
+        `uploads go to PrimarySync only, not '${String(body.zoneName)}'`,
+      );
+    if (sub === 'createUploadUrl') {
+      const assets = body.assets;
+      if (!assets || typeof assets !== 'object' || Array.isArray(assets))
+        throw ckError(400, 'BAD_REQUEST', 'assets must be an object of client id -> size');
+      const list = Object.entries(assets as Record<string, unknown>);
+      if (list.length === 0) throw ckError(400, 'BAD_REQUEST', 'assets is empty');
+      let total = 0;
+      for (const [id, size] of list) {
+        if (typeof size !== 'number' || !Number.isInteger(size) || size < 1)
+          throw ckError(400, 'BAD_REQUEST', `asset ${id}: size must be a positive integer`);
+        if (size > maxUploadBytes)
+          throw ckError(
+            400,
+            'BAD_REQUEST',
+            `asset ${id}: ${size} bytes is more than the upload limit of ${maxUploadBytes} bytes`,
+          );
+        total += size;
+      }
+      if (storageLeft !== undefined && total > storageLeft)
+        throw ckError(413, 'QUOTA_EXCEEDED', 'iCloud storage is full');
+      const uploadUrlsOut: Record<string, string> = {};
+      for (const [id, size] of list) {
+        const token = randomBytes(18).toString('base64url');
+        uploadUrls.set(token, {
+          clientId: id,
+          size: size as number,
+          expiresAt: now() + 3_600_000,
+          used: false,
+        });
+        uploadUrlsOut[id] = `${baseUrl}/mmcs/put/${token}?dsid=${dsid}`;
+      }
+      return { uploadUrls: uploadUrlsOut };
+    }
+    if (sub === 'putAsset') {
+      const files = body.files;
+      if (typeof body.importGroup !== 'string' || !body.importGroup)
+        throw ckError(400, 'BAD_REQUEST', 'importGroup is required');
+      if (typeof body.localTimeZoneId !== 'string')
+        throw ckError(400, 'BAD_REQUEST', 'localTimeZoneId is required');
+      if (!Array.isArray(files) || files.length === 0)
+        throw ckError(400, 'BAD_REQUEST', 'files must be a non-empty array');
+      return (files as Array<Record<string, unknown>>).map((f) => {
+        const name = f.fileName;
+        const sf = f.singleFileUploadRequest as Record<string, unknown> | undefined;
+        if (typeof name !== 'string' || !name || name.includes('/'))
+          throw ckError(400, 'BAD_REQUEST', 'fileName is required');
+        if (typeof f.lastModDate !== 'number' || !Number.isFinite(f.lastModDate))
+          throw ckError(400, 'BAD_REQUEST', 'lastModDate must be ms since epoch');
+        if (typeof f.timeZoneOffset !== 'number')
+          throw ckError(400, 'BAD_REQUEST', 'timeZoneOffset must be a number of minutes');
+        const r = receipts.get(String(sf?.receipt ?? ''));
+        if (!r || sf?.fileChecksum !== r.fileChecksum || sf?.size !== r.size)
+          throw ckError(400, 'BAD_REQUEST', 'singleFileUploadRequest is not one this host issued');
+        const jobId = randomUUID();
+        const ext = name.includes('.') ? name.slice(name.lastIndexOf('.') + 1).toUpperCase() : '';
+        const kind = UPLOAD_TYPES[ext];
+        if (!kind)
+          return {
+            uploadJobId: jobId,
+            response: { status: 415, errorMessage: `Unsupported file type '${ext || name}'` },
+          };
+        const existing =
+          liveUploadOf(r.sha256) ??
+          pendingUploads.find((p) => p.asset.upload?.sha256 === r.sha256)?.asset;
+        if (existing)
+          return {
+            uploadJobId: jobId,
+            cplMaster: existing.masterId,
+            cplAsset: existing.assetId,
+            response: { status: 409, errorMessage: 'Duplicate asset' },
+          };
+        const asset = primary.prepare({
+          filename: name,
+          filenameType: 'ENCRYPTED_BYTES',
+          kind,
+          assetDate: f.lastModDate,
+          addedDate: now(),
+          modifiedAt: now(),
+          tzOffset: -f.timeZoneOffset * 60,
+          sizes: { resOriginal: r.size },
+          upload: { file: r.file, ext, sha256: r.sha256 },
+        });
+        receipts.delete(String(sf?.receipt));
+        if (storageLeft !== undefined) storageLeft -= r.size;
+        uploadedBySha.set(r.sha256, asset);
+        uploadJobs.set(jobId, asset);
+        pendingUploads.push({ asset, readyAt: now() + uploadDelayMs, jobId });
+        promoteUploads();
+        return {
+          uploadJobId: jobId,
+          cplMaster: asset.masterId,
+          cplAsset: asset.assetId,
+          response: { status: 200 },
+        };
+      });
+    }
+    throw ckError(404, 'NOT_FOUND', `no such photosupload endpoint ${sub}`);
+  };
+
+  /** `POST <one-time URL>` with the raw bytes, streamed to a temp file. */
+  const handleContentPut = async (req: IncomingMessage, url: URL, log: RequestLogEntry) => {
+    if (req.method !== 'POST') throw new HttpError(405, { error: 'method not allowed' });
+    const token = url.pathname.slice('/mmcs/put/'.length);
+    const slot = uploadUrls.get(token);
+    if (!slot) throw new HttpError(404, { error: 'Not Found' });
+    if (slot.used || slot.expiresAt <= now()) throw new HttpError(410, { error: 'Gone' });
+    slot.used = true;
+    const declared = req.headers['content-length'];
+    if (declared !== undefined && Number(declared) !== slot.size)
+      throw new HttpError(400, {
+        error: `Content-Length ${declared} differs from the ${slot.size} bytes announced`,
+      });
+    uploadDir ??= mkdtempSync(join(tmpdir(), 'icloud-emu-upload-'));
+    const file = join(uploadDir, token);
+    const out = createWriteStream(file);
+    const hash = createHash('sha256');
+    let received = 0;
+    try {
+      for await (const c of req) {
+        const chunk = c as Buffer;
+        received += chunk.length;
+        if (received > slot.size) throw new Error('too many bytes');
+        hash.update(chunk);
+        if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+      }
+    } catch (e) {
+      out.destroy();
+      await rm(file, { force: true });
+      if (received > slot.size)
+        throw new HttpError(400, { error: `more than the ${slot.size} bytes announced` });
+      throw e;
+    }
+    await new Promise<void>((resolve, reject) =>
+      out.end((e?: Error | null) => (e ? reject(e) : resolve())),
+    );
+    log.bytes = received;
+    if (received !== slot.size) {
+      await rm(file, { force: true });
+      throw new HttpError(400, {
+        error: `received ${received} bytes, ${slot.size} were announced`,
+      });
+    }
+    const sha = hash.digest('hex');
+    const fileChecksum = 'A' + Buffer.from(sha, 'hex').toString('base64').slice(0, 27);
+    const receipt = createHmac('sha256', urlSecret).update(`${token}|${sha}`).digest('base64');
+    receipts.set(receipt, { file, size: received, sha256: sha, fileChecksum });
+    return {
+      singleFile: {
+        fileChecksum,
+        referenceChecksum: checksum('ref', sha),
+        size: received,
+        wrappingKey: checksum('wk', sha) + '==',
+        receipt,
+      },
+    };
   };
 
   // ---------------------------------------------------------------- server
@@ -1133,12 +1484,23 @@ export async function startICloudPhotosEmulator(
       } else if (p.startsWith('/B/')) {
         scope = 'cdn';
         log.endpoint = 'cdn GET';
+      } else if (p.startsWith('/photosupload/')) {
+        scope = 'upload';
+        log.endpoint = `upload ${p.slice('/photosupload/'.length)}`;
+      } else if (p.startsWith('/mmcs/put/')) {
+        scope = 'upload';
+        log.endpoint = 'upload content';
+      } else if (p === '/upload') {
+        // uploadimagews, the old single-call upload: withdrawn on 2026-08-25.
+        log.endpoint = 'uploadimagews upload';
+        throw new HttpError(410, { error: 'Gone' });
       } else throw new HttpError(404, { error: 'unknown host/path' });
+      promoteUploads();
 
       const fault = takeFault(scope);
       if (fault) {
         const body =
-          scope === 'ck'
+          scope === 'ck' || scope === 'upload'
             ? {
                 uuid: randomUUID(),
                 serverErrorCode: fault.status === 503 ? 'THROTTLED' : 'TRY_AGAIN_LATER',
@@ -1169,6 +1531,14 @@ export async function startICloudPhotosEmulator(
       }
       if (scope === 'cdn') {
         await handleCdn(req, res, url, log);
+        return;
+      }
+      if (scope === 'upload') {
+        const out = p.startsWith('/mmcs/put/')
+          ? await handleContentPut(req, url, log)
+          : await handlePhotosUpload(req, url, p.slice('/photosupload/'.length));
+        log.status = 200;
+        send(res, 200, out);
         return;
       }
       // CloudKit
@@ -1257,6 +1627,13 @@ export async function startICloudPhotosEmulator(
     addAsset: (o, which) => zoneSel(which).addAsset(o),
     editAsset: (id, which) => zoneSel(which).editAsset(id),
     deleteAsset: (id, o = {}) => zoneSel(o.zone).deleteAsset(id, o.purge ?? false),
+    setStorageQuota: (bytes) => {
+      storageLeft = bytes;
+    },
+    finishIndexing: () => {
+      for (const p of pendingUploads) p.readyAt = 0;
+      promoteUploads();
+    },
   };
 
   return {
@@ -1269,6 +1646,7 @@ export async function startICloudPhotosEmulator(
     primary,
     shared,
     expectedBytes: (a, variant) => {
+      if (a.upload && variant === 'resOriginal') return readFileSync(a.upload.file);
       const z = a.zone === primary.opts.zone ? primary : shared!;
       const gen = variant === 'resJPEGFull' ? a.editGen : 0;
       return resourceBytes(
@@ -1280,7 +1658,10 @@ export async function startICloudPhotosEmulator(
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
-        server.close(() => resolve());
+        server.close(() => {
+          if (uploadDir) rmSync(uploadDir, { recursive: true, force: true });
+          resolve();
+        });
       }),
   };
 }

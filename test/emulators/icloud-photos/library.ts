@@ -34,6 +34,17 @@ export interface AssetState {
   assetTag: number;
   masterTag: number;
   modifiedAt: number;
+  /** Set for assets created through the upload flow: their bytes live in a file, not a keystream. */
+  upload?: UploadedContent;
+}
+
+/** Where an uploaded original is kept (a temp file) and what the upload flow reported for it. */
+export interface UploadedContent {
+  file: string;
+  /** File extension taken from putAsset's fileName, upper case ('HEIC', 'JPG'...). */
+  ext: string;
+  /** Hex SHA-256 of the bytes (the emulator's duplicate key; Apple uses MMCS fingerprints). */
+  sha256: string;
 }
 
 export interface AlbumState {
@@ -54,9 +65,17 @@ interface LogEntry {
 
 const UTI: Record<string, string> = {
   HEIC: 'public.heic',
+  HEIF: 'public.heif',
   JPG: 'public.jpeg',
+  JPEG: 'public.jpeg',
   PNG: 'public.png',
+  GIF: 'com.compuserve.gif',
+  TIF: 'public.tiff',
+  TIFF: 'public.tiff',
+  WEBP: 'org.webmproject.webp',
   MOV: 'com.apple.quicktime-movie',
+  MP4: 'public.mpeg-4',
+  M4V: 'com.apple.m4v-video',
   CR2: 'com.canon.cr2-raw-image',
   DNG: 'com.adobe.raw-image',
 };
@@ -281,6 +300,24 @@ export class ZoneLibrary {
     return a;
   }
 
+  /**
+   * An asset built like `addAsset` but not yet in the library: the upload flow hands out its
+   * record names at putAsset and publishes it (`commit`) only after the indexing delay.
+   */
+  prepare(overrides: Partial<AssetState>): AssetState {
+    const a = this.generate(this.nextIndex++, {
+      hidden: false,
+      deleted: false,
+      editGen: 0,
+      ...overrides,
+    });
+    return a;
+  }
+
+  commit(a: AssetState): void {
+    this.pushAsset(a);
+  }
+
   editAsset(assetId: string): AssetState {
     const a = this.mustGet(assetId);
     a.editGen++;
@@ -322,6 +359,7 @@ export class ZoneLibrary {
   }
 
   extOf(a: AssetState, variant: ResourceVariant): string {
+    if (a.upload && variant === 'resOriginal') return a.upload.ext;
     switch (variant) {
       case 'resOriginal':
         return {
