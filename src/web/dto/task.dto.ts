@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   IsBoolean,
@@ -112,77 +112,5 @@ export class CreateTaskDto {
   notifications?: NotificationsDto;
 }
 
-export class UpdateTaskDto {
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(200)
-  name?: string;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  sourceAccountId?: string;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(4096)
-  sourcePath?: string;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  targetAccountId?: string;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(4096)
-  targetPath?: string;
-
-  @ApiPropertyOptional({ type: FilterDto })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => FilterDto)
-  filter?: FilterDto;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 32 })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(32)
-  concurrency?: number;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsBoolean()
-  enabled?: boolean;
-
-  @ApiPropertyOptional({
-    description: 'true: no scheduled runs (the same switch as enabled=false)',
-  })
-  @IsOptional()
-  @IsBoolean()
-  paused?: boolean;
-
-  @ApiPropertyOptional({ type: ScheduleDto })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => ScheduleDto)
-  schedule?: ScheduleDto;
-
-  @ApiPropertyOptional({ description: 'After downtime, run a missed slot once at start-up' })
-  @IsOptional()
-  @IsBoolean()
-  catchUp?: boolean;
-
-  @ApiPropertyOptional({ type: NotificationsDto })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => NotificationsDto)
-  notifications?: NotificationsDto;
-}
+/** Every field of a task, each optional: only what is sent changes. */
+export class UpdateTaskDto extends PartialType(CreateTaskDto) {}
