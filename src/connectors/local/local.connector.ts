@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, type Stats } from 'node:fs';
 import { mkdir, open, opendir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -16,13 +15,12 @@ import { HashingTransform } from '../hashing/hashing-transform.js';
 import { baseName, normalizePath, parentPath } from '../path.js';
 import { mapFsError } from './local.errors.js';
 import type { LocalOptions } from './local.options.js';
+import { isPartialName, partialPathFor } from '../partial-name.js';
 
 /** Entries read from the directory handle per batch; also what `listPageSize` reports. */
 const LIST_BATCH = 256;
 /** Read buffer: large enough for disk throughput, small enough that K transfers stay cheap. */
 const READ_HIGH_WATER_MARK = 256 * 1024;
-/** Temporary files carry this marker; listings hide them. */
-const PARTIAL_MARKER = '.cbe-partial-';
 
 export const LOCAL_CAPABILITIES: Capabilities = {
   hashes: [],
@@ -63,7 +61,7 @@ export class LocalConnector implements Connector {
     try {
       for await (const dirent of handle) {
         opts.signal?.throwIfAborted();
-        if (dirent.name.includes(PARTIAL_MARKER)) continue;
+        if (isPartialName(dirent.name)) continue;
         const childRel = rel === '' ? dirent.name : `${rel}/${dirent.name}`;
         let st: Stats;
         try {
@@ -117,10 +115,7 @@ export class LocalConnector implements Connector {
     const target = this.abs(rel);
     await this.ensureFolder(parentPath(rel), meta);
     await this.assertNotFolder(rel);
-    const tmp = join(
-      this.abs(parentPath(rel)),
-      `.${baseName(rel).slice(0, 180)}${PARTIAL_MARKER}${randomBytes(6).toString('hex')}`,
-    );
+    const tmp = this.abs(partialPathFor(rel));
     const hashing = new HashingTransform(['sha256']);
     try {
       await pipeline(body, hashing, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }), {

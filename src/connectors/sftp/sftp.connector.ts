@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FileEntryWithStats, SFTPWrapper, Stats } from 'ssh2';
@@ -17,9 +16,9 @@ import { baseName, joinPath, normalizePath, parentPath } from '../path.js';
 import type { SftpSession } from './sftp.client.js';
 import { resumableDownload, type OpenedBody } from '../resumable-download.js';
 import { mapSftpError } from './sftp.errors.js';
+import { isPartialName, partialPathFor } from '../partial-name.js';
 
 const MAX_DOWNLOAD_RESUMES = 10;
-const PARTIAL_MARKER = '.cbe-partial-';
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
@@ -87,7 +86,7 @@ export class SftpConnector implements Connector {
         if (batch === false) return;
         for (const item of batch) {
           if (item.filename === '.' || item.filename === '..') continue;
-          if (item.filename.includes(PARTIAL_MARKER)) continue;
+          if (isPartialName(item.filename)) continue;
           const type = item.attrs.mode & S_IFMT;
           if (type !== S_IFDIR && type !== S_IFREG) continue; // links, sockets, devices
           yield toEntry(joinPath(rel, item.filename), item.attrs);
@@ -150,10 +149,7 @@ export class SftpConnector implements Connector {
     });
     if (existing?.kind === 'folder')
       throw new IsADirectoryError(`'${rel}' is a folder; a file cannot replace it`);
-    const tmpRel = joinPath(
-      parentPath(rel),
-      `.${baseName(rel).slice(0, 180)}${PARTIAL_MARKER}${randomBytes(6).toString('hex')}`,
-    );
+    const tmpRel = partialPathFor(rel);
     const tmp = this.abs(tmpRel);
     const target = this.abs(rel);
     const counter = new HashingTransform([]);

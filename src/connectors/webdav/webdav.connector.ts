@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { pipeline, Readable } from 'node:stream';
 import type { FileStat, WebDAVClient } from 'webdav';
 import type { Capabilities } from '../capabilities.js';
@@ -17,10 +16,9 @@ import type { Pacer } from '../pacer/pacer.js';
 import { baseName, joinPath, normalizePath, parentPath } from '../path.js';
 import { resumableDownload, type OpenedBody } from '../resumable-download.js';
 import { mapWebDavError, WebDavStatusError } from './webdav.errors.js';
+import { isPartialName, partialPathFor } from '../partial-name.js';
 
 const MAX_DOWNLOAD_RESUMES = 10;
-/** Temporary upload names carry this marker; listings hide them. */
-const PARTIAL_MARKER = '.cbe-partial-';
 /** Folders known to exist, so a backup of many files does not MKCOL the same parent each time. */
 const KNOWN_FOLDERS_MAX = 10_000;
 
@@ -78,7 +76,7 @@ export class WebDavConnector implements Connector {
     const self = children.find((i) => normalizePath(i.filename) === rel);
     if (self?.type === 'file') throw new NotADirectoryError(`'${rel}' is a file, not a folder`);
     for (const item of children) {
-      if (item === self || item.basename.includes(PARTIAL_MARKER)) continue;
+      if (item === self || isPartialName(item.basename)) continue;
       yield toEntry(joinPath(rel, item.basename), item);
     }
   }
@@ -137,10 +135,7 @@ export class WebDavConnector implements Connector {
     });
     if (existing?.kind === 'folder')
       throw new IsADirectoryError(`'${rel}' is a folder; a file cannot replace it`);
-    const tmp = joinPath(
-      parentPath(rel),
-      `.${baseName(rel).slice(0, 180)}${PARTIAL_MARKER}${randomBytes(6).toString('hex')}`,
-    );
+    const tmp = partialPathFor(rel);
     // Counts what goes out without a 'data' listener (which would start the flow before fetch
     // reads); the callback pipeline carries a source error into the request body.
     const counted = new HashingTransform([]);
