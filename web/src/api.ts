@@ -14,6 +14,8 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly body: ErrorBody,
+    /** Seconds from a `Retry-After` header (429), when the server sent one. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(body.message || `${status} ${body.error}`);
   }
@@ -27,8 +29,8 @@ export class ApiError extends Error {
 export interface ApiHooks {
   /** Called before every request, e.g. to add an `X-CSRF-Token` header. */
   beforeRequest?: (headers: Headers, method: string) => void;
-  /** Called when the API answers 401 (signed out). */
-  onUnauthorized?: (error: ApiError) => void;
+  /** Called when the API answers 401 (signed out), with the path that was asked for. */
+  onUnauthorized?: (error: ApiError, path: string) => void;
 }
 
 export const apiHooks: ApiHooks = {};
@@ -62,16 +64,29 @@ export async function request<T>(method: string, path: string, body?: unknown): 
   }
   if (!res.ok) {
     const b = (json ?? {}) as Partial<ErrorBody>;
-    const err = new ApiError(res.status, {
-      statusCode: res.status,
-      error: b.error ?? res.statusText,
-      message: b.message ?? (text.slice(0, 200) || res.statusText),
-      problems: Array.isArray(b.problems) ? b.problems : undefined,
-    });
-    if (res.status === 401) apiHooks.onUnauthorized?.(err);
+    const err = new ApiError(
+      res.status,
+      {
+        statusCode: res.status,
+        error: b.error ?? res.statusText,
+        message: b.message ?? (text.slice(0, 200) || res.statusText),
+        problems: Array.isArray(b.problems) ? b.problems : undefined,
+      },
+      retryAfter(res.headers.get('retry-after')),
+    );
+    if (res.status === 401) apiHooks.onUnauthorized?.(err, path);
     throw err;
   }
   return json as T;
+}
+
+/** `Retry-After` is either seconds or an HTTP date. */
+function retryAfter(header: string | null): number | undefined {
+  if (header === null || header.trim() === '') return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, Math.ceil(seconds));
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }
 
 const q = (params: Record<string, string | number | undefined>) => {
@@ -249,9 +264,61 @@ export interface SmtpView {
   hasPassword: boolean;
 }
 
+export type Role = 'admin' | 'user';
+
+export interface User {
+  id: string;
+  username: string;
+  role: Role;
+}
+
+export interface UserView extends User {
+  createdAt: string;
+}
+
+export interface Session {
+  setupRequired: boolean;
+  user: User | null;
+  csrfToken: string | null;
+}
+
+export interface SignedIn {
+  user: User;
+  csrfToken: string;
+}
+
+export interface ApiToken {
+  id: string;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
 // ---- endpoints --------------------------------------------------------------------------------
 
 export const api = {
+  auth: {
+    session: () => request<Session>('GET', '/api/auth/session'),
+    setup: (b: { username: string; password: string }) =>
+      request<SignedIn>('POST', '/api/auth/setup', b),
+    login: (b: { username: string; password: string; next?: string }) =>
+      request<SignedIn & { redirect: string }>('POST', '/api/auth/login', b),
+    logout: () => request<void>('POST', '/api/auth/logout'),
+    changePassword: (b: { currentPassword: string; newPassword: string }) =>
+      request<void>('POST', '/api/auth/password', b),
+  },
+  users: {
+    list: () => request<UserView[]>('GET', '/api/users'),
+    create: (b: { username: string; password: string; role: Role }) =>
+      request<UserView>('POST', '/api/users', b),
+    remove: (userId: string) => request<void>('DELETE', `/api/users/${id(userId)}`),
+  },
+  tokens: {
+    list: () => request<ApiToken[]>('GET', '/api/tokens'),
+    create: (name: string) =>
+      request<ApiToken & { token: string }>('POST', '/api/tokens', { name }),
+    remove: (tokenId: string) => request<void>('DELETE', `/api/tokens/${id(tokenId)}`),
+  },
   connectors: () => request<ConnectorInfo[]>('GET', '/api/connectors'),
   accounts: {
     list: () => request<Account[]>('GET', '/api/accounts'),

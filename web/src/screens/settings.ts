@@ -2,20 +2,44 @@ import { api, ApiError, type SmtpView } from '../api.js';
 import { h, mount, statusLine } from '../dom.js';
 import { field, formErrors, input, select, submit } from '../forms.js';
 import type { ScreenContext } from '../screen.js';
+import { isAdmin } from '../session.js';
+import { passwordSection, tokensSection } from './settings-account.js';
+import { usersSection } from './settings-users.js';
 
-/** Mail settings (SMTP) with "send test mail". */
-export async function settingsScreen(root: HTMLElement, ctx: ScreenContext): Promise<void> {
-  let smtp: SmtpView | undefined;
+/** 403 (not an admin) and 404 (no such feature) mean "leave the section out". */
+async function optional<T>(load: () => Promise<T>): Promise<T | undefined> {
   try {
-    smtp = await api.settings.smtp();
+    return await load();
   } catch (e) {
-    if (!(e instanceof ApiError && e.status === 404)) throw e;
+    if (e instanceof ApiError && (e.status === 403 || e.status === 404)) return undefined;
+    throw e;
   }
+}
+
+/**
+ * Everyone: their password and API tokens. Admins also: users, and the mail server (SMTP) with
+ * "send test mail".
+ */
+export async function settingsScreen(root: HTMLElement, ctx: ScreenContext): Promise<void> {
+  const admin = isAdmin();
+  const [tokens, users, smtp] = await Promise.all([
+    api.tokens.list(),
+    admin ? optional(() => api.users.list()) : Promise.resolve(undefined),
+    admin ? optional(() => api.settings.smtp()) : Promise.resolve(undefined),
+  ]);
   if (!ctx.isCurrent()) return;
-  if (!smtp) {
-    mount(root, h('h1', null, 'Settings'), h('p', null, 'Mail settings come with the scheduler.'));
-    return;
-  }
+  mount(
+    root,
+    h('h1', null, 'Settings'),
+    passwordSection(),
+    tokensSection(tokens),
+    users ? usersSection(users) : null,
+    smtp ? smtpSections(smtp) : null,
+  );
+}
+
+function smtpSections(initial: SmtpView): HTMLElement[] {
+  let smtp = initial;
   const status = statusLine();
   const host = input({ value: smtp.host ?? '', autocomplete: 'off' });
   const port = input({
@@ -116,11 +140,8 @@ export async function settingsScreen(root: HTMLElement, ctx: ScreenContext): Pro
     h('div', { class: 'actions' }, send),
   );
 
-  mount(
-    root,
-    h('h1', null, 'Settings'),
-    status,
-    h('section', { class: 'panel' }, h('h2', null, 'Mail server (SMTP)'), form),
+  return [
+    h('section', { class: 'panel' }, h('h2', null, 'Mail server (SMTP)'), status, form),
     h('section', { class: 'panel' }, h('h2', null, 'Test mail'), testForm),
-  );
+  ];
 }
