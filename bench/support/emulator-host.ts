@@ -58,6 +58,11 @@ function queryStats(
 /** What the parent can ask; every answer is JSON. */
 export interface HostOps {
   seedFile(args: { path: string; size: number; seed: number }): { sha256: string; size: number };
+  /** Many files in one IPC round trip (the scenario matrix seeds 10,000); no hashes. */
+  seedMany(args: { files: Array<{ path: string; size: number; seed: number }> }): {
+    files: number;
+    bytes: number;
+  };
   storedFile(args: { path: string }): { sha256: string; size: number } | null;
   requests(): RequestSummary;
   clearRequests(): null;
@@ -161,8 +166,8 @@ async function host(kind: EmulatorKind, options: Record<string, unknown>): Promi
       const e = await startICloudPhotosEmulator({
         port: 0,
         librarySize,
-        maxFileSize: 48 * 1024,
-        minFileSize: 1024,
+        maxFileSize: Number(options.maxFileSize ?? 48 * 1024),
+        minFileSize: Number(options.minFileSize ?? 1024),
       });
       return {
         info: {
@@ -211,6 +216,20 @@ async function main(): Promise<void> {
       }
       await h.seed(a.path, content);
       return { sha256: hash.digest('hex'), size: a.size };
+    },
+    seedMany: async (a: { files: Array<{ path: string; size: number; seed: number }> }) => {
+      let bytes = 0;
+      for (const f of a.files) {
+        const content = Buffer.allocUnsafe(f.size);
+        let at = 0;
+        for (const block of contentBlocks(f.size, f.seed)) {
+          block.copy(content, at);
+          at += block.length;
+        }
+        await h.seed(f.path, content);
+        bytes += f.size;
+      }
+      return { files: a.files.length, bytes };
     },
     storedFile: async (a: { path: string }) => {
       const p = h.blobPath(a.path);

@@ -2,6 +2,12 @@
  * The real engine (`dist/src/main.js`) in its own process with its own DATA_DIR, driven over its
  * HTTP API, with its memory read from /proc: VmHWM (the kernel's peak resident set) can be reset
  * between phases by writing 5 to /proc/<pid>/clear_refs, so each phase gets its own peak.
+ *
+ * Sign-in: the engine starts with ADMIN_USERNAME / ADMIN_PASSWORD (the admin it creates on first
+ * start). Before the first call other than the health check, `api()` signs in
+ * (`POST /api/auth/login`), creates an API token (`POST /api/tokens`, cookie + CSRF header) and
+ * sends `Authorization: Bearer <token>` from then on. An engine without sign-in answers the login
+ * with 404; then the calls go without credentials.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -14,6 +20,9 @@ export interface EngineOptions {
   env?: Record<string, string>;
   port?: number;
 }
+
+/** The admin the bench engines are started with (created by the engine on first start). */
+export const BENCH_ADMIN = { username: 'bench', password: 'bench-password-123' } as const;
 
 export interface RunView {
   id: string;
@@ -43,6 +52,8 @@ export interface PhaseMemory {
 
 export class EngineProcess {
   private stderr = '';
+  /** Headers that authenticate a call (empty when the engine has no sign-in); set on first use. */
+  private auth: Promise<Record<string, string>> | undefined;
 
   private constructor(
     readonly child: ChildProcess,
@@ -65,6 +76,8 @@ export class EngineProcess {
         PORT: String(port),
         HOST: '127.0.0.1',
         DATA_DIR: opts.dataDir,
+        ADMIN_USERNAME: BENCH_ADMIN.username,
+        ADMIN_PASSWORD: BENCH_ADMIN.password,
         ...opts.env,
       },
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -85,15 +98,48 @@ export class EngineProcess {
   }
 
   async api<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const auth = path === '/api/health' ? {} : await (this.auth ??= this.signIn());
     const res = await fetch(this.baseUrl + path, {
       method,
-      headers: body ? { 'content-type': 'application/json' } : {},
+      headers: { ...auth, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
     const text = await res.text();
     const json = (text ? JSON.parse(text) : undefined) as T;
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
     return json;
+  }
+
+  /** Signs in as the bench admin and trades the session for an API token (see the header). */
+  private async signIn(): Promise<Record<string, string>> {
+    const login = await fetch(`${this.baseUrl}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(BENCH_ADMIN),
+    });
+    const loginText = await login.text();
+    if (login.status === 404) return {}; // an engine without sign-in
+    if (!login.ok) {
+      this.auth = undefined; // let a later call try again
+      throw new Error(`POST /api/auth/login: ${login.status} ${loginText}`);
+    }
+    const { csrfToken } = JSON.parse(loginText) as { csrfToken: string };
+    const cookie = login.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0]!)
+      .join('; ');
+    const created = await fetch(`${this.baseUrl}/api/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken },
+      body: JSON.stringify({ name: 'bench' }),
+    });
+    const createdText = await created.text();
+    if (!created.ok) {
+      this.auth = undefined;
+      throw new Error(`POST /api/tokens: ${created.status} ${createdText}`);
+    }
+    const { token } = JSON.parse(createdText) as { token: string };
+    return { authorization: `Bearer ${token}` };
   }
 
   /** Starts a run of the task and polls it to its end; `wallMs` is measured here. */
@@ -124,6 +170,13 @@ export class EngineProcess {
       rssKiB: Number(/VmRSS:\s+(\d+) kB/.exec(text)?.[1] ?? NaN),
       hwmKiB: Number(/VmHWM:\s+(\d+) kB/.exec(text)?.[1] ?? NaN),
     };
+  }
+
+  /** The engine's I/O counters (`/proc/<pid>/io`): bytes it caused to be written to storage. */
+  async io(): Promise<{ writeBytes: number; readBytes: number; wchar: number }> {
+    const text = await readFile(`/proc/${this.pid}/io`, 'utf8');
+    const n = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+    return { writeBytes: n('write_bytes'), readBytes: n('read_bytes'), wchar: n('wchar') };
   }
 
   /** Runs `fn` as one measured phase: peak RSS reset before, read after, RSS sampled during. */
