@@ -1,4 +1,4 @@
-import { Readable, type Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FileEntryWithStats, SFTPWrapper, Stats } from 'ssh2';
 import type { Capabilities } from '../capabilities.js';
@@ -17,13 +17,14 @@ import type { SftpSession } from './sftp.client.js';
 import { resumableDownload, type OpenedBody } from '../resumable-download.js';
 import { mapSftpError } from './sftp.errors.js';
 import { isPartialName, partialPathFor } from '../partial-name.js';
+import { SFTP_PIPELINE_DEFAULTS, SftpReadStream, SftpWriteStream } from './sftp.transfer.js';
 
 const MAX_DOWNLOAD_RESUMES = 10;
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
 /** Bytes per SFTP read/write request (OpenSSH serves up to 256 KiB; 64 KiB is the safe value). */
-const IO_CHUNK = 64 * 1024;
+const IO_CHUNK = SFTP_PIPELINE_DEFAULTS.chunkSize;
 
 export const SFTP_CAPABILITIES: Capabilities = {
   hashes: [],
@@ -43,7 +44,8 @@ function cb<T>(fn: (done: (err: Error | null | undefined, v?: T) => void) => voi
  * SFTP (SSH File Transfer Protocol v3, as OpenSSH serves it) through ssh2. Listings page through
  * READDIR batches; reads stream from an offset; writes stream to a hidden temporary file in the
  * same folder, then rename it over the real name (posix-rename@openssh.com, which replaces an
- * existing file atomically; plain SFTP rename refuses to).
+ * existing file atomically; plain SFTP rename refuses to). Reads and writes keep several requests
+ * in flight (sftp.transfer.ts): one at a time costs a round trip per 64 KiB.
  */
 export class SftpConnector implements Connector {
   readonly kind = 'sftp';
@@ -124,11 +126,7 @@ export class SftpConnector implements Connector {
     if (end <= offset) return Readable.from([]);
     const open = async (start: number): Promise<OpenedBody> => {
       const sftp = await this.session.call('open', rel, async (s) => s, opts.signal);
-      const body = sftp.createReadStream(this.abs(rel), {
-        start,
-        end: end - 1, // inclusive
-        highWaterMark: IO_CHUNK,
-      });
+      const body = new SftpReadStream(sftp, this.abs(rel), start, end, SFTP_PIPELINE_DEFAULTS);
       return { body, start, end };
     };
     return resumableDownload(await open(offset), open, {
@@ -156,10 +154,10 @@ export class SftpConnector implements Connector {
     let sftp: SFTPWrapper | undefined;
     try {
       sftp = await this.session.sftp();
-      const out: Writable = sftp.createWriteStream(tmp, { flags: 'w', mode: 0o644 });
-      const closed = new Promise<void>((resolve) => out.once('close', () => resolve()));
+      // Pipelined WRITEs; 'finish' (hence the pipeline) comes once every one is acknowledged
+      // and the remote handle is closed.
+      const out = new SftpWriteStream(sftp, tmp, { ...SFTP_PIPELINE_DEFAULTS, mode: 0o644 });
       await pipeline(body, counter, out, { signal: meta.signal });
-      await closed; // the remote handle is closed (and the file complete) only now
       const s = sftp;
       if (meta.modifiedAt) {
         const t = meta.modifiedAt;
