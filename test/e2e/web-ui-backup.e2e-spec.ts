@@ -1,33 +1,30 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import {
-  startDropboxEmulator,
-  type DropboxEmulator,
-} from '../emulators/dropbox/dropbox-emulator.js';
+import { join } from 'node:path';
 import {
   CONNECTOR_DESCRIPTORS,
   ConnectorRegistry,
 } from '../../src/connectors/connector.registry.js';
+import {
+  ADMIN,
+  ensureWebBuild,
+  openBrowser,
+  signInAgent,
+  signInThroughUi,
+  type BrowserSession,
+  type SignedInAgent,
+} from '../support/browser.js';
 import { FaultyConnector } from '../support/faulty-connector.js';
-import { freeLoopbackPort } from '../servers/free-port.js';
-import { startICloudPhotos, type ICloudPhotosCloud } from '../support/cloud-fixtures.js';
 import { patternBytes, sha256, writeTree } from '../support/files.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 /**
- * The browser app, driven in Debian's Chromium (playwright-core, no browser download): clouds,
- * a task with a filter, a run followed live to 100 %, a restore from the versions page, the
- * iCloud code prompt and an OAuth consent flow against the emulators. Screenshots of every
- * screen go to test-output/screenshots/; any console error fails the suite.
+ * The browser app, driven in Debian's Chromium (playwright-core, no browser download), signed in
+ * through its sign-in screen first: clouds, a task with a filter, a run followed live to 100 %, a
+ * restore from the versions page, phone width and the keyboard. Screenshots of every screen go
+ * to test-output/screenshots/; any console error fails the suite.
  */
-
-const ROOT = resolve(import.meta.dirname ?? '.', '..', '..');
-const SHOTS = join(ROOT, 'test-output', 'screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** The source tree: 18 photos and videos the filter keeps, 4 documents it leaves out. */
 const SOURCE: Record<string, Buffer> = {};
@@ -78,75 +75,40 @@ const registry = new ConnectorRegistry(
   ),
 );
 
-describe('web UI in a browser', () => {
+describe('web UI in a browser: backup and restore', () => {
   let t: TestApp;
   let base: string;
   let dir: string;
   let srcRoot: string;
   let dstRoot: string;
-  let dropbox: DropboxEmulator;
-  let icloud: ICloudPhotosCloud;
-  let context: BrowserContext;
-  let page: Page;
-  let profileDir: string;
-  const consoleErrors: string[] = [];
-  /** Console errors a step provokes on purpose (a 400 the form shows), taken off the list. */
-  const expectedErrors: RegExp[] = [];
+  let b: BrowserSession;
+  let page: BrowserSession['page'];
+  let admin: SignedInAgent;
 
-  const shot = (name: string) =>
-    page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-  const field = (form: string, label: string) =>
-    page.locator(form).getByLabel(label, { exact: true });
-  /** The error text shown next to the field with this API path. */
-  const fieldError = (name: string) => page.locator(`[data-field="${name}"] > .field-error`);
+  const shot = (name: string) => b.shot(name);
+  const field = (form: string, label: string) => b.field(form, label);
+  const fieldError = (name: string) => b.fieldError(name);
 
   async function api<T>(path: string): Promise<T> {
-    const res = await t.http.get(path).expect(200);
+    const res = await admin.get(path).expect(200);
     return res.body as T;
   }
 
   beforeAll(async () => {
-    if (!existsSync(join(ROOT, 'web', 'dist', 'index.html'))) {
-      execFileSync('npm', ['run', 'build:web'], { cwd: ROOT, stdio: 'inherit' });
-    }
-    await mkdir(SHOTS, { recursive: true });
+    ensureWebBuild();
     dir = await mkdtemp(join(tmpdir(), 'cbe-web-'));
     srcRoot = join(dir, 'source');
     dstRoot = join(dir, 'usb');
     await writeTree(srcRoot, SOURCE);
     await mkdir(dstRoot, { recursive: true });
-    dropbox = await startDropboxEmulator();
-    icloud = await startICloudPhotos();
-    const port = await freeLoopbackPort();
-    base = `http://127.0.0.1:${port}`;
-    t = await startTestApp({
-      listen: port,
-      registry,
-      env: {
-        PUBLIC_URL: base,
-        DROPBOX_APP_KEY: dropbox.credentials.clientId,
-        DROPBOX_APP_SECRET: dropbox.credentials.clientSecret,
-      },
-    });
-    profileDir = await mkdtemp(join(tmpdir(), 'cbe-chromium-'));
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1100, height: 900 },
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(20_000);
+    t = await startTestApp({ listen: 0, registry });
+    base = t.baseUrl!;
+    admin = await signInAgent(t.app.getHttpServer() as Server, ADMIN);
     // Every value the progress bar shows, as the page draws it.
     // (Browser code is passed as text: the test's TypeScript has no DOM types.)
-    await page.addInitScript(`{
+    b = await openBrowser(base, {
+      shotPrefix: 'backup',
+      initScript: `{
       const seen = [];
       window.progressSeen = seen;
       new MutationObserver((records) => {
@@ -155,26 +117,15 @@ describe('web UI in a browser', () => {
           if (v !== null && seen.at(-1) !== v) seen.push(v);
         }
       }).observe(document, { subtree: true, attributes: true, attributeFilter: ['aria-valuenow'] });
-    }`);
-    // Our pages only: the emulators' consent pages are not the app (Chromium asks them for a
-    // favicon they do not have).
-    const ours = () => page.url().startsWith(base);
-    page.on('console', (m) => {
-      if (m.type() === 'error' && ours())
-        consoleErrors.push(`${m.text()} (${m.location().url} on ${page.url()})`);
+    }`,
     });
-    page.on('pageerror', (e) => {
-      if (ours()) consoleErrors.push(`uncaught: ${e.message}`);
-    });
+    page = b.page;
   }, 120_000);
 
   afterAll(async () => {
-    await context?.close();
+    await b?.close();
     await t?.close();
-    await dropbox?.stop();
-    await icloud?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
-    if (profileDir) await rm(profileDir, { recursive: true, force: true });
   });
 
   it('should serve the app at / and send the API its own JSON answers', async () => {
@@ -186,9 +137,23 @@ describe('web UI in a browser', () => {
     const deep = await fetch(`${base}/some/reloaded/path`);
     expect(deep.status).toBe(200);
     expect(deep.headers.get('content-type')).toMatch(/^text\/html/);
-    const missing = await fetch(`${base}/api/nothing-here`);
-    expect(missing.status).toBe(404);
-    expect(((await missing.json()) as { statusCode: number }).statusCode).toBe(404);
+    const missing = await admin.get('/api/nothing-here').expect(404);
+    expect((missing.body as { statusCode: number }).statusCode).toBe(404);
+    // Signed out, the API answers 401 in JSON; the page itself is public.
+    const anon = await fetch(`${base}/api/accounts`);
+    expect(anon.status).toBe(401);
+    expect(await anon.json()).toMatchObject({ statusCode: 401, message: 'sign in required' });
+  });
+
+  it('should sign in through the sign-in screen and come back to the screen asked for', async () => {
+    await page.goto(`${base}/#/tasks`);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    // Only the sign-in form: no navigation, no user yet.
+    expect(await page.getByRole('navigation', { name: 'Main' }).isHidden()).toBe(true);
+    await shot('sign-in');
+    await signInThroughUi(b, base, ADMIN, '/tasks');
+    await page.getByRole('heading', { name: 'Backup tasks' }).waitFor();
+    expect(await page.locator('#account').textContent()).toContain('Signed in as admin');
   });
 
   it('should add two local accounts and show each problem next to its field', async () => {
@@ -256,7 +221,7 @@ describe('web UI in a browser', () => {
     await field(form, 'Files at the same time').fill('2');
     await field(form, 'Keep the last … versions').fill('5');
     // The server refuses the extension: its problem lands next to the extensions field.
-    expectedErrors.push(/status of 400/);
+    b.expectConsoleError(/status of 400/);
     const refused = page.waitForResponse(
       (r) => r.url().endsWith('/api/tasks') && r.status() === 400,
     );
@@ -332,10 +297,11 @@ describe('web UI in a browser', () => {
   });
 
   it('should stream a run as server-sent events, the run first and its end last', async () => {
-    const started = await t.http.post(`/api/tasks/${taskId}/run`).expect(202);
-    const res = await fetch(`${base}/api/runs/${started.body.id as string}/stream`);
-    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    const body = await res.text(); // the server ends the stream after the last event
+    const started = await admin.post(`/api/tasks/${taskId}/run`).expect(202);
+    // The server ends the stream after the last event.
+    const res = await admin.get(`/api/runs/${started.body.id as string}/stream`).expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+    const body = res.text;
     const events = body
       .split('\n\n')
       .filter((b) => b.includes('data:'))
@@ -353,8 +319,7 @@ describe('web UI in a browser', () => {
       events.filter((e) => e.type !== 'run' && e.type !== 'progress' && e.type !== 'started')
         .length,
     ).toBeLessThanOrEqual(1);
-    const missing = await fetch(`${base}/api/runs/00000000-0000-4000-8000-000000000000/stream`);
-    expect(missing.status).toBe(404);
+    await admin.get('/api/runs/00000000-0000-4000-8000-000000000000/stream').expect(404);
   });
 
   it('should browse a version and restore it to where it came from', async () => {
@@ -407,76 +372,6 @@ describe('web UI in a browser', () => {
     expect(await readFile(join(srcRoot, 'Pictures/notes-1.txt'), 'utf8')).toBe('note 1\n');
   });
 
-  it('should sign in to iCloud Photos with the six-digit code', async () => {
-    await page.goto(`${base}/#/accounts`);
-    await page.getByLabel('Kind of cloud').selectOption('icloud-photos');
-    const form = 'form[aria-label="Sign in to iCloud"]';
-    await field(form, 'Name *').fill('Family photos');
-    await field(form, 'Apple ID *').fill(icloud.emulator.credentials.appleId);
-    await field(form, 'Password *').fill(icloud.emulator.credentials.password);
-    await page.locator(form).getByText('Advanced options').click();
-    for (const [key, value] of Object.entries(icloud.options))
-      await page.locator(`${form} [data-field="options.${key}"] input`).fill(String(value));
-    await page.locator(form).getByRole('button', { name: 'Sign in' }).click();
-    // The account is listed as awaiting its code, with the prompt in its card, focused.
-    const card = page.locator('li.card', { hasText: 'Family photos' });
-    await card.getByText('Awaiting code').waitFor();
-    const prompt = card.locator('form.code-prompt');
-    await expect(page.locator('form.code-prompt').count()).resolves.toBe(1);
-    await page.waitForFunction("document.activeElement?.classList.contains('code') === true");
-    await prompt.getByLabel('Verification code *').fill('12');
-    await prompt.getByRole('button', { name: 'Confirm code' }).click();
-    await expect(fieldError('code').textContent()).resolves.toBe(
-      'code must be the 6-digit verification code',
-    );
-    await shot('icloud-code-prompt');
-    const code = icloud.emulator.control.lastSecurityCode();
-    expect(code).toMatch(/^\d{6}$/);
-    await prompt.getByLabel('Verification code *').fill(code!);
-    await prompt.getByRole('button', { name: 'Confirm code' }).click();
-    await page.getByRole('status').filter({ hasText: 'Signed in to “Family photos”.' }).waitFor();
-    await page.locator('li.card', { hasText: 'Family photos' }).getByText('Connected').waitFor();
-    const accounts = await api<{ name: string; kind: string; state: string }[]>('/api/accounts');
-    expect(accounts.find((a) => a.name === 'Family photos')).toMatchObject({
-      kind: 'icloud-photos',
-      state: 'connected',
-    });
-  });
-
-  it('should connect Dropbox through the consent page and come back connected', async () => {
-    await page.goto(`${base}/#/accounts`);
-    await page.getByLabel('Kind of cloud').selectOption('dropbox');
-    const form = 'form[aria-label="Add Dropbox"]';
-    await field(form, 'Name *').fill('My Dropbox');
-    await page.locator(form).getByText('Advanced options').click();
-    const hosts = {
-      apiBaseUrl: dropbox.hosts.api,
-      contentBaseUrl: dropbox.hosts.content,
-      notifyBaseUrl: dropbox.hosts.notify,
-      authorizeBaseUrl: dropbox.hosts.www,
-    };
-    for (const [key, value] of Object.entries(hosts))
-      await page.locator(`${form} [data-field="options.${key}"] input`).fill(value);
-    await shot('dropbox-connect-form');
-    await page.locator(form).getByRole('button', { name: 'Connect with Dropbox' }).click();
-    // The emulator's consent page, then back through the callback.
-    const allow = page.locator('a#allow');
-    await allow.waitFor();
-    expect(page.url().startsWith(dropbox.hosts.www)).toBe(true);
-    await allow.click();
-    await page.waitForURL(/\/#\/accounts\?connected=[0-9a-f-]{36}$/);
-    await page.getByRole('status').filter({ hasText: 'Connected “My Dropbox”.' }).waitFor();
-    const id = /connected=(.+)$/.exec(page.url())![1]!;
-    await page.locator(`[data-account="${id}"]`).getByText('Connected').waitFor();
-    await page
-      .locator(`[data-account="${id}"]`)
-      .getByRole('button', { name: 'Re-authenticate' })
-      .waitFor();
-    const account = await api<{ kind: string; name: string; state: string }>(`/api/accounts/${id}`);
-    expect(account).toMatchObject({ kind: 'dropbox', name: 'My Dropbox', state: 'connected' });
-    await shot('accounts-connected');
-  });
-
   it('should show runs and settings, and fit every screen in 360 px', async () => {
     await page.goto(`${base}/#/runs`);
     await page.locator('li.card[data-run]').first().waitFor();
@@ -516,19 +411,21 @@ describe('web UI in a browser', () => {
     await page.goto(`${base}/#/accounts`);
     await page.getByRole('heading', { name: 'Clouds' }).waitFor();
     const focused: string[] = [];
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < 7; i++) {
       await page.keyboard.press('Tab');
       focused.push(
         await page.evaluate<string>("document.activeElement?.textContent?.trim() ?? ''"),
       );
     }
-    expect(focused.slice(0, 5)).toEqual([
+    expect(focused.slice(0, 6)).toEqual([
       'Skip to content',
       'Clouds',
       'Backup tasks',
       'Runs',
       'Settings',
+      'Sign out',
     ]);
+    await page.keyboard.press('Shift+Tab');
     await page.keyboard.press('Shift+Tab');
     await page.keyboard.press('Shift+Tab');
     await page.keyboard.press('Enter'); // "Runs"
@@ -536,11 +433,6 @@ describe('web UI in a browser', () => {
   });
 
   it('should leave no error in the browser console', () => {
-    const unexpected = [...consoleErrors];
-    for (const re of expectedErrors) {
-      const i = unexpected.findIndex((e) => re.test(e));
-      if (i >= 0) unexpected.splice(i, 1);
-    }
-    expect(unexpected).toEqual([]);
+    expect(b.unexpectedConsoleErrors()).toEqual([]);
   });
 });
