@@ -14,6 +14,10 @@ import { AccountsService } from './accounts/accounts.service.js';
 import { ICloudSignInService } from './accounts/icloud-sign-in.service.js';
 import { InMemoryOAuthStateStore, OAuthConnectService } from './accounts/oauth-connect.service.js';
 import { SecretVault } from './accounts/secret-vault.js';
+import { AuthGuard } from './auth/auth.guard.js';
+import { AuthService } from './auth/auth.service.js';
+import { LoginThrottle } from './auth/login-throttle.js';
+import { Ownership } from './auth/ownership.js';
 import { BackupRunner } from './backup/backup-runner.js';
 import type { RunEntity } from './backup/entities/run.entity.js';
 import { LedgerImportService } from './backup/ledger-import.service.js';
@@ -52,6 +56,9 @@ import { NotificationsService } from './notifications/notifications.service.js';
 import { notificationsProviders } from './notifications/notifications.providers.js';
 import { SchedulesController } from './web/schedules.controller.js';
 import { SettingsController } from './web/settings.controller.js';
+import { AuthController } from './web/auth.controller.js';
+import { TokensController, UsersController } from './web/users.controller.js';
+import { APP_GUARD } from '@nestjs/core';
 
 /**
  * Once the app is up: recovers runs a dead process left behind (embedded mode only: in a cluster
@@ -65,10 +72,12 @@ class Lifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     @Inject(RUN_QUEUE) private readonly queue: RunQueue,
     private readonly scheduler: SchedulerService,
     private readonly notifications: NotificationsService,
+    private readonly auth: AuthService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    await this.auth.ensureAdmin(this.config.auth.adminUsername, this.config.auth.adminPassword);
     if (!this.config.cluster) await this.runs.recoverAfterRestart();
     await this.scheduler.start();
   }
@@ -77,6 +86,7 @@ class Lifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     await this.scheduler.close();
     await this.queue.close();
     await this.notifications.idle();
+    await this.auth.close();
   }
 }
 
@@ -98,6 +108,9 @@ export class AppModule {
       ],
       controllers: [
         HealthController,
+        AuthController,
+        UsersController,
+        TokensController,
         AccountsController,
         ConnectController,
         TasksController,
@@ -117,6 +130,34 @@ export class AppModule {
           provide: Database,
           useFactory: (ds: DataSource) => new Database(ds),
           inject: [DataSource],
+        },
+        { provide: APP_GUARD, useClass: AuthGuard },
+        {
+          provide: AuthService,
+          useFactory: (db: Database, a: AccountsRepository, t: TasksRepository, c: Clock) =>
+            new AuthService(
+              db,
+              a,
+              t,
+              new LoginThrottle({
+                maxFailures: config.auth.maxLoginFailures,
+                lockSeconds: config.auth.loginLockSeconds,
+                maxFailuresPerAddress: config.auth.maxLoginFailuresPerAddress,
+                redisUrl: config.cluster?.redisUrl,
+              }),
+              c,
+            ),
+          inject: [Database, AccountsRepository, TasksRepository, CLOCK],
+        },
+        {
+          provide: Ownership,
+          useFactory: (
+            a: AccountsService,
+            t: TasksRepository,
+            r: RunsRepository,
+            v: VersionsService,
+          ) => new Ownership(a, t, r, v),
+          inject: [AccountsService, TasksRepository, RunsRepository, VersionsService],
         },
         {
           provide: AccountsRepository,

@@ -15,6 +15,10 @@ export class AccountEntity {
   @Column('varchar', { length: 200 })
   name!: string;
 
+  /** The user who connected it; null only for rows from before sign-in (the first admin adopts them). */
+  @Column('varchar', { name: 'owner_id', length: 36, nullable: true })
+  ownerId!: string | null;
+
   /** Non-secret connector options. */
   @Column('text', { transformer: jsonText })
   config!: Record<string, string | number | boolean>;

@@ -16,6 +16,27 @@ export class AccountsRepository {
     return this.repo.find({ order: { createdAt: 'ASC' } });
   }
 
+  listOwned(ownerId: string): Promise<AccountEntity[]> {
+    return this.repo.find({ where: { ownerId }, order: { createdAt: 'ASC' } });
+  }
+
+  /** Gives rows from before sign-in (no owner) to the first admin. */
+  async adoptUnowned(ownerId: string): Promise<number> {
+    const r = await this.db.write((em) =>
+      em
+        .createQueryBuilder()
+        .update(AccountEntity)
+        .set({ ownerId })
+        .where('owner_id IS NULL')
+        .execute(),
+    );
+    return r.affected ?? 0;
+  }
+
+  countOwned(ownerId: string): Promise<number> {
+    return this.repo.countBy({ ownerId });
+  }
+
   save(account: AccountEntity): Promise<AccountEntity> {
     return this.db.write((em) => em.save(AccountEntity, account));
   }

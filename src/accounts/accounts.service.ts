@@ -53,6 +53,7 @@ export class AccountsService {
     kind: string;
     name: string;
     options: Record<string, unknown>;
+    ownerId?: string | null;
   }): Promise<AccountView> {
     if (!this.registry.has(input.kind)) {
       const kinds = this.registry
@@ -69,6 +70,7 @@ export class AccountsService {
       id: randomUUID(),
       kind: input.kind,
       name: input.name,
+      ownerId: input.ownerId ?? null,
       config: settings.config,
       sealedSecrets: this.vault.seal(settings.secrets),
       state: 'connected',
@@ -98,8 +100,17 @@ export class AccountsService {
     return this.toView(await this.getEntity(id));
   }
 
-  async list(): Promise<AccountView[]> {
-    return (await this.repo.listAll()).map((a) => this.toView(a));
+  /** Every account, or only those of one user (the API always asks for one user's). */
+  async list(ownerId?: string): Promise<AccountView[]> {
+    const all =
+      ownerId === undefined ? await this.repo.listAll() : await this.repo.listOwned(ownerId);
+    return all.map((a) => this.toView(a));
+  }
+
+  /** Who owns the account; undefined when there is no such account. */
+  async ownerOf(id: string): Promise<string | null | undefined> {
+    const a = await this.repo.findById(id);
+    return a ? a.ownerId : undefined;
   }
 
   async remove(id: string, inUse: AccountInUseChecker): Promise<void> {
@@ -182,12 +193,14 @@ export class AccountsService {
     settings: ConnectorSettings;
     state: AccountState;
     stateMessage?: string | null;
+    ownerId?: string | null;
   }): Promise<AccountView> {
     const now = this.clock.now();
     const entity: AccountEntity = {
       id: randomUUID(),
       kind: input.kind,
       name: input.name,
+      ownerId: input.ownerId ?? null,
       config: input.settings.config,
       sealedSecrets: this.vault.seal(input.settings.secrets),
       state: input.state,

@@ -38,6 +38,8 @@ export interface ICloudSignInInput {
    * token when the web session ends, without asking anyone. Default true.
    */
   rememberPassword?: boolean;
+  /** The signed-in user the new account belongs to. */
+  ownerId?: string;
 }
 
 export interface ICloudSignInAnswer {
@@ -104,12 +106,20 @@ export class ICloudSignInService {
         settings,
         result.session,
         'connected',
+        input.ownerId,
       );
       return { account, state: 'connected' };
     }
     // Since iOS 26.4 Apple shows no code until the client asks for one.
     const asked = await mapSignInErrors(() => auth.requestCode(result.session));
-    const account = await this.save(input.accountId, name!, settings, asked, 'awaiting-code');
+    const account = await this.save(
+      input.accountId,
+      name!,
+      settings,
+      asked,
+      'awaiting-code',
+      input.ownerId,
+    );
     return { account, state: 'needs-code' };
   }
 
@@ -174,6 +184,7 @@ export class ICloudSignInService {
     settings: ConnectorSettings,
     session: ICloudSession,
     state: 'connected' | 'awaiting-code',
+    ownerId?: string,
   ): Promise<AccountView> {
     const input = {
       settings: withSession(settings, session),
@@ -182,7 +193,7 @@ export class ICloudSignInService {
     };
     return accountId
       ? this.accounts.replaceSettings(accountId, { ...input, name })
-      : this.accounts.createConnected({ kind: ICLOUD_KIND, name, ...input });
+      : this.accounts.createConnected({ kind: ICLOUD_KIND, name, ownerId, ...input });
   }
 }
 

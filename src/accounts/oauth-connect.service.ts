@@ -31,6 +31,8 @@ export interface PendingOAuth {
   name: string;
   /** Set when an existing account is being re-authenticated. */
   accountId?: string;
+  /** The signed-in user who started the flow: only they can finish it, and the account is theirs. */
+  ownerId?: string;
   /** Validated options, app secret included: passed to the provider's token exchange. */
   settings: ConnectorSettings;
   codeVerifier: string;
@@ -85,6 +87,8 @@ export interface StartConnectInput {
   name?: string;
   options?: Record<string, unknown>;
   accountId?: string;
+  /** The signed-in user starting the flow. */
+  ownerId?: string;
 }
 
 export interface StartedConnect {
@@ -100,6 +104,8 @@ export interface CallbackInput {
   errorDescription?: string;
   /** The `cbe_oauth` cookie the browser sent back. */
   nonce?: string;
+  /** The user signed in on the browser that came back. */
+  userId?: string;
 }
 
 /**
@@ -184,6 +190,7 @@ export class OAuthConnectService {
       kind: input.kind,
       name: name!,
       accountId: input.accountId,
+      ownerId: input.ownerId,
       settings,
       codeVerifier,
       redirectUri: this.redirectUri,
@@ -196,7 +203,7 @@ export class OAuthConnectService {
   async complete(
     input: CallbackInput,
   ): Promise<{ account: AccountView; reauthenticated: boolean }> {
-    const pending = this.claim(input.state, input.nonce);
+    const pending = this.claim(input.state, input.nonce, input.userId);
     const descriptor = this.oauthDescriptor(pending.kind);
     if (input.error) {
       throw new ConnectFlowError(
@@ -235,12 +242,17 @@ export class OAuthConnectService {
       name: pending.name,
       settings,
       state: 'connected',
+      ownerId: pending.ownerId ?? null,
     });
     return { account, reauthenticated: false };
   }
 
   /** Looks the state up and marks it used: a state works once, in the browser that started it. */
-  private claim(state: string | undefined, nonce: string | undefined): PendingOAuth {
+  private claim(
+    state: string | undefined,
+    nonce: string | undefined,
+    userId: string | undefined,
+  ): PendingOAuth {
     if (!state) throw new ConnectFlowError('the OAuth callback has no state parameter');
     const pending = this.store.get(state);
     if (!pending) {
@@ -265,6 +277,11 @@ export class OAuthConnectService {
     if (!sameToken(nonce, pending.nonce)) {
       throw new ConnectFlowError(
         'the OAuth state does not belong to this browser session (cookie mismatch); start connecting again',
+      );
+    }
+    if (pending.ownerId !== undefined && pending.ownerId !== userId) {
+      throw new ConnectFlowError(
+        'the OAuth state belongs to another signed-in user: sign in as the user who started connecting, and start again',
       );
     }
     return pending;

@@ -30,6 +30,7 @@ export class LedgerImportService {
 
   async importLedger(
     req: ImportRequest,
+    ownerId: string | null = null,
   ): Promise<{ task: TaskEntity; versions: number; records: number }> {
     const problems: string[] = [];
     let targetPath = '';
@@ -61,14 +62,17 @@ export class LedgerImportService {
       names.sort();
       const first = await this.readHeader(target, joinPath(folder, names[0]!));
       // Imported tasks stay paused until the user has looked at them.
-      const task = await this.tasks.create({
-        name: req.name ?? `${first.taskName} (imported)`,
-        sourceAccountId: req.sourceAccountId,
-        sourcePath,
-        targetAccountId: req.targetAccountId,
-        targetPath,
-        enabled: false,
-      });
+      const task = await this.tasks.create(
+        {
+          name: req.name ?? `${first.taskName} (imported)`,
+          sourceAccountId: req.sourceAccountId,
+          sourcePath,
+          targetAccountId: req.targetAccountId,
+          targetPath,
+          enabled: false,
+        },
+        ownerId,
+      );
       const manifests = async function* (this: LedgerImportService) {
         for (const name of names) {
           const path = joinPath(folder, name);

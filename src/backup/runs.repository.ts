@@ -26,9 +26,15 @@ export class RunsRepository {
     return this.repo.findOneBy({ id });
   }
 
-  list(opts: { taskId?: string; limit: number }): Promise<RunEntity[]> {
+  /** The newest runs, of one task, or of the tasks of one owner (`ownerTaskIds`), or all. */
+  list(opts: { taskId?: string; ownerTaskIds?: string[]; limit: number }): Promise<RunEntity[]> {
+    if (opts.ownerTaskIds?.length === 0) return Promise.resolve([]);
     return this.repo.find({
-      where: opts.taskId ? { taskId: opts.taskId } : {},
+      where: opts.taskId
+        ? { taskId: opts.taskId }
+        : opts.ownerTaskIds
+          ? { taskId: In(opts.ownerTaskIds) }
+          : {},
       order: { createdAt: 'DESC' },
       take: opts.limit,
     });

@@ -62,7 +62,7 @@ export class RunsService {
     return run;
   }
 
-  list(opts: { taskId?: string; limit: number }): Promise<RunEntity[]> {
+  list(opts: { taskId?: string; ownerTaskIds?: string[]; limit: number }): Promise<RunEntity[]> {
     return this.runs.list(opts);
   }
 

@@ -17,6 +17,27 @@ export class TasksRepository {
     return this.repo.find({ order: { createdAt: 'ASC' } });
   }
 
+  listOwned(ownerId: string): Promise<TaskEntity[]> {
+    return this.repo.find({ where: { ownerId }, order: { createdAt: 'ASC' } });
+  }
+
+  /** Gives rows from before sign-in (no owner) to the first admin. */
+  async adoptUnowned(ownerId: string): Promise<number> {
+    const r = await this.db.write((em) =>
+      em
+        .createQueryBuilder()
+        .update(TaskEntity)
+        .set({ ownerId })
+        .where('owner_id IS NULL')
+        .execute(),
+    );
+    return r.affected ?? 0;
+  }
+
+  countOwned(ownerId: string): Promise<number> {
+    return this.repo.countBy({ ownerId });
+  }
+
   listUsingAccount(accountId: string): Promise<TaskEntity[]> {
     return this.repo.find({
       where: [{ sourceAccountId: accountId }, { targetAccountId: accountId }],

@@ -40,12 +40,14 @@ export class TasksService {
     private readonly defaultConcurrency: number,
   ) {}
 
-  async create(input: TaskInput): Promise<TaskEntity> {
+  /** `ownerId`: the user the task belongs to (null only for tools working without users). */
+  async create(input: TaskInput, ownerId: string | null = null): Promise<TaskEntity> {
     const now = this.clock.now();
     const task = await this.apply(
       {
         id: randomUUID(),
         name: '',
+        ownerId,
         sourceAccountId: '',
         sourcePath: '',
         targetAccountId: '',
@@ -83,8 +85,9 @@ export class TasksService {
     return task;
   }
 
-  list(): Promise<TaskEntity[]> {
-    return this.tasks.listAll();
+  /** Every task, or only one user's (the API always asks for one user's). */
+  list(ownerId?: string): Promise<TaskEntity[]> {
+    return ownerId === undefined ? this.tasks.listAll() : this.tasks.listOwned(ownerId);
   }
 
   async remove(id: string): Promise<void> {

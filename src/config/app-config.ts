@@ -18,6 +18,24 @@ export interface AppConfig {
   role: ProcessRole;
   /** Set with REDIS_URL: runs and schedule slots are BullMQ jobs shared by the cluster. */
   cluster?: ClusterConfig;
+  auth: AuthConfig;
+}
+
+export interface AuthConfig {
+  /** ADMIN_USERNAME / ADMIN_PASSWORD: the admin created on a first start (else the UI asks). */
+  adminUsername?: string;
+  adminPassword?: string;
+  /** Failed sign-ins per username and address before a lock (LOGIN_MAX_FAILURES). */
+  maxLoginFailures: number;
+  /** Lock length and counting window, in seconds (LOGIN_LOCK_SECONDS). */
+  loginLockSeconds: number;
+  /** Failed sign-ins per address per hour, all usernames (LOGIN_MAX_FAILURES_PER_ADDRESS). */
+  maxLoginFailuresPerAddress: number;
+  /**
+   * TRUST_PROXY: Express's 'trust proxy' (e.g. `loopback` or `1`) behind a reverse proxy, so
+   * the client's address (throttling) and https (Secure cookies) come from X-Forwarded-*.
+   */
+  trustProxy?: string;
 }
 
 export type ProcessRole = 'api' | 'worker' | 'all';
@@ -176,7 +194,18 @@ export function loadConfig(env: Env = process.env): AppConfig {
     oauth: loadOAuthApps(env, problems),
     smtp: loadSmtp(env, problems),
     role: 'all',
+    auth: {
+      adminUsername: env.ADMIN_USERNAME || undefined,
+      adminPassword: env.ADMIN_PASSWORD || undefined,
+      maxLoginFailures: int('LOGIN_MAX_FAILURES', 5, 1, 1000),
+      loginLockSeconds: int('LOGIN_LOCK_SECONDS', 900, 1, 86_400),
+      maxLoginFailuresPerAddress: int('LOGIN_MAX_FAILURES_PER_ADDRESS', 100, 1, 100_000),
+      trustProxy: env.TRUST_PROXY || undefined,
+    },
   };
+  if (Boolean(env.ADMIN_USERNAME) !== Boolean(env.ADMIN_PASSWORD)) {
+    problems.push('ADMIN_USERNAME and ADMIN_PASSWORD go together: set both or neither');
+  }
   const role = env.ROLE || 'all';
   if (role === 'api' || role === 'worker' || role === 'all') config.role = role;
   else problems.push(`ROLE must be api, worker or all (got '${role}')`);

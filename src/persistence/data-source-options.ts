@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { AccountEntity } from '../accounts/account.entity.js';
+import { ApiTokenEntity, SessionEntity, UserEntity } from '../auth/user.entity.js';
 import { RunEventEntity } from '../backup/entities/run-error.entity.js';
 import { RunEntity } from '../backup/entities/run.entity.js';
 import { TaskEntity } from '../backup/entities/task.entity.js';
@@ -10,6 +11,7 @@ import { InitialSchema1763778000000 } from '../migrations/1763778000000-initial-
 import { TaskChangeCursor1763785000000 } from '../migrations/1763785000000-task-change-cursor.js';
 import { SchedulesNotifications1763795000000 } from '../migrations/1763795000000-schedules-notifications.js';
 import { VersionFilesPathIndex1763800000000 } from '../migrations/1763800000000-version-files-path-index.js';
+import { UsersSessionsOwnership1763810000000 } from '../migrations/1763810000000-users-sessions-ownership.js';
 import { SettingEntity } from '../notifications/setting.entity.js';
 import { RestoreAndRetention1763790000000 } from '../migrations/1763790000000-restore-and-retention.js';
 import { VersionFileEntity } from '../versions/entities/version-file.entity.js';
@@ -23,6 +25,9 @@ export const ENTITIES = [
   VersionEntity,
   VersionFileEntity,
   SettingEntity,
+  UserEntity,
+  SessionEntity,
+  ApiTokenEntity,
 ];
 /** Listed explicitly (no glob): the same list works from ts-jest and from the compiled build. */
 export const MIGRATIONS = [
@@ -31,6 +36,7 @@ export const MIGRATIONS = [
   RestoreAndRetention1763790000000,
   SchedulesNotifications1763795000000,
   VersionFilesPathIndex1763800000000,
+  UsersSessionsOwnership1763810000000,
 ];
 
 /** SQLite by default (a file under ./data), PostgreSQL when DATABASE_URL says so. */

@@ -12,6 +12,9 @@ import {
 } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { CurrentUser } from '../auth/auth.guard.js';
+import type { Principal } from '../auth/auth.service.js';
+import { Ownership } from '../auth/ownership.js';
 import { ICloudSignInService } from '../accounts/icloud-sign-in.service.js';
 import {
   OAUTH_COOKIE,
@@ -38,13 +41,19 @@ export class ConnectController {
     private readonly oauth: OAuthConnectService,
     private readonly icloud: ICloudSignInService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly owners: Ownership,
   ) {}
 
   /** Starts an OAuth connection: answers the consent URL and sets the `cbe_oauth` cookie. */
   @Post('connect')
   @HttpCode(200)
-  async connect(@Body() dto: StartConnectDto, @Res({ passthrough: true }) res: Response) {
-    const started = await this.oauth.start(dto);
+  async connect(
+    @CurrentUser() p: Principal,
+    @Body() dto: StartConnectDto,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    if (dto.accountId) await this.owners.account(p, dto.accountId);
+    const started = await this.oauth.start({ ...dto, ownerId: p.user.id });
     this.setCookie(res, started.nonce);
     return { authorizeUrl: started.authorizeUrl };
   }
@@ -52,18 +61,29 @@ export class ConnectController {
   /** Same as `connect`, for a plain link: 302 to the provider's consent page. */
   @Get(':kind/authorize')
   async authorize(
+    @CurrentUser() p: Principal,
     @Param('kind') kind: string,
     @Query() q: AuthorizeQuery,
     @Res() res: Response,
   ): Promise<void> {
-    const started = await this.oauth.start({ kind, name: q.name, accountId: q.accountId });
+    if (q.accountId) await this.owners.account(p, q.accountId);
+    const started = await this.oauth.start({
+      kind,
+      name: q.name,
+      accountId: q.accountId,
+      ownerId: p.user.id,
+    });
     this.setCookie(res, started.nonce);
     res.redirect(302, started.authorizeUrl);
   }
 
   /** The redirect URI every provider sends the browser back to. */
   @Get('oauth/callback')
-  async callback(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async callback(
+    @CurrentUser() p: Principal,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
     // Read raw: providers append parameters of their own (scope, iss, session_state...).
     const q = req.query as Record<string, unknown>;
     const one = (k: string) => (typeof q[k] === 'string' ? q[k] : undefined);
@@ -73,6 +93,7 @@ export class ConnectController {
       error: one('error'),
       errorDescription: one('error_description'),
       nonce: readCookie(req.headers.cookie, OAUTH_COOKIE),
+      userId: p.user.id,
     });
     res.clearCookie(OAUTH_COOKIE, { path: COOKIE_PATH });
     if (req.accepts(['html', 'json']) === 'json') {
@@ -85,19 +106,26 @@ export class ConnectController {
   /** iCloud: signs in with the Apple ID password; 'needs-code' when Apple asks for the 6 digits. */
   @Post('icloud/sign-in')
   @HttpCode(200)
-  signIn(@Body() dto: ICloudSignInDto) {
-    return this.icloud.signIn(dto);
+  async signIn(@CurrentUser() p: Principal, @Body() dto: ICloudSignInDto) {
+    if (dto.accountId) await this.owners.account(p, dto.accountId);
+    return this.icloud.signIn({ ...dto, ownerId: p.user.id });
   }
 
   @Post(':id/icloud/code')
   @HttpCode(200)
-  submitCode(@Param('id') id: string, @Body() dto: ICloudCodeDto) {
+  async submitCode(
+    @CurrentUser() p: Principal,
+    @Param('id') id: string,
+    @Body() dto: ICloudCodeDto,
+  ) {
+    await this.owners.account(p, id);
     return this.icloud.submitCode(id, dto.code);
   }
 
   @Post(':id/icloud/request-code')
   @HttpCode(200)
-  requestCode(@Param('id') id: string) {
+  async requestCode(@CurrentUser() p: Principal, @Param('id') id: string) {
+    await this.owners.account(p, id);
     return this.icloud.requestCode(id);
   }
 

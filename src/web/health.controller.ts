@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import { Public } from '../auth/auth.guard.js';
 import { ConnectorRegistry } from '../connectors/connector.registry.js';
 
 @ApiTags('system')
@@ -7,6 +8,7 @@ import { ConnectorRegistry } from '../connectors/connector.registry.js';
 export class HealthController {
   constructor(private readonly registry: ConnectorRegistry) {}
 
+  @Public()
   @Get('health')
   health(): { status: 'ok' } {
     return { status: 'ok' };

@@ -23,11 +23,14 @@ export interface ErrorBody {
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   423: 'Locked',
+  429: 'Too Many Requests',
   502: 'Bad Gateway',
   500: 'Internal Server Error',
 };
@@ -83,6 +86,10 @@ export class AllErrorsFilter implements ExceptionFilter {
       );
     }
     if (res.headersSent) return;
+    const retryAfter = (exception as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
+    if (exception instanceof AppError && typeof retryAfter === 'number') {
+      res.setHeader('Retry-After', String(retryAfter));
+    }
     res.status(body.statusCode).json(body);
   }
 

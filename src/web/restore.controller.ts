@@ -1,5 +1,8 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import { CurrentUser } from '../auth/auth.guard.js';
+import type { Principal } from '../auth/auth.service.js';
+import { Ownership } from '../auth/ownership.js';
 import { LedgerImportService } from '../backup/ledger-import.service.js';
 import { RestoreService } from '../backup/restore.service.js';
 import { ValidationAppError } from '../common/errors/app-errors.js';
@@ -21,18 +24,24 @@ export class RestoreController {
     private readonly restores: RestoreService,
     private readonly versions: VersionsService,
     private readonly importer: LedgerImportService,
+    private readonly owners: Ownership,
   ) {}
 
   /** Restores a version, or some of its files and folders, to where they came from or elsewhere. */
   @Post('versions/:id/restore')
   @HttpCode(202)
-  async restore(@Param('id') id: string, @Body() dto: RestoreDto) {
+  async restore(@CurrentUser() p: Principal, @Param('id') id: string, @Body() dto: RestoreDto) {
+    await this.owners.version(p, id);
+    await this.owners.usableAccounts(p, {
+      'destination.accountId': dto.destination?.accountId,
+    });
     return toRunView(await this.restores.startRestore(id, dto));
   }
 
   /** One folder of a version: sub-folders and files. */
   @Get('versions/:id/tree')
-  async tree(@Param('id') id: string, @Query() q: TreeQuery) {
+  async tree(@CurrentUser() p: Principal, @Param('id') id: string, @Query() q: TreeQuery) {
+    await this.owners.version(p, id);
     let folder: string;
     try {
       folder = normalizePath(q.path ?? '');
@@ -57,26 +66,34 @@ export class RestoreController {
 
   /** What was added, changed and deleted between two versions of a task. */
   @Get('versions/:id/diff')
-  diff(@Param('id') id: string, @Query() q: DiffQuery) {
+  async diff(@CurrentUser() p: Principal, @Param('id') id: string, @Query() q: DiffQuery) {
+    await this.owners.version(p, id);
+    await this.owners.version(p, q.against);
     return this.versions.diff(q.against, id);
   }
 
   @Put('tasks/:id/retention')
-  async retention(@Param('id') id: string, @Body() dto: RetentionDto) {
+  async retention(@CurrentUser() p: Principal, @Param('id') id: string, @Body() dto: RetentionDto) {
+    await this.owners.task(p, id);
     return { retention: await this.restores.setRetention(id, dto) };
   }
 
   /** Applies the task's retention policy now (it also runs after every completed backup). */
   @Post('tasks/:id/prune')
   @HttpCode(202)
-  async prune(@Param('id') id: string) {
+  async prune(@CurrentUser() p: Principal, @Param('id') id: string) {
+    await this.owners.task(p, id);
     return toRunView(await this.restores.startPrune(id));
   }
 
   /** Rebuilds a task's ledger from the manifests on a backup target (a fresh install). */
   @Post('ledger/import')
-  async importLedger(@Body() dto: ImportLedgerDto) {
-    const r = await this.importer.importLedger(dto);
+  async importLedger(@CurrentUser() p: Principal, @Body() dto: ImportLedgerDto) {
+    await this.owners.usableAccounts(p, {
+      sourceAccountId: dto.sourceAccountId,
+      targetAccountId: dto.targetAccountId,
+    });
+    const r = await this.importer.importLedger(dto, p.user.id);
     const versions = await this.versions.listVersions(r.task.id);
     return { task: toTaskView(r.task), versions: versions.map(toVersionView), records: r.records };
   }

@@ -4,6 +4,9 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { Observable } from 'rxjs';
 import type { RunEntity } from '../backup/entities/run.entity.js';
 import { RUN_EVENTS, type RunProgressEvent } from '../backup/run-events.js';
+import { CurrentUser } from '../auth/auth.guard.js';
+import type { Principal } from '../auth/auth.service.js';
+import { Ownership } from '../auth/ownership.js';
 import { RunsService } from '../backup/runs.service.js';
 import { toRunView } from './views.js';
 
@@ -30,11 +33,15 @@ export class RunStreamController {
   constructor(
     private readonly runs: RunsService,
     private readonly bus: EventEmitter2,
+    private readonly owners: Ownership,
   ) {}
 
   @Sse(':id/stream')
-  async stream(@Param('id') id: string): Promise<Observable<MessageEvent>> {
-    await this.runs.get(id); // 404 as JSON before the stream starts
+  async stream(
+    @CurrentUser() p: Principal,
+    @Param('id') id: string,
+  ): Promise<Observable<MessageEvent>> {
+    await this.owners.run(p, id); // 404 as JSON before the stream starts
     return new Observable<MessageEvent>((subscriber) => {
       // Listen first, then read the run: nothing that happens in between is lost.
       let snapshotSent = false;

@@ -1,5 +1,8 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import { CurrentUser } from '../auth/auth.guard.js';
+import type { Principal } from '../auth/auth.service.js';
+import { Ownership } from '../auth/ownership.js';
 import { RunsService } from '../backup/runs.service.js';
 import { ListRunsQuery, RunEventsQuery } from './dto/query.dto.js';
 import { toRunView } from './views.js';
@@ -7,21 +10,30 @@ import { toRunView } from './views.js';
 @ApiTags('runs')
 @Controller('api/runs')
 export class RunsController {
-  constructor(private readonly runs: RunsService) {}
+  constructor(
+    private readonly runs: RunsService,
+    private readonly owners: Ownership,
+  ) {}
 
   @Get()
-  async list(@Query() q: ListRunsQuery) {
-    return (await this.runs.list({ taskId: q.taskId, limit: q.limit ?? 50 })).map(toRunView);
+  async list(@CurrentUser() p: Principal, @Query() q: ListRunsQuery) {
+    if (q.taskId) await this.owners.task(p, q.taskId);
+    const ownerTaskIds = q.taskId ? undefined : await this.owners.taskIds(p);
+    return (await this.runs.list({ taskId: q.taskId, ownerTaskIds, limit: q.limit ?? 50 })).map(
+      toRunView,
+    );
   }
 
   @Get(':id')
-  async get(@Param('id') id: string) {
+  async get(@CurrentUser() p: Principal, @Param('id') id: string) {
+    await this.owners.run(p, id);
     return toRunView(await this.runs.get(id));
   }
 
   /** The run's log: per-file errors and the faults it retried. */
   @Get(':id/events')
-  events(@Param('id') id: string, @Query() q: RunEventsQuery) {
+  async events(@CurrentUser() p: Principal, @Param('id') id: string, @Query() q: RunEventsQuery) {
+    await this.owners.run(p, id);
     return this.runs.events(id, {
       levels: q.level ? [q.level] : undefined,
       afterId: q.afterId,
@@ -31,7 +43,8 @@ export class RunsController {
 
   @Post(':id/cancel')
   @HttpCode(202)
-  async cancel(@Param('id') id: string) {
+  async cancel(@CurrentUser() p: Principal, @Param('id') id: string) {
+    await this.owners.run(p, id);
     return toRunView(await this.runs.cancel(id));
   }
 }

@@ -1,10 +1,12 @@
 import { Body, Controller, Get, HttpCode, Post, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import { AdminOnly } from '../auth/auth.guard.js';
 import { SmtpSettingsService } from '../notifications/smtp-settings.service.js';
 import { SmtpSettingsDto, SmtpTestDto } from './dto/settings.dto.js';
 
 @ApiTags('settings')
 @Controller('api/settings')
+@AdminOnly()
 export class SettingsController {
   constructor(private readonly smtp: SmtpSettingsService) {}
 

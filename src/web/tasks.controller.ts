@@ -1,5 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import { CurrentUser } from '../auth/auth.guard.js';
+import type { Principal } from '../auth/auth.service.js';
+import { Ownership } from '../auth/ownership.js';
 import { RunsService } from '../backup/runs.service.js';
 import { TasksService } from '../backup/tasks.service.js';
 import { SchedulerService } from '../scheduler/scheduler.service.js';
@@ -15,28 +18,39 @@ export class TasksController {
     private readonly runs: RunsService,
     private readonly versions: VersionsService,
     private readonly scheduler: SchedulerService,
+    private readonly owners: Ownership,
   ) {}
 
   @Post()
-  async create(@Body() dto: CreateTaskDto) {
-    const task = await this.tasks.create(dto);
+  async create(@CurrentUser() p: Principal, @Body() dto: CreateTaskDto) {
+    await this.owners.usableAccounts(p, {
+      sourceAccountId: dto.sourceAccountId,
+      targetAccountId: dto.targetAccountId,
+    });
+    const task = await this.tasks.create(dto, p.user.id);
     await this.scheduler.taskChanged(task.id, task);
     return toTaskDetailView(task, this.scheduler.nextRuns(task));
   }
 
   @Get()
-  async list() {
-    return (await this.tasks.list()).map(toTaskView);
+  async list(@CurrentUser() p: Principal) {
+    return (await this.tasks.list(p.user.id)).map(toTaskView);
   }
 
   @Get(':id')
-  async get(@Param('id') id: string) {
+  async get(@CurrentUser() p: Principal, @Param('id') id: string) {
+    await this.owners.task(p, id);
     const task = await this.tasks.get(id);
     return toTaskDetailView(task, this.scheduler.nextRuns(task));
   }
 
   @Patch(':id')
-  async update(@Param('id') id: string, @Body() dto: UpdateTaskDto) {
+  async update(@CurrentUser() p: Principal, @Param('id') id: string, @Body() dto: UpdateTaskDto) {
+    await this.owners.task(p, id);
+    await this.owners.usableAccounts(p, {
+      sourceAccountId: dto.sourceAccountId,
+      targetAccountId: dto.targetAccountId,
+    });
     const task = await this.tasks.update(id, dto);
     await this.scheduler.taskChanged(task.id, task);
     return toTaskDetailView(task, this.scheduler.nextRuns(task));
@@ -44,7 +58,8 @@ export class TasksController {
 
   @Delete(':id')
   @HttpCode(204)
-  async remove(@Param('id') id: string): Promise<void> {
+  async remove(@CurrentUser() p: Principal, @Param('id') id: string): Promise<void> {
+    await this.owners.task(p, id);
     await this.tasks.remove(id);
     await this.scheduler.taskChanged(id, undefined);
   }
@@ -52,13 +67,14 @@ export class TasksController {
   /** "Run now": queues a backup run; 409 when one is already queued or running. */
   @Post(':id/run')
   @HttpCode(202)
-  async run(@Param('id') id: string) {
+  async run(@CurrentUser() p: Principal, @Param('id') id: string) {
+    await this.owners.task(p, id);
     return toRunView(await this.runs.startBackup(id, 'manual'));
   }
 
   @Get(':id/versions')
-  async versionsOf(@Param('id') id: string) {
-    await this.tasks.get(id);
+  async versionsOf(@CurrentUser() p: Principal, @Param('id') id: string) {
+    await this.owners.task(p, id);
     return (await this.versions.listVersions(id)).map(toVersionView);
   }
 }

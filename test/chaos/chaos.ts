@@ -23,6 +23,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { cloudEntry } from '../../bench/support/cloud-table.js';
+import { createApiToken, ENGINE_ADMIN_ENV } from '../support/api-token.js';
 import { patternBytes } from '../support/files.js';
 import type { ChaosHostOps } from './chaos-emulator-host.js';
 import {
@@ -218,6 +219,7 @@ class Engine {
   /** Set when the process ended without being told to (a crash). */
   crashed: string | undefined;
   private expectingExit = false;
+  private token: Promise<string> | undefined;
 
   private constructor(
     readonly child: ChildProcess,
@@ -242,6 +244,7 @@ class Engine {
         HOST: '127.0.0.1',
         DATA_DIR: dataDir,
         BACKUP_CONCURRENCY: String(concurrency),
+        ...ENGINE_ADMIN_ENV,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -263,9 +266,11 @@ class Engine {
   }
 
   async api<T>(method: string, path: string, body?: unknown): Promise<T> {
+    this.token ??= createApiToken(this.baseUrl);
+    const auth = { authorization: `Bearer ${await this.token}` };
     const res = await fetch(this.baseUrl + path, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();

@@ -191,6 +191,10 @@ describe.each(CLOUDS.map((c) => [c.kind, c] as const))(
       await cloud.stop();
     });
 
+    /** The browser coming back from the consent page: its session cookie, and the flow's. */
+    const cb = (path: string, oauthCookie?: string, session = t.sessionCookie) =>
+      t.anon.get(path).set('Cookie', [oauthCookie, session].filter(Boolean).join('; '));
+
     async function startFlow(name = 'My cloud') {
       const res = await t.http
         .post('/api/accounts/connect')
@@ -225,7 +229,7 @@ describe.each(CLOUDS.map((c) => [c.kind, c] as const))(
       const flow = await startFlow('My cloud');
       cookie = flow.cookie;
       callbackPath = await consent(flow.authorizeUrl, 'allow');
-      const res = await t.http.get(callbackPath).set('Cookie', cookie).expect(302);
+      const res = await cb(callbackPath, cookie).expect(302);
       const m = /^\/#\/accounts\?connected=([0-9a-f-]{36})$/.exec(res.headers.location as string);
       expect(m).not.toBeNull();
       accountId = m![1]!;
@@ -273,7 +277,7 @@ describe.each(CLOUDS.map((c) => [c.kind, c] as const))(
     });
 
     it('should answer 400 when the same state comes back a second time', async () => {
-      const res = await t.http.get(callbackPath).set('Cookie', cookie).expect(400);
+      const res = await cb(callbackPath, cookie).expect(400);
       expect(res.body.message).toMatch(/already used/);
       expect(await t.http.get('/api/accounts').then((r) => r.body)).toHaveLength(1);
     });
@@ -282,31 +286,45 @@ describe.each(CLOUDS.map((c) => [c.kind, c] as const))(
       const mine = await startFlow();
       const theirs = await startFlow();
       const path = await consent(theirs.authorizeUrl, 'allow');
-      const res = await t.http.get(path).set('Cookie', mine.cookie).expect(400);
+      const res = await cb(path, mine.cookie).expect(400);
       expect(res.body.message).toMatch(/does not belong to this browser session/);
+    });
+
+    it('should answer 400 when another signed-in user brings the flow back', async () => {
+      await t.http
+        .post('/api/users')
+        .send({ username: `mallory-${kind}`, password: 'mallory-password', role: 'user' })
+        .expect(201);
+      await t.signIn(`mallory-${kind}`, 'mallory-password');
+      const mallory = t.lastSessionCookie();
+      const flow = await startFlow();
+      const path = await consent(flow.authorizeUrl, 'allow');
+      const res = await cb(path, flow.cookie, mallory).expect(400);
+      expect(res.body.message).toMatch(/belongs to another signed-in user/);
+      // And without any session, the callback is refused outright.
+      await t.anon.get(path).set('Cookie', flow.cookie).expect(401);
     });
 
     it('should answer 400 when the cookie is missing', async () => {
       const flow = await startFlow();
       const path = await consent(flow.authorizeUrl, 'allow');
-      const res = await t.http.get(path).expect(400);
+      const res = await cb(path).expect(400);
       expect(res.body.message).toMatch(/cbe_oauth cookie is missing/);
     });
 
     it('should answer 400 when the state is unknown or absent', async () => {
-      const unknown = await t.http
-        .get('/api/accounts/oauth/callback?code=abc&state=forged')
-        .set('Cookie', cookie)
-        .expect(400);
+      const unknown = await cb('/api/accounts/oauth/callback?code=abc&state=forged', cookie).expect(
+        400,
+      );
       expect(unknown.body.message).toMatch(/unknown OAuth state/);
-      const none = await t.http.get('/api/accounts/oauth/callback?code=abc').expect(400);
+      const none = await cb('/api/accounts/oauth/callback?code=abc').expect(400);
       expect(none.body.message).toMatch(/no state parameter/);
     });
 
     it("should answer 400 with the provider's words when the user denies access", async () => {
       const flow = await startFlow();
       const path = await consent(flow.authorizeUrl, 'deny');
-      const res = await t.http.get(path).set('Cookie', flow.cookie).expect(400);
+      const res = await cb(path, flow.cookie).expect(400);
       expect(res.body.message).toMatch(/did not grant access \(access_denied/);
     });
 
@@ -314,7 +332,7 @@ describe.each(CLOUDS.map((c) => [c.kind, c] as const))(
       const flow = await startFlow();
       const path = await consent(flow.authorizeUrl, 'allow');
       const forged = path.replace(/code=[^&]+/, 'code=not-a-real-code');
-      const res = await t.http.get(forged).set('Cookie', flow.cookie).expect(400);
+      const res = await cb(forged, flow.cookie).expect(400);
       expect(res.body.message).toMatch(/invalid_grant/);
       expect(await t.http.get('/api/accounts').then((r) => r.body)).toHaveLength(1);
     });
@@ -322,11 +340,7 @@ describe.each(CLOUDS.map((c) => [c.kind, c] as const))(
     it('should answer JSON when the callback is asked for JSON', async () => {
       const flow = await startFlow('Second');
       const path = await consent(flow.authorizeUrl, 'allow');
-      const res = await t.http
-        .get(path)
-        .set('Cookie', flow.cookie)
-        .set('Accept', 'application/json')
-        .expect(200);
+      const res = await cb(path, flow.cookie).set('Accept', 'application/json').expect(200);
       expect(res.body.account).toMatchObject({ kind, name: 'Second', state: 'connected' });
       await t.http.delete(`/api/accounts/${res.body.account.id}`).expect(204);
     });
@@ -341,7 +355,7 @@ describe.each(CLOUDS.map((c) => [c.kind, c] as const))(
       const authorizeUrl = start.headers.location as string;
       expect(new URL(authorizeUrl).searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{43}$/);
       const path = await consent(authorizeUrl, 'allow');
-      const res = await t.http.get(path).set('Cookie', cookieOf(start)).expect(302);
+      const res = await cb(path, cookieOf(start)).expect(302);
       expect(res.headers.location).toBe(`/#/accounts?connected=${accountId}`);
       const after = await storedSecrets(t, accountId);
       expect(after.refreshToken).not.toBe(before.refreshToken);

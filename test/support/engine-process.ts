@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { createApiToken, ENGINE_ADMIN_ENV } from './api-token.js';
 import { ENGINE_NODE_FLAGS } from '../../src/engine-flags.js';
 
 const ROOT = resolve(import.meta.dirname ?? '.', '..', '..');
@@ -46,7 +47,7 @@ export async function startEngine(env: Record<string, string>): Promise<EnginePr
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const child = spawn(process.execPath, [...ENGINE_NODE_FLAGS, join(BUILD_DIR, 'src', 'main.js')], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...ENGINE_ADMIN_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -76,15 +77,24 @@ export async function startEngine(env: Record<string, string>): Promise<EnginePr
   };
 }
 
+/** One API token per engine address (a restarted engine listens on another port). */
+const tokens = new Map<string, Promise<string>>();
+
 export async function api<T>(
   baseUrl: string,
   method: string,
   path: string,
   body?: unknown,
 ): Promise<T> {
+  let token = tokens.get(baseUrl);
+  if (!token) {
+    token = createApiToken(baseUrl);
+    tokens.set(baseUrl, token);
+  }
+  const auth = { authorization: `Bearer ${await token}` };
   const res = await fetch(baseUrl + path, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();

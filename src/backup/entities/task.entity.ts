@@ -26,6 +26,10 @@ export class TaskEntity {
   @Column('varchar', { length: 200 })
   name!: string;
 
+  /** The user whose task it is; null only for rows from before sign-in (the first admin adopts them). */
+  @Column('varchar', { name: 'owner_id', length: 36, nullable: true })
+  ownerId!: string | null;
+
   @Index()
   @Column('varchar', { name: 'source_account_id', length: 36 })
   sourceAccountId!: string;

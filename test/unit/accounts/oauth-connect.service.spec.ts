@@ -92,4 +92,31 @@ describe('OAuthConnectService', () => {
       }),
     ]);
   });
+
+  it('should finish a flow only for the signed-in user who started it, and give them the account', async () => {
+    const { sut, created } = setup();
+    const { authorizeUrl, nonce } = await sut.start({
+      kind: 'fake-cloud',
+      name: 'x',
+      ownerId: 'user-a',
+    });
+    const state = new URL(authorizeUrl).searchParams.get('state')!;
+    await expect(sut.complete({ code: 'c', state, nonce, userId: 'user-b' })).rejects.toMatchObject(
+      {
+        status: 400,
+        message: expect.stringMatching(/belongs to another signed-in user/),
+      },
+    );
+    // The state was spent by that attempt: single use, even when the attempt failed.
+    await expect(sut.complete({ code: 'c', state, nonce, userId: 'user-a' })).rejects.toMatchObject(
+      {
+        message: expect.stringMatching(/already used/),
+      },
+    );
+    expect(created).toHaveLength(0);
+    const again = await sut.start({ kind: 'fake-cloud', name: 'x', ownerId: 'user-a' });
+    const state2 = new URL(again.authorizeUrl).searchParams.get('state')!;
+    await sut.complete({ code: 'c', state: state2, nonce: again.nonce, userId: 'user-a' });
+    expect(created).toEqual([expect.objectContaining({ ownerId: 'user-a' })]);
+  });
 });

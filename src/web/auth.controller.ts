@@ -1,0 +1,117 @@
+import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { CurrentUser, Public, SESSION_COOKIE, type AuthedRequest } from '../auth/auth.guard.js';
+import {
+  AuthService,
+  SESSION_TTL_MS,
+  type Principal,
+  type UserView,
+} from '../auth/auth.service.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../tokens.js';
+import { ChangePasswordDto, LoginDto, NewUserDto } from './dto/auth.dto.js';
+
+/** A path on this site, or '/': never another origin (`//evil`, `/\evil`, `https://...`). */
+export function localRedirect(next: string | undefined): string {
+  if (!next || !next.startsWith('/') || next.startsWith('//') || hasBackslashOrControl(next)) {
+    return '/';
+  }
+  try {
+    const base = 'http://local.invalid';
+    const url = new URL(next, base);
+    return url.origin === base ? url.pathname + url.search + url.hash : '/';
+  } catch {
+    return '/';
+  }
+}
+
+function hasBackslashOrControl(s: string): boolean {
+  for (const ch of s) if (ch === '\\' || ch.charCodeAt(0) < 0x20) return true;
+  return false;
+}
+
+@ApiTags('auth')
+@Controller('api/auth')
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Whether setup is needed, who is signed in, and the CSRF token for their requests. */
+  @Public()
+  @Get('session')
+  async session(@Req() req: AuthedRequest) {
+    const p = req.principal;
+    return {
+      setupRequired: await this.auth.setupRequired(),
+      user: p ? view(p.user) : null,
+      csrfToken: p?.sessionToken ? this.auth.csrfTokenFor(p.sessionToken) : null,
+    };
+  }
+
+  /** Creates the first user (an admin) and signs them in; 409 once any user exists. */
+  @Public()
+  @Post('setup')
+  async setup(
+    @Body() dto: NewUserDto,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const user = await this.auth.setup(dto);
+    const token = await this.auth.createSession(user.id);
+    this.setCookie(req, res, token);
+    return { user: view(user), csrfToken: this.auth.csrfTokenFor(token) };
+  }
+
+  @Public()
+  @Post('login')
+  @HttpCode(200)
+  async login(
+    @Body() dto: LoginDto,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const { user, sessionToken } = await this.auth.login(dto, req.ip ?? 'unknown');
+    this.setCookie(req, res, sessionToken);
+    return {
+      user: view(user),
+      csrfToken: this.auth.csrfTokenFor(sessionToken),
+      redirect: localRedirect(dto.next),
+    };
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  async logout(
+    @CurrentUser() p: Principal,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<void> {
+    if (p.sessionToken) await this.auth.logout(p.sessionToken);
+    res.clearCookie(SESSION_COOKIE, { path: '/' });
+  }
+
+  /** Changes your password; your other sessions are signed out. */
+  @Post('password')
+  @HttpCode(204)
+  async password(@CurrentUser() p: Principal, @Body() dto: ChangePasswordDto): Promise<void> {
+    await this.auth.changePassword(p, dto);
+  }
+
+  private setCookie(req: Request, res: Response, token: string): void {
+    res.cookie(SESSION_COOKIE, token, {
+      httpOnly: true,
+      // Lax: sent on top-level navigations back from an OAuth consent page, not on cross-site
+      // subrequests; the CSRF header covers what Lax lets through.
+      sameSite: 'lax',
+      secure: req.secure || this.config.publicUrl.startsWith('https:'),
+      path: '/',
+      maxAge: SESSION_TTL_MS,
+    });
+  }
+}
+
+function view(u: UserView) {
+  return { id: u.id, username: u.username, role: u.role };
+}
