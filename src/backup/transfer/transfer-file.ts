@@ -47,7 +47,7 @@ export interface TransferResult {
  * transfer fails loudly.
  */
 export async function transferFile(req: TransferRequest): Promise<TransferResult> {
-  const kinds: HashKind[] = ['sha256', ...req.target.capabilities.hashes.filter(canComputeHash)];
+  const kinds = hashKindsToCompute(req.target.capabilities.hashes);
   const input = await req.source
     .read(req.sourcePath, { signal: req.signal })
     .catch((e: unknown) => {
@@ -104,6 +104,20 @@ export async function transferFile(req: TransferRequest): Promise<TransferResult
     );
   }
   return { size, sha256: computed.sha256!, computed, stored };
+}
+
+/** Cheapest first: what one extra in-flight digest costs per byte (quickXor is plain JS). */
+const VERIFY_COST_ORDER: readonly HashKind[] = ['sha256', 'sha1', 'md5', 'dropbox', 'quickXor'];
+
+/**
+ * SHA-256 (the ledger's hash) plus at most ONE kind the target reports, to check the stored copy:
+ * none when the target reports SHA-256 itself, else its cheapest computable kind. One matching
+ * digest of the stored bytes proves them as well as three; computing every advertised kind (Drive:
+ * MD5, SHA-1 and SHA-256) cost a CPU core's worth of hashing per byte for nothing.
+ */
+export function hashKindsToCompute(targetKinds: readonly HashKind[]): HashKind[] {
+  const check = VERIFY_COST_ORDER.find((k) => targetKinds.includes(k) && canComputeHash(k));
+  return check && check !== 'sha256' ? ['sha256', check] : ['sha256'];
 }
 
 /** A source stream that broke mid-body: typed errors stay, anything else is worth another try. */

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { transferFile } from '../../../src/backup/transfer/transfer-file.js';
+import { hashKindsToCompute, transferFile } from '../../../src/backup/transfer/transfer-file.js';
 import {
   IntegrityError,
   NotFoundError,
@@ -91,5 +91,13 @@ describe('transferFile', () => {
     expect(err).toBeInstanceOf(IntegrityError);
     expect((err as Error).message).toContain('sha256 hash differs');
     await expect(target.stat('v1/a.bin')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('should compute SHA-256 and at most one more kind, the cheapest the target reports', () => {
+    expect(hashKindsToCompute([])).toEqual(['sha256']);
+    expect(hashKindsToCompute(['md5', 'sha1', 'sha256'])).toEqual(['sha256']);
+    expect(hashKindsToCompute(['quickXor'])).toEqual(['sha256', 'quickXor']);
+    expect(hashKindsToCompute(['dropbox'])).toEqual(['sha256', 'dropbox']);
+    expect(hashKindsToCompute(['quickXor', 'md5'])).toEqual(['sha256', 'md5']);
   });
 });
