@@ -26,6 +26,7 @@
  * local target and the rest, requests per emulator; the limit's seconds, MB/s and requests; and
  * ratio = limit seconds / engine seconds (= engine throughput / limit throughput).
  *
+ * --cpu-prof D: the engine and the limit processes run with --cpu-prof, profiles written into D.
  * --smoke: one pair (local:dropbox), every scenario, --scale 0.002: a few seconds plus start-up.
  */
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
@@ -111,6 +112,8 @@ async function main(): Promise<void> {
   const scale = Number(args.get('scale') ?? (smoke ? 0.002 : 1));
   const root = resolve(args.get('dir') ?? join(tmpdir(), 'cbe-bench-matrix'));
   const keep = args.has('keep');
+  const profDir = args.get('cpu-prof');
+  const nodeFlags = profDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(profDir)] : [];
   const machine = machineInfo();
   const rows: MatrixRow[] = [];
   const problems: string[] = [];
@@ -123,7 +126,11 @@ async function main(): Promise<void> {
     const dataDir = join(dir, 'engine-data');
     await mkdir(engineTmp, { recursive: true });
     console.log(`\n== ${pairName(pair)} (scale ${scale})`);
-    const engine = await EngineProcess.start({ dataDir, env: { TMPDIR: engineTmp } });
+    const engine = await EngineProcess.start({
+      dataDir,
+      env: { TMPDIR: engineTmp },
+      nodeFlags,
+    });
     const sides: Side[] = [];
     try {
       const target = await Side.start(pair.target, engine, dir);
@@ -325,12 +332,16 @@ async function main(): Promise<void> {
   ): Promise<LimitFigures> {
     await from.clearRequests();
     await to?.clearRequests();
-    const m = await measureLimit({
-      ...spec,
-      source: { kind: from.kind, settings: from.settings },
-      target: to ? { kind: to.kind, settings: to.settings } : undefined,
-      concurrency: DEFAULT_CONCURRENCY,
-    });
+    const m = await measureLimit(
+      {
+        ...spec,
+        source: { kind: from.kind, settings: from.settings },
+        target: to ? { kind: to.kind, settings: to.settings } : undefined,
+        concurrency: DEFAULT_CONCURRENCY,
+      },
+      {},
+      nodeFlags,
+    );
     const requests: Record<string, RequestSummary> = {};
     for (const s of to ? [from, to] : [from]) {
       const r = await s.requests();
@@ -442,6 +453,7 @@ function row(
       requests: Object.fromEntries(Object.entries(l.requests).map(([k, v]) => [k, v.total])),
     },
     ratio: es > 0 ? round(ls / es, 2) : 0,
+    load1: Number(machineInfo().load.split(' ')[0]),
   };
 }
 

@@ -19,6 +19,8 @@ export interface EngineOptions {
   /** Extra environment (SECRET_KEY, TMPDIR, BACKUP_* ...). */
   env?: Record<string, string>;
   port?: number;
+  /** Node flags after ENGINE_NODE_FLAGS (e.g. `--cpu-prof --cpu-prof-dir D` to profile a run). */
+  nodeFlags?: string[];
 }
 
 /** The admin the bench engines are started with (created by the engine on first start). */
@@ -70,18 +72,22 @@ export class EngineProcess {
 
   static async start(opts: EngineOptions): Promise<EngineProcess> {
     const port = opts.port ?? 3900 + Math.floor(Math.random() * 90);
-    const child = spawn(process.execPath, [...ENGINE_NODE_FLAGS, 'dist/src/main.js'], {
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATA_DIR: opts.dataDir,
-        ADMIN_USERNAME: BENCH_ADMIN.username,
-        ADMIN_PASSWORD: BENCH_ADMIN.password,
-        ...opts.env,
+    const child = spawn(
+      process.execPath,
+      [...ENGINE_NODE_FLAGS, ...(opts.nodeFlags ?? []), 'dist/src/main.js'],
+      {
+        env: {
+          ...process.env,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          DATA_DIR: opts.dataDir,
+          ADMIN_USERNAME: BENCH_ADMIN.username,
+          ADMIN_PASSWORD: BENCH_ADMIN.password,
+          ...opts.env,
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
       },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    );
     const engine = new EngineProcess(child, `http://127.0.0.1:${port}`);
     for (let i = 0; ; i++) {
       try {

@@ -28,10 +28,11 @@ export async function procFigures(pid: number): Promise<{ hwmKiB: number; writeB
 export async function measureLimit(
   spec: LimitSpec,
   env: Record<string, string> = {},
+  nodeFlags: string[] = [],
 ): Promise<MeasuredLimit> {
   const entry = join(dirname(fileURLToPath(import.meta.url)), 'limit-process.js');
   const child = fork(entry, [JSON.stringify(spec)], {
-    execArgv: [...ENGINE_NODE_FLAGS],
+    execArgv: [...ENGINE_NODE_FLAGS, ...nodeFlags],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -43,6 +43,8 @@ export interface MatrixRow {
   };
   /** Limit seconds / engine seconds (1.0 = as fast as the limit). */
   ratio: number;
+  /** 1-minute load average when the row was taken (the machine is shared). */
+  load1: number;
 }
 
 const TITLES: Record<Scenario, string> = {
@@ -68,13 +70,13 @@ export function renderTables(rows: readonly MatrixRow[]): string {
     const d = mine[0]!.dataSet;
     out.push(`#### ${TITLES[s]}: ${d.files.toLocaleString('en')} files, ${mb(d.bytes)} MB`, '');
     out.push(
-      '| pair | engine s | MB/s | files/s | limit s | limit MB/s | **ratio** | peak RSS MiB | disk writes: local target / SQLite / other | requests (engine) | requests (limit) |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
+      '| pair | engine s | MB/s | files/s | limit s | limit MB/s | **ratio** | peak RSS MiB | disk writes: local target / SQLite / other | requests (engine) | requests (limit) | load |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- | ---: |',
     );
     for (const r of mine) {
       const e = r.engine;
       out.push(
-        `| ${r.pair} | ${e.seconds} | ${e.mbPerSec} | ${e.filesPerSec} | ${r.limit.seconds} | ${r.limit.mbPerSec} | **${r.ratio.toFixed(2)}** | ${e.peakRssMiB} | ${mb(e.localTargetBytes)} MB / ${mb(e.otherWriteBytes)} MB / ${e.bytesOutsideSqlite} B | ${reqs(e.requests)} | ${reqs(r.limit.requests)} |`,
+        `| ${r.pair} | ${e.seconds} | ${e.mbPerSec} | ${e.filesPerSec} | ${r.limit.seconds} | ${r.limit.mbPerSec} | **${r.ratio.toFixed(2)}** | ${e.peakRssMiB} | ${mb(e.localTargetBytes)} MB / ${mb(e.otherWriteBytes)} MB / ${e.bytesOutsideSqlite} B | ${reqs(e.requests)} | ${reqs(r.limit.requests)} | ${r.load1} |`,
       );
     }
     out.push('');
