@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   ensureWebBuild,
   openBrowser,
+  shownText,
   signInAgent,
   signInThroughUi,
   signOutThroughUi,
@@ -41,7 +42,10 @@ describe('web UI in a browser: sign-in and users', () => {
       'b/c.jpg': patternBytes(20_000, 2),
     });
     await mkdir(join(dir, 'target'), { recursive: true });
-    app = await startAppWithoutUsers();
+    // Three failed sign-ins lock a name for ten minutes (defaults: 5 and 15 minutes).
+    app = await startAppWithoutUsers({
+      env: { LOGIN_MAX_FAILURES: '3', LOGIN_LOCK_SECONDS: '600' },
+    });
     base = app.baseUrl;
     b = await openBrowser(base, { shotPrefix: 'users' });
     page = b.page;
@@ -125,7 +129,11 @@ describe('web UI in a browser: sign-in and users', () => {
     expect(run.status).toBe('completed');
     mine.versionId = run.versionId!;
     // The browser shows them to the admin.
-    await page.goto(`${base}/#/tasks`);
+    await page.goto(`${base}/#/accounts`);
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Backup tasks' })
+      .click();
     await page.locator(`[data-task="${mine.taskId}"]`).waitFor();
   });
 
@@ -150,7 +158,7 @@ describe('web UI in a browser: sign-in and users', () => {
     await b.field(form, 'Password *').fill(BOB.password);
     await add.click();
     await expect(
-      page.locator(`${form} [data-field="username"] > .field-error`).textContent(),
+      shownText(page.locator(`${form} [data-field="username"] > .field-error`)),
     ).resolves.toBe("username: 'admin' is taken");
     await b.shot('settings-users-problem');
     await b.field(form, 'Username *').fill(BOB.username);
@@ -209,7 +217,7 @@ describe('web UI in a browser: sign-in and users', () => {
     await b.field(form, 'New password *').fill('admin-password-2');
     await b.field(form, 'Confirm the new password *').fill('admin-password-2');
     await page.locator(form).getByRole('button', { name: 'Change password' }).click();
-    await expect(b.fieldError('currentPassword').textContent()).resolves.toMatch(
+    await expect(shownText(b.fieldError('currentPassword'))).resolves.toMatch(
       /^currentPassword: is not your current password/,
     );
     await b.shot('settings-password-problem');
@@ -230,10 +238,29 @@ describe('web UI in a browser: sign-in and users', () => {
     await b.field(form, 'Password *').fill('wrong-password');
     await page.locator(form).getByRole('button', { name: 'Sign in' }).click();
     const alert = page.locator(`${form} .form-errors`);
-    await expect(alert.textContent()).resolves.toBe('wrong username or password');
+    await expect(shownText(alert)).resolves.toBe('wrong username or password');
     expect(await b.field(form, 'Password *').inputValue()).toBe('');
     expect(new URL(page.url()).hash).toBe('#/sign-in');
     await b.shot('sign-in-wrong-password');
+  });
+
+  it('should say how long to wait after too many failed attempts', async () => {
+    b.allowConsoleErrors(/status of (401|429).*\/api\/auth\/login/);
+    const form = 'form[aria-label="Sign in"]';
+    const statuses: number[] = [];
+    for (let i = 1; i <= 3; i++) {
+      const answered = page.waitForResponse((r) => r.url().endsWith('/api/auth/login'));
+      await b.field(form, 'Username *').fill('mallory');
+      await b.field(form, 'Password *').fill(`guess-number-${i}`);
+      await page.locator(form).getByRole('button', { name: 'Sign in' }).click();
+      statuses.push((await answered).status());
+    }
+    expect(statuses).toEqual([401, 401, 429]);
+    // The lock's seconds from Retry-After (600 at the last failure, a second less by now).
+    const text = await shownText(page.locator(`${form} .form-errors`));
+    const seconds = Number(/^Too many failed attempts, try again in (\d+) s\.$/.exec(text)?.[1]);
+    expect([text, seconds > 590 && seconds <= 600]).toEqual([text, true]);
+    await b.shot('sign-in-too-many-attempts');
   });
 
   it('should show the second user none of the admin’s clouds, tasks, runs or versions', async () => {

@@ -111,6 +111,12 @@ export async function openBrowser(
   };
 }
 
+/** The text of an element once it shows (an answer from the server may still be on its way). */
+export async function shownText(locator: Locator): Promise<string> {
+  await locator.waitFor({ state: 'visible' });
+  return (await locator.textContent()) ?? '';
+}
+
 /**
  * Signs in through the sign-in screen. Opens `route` first (signed out, the app shows the sign-in
  * screen and keeps the route as `next`) and checks the app goes back there afterwards.
