@@ -4,7 +4,7 @@
  *
  *   npm run bench -- [--scenario small|photos|large|repeat|repeat-1pct|restore|all (comma list)]
  *                    [--pair local:google-drive,dropbox:onedrive,...|all] [--scale 0.1]
- *                    [--json out.json] [--dir D] [--keep] [--smoke]
+ *                    [--rounds N] [--json out.json] [--dir D] [--keep] [--smoke]
  *
  * Per pair: the cloud emulators in their own processes (bench/support/emulator-host.ts), the
  * engine in its own (dist/src/main.js, own DATA_DIR and TMPDIR, driven over its HTTP API), the
@@ -26,6 +26,8 @@
  * local target and the rest, requests per emulator; the limit's seconds, MB/s and requests; and
  * ratio = limit seconds / engine seconds (= engine throughput / limit throughput).
  *
+ * --rounds N: first backups (small, photos, large) measured N times, engine and limit in alternating
+ *   order; the rows take the fastest of each (the machine is shared, so single runs are noisy).
  * --cpu-prof D: the engine and the limit processes run with --cpu-prof, profiles written into D.
  * --smoke: one pair (local:dropbox), every scenario, --scale 0.002: a few seconds plus start-up.
  */
@@ -57,6 +59,8 @@ import { renderTables, type MatrixRow } from './support/matrix-report.js';
 
 /** The engine's default task concurrency (BACKUP_CONCURRENCY, src/config/app-config.ts). */
 const DEFAULT_CONCURRENCY = 4;
+/** How often the driver asks the engine for a run's state (each poll costs the engine ~2 ms). */
+const POLL_MS = 250;
 
 async function treeBytes(root: string | undefined): Promise<number> {
   if (!root) return 0;
@@ -112,6 +116,7 @@ async function main(): Promise<void> {
   const scale = Number(args.get('scale') ?? (smoke ? 0.002 : 1));
   const root = resolve(args.get('dir') ?? join(tmpdir(), 'cbe-bench-matrix'));
   const keep = args.has('keep');
+  const rounds = Math.max(1, Number(args.get('rounds') ?? 1));
   const profDir = args.get('cpu-prof');
   const nodeFlags = profDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(profDir)] : [];
   const machine = machineInfo();
@@ -177,18 +182,10 @@ async function main(): Promise<void> {
         const src = await sourceFor(ds);
         console.log(`seeding ${ds.files.length} small files (${ds.bytes} bytes) ...`);
         await src.seed(ds);
-        const task = await createTask(ctx, src, ds, 'e-small');
-        const first = await engineRun(ctx, src, () => engine.runTask(task));
-        if (scenarios.includes('small')) {
-          const limit = await limitRun(ctx, src, target, {
-            mode: 'copy',
-            sourcePath: src.folderOf(ds),
-            targetPath: 'l-small',
-          });
-          rows.push(row('small', pair, ds, first, limit, problems));
-        }
+        const { task, first, row: smallRow } = await firstBackup(ctx, src, ds);
+        if (scenarios.includes('small')) rows.push(smallRow);
         if (scenarios.includes('repeat')) {
-          const again = await engineRun(ctx, src, () => engine.runTask(task));
+          const again = await engineRun(ctx, src, () => engine.runTask(task, POLL_MS));
           const limit = await limitRun(ctx, src, undefined, {
             mode: 'list',
             sourcePath: src.folderOf(ds),
@@ -201,7 +198,7 @@ async function main(): Promise<void> {
           } else {
             const changed = onePercent(ds);
             await src.modify(ds, changed);
-            const r = await engineRun(ctx, src, () => engine.runTask(task));
+            const r = await engineRun(ctx, src, () => engine.runTask(task, POLL_MS));
             const limit = await limitRun(ctx, src, target, {
               mode: 'copy',
               sourcePath: src.folderOf(ds),
@@ -237,14 +234,7 @@ async function main(): Promise<void> {
         const src = await sourceFor(ds);
         console.log(`seeding ${ds.files.length} ${name} files (${ds.bytes} bytes) ...`);
         await src.seed(ds);
-        const task = await createTask(ctx, src, ds, `e-${name}`);
-        const r = await engineRun(ctx, src, () => engine.runTask(task));
-        const limit = await limitRun(ctx, src, target, {
-          mode: 'copy',
-          sourcePath: src.folderOf(ds),
-          targetPath: `l-${name}`,
-        });
-        rows.push(row(name, pair, ds, r, limit, problems));
+        rows.push((await firstBackup(ctx, src, ds)).row);
       }
     } catch (e) {
       problems.push(`${pairName(pair)}: ${(e as Error).stack ?? String(e)}`);
@@ -274,6 +264,53 @@ async function main(): Promise<void> {
   if (json) await writeFile(json, JSON.stringify(result, null, 2));
   console.log(`saved ${json ?? (await saveResult('matrix', result))}`);
   if (problems.some((p) => !p.includes('skipped'))) process.exitCode = 1;
+
+  /**
+   * A first backup of a data set, measured `rounds` times against the limit, alternating which
+   * goes first (each round a new task and new folders, so each copies everything); the row takes
+   * the fastest engine round and the fastest limit round. The first round's task is returned
+   * for the scenarios that continue from it.
+   */
+  async function firstBackup(
+    ctx: PairContext,
+    src: Side,
+    ds: DataSet,
+  ): Promise<{ task: string; first: EngineFigures; row: MatrixRow }> {
+    const engines: EngineFigures[] = [];
+    const limits: LimitFigures[] = [];
+    let task = '';
+    for (let i = 1; i <= rounds; i++) {
+      const suffix = i === 1 ? '' : `-r${i}`;
+      const t = await createTask(ctx, src, ds, `e-${ds.name}${suffix}`);
+      if (i === 1) task = t;
+      const runEngine = async () =>
+        engines.push(await engineRun(ctx, src, () => ctx.engine.runTask(t, POLL_MS)));
+      const runLimit = async () =>
+        limits.push(
+          await limitRun(ctx, src, ctx.target, {
+            mode: 'copy',
+            sourcePath: src.folderOf(ds),
+            targetPath: `l-${ds.name}${suffix}`,
+          }),
+        );
+      if (i % 2 === 1) {
+        await runEngine();
+        await runLimit();
+      } else {
+        await runLimit();
+        await runEngine();
+      }
+    }
+    const bestEngine = engines.reduce((a, b) => (b.run.durationMs < a.run.durationMs ? b : a));
+    const bestLimit = limits.reduce((a, b) => (b.totalMs < a.totalMs ? b : a));
+    const r = row(ds.name, ctx.pair, ds, bestEngine, bestLimit, problems);
+    r.rounds = {
+      engineSeconds: engines.map((e) => round(e.run.durationMs / 1000, 2)),
+      limitSeconds: limits.map((l) => round(l.totalMs / 1000, 2)),
+    };
+    for (const e of engines.slice(1)) row(ds.name, ctx.pair, ds, e, bestLimit, problems); // checks
+    return { task, first: engines[0]!, row: r };
+  }
 
   // ---- helpers with the run's context --------------------------------------------------------
 
@@ -370,7 +407,7 @@ async function restoreRun(
     const r = await engine.api<RunView>('GET', `/api/runs/${started.id}`);
     if (r.status !== 'queued' && r.status !== 'running')
       return { ...r, wallMs: performance.now() - t0 };
-    await new Promise((res) => setTimeout(res, 100));
+    await new Promise((res) => setTimeout(res, POLL_MS));
   }
 }
 

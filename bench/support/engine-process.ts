@@ -149,14 +149,14 @@ export class EngineProcess {
   }
 
   /** Starts a run of the task and polls it to its end; `wallMs` is measured here. */
-  async runTask(taskId: string): Promise<RunView & { wallMs: number }> {
+  async runTask(taskId: string, pollMs = 100): Promise<RunView & { wallMs: number }> {
     const t0 = performance.now();
     const started = await this.api<{ id: string }>('POST', `/api/tasks/${taskId}/run`);
     for (;;) {
       const r = await this.api<RunView>('GET', `/api/runs/${started.id}`);
       if (r.status !== 'queued' && r.status !== 'running')
         return { ...r, wallMs: performance.now() - t0 };
-      await sleep(100);
+      await sleep(pollMs);
     }
   }
 

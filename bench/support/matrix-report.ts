@@ -45,6 +45,8 @@ export interface MatrixRow {
   ratio: number;
   /** 1-minute load average when the row was taken (the machine is shared). */
   load1: number;
+  /** Every round's seconds, when the scenario was measured more than once (--rounds). */
+  rounds?: { engineSeconds: number[]; limitSeconds: number[] };
 }
 
 const TITLES: Record<Scenario, string> = {
