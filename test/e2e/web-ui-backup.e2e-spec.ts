@@ -409,6 +409,8 @@ describe('web UI in a browser: backup and restore', () => {
   it('should reach the navigation and the forms with the keyboard', async () => {
     await page.setViewportSize({ width: 1100, height: 900 });
     await page.goto(`${base}/#/accounts`);
+    // A fresh page: Tab starts from the top, not from where earlier steps left the focus.
+    await page.reload();
     await page.getByRole('heading', { name: 'Clouds' }).waitFor();
     const focused: string[] = [];
     for (let i = 0; i < 7; i++) {
