@@ -278,10 +278,10 @@ describe('web UI in a browser: sign-in and users', () => {
     // The admin's task, run and version by their ids: not found for bob.
     b.allowConsoleErrors(/status of 404/);
     await page.goto(`${base}/#/tasks/${mine.taskId}/versions`);
-    await page.getByRole('heading', { name: 'Something went wrong' }).waitFor();
+    await page.getByRole('heading', { name: 'Not found' }).waitFor();
     await expect(page.getByRole('alert').textContent()).resolves.toMatch(/not found|no task/i);
     await page.goto(`${base}/#/runs/${mine.runId}`);
-    await page.getByRole('heading', { name: 'Something went wrong' }).waitFor();
+    await page.getByRole('heading', { name: 'Not found' }).waitFor();
     const bob = await login(BOB);
     for (const path of ['/api/accounts', '/api/tasks', '/api/runs'])
       expect([path, (await bob.get(path).expect(200)).body]).toEqual([path, []]);

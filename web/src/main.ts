@@ -114,6 +114,16 @@ async function render(): Promise<void> {
   } catch (e) {
     // A 401 already sent the user to the sign-in screen.
     if (gen !== generation || (e instanceof ApiError && e.status === 401)) return;
+    if (e instanceof ApiError && e.status === 404) {
+      // Another user's task or run answers 404 too: it is not there for this user.
+      mount(
+        main,
+        h('h1', null, 'Not found'),
+        h('p', { class: 'error', role: 'alert' }, errorText(e)),
+        h('p', null, h('a', { href: '#/accounts' }, 'Go to your clouds')),
+      );
+      return;
+    }
     mount(
       main,
       h('h1', null, 'Something went wrong'),
