@@ -20,7 +20,7 @@
 // tsconfig.build.json does not include test/servers: its s3rver module declaration comes in here.
 // eslint-disable-next-line @typescript-eslint/triple-slash-reference -- an ambient module declaration
 /// <reference path="../test/servers/s3rver.d.ts" />
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startWebDavServer } from '../test/servers/apache-webdav.server.js';
@@ -113,9 +113,19 @@ interface TaskResult {
   mibPerSec: number;
   filesPerSec: number;
   memory: PhaseMemory;
+  /** CPU seconds (user + system) the engine process spent on the task: robust to a busy machine. */
+  engineCpuSeconds: number;
   verified: { checked: number; matched: number };
   /** The run's error events (first 5), when a file failed. */
   errors: string[];
+}
+
+/** User + system CPU seconds of a process so far (/proc/<pid>/stat, clock ticks of 10 ms). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
 }
 
 function smallSize(i: number): number {
@@ -202,7 +212,9 @@ async function main(): Promise<void> {
             engine = e = await EngineProcess.start(engineOptions);
           }
           console.log(`  ${which} ...`);
+          const cpu0 = await cpuSeconds(e.pid);
           const { value: run, memory } = await e.measure(() => e.runTask(t.id));
+          const engineCpuSeconds = round((await cpuSeconds(e.pid)) - cpu0, 2);
           const files = run.versionId ? await e.versionFiles(run.versionId) : [];
           // Hash what the server's own disk holds: the large file, and a sample spread over the
           // first page of the version's files (up to 500) for the small ones.
@@ -248,12 +260,13 @@ async function main(): Promise<void> {
               peakRssMiB: round(memory.peakRssMiB),
               sampledMaxRssMiB: round(memory.sampledMaxRssMiB),
             },
+            engineCpuSeconds,
             verified: { checked: wanted, matched },
             errors,
           };
           results.push(r);
           console.log(
-            `  ${which}: ${r.status}${r.errorMessage ? ` (${r.errorMessage})` : ''}, ${r.filesCopied} files, ${r.seconds} s, ${r.mibPerSec} MiB/s, ${r.filesPerSec} files/s, RSS ${r.memory.startRssMiB} -> peak ${r.memory.peakRssMiB} MiB, sha256 ${matched}/${wanted}`,
+            `  ${which}: ${r.status}${r.errorMessage ? ` (${r.errorMessage})` : ''}, ${r.filesCopied} files, ${r.seconds} s, ${r.mibPerSec} MiB/s, ${r.filesPerSec} files/s, engine CPU ${r.engineCpuSeconds} s, RSS ${r.memory.startRssMiB} -> peak ${r.memory.peakRssMiB} MiB, sha256 ${matched}/${wanted}`,
           );
           for (const m of errors) console.log(`    error ${m}`);
         }

@@ -5,19 +5,14 @@ import type { S3ConnectorOptions } from './s3.options.js';
 
 /** The SDK client plus the pacer every call goes through; errors leave it already mapped. */
 export class S3ApiClient {
+  /** Every call, multipart parts included (a part is a Buffer: the pacer may send it again). */
   readonly s3: S3Client;
-  /**
-   * For multipart parts only: lib-storage sends each part once, and the part is a Buffer it holds,
-   * so the SDK's own retry strategy (throttling, 5xx, broken sockets) retries it from memory.
-   */
-  readonly partsS3: S3Client;
 
   constructor(
     options: S3ConnectorOptions,
     readonly pacer: Pacer,
   ) {
-    this.s3 = createSdkClient(options, 1);
-    this.partsS3 = createSdkClient(options, 5);
+    this.s3 = createSdkClient(options);
   }
 
   /** One S3 call through the pacer; `what` names the key in error messages. */
@@ -37,11 +32,10 @@ export class S3ApiClient {
 
   close(): void {
     this.s3.destroy();
-    this.partsS3.destroy();
   }
 }
 
-function createSdkClient(options: S3ConnectorOptions, maxAttempts: number): S3Client {
+function createSdkClient(options: S3ConnectorOptions): S3Client {
   return new S3Client({
     region: options.region,
     endpoint: options.endpoint,
@@ -50,8 +44,8 @@ function createSdkClient(options: S3ConnectorOptions, maxAttempts: number): S3Cl
       accessKeyId: options.accessKeyId,
       secretAccessKey: options.secretAccessKey,
     },
-    // 1 for calls through the pacer, which retries (and logs) what is retryable itself.
-    maxAttempts,
+    // Every call goes through the pacer, which retries (and logs) what is retryable itself.
+    maxAttempts: 1,
     // Since 3.729 the SDK adds CRC32 checksums and aws-chunked trailers to every upload by
     // default; B2, Wasabi, older MinIO and s3rver reject or mangle them. Content-MD5 (single
     // PUT) and the multipart ETag check cover integrity instead.

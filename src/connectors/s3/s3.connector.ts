@@ -176,6 +176,7 @@ export class S3Connector implements Connector {
         body,
         partSize: this.options.partSize,
         queueSize: this.options.queueSize,
+        size: meta.size,
         modifiedAt: meta.modifiedAt,
         signal: meta.signal,
       });

@@ -11,7 +11,7 @@ type Done = () => void;
  * number of requests in flight and the order of replies are under the test's control.
  */
 class FakeSftp {
-  file = Buffer.alloc(0);
+  file: Buffer = Buffer.alloc(0);
   pending: Array<{ kind: 'read' | 'write'; reply: Done }> = [];
   maxPending = 0;
   closed = 0;
