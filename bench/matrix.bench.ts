@@ -335,7 +335,9 @@ async function main(): Promise<void> {
     for (const s of new Set([src, ctx.target, dest])) await s.clearRequests();
     const localBefore = await treeBytes(ctx.localRoot());
     const io0 = await ctx.engine.io();
+    const cpu0 = await ctx.engine.cpuSeconds();
     const { value: run, memory } = await ctx.engine.measure(start);
+    const cpuSeconds = (await ctx.engine.cpuSeconds()) - cpu0;
     const io1 = await ctx.engine.io();
     const localAfter = await treeBytes(ctx.localRoot());
     const stray = await strayFiles(ctx.engineTmp, ctx.dataDir);
@@ -347,11 +349,12 @@ async function main(): Promise<void> {
     const writeBytes = io1.writeBytes - io0.writeBytes;
     const localTargetBytes = Math.max(0, localAfter - localBefore);
     console.log(
-      `  engine: ${run.status} ${run.filesCopied} files ${run.bytesCopied} B in ${round(run.durationMs / 1000, 2)} s, peak ${round(memory.peakRssMiB)} MiB${run.errorMessage ? ` (${run.errorMessage})` : ''}`,
+      `  engine: ${run.status} ${run.filesCopied} files ${run.bytesCopied} B in ${round(run.durationMs / 1000, 2)} s, peak ${round(memory.peakRssMiB)} MiB, cpu ${round(cpuSeconds, 2)} s${run.errorMessage ? ` (${run.errorMessage})` : ''}`,
     );
     return {
       run,
       memory,
+      cpuSeconds,
       writeBytes,
       localTargetBytes,
       otherWriteBytes: Math.max(0, writeBytes - localTargetBytes),
@@ -385,7 +388,7 @@ async function main(): Promise<void> {
       if (r) requests[s.kind] = r;
     }
     console.log(
-      `  limit:  ${m.files} files ${m.bytes} B in ${round(m.totalMs / 1000, 2)} s (list ${round(m.listMs / 1000, 2)} s), peak ${round(m.peakRssMiB)} MiB`,
+      `  limit:  ${m.files} files ${m.bytes} B in ${round(m.totalMs / 1000, 2)} s (list ${round(m.listMs / 1000, 2)} s), peak ${round(m.peakRssMiB)} MiB, cpu ${round(m.cpuSeconds, 2)} s`,
     );
     void ctx;
     return { ...m, requests };
@@ -414,6 +417,8 @@ async function restoreRun(
 export interface EngineFigures {
   run: RunView & { wallMs: number };
   memory: { startRssMiB: number; peakRssMiB: number; sampledMaxRssMiB: number };
+  /** Engine CPU seconds (user + system) during the run, API polling included. */
+  cpuSeconds: number;
   writeBytes: number;
   localTargetBytes: number;
   otherWriteBytes: number;
@@ -470,6 +475,7 @@ function row(
       mbPerSec: mb(e.run.bytesCopied, es),
       filesPerSec: es > 0 ? round(filesDone / es, 1) : 0,
       retries: e.run.retries,
+      cpuSeconds: round(e.cpuSeconds, 2),
       startRssMiB: round(e.memory.startRssMiB),
       peakRssMiB: round(e.memory.peakRssMiB),
       writeBytes: e.writeBytes,
@@ -487,6 +493,7 @@ function row(
       mbPerSec: mb(l.bytes, ls),
       filesPerSec: ls > 0 ? round(l.files / ls, 1) : 0,
       peakRssMiB: round(l.peakRssMiB),
+      cpuSeconds: round(l.cpuSeconds, 2),
       requests: Object.fromEntries(Object.entries(l.requests).map(([k, v]) => [k, v.total])),
     },
     ratio: es > 0 ? round(ls / es, 2) : 0,

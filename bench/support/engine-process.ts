@@ -185,6 +185,11 @@ export class EngineProcess {
     return { writeBytes: n('write_bytes'), readBytes: n('read_bytes'), wchar: n('wchar') };
   }
 
+  /** CPU time the engine has used so far (user + system, from /proc/<pid>/stat), seconds. */
+  async cpuSeconds(): Promise<number> {
+    return cpuSecondsOf(this.pid);
+  }
+
   /** Runs `fn` as one measured phase: peak RSS reset before, read after, RSS sampled during. */
   async measure<T>(fn: () => Promise<T>): Promise<{ value: T; memory: PhaseMemory }> {
     let peakWasReset = true;
@@ -228,6 +233,13 @@ export class EngineProcess {
   recentStderr(): string {
     return this.stderr;
   }
+}
+
+/** User + system CPU seconds of a live process (/proc/<pid>/stat fields 14 and 15, 100 Hz ticks). */
+export async function cpuSecondsOf(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -48,6 +48,8 @@ export interface LimitResult {
   listMs: number;
   copyMs: number;
   totalMs: number;
+  /** CPU (user + system) of this process from the listing to the last byte, seconds. */
+  cpuSeconds: number;
 }
 
 function open(side: LimitSide): Connector {
@@ -75,6 +77,7 @@ async function listAll(c: Connector, root: string): Promise<Array<{ rel: string;
 export async function runLimit(spec: LimitSpec): Promise<LimitResult> {
   const source = open(spec.source);
   const target = spec.target ? open(spec.target) : undefined;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const listed = await listAll(source, spec.sourcePath);
   const t1 = performance.now();
@@ -100,6 +103,7 @@ export async function runLimit(spec: LimitSpec): Promise<LimitResult> {
     await Promise.all(Array.from({ length: Math.max(1, spec.concurrency) }, lane));
   }
   const t2 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
   await source.close?.();
   await target?.close?.();
   return {
@@ -109,6 +113,7 @@ export async function runLimit(spec: LimitSpec): Promise<LimitResult> {
     listMs: t1 - t0,
     copyMs: t2 - t1,
     totalMs: t2 - t0,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
   };
 }
 

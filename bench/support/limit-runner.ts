@@ -46,7 +46,11 @@ export async function measureLimit(
     );
     if (!reply.ok) throw new Error(`limit: ${reply.error}`);
     const p = await procFigures(child.pid!);
-    return { ...reply.result!, peakRssMiB: p.hwmKiB / 1024, writeBytes: p.writeBytes };
+    return {
+      ...reply.result!,
+      peakRssMiB: p.hwmKiB / 1024,
+      writeBytes: p.writeBytes,
+    };
   } finally {
     if (child.connected) child.send('exit');
     else child.kill('SIGTERM');

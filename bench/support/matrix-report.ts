@@ -18,6 +18,8 @@ export interface MatrixRow {
     mbPerSec: number;
     filesPerSec: number;
     retries: number;
+    /** CPU seconds (user + system) the engine used during the run. */
+    cpuSeconds: number;
     startRssMiB: number;
     peakRssMiB: number;
     /** /proc/<pid>/io write_bytes during the run. */
@@ -39,6 +41,8 @@ export interface MatrixRow {
     mbPerSec: number;
     filesPerSec: number;
     peakRssMiB: number;
+    /** CPU seconds of the limit process from its listing to its last byte (start-up excluded). */
+    cpuSeconds: number;
     requests: Record<string, number>;
   };
   /** Limit seconds / engine seconds (1.0 = as fast as the limit). */
@@ -72,13 +76,13 @@ export function renderTables(rows: readonly MatrixRow[]): string {
     const d = mine[0]!.dataSet;
     out.push(`#### ${TITLES[s]}: ${d.files.toLocaleString('en')} files, ${mb(d.bytes)} MB`, '');
     out.push(
-      '| pair | engine s | MB/s | files/s | limit s | limit MB/s | **ratio** | peak RSS MiB | disk writes: local target / SQLite / other | requests (engine) | requests (limit) | load |',
+      '| pair | engine s | MB/s | files/s | limit s | limit MB/s | **ratio** | CPU s engine / limit | peak RSS MiB | disk writes: local target / SQLite / other | requests (engine) | requests (limit) | load |',
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- | ---: |',
     );
     for (const r of mine) {
       const e = r.engine;
       out.push(
-        `| ${r.pair} | ${e.seconds} | ${e.mbPerSec} | ${e.filesPerSec} | ${r.limit.seconds} | ${r.limit.mbPerSec} | **${r.ratio.toFixed(2)}** | ${e.peakRssMiB} | ${mb(e.localTargetBytes)} MB / ${mb(e.otherWriteBytes)} MB / ${e.bytesOutsideSqlite} B | ${reqs(e.requests)} | ${reqs(r.limit.requests)} | ${r.load1} |`,
+        `| ${r.pair} | ${e.seconds} | ${e.mbPerSec} | ${e.filesPerSec} | ${r.limit.seconds} | ${r.limit.mbPerSec} | **${r.ratio.toFixed(2)}** | ${e.cpuSeconds} / ${r.limit.cpuSeconds} | ${e.peakRssMiB} | ${mb(e.localTargetBytes)} MB / ${mb(e.otherWriteBytes)} MB / ${e.bytesOutsideSqlite} B | ${reqs(e.requests)} | ${reqs(r.limit.requests)} | ${r.load1} |`,
       );
     }
     out.push('');
