@@ -344,6 +344,31 @@ describe('web UI in a browser: sign-in and users', () => {
     expect(await page.locator(`${form}`).count()).toBe(0);
   });
 
+  it('should take the new CSRF token after signing in again in another tab', async () => {
+    await page.goto(`${base}/#/settings`);
+    await page.getByRole('heading', { name: 'API tokens' }).waitFor();
+    // The other tab shares the cookie: it signs out and in again, so the session changes.
+    const other = await b.context.newPage();
+    await other.goto(`${base}/#/accounts`);
+    await other.locator('#account').getByRole('button', { name: 'Sign out' }).click();
+    await other.getByLabel('Username', { exact: false }).fill(BOB.username);
+    await other.getByLabel('Password', { exact: false }).fill(BOB.password);
+    await other.getByRole('button', { name: 'Sign in' }).click();
+    await other.getByRole('heading', { name: 'Clouds' }).waitFor();
+    await other.close();
+    // This tab's token belongs to the ended session: refused once, then taken afresh.
+    b.expectConsoleError(/status of 403/);
+    const form = 'form[aria-label="New API token"]';
+    await b.field(form, 'Name *').fill('second tab');
+    await page.locator(form).getByRole('button', { name: 'Create token' }).click();
+    await expect(shownText(page.locator(`${form} .form-errors`))).resolves.toBe(
+      'you signed in again in another tab: try once more',
+    );
+    await page.locator(form).getByRole('button', { name: 'Create token' }).click();
+    await page.getByLabel('New token', { exact: true }).waitFor();
+    await page.getByRole('list', { name: 'API tokens' }).getByText('second tab').waitFor();
+  });
+
   it('should fit the sign-in screens and the settings in 360 px', async () => {
     await page.setViewportSize({ width: 360, height: 780 });
     await page.goto(`${base}/#/settings`);

@@ -31,6 +31,8 @@ export interface ApiHooks {
   beforeRequest?: (headers: Headers, method: string) => void;
   /** Called when the API answers 401 (signed out), with the path that was asked for. */
   onUnauthorized?: (error: ApiError, path: string) => void;
+  /** Called when the API refuses the CSRF token (403): the session changed in another tab. */
+  onCsrfRejected?: (error: ApiError) => void;
 }
 
 export const apiHooks: ApiHooks = {};
@@ -75,6 +77,14 @@ export async function request<T>(method: string, path: string, body?: unknown): 
       retryAfter(res.headers.get('retry-after')),
     );
     if (res.status === 401) apiHooks.onUnauthorized?.(err, path);
+    if (res.status === 403 && /^CSRF token/i.test(err.body.message)) {
+      apiHooks.onCsrfRejected?.(err);
+      throw new ApiError(403, {
+        ...err.body,
+        message: 'you signed in again in another tab: try once more',
+        problems: undefined,
+      });
+    }
     throw err;
   }
   return json as T;

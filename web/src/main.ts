@@ -133,9 +133,12 @@ async function render(): Promise<void> {
   }
 }
 
-installSessionHooks(() => {
-  if (!PUBLIC.has(parseHash().path)) redirect(`#/sign-in${nextQuery()}`);
-});
+installSessionHooks(
+  () => {
+    if (!PUBLIC.has(parseHash().path)) redirect(`#/sign-in${nextQuery()}`);
+  },
+  () => void render(),
+);
 onSessionChange(drawAccountArea);
 // "Skip to content" moves the focus; following its `#main` would leave the app's hash routes.
 document.querySelector('a.skip')?.addEventListener('click', (ev) => {

@@ -51,7 +51,7 @@ export function signedOut(): void {
  * Wires the session into the API client. `onSignedOut` gets the hash route the user was on,
  * to come back to it after signing in again.
  */
-export function installSessionHooks(onSignedOut: () => void): void {
+export function installSessionHooks(onSignedOut: () => void, onUserChanged: () => void): void {
   apiHooks.beforeRequest = (headers, method) => {
     const token = session?.csrfToken;
     if (token && !SAFE_METHODS.has(method.toUpperCase())) headers.set('X-CSRF-Token', token);
@@ -60,5 +60,17 @@ export function installSessionHooks(onSignedOut: () => void): void {
     if (CREDENTIAL_PATHS.has(path)) return;
     if (session?.user) signedOut();
     onSignedOut();
+  };
+  // Signing in again in another tab gives the browser a new session cookie, and with it a new
+  // CSRF token: fetch it, so the next try of the refused form works.
+  apiHooks.onCsrfRejected = () => {
+    const before = session?.user?.id;
+    loadSession().then(
+      (s) => {
+        if (!s.user) onSignedOut();
+        else if (s.user.id !== before) onUserChanged();
+      },
+      () => undefined, // the refused form shows its own error already
+    );
   };
 }
