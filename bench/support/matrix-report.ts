@@ -73,16 +73,15 @@ export function renderTables(rows: readonly MatrixRow[]): string {
   for (const s of SCENARIOS) {
     const mine = rows.filter((r) => r.scenario === s);
     if (!mine.length) continue;
-    const d = mine[0]!.dataSet;
-    out.push(`#### ${TITLES[s]}: ${d.files.toLocaleString('en')} files, ${mb(d.bytes)} MB`, '');
+    out.push(`#### ${TITLES[s]}`, '');
     out.push(
-      '| pair | engine s | MB/s | files/s | limit s | limit MB/s | **ratio** | CPU s engine / limit | peak RSS MiB | disk writes: local target / SQLite / other | requests (engine) | requests (limit) | load |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- | ---: |',
+      '| pair | data set | engine s | MB/s | files/s | limit s | limit MB/s | **ratio** | CPU s engine / limit | peak RSS MiB | disk writes: local target / SQLite / other | requests (engine) | requests (limit) | load |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- | ---: |',
     );
     for (const r of mine) {
       const e = r.engine;
       out.push(
-        `| ${r.pair} | ${e.seconds} | ${e.mbPerSec} | ${e.filesPerSec} | ${r.limit.seconds} | ${r.limit.mbPerSec} | **${r.ratio.toFixed(2)}** | ${e.cpuSeconds} / ${r.limit.cpuSeconds} | ${e.peakRssMiB} | ${mb(e.localTargetBytes)} MB / ${mb(e.otherWriteBytes)} MB / ${e.bytesOutsideSqlite} B | ${reqs(e.requests)} | ${reqs(r.limit.requests)} | ${r.load1} |`,
+        `| ${r.pair} | ${r.dataSet.files.toLocaleString('en')} files, ${mb(r.dataSet.bytes)} MB | ${e.seconds} | ${e.mbPerSec} | ${e.filesPerSec} | ${r.limit.seconds} | ${r.limit.mbPerSec} | **${r.ratio.toFixed(2)}** | ${e.cpuSeconds} / ${r.limit.cpuSeconds} | ${e.peakRssMiB} | ${mb(e.localTargetBytes)} MB / ${mb(e.otherWriteBytes)} MB / ${e.bytesOutsideSqlite} B | ${reqs(e.requests)} | ${reqs(r.limit.requests)} | ${r.load1} |`,
       );
     }
     out.push('');
