@@ -10,7 +10,7 @@
  *   DEMO_PHOTOS               pictures in the iCloud Photos library (150)
  *   DEMO_VERBOSE=1            the engine's own log lines too
  */
-import { DEFAULT_PORTS, startDemo, type Demo, type DemoCloud } from './demo.js';
+import { DEFAULT_PORTS, DemoSetupError, startDemo, type Demo, type DemoCloud } from './demo.js';
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const env = process.env;
@@ -50,10 +50,10 @@ function banner(demo: Demo): void {
   for (const a of demo.accounts)
     out(`   ${(KIND_LABEL[a.kind] ?? a.kind).padEnd(14)} ${a.name}: ${a.about}`);
   out();
-  out(' Example tasks (Tasks page):');
+  out(' Example tasks (Backup tasks page):');
   for (const t of demo.tasks) out(`   ${t.name}`);
   out();
-  out(' Try it: open Tasks, press "Run now" on "iCloud Photos to this computer" and');
+  out(' Try it: open Backup tasks, press "Run now" on "iCloud Photos to this computer",');
   out(' watch the run. Then press "Versions", open the version and restore it:');
   out(' Where > "Somewhere else", account "This computer", folder "Restored".');
   out(` Backups and restored files land in ${demo.backupsDir}`);
@@ -121,7 +121,8 @@ async function main(): Promise<void> {
 
 main().catch((e: unknown) => {
   const err = e as NodeJS.ErrnoException;
-  if (err.code === 'EADDRINUSE')
+  if (err instanceof DemoSetupError) process.stderr.write(`demo: ${err.message}\n`);
+  else if (err.code === 'EADDRINUSE')
     process.stderr.write(
       `demo: a port is already in use (${err.message}); set DEMO_PORT or the DEMO_*_PORT variables\n`,
     );

@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
@@ -185,20 +185,46 @@ export async function waitForRun(
   }
 }
 
-/** Empties `dir` when it is empty or a previous demo's; refuses any other folder. */
+/** A mistake the person running the demo can fix (shown without a stack trace). */
+export class DemoSetupError extends Error {
+  override readonly name = 'DemoSetupError';
+}
+
+/** The process id a demo folder's marker names, when that process still runs. */
+async function runningDemoPid(marker: string): Promise<number | undefined> {
+  const text = await readFile(marker, 'utf8').catch(() => '');
+  const pid = Number(/^pid=(\d+)$/m.exec(text)?.[1]);
+  if (!pid || pid === process.pid) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
+  }
+}
+
+/**
+ * Empties `dir` when it is empty or a previous demo's; refuses any other folder, and a folder a
+ * demo that still runs is using. The marker file names this process while it runs.
+ */
 async function prepareDir(dir: string): Promise<void> {
   if (existsSync(dir)) {
     const names = await readdir(dir);
     if (names.length > 0 && !names.includes(MARKER))
-      throw new Error(
+      throw new DemoSetupError(
         `${dir} exists and was not made by the demo: move it away or choose another folder (DEMO_DIR)`,
+      );
+    const other = await runningDemoPid(join(dir, MARKER));
+    if (other)
+      throw new DemoSetupError(
+        `another demo (process ${other}) is using ${dir}: stop it first, or choose another folder (DEMO_DIR) and ports`,
       );
     await rm(dir, { recursive: true, force: true });
   }
   await mkdir(dir, { recursive: true });
   await writeFile(
     join(dir, MARKER),
-    'Made by `npm run demo`: emptied at the next start of the demo.\n',
+    `Made by \`npm run demo\`: emptied at the next start of the demo.\npid=${process.pid}\n`,
   );
 }
 
