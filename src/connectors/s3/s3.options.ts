@@ -9,7 +9,7 @@ export const S3_MAX_PARTS = 10_000;
 export const S3_MAX_OBJECT_SIZE = 5 * 1024 * 1024 * MiB;
 /** Largest object CopyObject accepts; above it the SHA-256 cannot be put into the metadata. */
 export const S3_MAX_COPY_SIZE = 5 * 1024 * MiB;
-export const DEFAULT_PART_SIZE = 8 * MiB;
+export const DEFAULT_PART_SIZE = 5 * MiB;
 export const DEFAULT_QUEUE_SIZE = 2;
 export const DEFAULT_LIST_PAGE_SIZE = 1000;
 export const DEFAULT_REGION = 'us-east-1';
@@ -68,7 +68,7 @@ export const S3_OPTIONS: readonly OptionSpec[] = [
   {
     key: 'partSize',
     label: 'Multipart part size (bytes)',
-    help: 'Bytes per uploaded part, 5 MiB to 5 GiB. Memory per transfer is about part size x (queue size + 1).',
+    help: 'Bytes per uploaded part, 5 MiB to 5 GiB (grown automatically when a file of known size needs more than 10,000 parts). Memory per transfer is part size x (queue size + 1).',
     type: 'number',
     default: DEFAULT_PART_SIZE,
     advanced: true,

@@ -6,9 +6,9 @@ describe('engine node flags', () => {
     const scripts = (
       JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }
     ).scripts;
-    for (const name of ['start', 'worker']) {
-      for (const flag of ENGINE_NODE_FLAGS)
-        expect({ name, has: scripts[name]?.includes(`node ${flag}`) }).toEqual({ name, has: true });
-    }
+    // All of them, in order, right after `node`: `node --a --b dist/src/main.js`.
+    const launch = `node ${ENGINE_NODE_FLAGS.join(' ')} dist/src/main.js`;
+    for (const name of ['start', 'worker'])
+      expect({ name, has: scripts[name]?.includes(launch) }).toEqual({ name, has: true });
   });
 });
