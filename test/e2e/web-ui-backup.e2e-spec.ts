@@ -220,6 +220,14 @@ describe('web UI in a browser: backup and restore', () => {
     await field(form, 'Extensions').fill('j/pg, mov');
     await field(form, 'Files at the same time').fill('2');
     await field(form, 'Keep the last … versions').fill('5');
+    // Weekly, on Sunday at 03:15 in Paris; the form shows the next runs the server computes.
+    await field(form, 'Schedule').selectOption('weekly');
+    await page.locator('#day-mon').uncheck();
+    await page.locator('#day-sun').check();
+    await field(form, 'Time').fill('03:15');
+    await field(form, 'Time zone').fill('Europe/Paris');
+    await page.locator('p.help[aria-live="polite"]', { hasText: 'Next runs:' }).waitFor();
+    await shot('task-form-weekly');
     // The server refuses the extension: its problem lands next to the extensions field.
     b.expectConsoleError(/status of 400/);
     const refused = page.waitForResponse(
@@ -242,6 +250,7 @@ describe('web UI in a browser: backup and restore', () => {
         filter: unknown;
         concurrency: number;
         retention: unknown;
+        schedule: unknown;
       }[]
     >('/api/tasks');
     expect(tasks).toHaveLength(1);
@@ -251,6 +260,7 @@ describe('web UI in a browser: backup and restore', () => {
       filter: { mode: 'include', extensions: ['jpg', 'mov'] },
       concurrency: 2,
       retention: { keepLast: 5 },
+      schedule: { kind: 'weekly', weekdays: ['sun'], time: '03:15', timezone: 'Europe/Paris' },
     });
     taskId = tasks[0]!.id;
     await expect(page.locator(`[data-task="${taskId}"]`).textContent()).resolves.toContain(
