@@ -464,7 +464,11 @@ function row(
   return {
     scenario,
     pair: pairName(pair),
-    dataSet: { name: ds.name, files: ds.files.length, bytes: ds.bytes },
+    // iCloud Photos generates its library (Live Photos add a video): what was listed is the set.
+    dataSet:
+      pair.source === 'icloud-photos' && l.files > 0
+        ? { name: ds.name, files: l.files, bytes: l.bytes }
+        : { name: ds.name, files: ds.files.length, bytes: ds.bytes },
     engine: {
       status: e.run.status,
       seconds: round(es, 2),
