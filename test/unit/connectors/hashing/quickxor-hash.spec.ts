@@ -70,4 +70,22 @@ describe('QuickXorHash', () => {
     d.update(Buffer.from('hello world'));
     expect(d.digest()).toBe('aCgDG9jwBhDc4Q1yawMZAAAAAAA=');
   });
+
+  it('should fold long inputs a word at a time to the same value as a byte loop, aligned or not', () => {
+    // The reference: the byte-per-lane definition, one XOR per input byte.
+    const reference = (data: Uint8Array): string => {
+      const hasher = new QuickXorHash();
+      for (let i = 0; i < data.length; i++) hasher.update(Buffer.from([data[i]!]));
+      return hasher.digest();
+    };
+    const backing = Buffer.alloc(300_007 + 8); // fresh, so its offset 0 is 8-aligned
+    for (let i = 0; i < backing.length; i++) backing[i] = (i * 2654435761) >>> 24;
+    for (const offset of [0, 1, 2, 3, 4]) {
+      const data = backing.subarray(offset, offset + 300_007);
+      const expected = reference(data);
+      for (const piece of [data.length, 65_536, 1_000, 160, 4_097]) {
+        expect([offset, piece, hashOf(data, piece)]).toEqual([offset, piece, expected]);
+      }
+    }
+  });
 });
