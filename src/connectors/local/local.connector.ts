@@ -11,7 +11,6 @@ import {
   IsADirectoryError,
   NotADirectoryError,
 } from '../connector.errors.js';
-import { HashingTransform } from '../hashing/hashing-transform.js';
 import { baseName, normalizePath, parentPath } from '../path.js';
 import { mapFsError } from './local.errors.js';
 import type { LocalOptions } from './local.options.js';
@@ -116,9 +115,11 @@ export class LocalConnector implements Connector {
     await this.ensureFolder(parentPath(rel), meta);
     await this.assertNotFolder(rel);
     const tmp = this.abs(partialPathFor(rel));
-    const hashing = new HashingTransform(['sha256']);
     try {
-      await pipeline(body, hashing, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }), {
+      // No digest here: a local drive reports no hash of its own (capabilities.hashes is empty),
+      // and one computed from this same stream would only repeat the caller's (the engine hashes
+      // every transfer): on a copy to a local folder that was a second SHA-256 of every byte.
+      await pipeline(body, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }), {
         signal: meta.signal,
       });
       if (this.options.fsync) await flushToDisk(tmp);
@@ -130,8 +131,7 @@ export class LocalConnector implements Connector {
       if (body.errored) throw body.errored;
       throw mapFsError(e, rel);
     }
-    const entry = await this.stat(rel);
-    return { ...entry, hashes: { sha256: hashing.hashes.sha256 } };
+    return this.stat(rel);
   }
 
   async mkdir(path: string, opts: CallOptions = {}): Promise<Entry> {
