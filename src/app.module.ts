@@ -38,8 +38,6 @@ import { ICloudAuthService } from './connectors/icloud-photos/index.js';
 import { Database } from './persistence/database.js';
 import { dataSourceOptions } from './persistence/data-source-options.js';
 import { APP_CONFIG, CLOCK, RUN_QUEUE, SCHEDULE_TRIGGER } from './tokens.js';
-import { BullMqRunQueue } from './backup/bullmq-run-queue.js';
-import { BullMqScheduleTrigger } from './scheduler/bullmq-schedule-trigger.js';
 import { VersionLedgerRepository } from './versions/version-ledger.repository.js';
 import { VersionsService } from './versions/versions.service.js';
 import { AccountsController } from './web/accounts.controller.js';
@@ -134,12 +132,12 @@ export class AppModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         {
           provide: AuthService,
-          useFactory: (db: Database, a: AccountsRepository, t: TasksRepository, c: Clock) =>
+          useFactory: async (db: Database, a: AccountsRepository, t: TasksRepository, c: Clock) =>
             new AuthService(
               db,
               a,
               t,
-              new LoginThrottle({
+              await LoginThrottle.create({
                 maxFailures: config.auth.maxLoginFailures,
                 lockSeconds: config.auth.loginLockSeconds,
                 maxFailuresPerAddress: config.auth.maxLoginFailuresPerAddress,
@@ -245,14 +243,15 @@ export class AppModule {
         },
         {
           provide: RUN_QUEUE,
-          useFactory: (
+          // bullmq and ioredis are imported only in a cluster (~20 MiB a single node never uses).
+          useFactory: async (
             runner: BackupRunner,
             runs: RunsRepository,
             versions: VersionsService,
             clock: Clock,
           ) =>
             config.cluster
-              ? new BullMqRunQueue(
+              ? new (await import('./backup/bullmq-run-queue.js')).BullMqRunQueue(
                   config.cluster,
                   // An API-only node queues runs; workers execute them.
                   config.role === 'api' ? undefined : (id, signal) => runner.execute(id, signal),
@@ -374,7 +373,10 @@ export class AppModule {
           config.cluster
             ? {
                 provide: SCHEDULE_TRIGGER,
-                useFactory: () => new BullMqScheduleTrigger(config.cluster!, config.role),
+                useFactory: async () =>
+                  new (
+                    await import('./scheduler/bullmq-schedule-trigger.js')
+                  ).BullMqScheduleTrigger(config.cluster!, config.role),
               }
             : undefined,
         ),

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { systemClock } from '../../src/common/clock.js';
-import { createSftpConnector } from '../../src/connectors/sftp/index.js';
+import { createSftpConnector } from '../../src/connectors/sftp/sftp.factory.js';
 import { SftpSession } from '../../src/connectors/sftp/sftp.client.js';
 import { Pacer } from '../../src/connectors/pacer/pacer.js';
 import { sftpOptionsFrom } from '../../src/connectors/sftp/index.js';

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import {
   RateLimiterMemory,
   RateLimiterRedis,
@@ -23,11 +23,22 @@ export interface ThrottleConfig {
  * one client cannot walk through usernames. A success clears the username's count.
  */
 export class LoginThrottle {
+  /** ioredis is imported only in a cluster: a single node keeps its counters in memory. */
+  static async create(cfg: ThrottleConfig): Promise<LoginThrottle> {
+    if (!cfg.redisUrl) return new LoginThrottle(cfg);
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(cfg.redisUrl, { enableOfflineQueue: false, lazyConnect: false });
+    redis.on('error', () => undefined); // surfaced by the calls that fail
+    return new LoginThrottle(cfg, redis);
+  }
+
   private readonly perUser: RateLimiterAbstract;
   private readonly perAddress: RateLimiterAbstract;
-  private readonly redis?: Redis;
-
-  constructor(private readonly cfg: ThrottleConfig) {
+  /** Counters in Redis when `redis` is given (a cluster), else in this process. */
+  constructor(
+    private readonly cfg: ThrottleConfig,
+    private readonly redis?: Redis,
+  ) {
     const user = {
       keyPrefix: 'cbe-login-user',
       points: cfg.maxFailures,
@@ -40,11 +51,9 @@ export class LoginThrottle {
       duration: 3600,
       blockDuration: 3600,
     };
-    if (cfg.redisUrl) {
-      this.redis = new Redis(cfg.redisUrl, { enableOfflineQueue: false, lazyConnect: false });
-      this.redis.on('error', () => undefined); // surfaced by the calls that fail
-      this.perUser = new RateLimiterRedis({ storeClient: this.redis, ...user });
-      this.perAddress = new RateLimiterRedis({ storeClient: this.redis, ...address });
+    if (redis) {
+      this.perUser = new RateLimiterRedis({ storeClient: redis, ...user });
+      this.perAddress = new RateLimiterRedis({ storeClient: redis, ...address });
     } else {
       this.perUser = new RateLimiterMemory(user);
       this.perAddress = new RateLimiterMemory(address);

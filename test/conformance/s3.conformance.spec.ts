@@ -1,4 +1,4 @@
-import { createS3Connector } from '../../src/connectors/s3/index.js';
+import { createS3Connector } from '../../src/connectors/s3/s3.factory.js';
 import { startS3Server } from '../servers/s3rver.server.js';
 import { describeConnectorConformance } from './connector-conformance.js';
 import { systemClock } from '../../src/common/clock.js';

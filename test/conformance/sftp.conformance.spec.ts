@@ -1,5 +1,5 @@
 import { systemClock } from '../../src/common/clock.js';
-import { createSftpConnector } from '../../src/connectors/sftp/index.js';
+import { createSftpConnector } from '../../src/connectors/sftp/sftp.factory.js';
 import { startSftpServer } from '../servers/openssh-sftp.server.js';
 import { describeConnectorConformance } from './connector-conformance.js';
 

@@ -1,5 +1,5 @@
 import { systemClock } from '../../src/common/clock.js';
-import { createWebDavConnector } from '../../src/connectors/webdav/index.js';
+import { createWebDavConnector } from '../../src/connectors/webdav/webdav.factory.js';
 import { startWebDavServer, type WebDavServer } from '../servers/apache-webdav.server.js';
 import { describeConnectorConformance } from './connector-conformance.js';
 

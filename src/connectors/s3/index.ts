@@ -1,18 +1,14 @@
-import type {
-  ConnectorContext,
-  ConnectorDescriptor,
-  ConnectorSettings,
-} from '../connector-descriptor.js';
+import type { ConnectorDescriptor, ConnectorSettings } from '../connector-descriptor.js';
 import { FatalError } from '../connector.errors.js';
 import { normalizePath } from '../path.js';
-import { Pacer, type PacerOptions } from '../pacer/pacer.js';
-import { S3ApiClient } from './s3.client.js';
-import { S3_CAPABILITIES, S3Connector } from './s3.connector.js';
+import { LazyConnector } from '../lazy-connector.js';
 import {
   DEFAULT_LIST_PAGE_SIZE,
   DEFAULT_PART_SIZE,
   DEFAULT_QUEUE_SIZE,
   DEFAULT_REGION,
+  s3Capabilities,
+  S3_CAPABILITIES,
   S3_MAX_PART_SIZE,
   S3_MIN_PART_SIZE,
   S3_OPTIONS,
@@ -58,22 +54,17 @@ export function s3OptionsFrom(settings: ConnectorSettings): S3ConnectorOptions {
   };
 }
 
-/** Builds the connector; pacer options are for tests (fast backoff). */
-export function createS3Connector(
-  settings: ConnectorSettings,
-  ctx: ConnectorContext,
-  extras: { pacer?: PacerOptions } = {},
-): S3Connector {
-  const options = s3OptionsFrom(settings);
-  const pacer = new Pacer({ clock: ctx.clock, onRetry: ctx.onRetry, ...extras.pacer });
-  return new S3Connector(new S3ApiClient(options, pacer), options);
-}
-
 export const s3ConnectorDescriptor: ConnectorDescriptor = {
   kind: 's3',
   displayName: 'S3-compatible storage',
   description: 'A bucket on Amazon S3 or an S3-compatible service: Backblaze B2, Wasabi, MinIO...',
   options: S3_OPTIONS,
   capabilities: S3_CAPABILITIES,
-  create: (settings, ctx) => createS3Connector(settings, ctx),
+  // Settings are checked now; @aws-sdk/client-s3 is imported on the connector's first call.
+  create: (settings, ctx) => {
+    const o = s3OptionsFrom(settings);
+    return new LazyConnector('s3', s3Capabilities(o.partSize, o.listPageSize), async () =>
+      (await import('./s3.factory.js')).createS3Connector(settings, ctx),
+    );
+  },
 };

@@ -24,39 +24,12 @@ import type { S3ApiClient } from './s3.client.js';
 import { resumableDownload, type OpenedBody } from '../resumable-download.js';
 import { mapS3Error } from './s3.errors.js';
 import { etagIsMd5, fileEntry, folderEntry, META_MTIME, META_SHA256, S3Keys } from './s3.mapper.js';
-import {
-  DEFAULT_LIST_PAGE_SIZE,
-  DEFAULT_PART_SIZE,
-  S3_MAX_COPY_SIZE,
-  S3_MAX_OBJECT_SIZE,
-  type S3ConnectorOptions,
-} from './s3.options.js';
+import { s3Capabilities, S3_MAX_COPY_SIZE, type S3ConnectorOptions } from './s3.options.js';
 import { uploadObject } from './s3.upload.js';
 
 const MAX_DOWNLOAD_RESUMES = 10;
 /** Deletes in flight while removing a folder (one DeleteObject per key: see remove()). */
 const DELETE_CONCURRENCY = 8;
-
-export function s3Capabilities(
-  partSize = DEFAULT_PART_SIZE,
-  listPageSize = DEFAULT_LIST_PAGE_SIZE,
-): Capabilities {
-  return {
-    // md5: the ETag of single-PUT objects (S3 checked it against Content-MD5); sha256: written
-    // into the object's metadata by this connector. Neither is reported by list().
-    hashes: ['md5', 'sha256'],
-    rangedReads: true,
-    changeFeed: false,
-    serverSideCopy: false,
-    writable: true,
-    preservesModifiedTime: false,
-    maxFileSize: S3_MAX_OBJECT_SIZE,
-    uploadChunkSize: partSize,
-    listPageSize,
-  };
-}
-
-export const S3_CAPABILITIES = s3Capabilities();
 
 /**
  * S3 and S3-compatible storage (B2, Wasabi, MinIO...) through @aws-sdk/client-s3. Folders are

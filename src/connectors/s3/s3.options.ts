@@ -1,3 +1,4 @@
+import type { Capabilities } from '../capabilities.js';
 import type { OptionSpec } from '../connector-descriptor.js';
 
 export const MiB = 1024 * 1024;
@@ -104,3 +105,24 @@ export interface S3ConnectorOptions {
   queueSize: number;
   listPageSize: number;
 }
+
+export function s3Capabilities(
+  partSize = DEFAULT_PART_SIZE,
+  listPageSize = DEFAULT_LIST_PAGE_SIZE,
+): Capabilities {
+  return {
+    // md5: the ETag of single-PUT objects (S3 checked it against Content-MD5); sha256: written
+    // into the object's metadata by this connector. Neither is reported by list().
+    hashes: ['md5', 'sha256'],
+    rangedReads: true,
+    changeFeed: false,
+    serverSideCopy: false,
+    writable: true,
+    preservesModifiedTime: false,
+    maxFileSize: S3_MAX_OBJECT_SIZE,
+    uploadChunkSize: partSize,
+    listPageSize,
+  };
+}
+
+export const S3_CAPABILITIES = s3Capabilities();

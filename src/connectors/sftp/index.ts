@@ -1,12 +1,7 @@
-import type {
-  ConnectorContext,
-  ConnectorDescriptor,
-  ConnectorSettings,
-} from '../connector-descriptor.js';
+import type { ConnectorDescriptor, ConnectorSettings } from '../connector-descriptor.js';
 import { FatalError } from '../connector.errors.js';
-import { Pacer, type PacerOptions } from '../pacer/pacer.js';
-import { SftpSession } from './sftp.client.js';
-import { SFTP_CAPABILITIES, SftpConnector } from './sftp.connector.js';
+import { LazyConnector } from '../lazy-connector.js';
+import { SFTP_CAPABILITIES } from './sftp.connector.js';
 import { SFTP_OPTIONS, type SftpConnectorOptions } from './sftp.options.js';
 
 function text(v: unknown): string | undefined {
@@ -52,22 +47,17 @@ function normalizeRoot(p: string): string {
     .join('/');
 }
 
-export function createSftpConnector(
-  settings: ConnectorSettings,
-  ctx: ConnectorContext,
-  extras: { pacer?: PacerOptions } = {},
-): SftpConnector {
-  const o = sftpOptionsFrom(settings);
-  const pacer = new Pacer({ clock: ctx.clock, onRetry: ctx.onRetry, ...extras.pacer });
-  // The fingerprint pinned on first connect is stored with the account's secrets.
-  return new SftpConnector(new SftpSession(o, pacer, (s) => ctx.saveSecrets(s)), o.root);
-}
-
 export const sftpConnectorDescriptor: ConnectorDescriptor = {
   kind: 'sftp',
   displayName: 'SFTP',
   description: 'A folder on any SSH server (OpenSSH, a NAS, a VPS), with a password or a key.',
   options: SFTP_OPTIONS,
   capabilities: SFTP_CAPABILITIES,
-  create: (settings, ctx) => createSftpConnector(settings, ctx),
+  // Settings are checked now; ssh2 is imported on the connector's first call.
+  create: (settings, ctx) => {
+    sftpOptionsFrom(settings);
+    return new LazyConnector('sftp', SFTP_CAPABILITIES, async () =>
+      (await import('./sftp.factory.js')).createSftpConnector(settings, ctx),
+    );
+  },
 };

@@ -1,14 +1,9 @@
-import { AuthType, createClient } from 'webdav';
-import type {
-  ConnectorContext,
-  ConnectorDescriptor,
-  ConnectorSettings,
-} from '../connector-descriptor.js';
+import type { ConnectorDescriptor, ConnectorSettings } from '../connector-descriptor.js';
 import { FatalError } from '../connector.errors.js';
-import { Pacer, type PacerOptions } from '../pacer/pacer.js';
-import { WEBDAV_CAPABILITIES, WebDavConnector } from './webdav.connector.js';
+import { LazyConnector } from '../lazy-connector.js';
 import {
   WEBDAV_AUTH_TYPES,
+  WEBDAV_CAPABILITIES,
   WEBDAV_OPTIONS,
   type WebDavAuthType,
   type WebDavConnectorOptions,
@@ -34,26 +29,17 @@ export function webDavOptionsFrom(settings: ConnectorSettings): WebDavConnectorO
   return { url: raw.endsWith('/') ? raw : `${raw}/`, username, password, authType };
 }
 
-export function createWebDavConnector(
-  settings: ConnectorSettings,
-  ctx: ConnectorContext,
-  extras: { pacer?: PacerOptions } = {},
-): WebDavConnector {
-  const o = webDavOptionsFrom(settings);
-  const client = createClient(o.url, {
-    username: o.username,
-    password: o.password,
-    authType: o.authType === 'digest' ? AuthType.Digest : AuthType.Password,
-  });
-  const pacer = new Pacer({ clock: ctx.clock, onRetry: ctx.onRetry, ...extras.pacer });
-  return new WebDavConnector(client, pacer, o.url);
-}
-
 export const webDavConnectorDescriptor: ConnectorDescriptor = {
   kind: 'webdav',
   displayName: 'WebDAV',
   description: 'A WebDAV server: Nextcloud, ownCloud, a NAS, Apache or nginx with WebDAV...',
   options: WEBDAV_OPTIONS,
   capabilities: WEBDAV_CAPABILITIES,
-  create: (settings, ctx) => createWebDavConnector(settings, ctx),
+  // Settings are checked now; the webdav package is imported on the connector's first call.
+  create: (settings, ctx) => {
+    webDavOptionsFrom(settings);
+    return new LazyConnector('webdav', WEBDAV_CAPABILITIES, async () =>
+      (await import('./webdav.factory.js')).createWebDavConnector(settings, ctx),
+    );
+  },
 };

@@ -1,6 +1,5 @@
 import { pipeline, Readable } from 'node:stream';
 import type { FileStat, WebDAVClient } from 'webdav';
-import type { Capabilities } from '../capabilities.js';
 import type { CallOptions, Connector, Entry, ReadOptions, WriteMeta } from '../connector.js';
 import {
   FatalError,
@@ -16,21 +15,12 @@ import type { Pacer } from '../pacer/pacer.js';
 import { baseName, joinPath, normalizePath, parentPath } from '../path.js';
 import { resumableDownload, type OpenedBody } from '../resumable-download.js';
 import { mapWebDavError, WebDavStatusError } from './webdav.errors.js';
+import { WEBDAV_CAPABILITIES } from './webdav.options.js';
 import { isPartialName, partialPathFor } from '../partial-name.js';
 
 const MAX_DOWNLOAD_RESUMES = 10;
 /** Folders known to exist, so a backup of many files does not MKCOL the same parent each time. */
 const KNOWN_FOLDERS_MAX = 10_000;
-
-export const WEBDAV_CAPABILITIES: Capabilities = {
-  // Plain WebDAV reports no content hash (the ETag is opaque): sizes are what gets verified.
-  hashes: [],
-  rangedReads: true,
-  changeFeed: false,
-  serverSideCopy: false,
-  writable: true,
-  preservesModifiedTime: false,
-};
 
 type FetchResponse = Awaited<ReturnType<WebDAVClient['customRequest']>>;
 

@@ -1,3 +1,4 @@
+import type { Capabilities } from '../capabilities.js';
 import type { OptionSpec } from '../connector-descriptor.js';
 
 export const WEBDAV_AUTH_TYPES = ['basic', 'digest'] as const;
@@ -43,3 +44,13 @@ export interface WebDavConnectorOptions {
   password: string;
   authType: WebDavAuthType;
 }
+
+export const WEBDAV_CAPABILITIES: Capabilities = {
+  // Plain WebDAV reports no content hash (the ETag is opaque): sizes are what gets verified.
+  hashes: [],
+  rangedReads: true,
+  changeFeed: false,
+  serverSideCopy: false,
+  writable: true,
+  preservesModifiedTime: false,
+};

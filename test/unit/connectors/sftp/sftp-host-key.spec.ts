@@ -3,7 +3,7 @@ import { buffer } from 'node:stream/consumers';
 import { systemClock } from '../../../../src/common/clock.js';
 import type { ConnectorSecrets } from '../../../../src/connectors/connector-descriptor.js';
 import { AuthExpiredError, FatalError } from '../../../../src/connectors/connector.errors.js';
-import { createSftpConnector } from '../../../../src/connectors/sftp/index.js';
+import { createSftpConnector } from '../../../../src/connectors/sftp/sftp.factory.js';
 import { startSftpServer, type SftpServer } from '../../../servers/openssh-sftp.server.js';
 
 // Against a real OpenSSH sshd (started by the test, as root): host key pinning is about what a

@@ -1,0 +1,16 @@
+import type { ConnectorContext, ConnectorSettings } from '../connector-descriptor.js';
+import { Pacer, type PacerOptions } from '../pacer/pacer.js';
+import { sftpOptionsFrom } from './index.js';
+import { SftpSession } from './sftp.client.js';
+import { SftpConnector } from './sftp.connector.js';
+
+export function createSftpConnector(
+  settings: ConnectorSettings,
+  ctx: ConnectorContext,
+  extras: { pacer?: PacerOptions } = {},
+): SftpConnector {
+  const o = sftpOptionsFrom(settings);
+  const pacer = new Pacer({ clock: ctx.clock, onRetry: ctx.onRetry, ...extras.pacer });
+  // The fingerprint pinned on first connect is stored with the account's secrets.
+  return new SftpConnector(new SftpSession(o, pacer, (s) => ctx.saveSecrets(s)), o.root);
+}

@@ -1,0 +1,108 @@
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { systemClock } from '../../../src/common/clock.js';
+import type { Connector } from '../../../src/connectors/connector.js';
+import { FatalError } from '../../../src/connectors/connector.errors.js';
+import { LazyConnector } from '../../../src/connectors/lazy-connector.js';
+import { LocalConnector } from '../../../src/connectors/local/local.connector.js';
+import { s3ConnectorDescriptor } from '../../../src/connectors/s3/index.js';
+import { sftpConnectorDescriptor } from '../../../src/connectors/sftp/index.js';
+import { webDavConnectorDescriptor } from '../../../src/connectors/webdav/index.js';
+
+const ctx = { clock: systemClock, saveSecrets: async () => undefined };
+
+describe('LazyConnector', () => {
+  let root: string;
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'cbe-lazy-'));
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  function lazy(load: () => Promise<Connector>) {
+    const inner = new LocalConnector({ root });
+    return new LazyConnector('local', inner.capabilities, load);
+  }
+
+  it('should load the real connector on the first call only, and forward every call to it', async () => {
+    let loads = 0;
+    const c = lazy(async () => {
+      loads++;
+      return new LocalConnector({ root });
+    });
+    expect(loads).toBe(0);
+
+    await c.mkdir('a');
+    const written = await c.write('a/f.txt', Readable.from([Buffer.from('hello')]), { size: 5 });
+    expect(written).toMatchObject({ path: 'a/f.txt', size: 5, kind: 'file' });
+    expect((await c.stat('a/f.txt')).size).toBe(5);
+    expect((await buffer(await c.read('a/f.txt', { range: { offset: 1 } }))).toString()).toBe(
+      'ello',
+    );
+    const listed: string[] = [];
+    for await (const e of c.list('a')) listed.push(e.path);
+    expect(listed).toEqual(['a/f.txt']);
+    await c.remove('a/f.txt');
+    await expect(c.stat('a/f.txt')).rejects.toThrow(/f\.txt/);
+    expect(loads).toBe(1);
+  });
+
+  it('should try to load again after a failed load, and pass the failure to the caller', async () => {
+    let loads = 0;
+    const c = lazy(async () => {
+      if (++loads === 1) throw new Error('cannot import the SDK');
+      return new LocalConnector({ root });
+    });
+    await expect(c.mkdir('x')).rejects.toThrow('cannot import the SDK');
+    await expect(c.mkdir('x')).resolves.toMatchObject({ path: 'x', kind: 'folder' });
+    expect(loads).toBe(2);
+  });
+
+  it('should close without loading when never used, and close the real connector when used', async () => {
+    let loads = 0;
+    let closed = 0;
+    const make = () =>
+      lazy(async () => {
+        loads++;
+        const inner = new LocalConnector({ root });
+        return Object.assign(inner, { close: async () => void closed++ });
+      });
+    await make().close();
+    expect({ loads, closed }).toEqual({ loads: 0, closed: 0 });
+    const used = make();
+    await used.mkdir('y');
+    await used.close();
+    expect({ loads, closed }).toEqual({ loads: 1, closed: 1 });
+  });
+});
+
+describe('lazily loaded connector kinds', () => {
+  it('should refuse bad settings at create, before loading any SDK', () => {
+    expect(() => s3ConnectorDescriptor.create({ config: {}, secrets: {} }, ctx)).toThrow(
+      new FatalError('s3: the bucket is required'),
+    );
+    expect(() =>
+      webDavConnectorDescriptor.create({ config: { url: 'ftp://x' }, secrets: {} }, ctx),
+    ).toThrow(FatalError);
+    expect(() =>
+      sftpConnectorDescriptor.create({ config: { host: 'h' }, secrets: {} }, ctx),
+    ).toThrow(/host and the user are required/);
+  });
+
+  it("should report the settings' capabilities before loading (S3 part size and page size)", () => {
+    const c = s3ConnectorDescriptor.create(
+      {
+        config: { bucket: 'b', partSize: 8 * 1024 * 1024, listPageSize: 250 },
+        secrets: { accessKeyId: 'k', secretAccessKey: 's' },
+      },
+      ctx,
+    );
+    expect(c).toBeInstanceOf(LazyConnector);
+    expect(c.kind).toBe('s3');
+    expect(c.capabilities).toMatchObject({ uploadChunkSize: 8 * 1024 * 1024, listPageSize: 250 });
+  });
+});
