@@ -24,7 +24,7 @@ describe('LazyConnector', () => {
   });
 
   function lazy(load: () => Promise<Connector>) {
-    const inner = new LocalConnector({ root });
+    const inner = new LocalConnector({ root, fsync: false });
     return new LazyConnector('local', inner.capabilities, load);
   }
 
@@ -32,7 +32,7 @@ describe('LazyConnector', () => {
     let loads = 0;
     const c = lazy(async () => {
       loads++;
-      return new LocalConnector({ root });
+      return new LocalConnector({ root, fsync: false });
     });
     expect(loads).toBe(0);
 
@@ -55,7 +55,7 @@ describe('LazyConnector', () => {
     let loads = 0;
     const c = lazy(async () => {
       if (++loads === 1) throw new Error('cannot import the SDK');
-      return new LocalConnector({ root });
+      return new LocalConnector({ root, fsync: false });
     });
     await expect(c.mkdir('x')).rejects.toThrow('cannot import the SDK');
     await expect(c.mkdir('x')).resolves.toMatchObject({ path: 'x', kind: 'folder' });
@@ -68,7 +68,7 @@ describe('LazyConnector', () => {
     const make = () =>
       lazy(async () => {
         loads++;
-        const inner = new LocalConnector({ root });
+        const inner = new LocalConnector({ root, fsync: false });
         return Object.assign(inner, { close: async () => void closed++ });
       });
     await make().close();
