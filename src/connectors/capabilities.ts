@@ -5,6 +5,12 @@ import type { HashKind } from './hashing/hash-kinds.js';
 export interface Capabilities {
   /** Hash kinds the provider reports on entries from list/stat/write. */
   hashes: readonly HashKind[];
+  /**
+   * write() checks this kind itself: computes it from the bytes it was given, compares it with
+   * the provider's digest of the stored file, and throws IntegrityError (after removing the file)
+   * when they differ. The engine then does not compute that kind a second time.
+   */
+  verifiesWrites?: HashKind;
   /** `read` honours `range` without downloading the skipped bytes. */
   rangedReads: boolean;
   /** Implements ChangeFeed. */

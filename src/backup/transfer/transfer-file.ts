@@ -1,4 +1,5 @@
 import { pipeline } from 'node:stream';
+import type { Capabilities } from '../../connectors/capabilities.js';
 import type { Connector, Entry } from '../../connectors/connector.js';
 import {
   ConnectorError,
@@ -47,7 +48,7 @@ export interface TransferResult {
  * transfer fails loudly.
  */
 export async function transferFile(req: TransferRequest): Promise<TransferResult> {
-  const kinds = hashKindsToCompute(req.target.capabilities.hashes);
+  const kinds = hashKindsToCompute(req.target.capabilities);
   const input = await req.source
     .read(req.sourcePath, { signal: req.signal })
     .catch((e: unknown) => {
@@ -111,12 +112,17 @@ const VERIFY_COST_ORDER: readonly HashKind[] = ['sha256', 'sha1', 'md5', 'dropbo
 
 /**
  * SHA-256 (the ledger's hash) plus at most ONE kind the target reports, to check the stored copy:
- * none when the target reports SHA-256 itself, else its cheapest computable kind. One matching
- * digest of the stored bytes proves them as well as three; computing every advertised kind (Drive:
- * MD5, SHA-1 and SHA-256) cost a CPU core's worth of hashing per byte for nothing.
+ * none when the target reports SHA-256 itself or its write() already checks a kind it reports
+ * (OneDrive's quickXor, Dropbox's content hash: computing it again here repeated the connector's
+ * work on every byte), else its cheapest computable kind. One matching digest of the stored bytes
+ * proves them as well as three; computing every advertised kind (Drive: MD5, SHA-1 and SHA-256)
+ * cost a CPU core's worth of hashing per byte for nothing.
  */
-export function hashKindsToCompute(targetKinds: readonly HashKind[]): HashKind[] {
-  const check = VERIFY_COST_ORDER.find((k) => targetKinds.includes(k) && canComputeHash(k));
+export function hashKindsToCompute(
+  target: Pick<Capabilities, 'hashes' | 'verifiesWrites'>,
+): HashKind[] {
+  if (target.verifiesWrites && target.hashes.includes(target.verifiesWrites)) return ['sha256'];
+  const check = VERIFY_COST_ORDER.find((k) => target.hashes.includes(k) && canComputeHash(k));
   return check && check !== 'sha256' ? ['sha256', check] : ['sha256'];
 }
 

@@ -46,6 +46,8 @@ export function dropboxCapabilities(
 ): Capabilities {
   return {
     hashes: ['dropbox'],
+    // uploadFile(): the content hash of the bytes sent against the one Dropbox commits.
+    verifiesWrites: 'dropbox',
     rangedReads: true,
     changeFeed: true,
     serverSideCopy: true,

@@ -47,6 +47,8 @@ import { SIMPLE_UPLOAD_MAX, type OneDriveOptions } from './onedrive.options.js';
 
 export const ONEDRIVE_CAPABILITIES: Capabilities = {
   hashes: ['quickXor'],
+  // verify(): the quickXorHash of the bytes sent against the one Graph reports for the item.
+  verifiesWrites: 'quickXor',
   rangedReads: true,
   changeFeed: true,
   serverSideCopy: true,

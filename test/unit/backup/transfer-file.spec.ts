@@ -7,7 +7,10 @@ import {
   NotFoundError,
   TransientError,
 } from '../../../src/connectors/connector.errors.js';
+import { DROPBOX_CAPABILITIES } from '../../../src/connectors/dropbox/dropbox.connector.js';
+import type { HashKind } from '../../../src/connectors/hashing/hash-kinds.js';
 import { LocalConnector } from '../../../src/connectors/local/local.connector.js';
+import { ONEDRIVE_CAPABILITIES } from '../../../src/connectors/onedrive/onedrive.connector.js';
 import { FaultyConnector } from '../../support/faulty-connector.js';
 import { patternBytes, sha256 } from '../../support/files.js';
 
@@ -94,10 +97,30 @@ describe('transferFile', () => {
   });
 
   it('should compute SHA-256 and at most one more kind, the cheapest the target reports', () => {
-    expect(hashKindsToCompute([])).toEqual(['sha256']);
-    expect(hashKindsToCompute(['md5', 'sha1', 'sha256'])).toEqual(['sha256']);
-    expect(hashKindsToCompute(['quickXor'])).toEqual(['sha256', 'quickXor']);
-    expect(hashKindsToCompute(['dropbox'])).toEqual(['sha256', 'dropbox']);
-    expect(hashKindsToCompute(['quickXor', 'md5'])).toEqual(['sha256', 'md5']);
+    const kinds = (hashes: HashKind[]) => hashKindsToCompute({ hashes });
+    expect(kinds([])).toEqual(['sha256']);
+    expect(kinds(['md5', 'sha1', 'sha256'])).toEqual(['sha256']);
+    expect(kinds(['quickXor'])).toEqual(['sha256', 'quickXor']);
+    expect(kinds(['dropbox'])).toEqual(['sha256', 'dropbox']);
+    expect(kinds(['quickXor', 'md5'])).toEqual(['sha256', 'md5']);
+  });
+
+  it('should not compute again the kind the target checks in write() itself', () => {
+    expect(hashKindsToCompute({ hashes: ['quickXor'], verifiesWrites: 'quickXor' })).toEqual([
+      'sha256',
+    ]);
+    expect(hashKindsToCompute({ hashes: ['dropbox'], verifiesWrites: 'dropbox' })).toEqual([
+      'sha256',
+    ]);
+    // A claim about a kind the target does not report proves nothing about the stored copy.
+    expect(hashKindsToCompute({ hashes: ['md5'], verifiesWrites: 'quickXor' })).toEqual([
+      'sha256',
+      'md5',
+    ]);
+  });
+
+  it('should declare verifiesWrites only on connectors whose write() checks that kind', () => {
+    expect(ONEDRIVE_CAPABILITIES.verifiesWrites).toBe('quickXor');
+    expect(DROPBOX_CAPABILITIES.verifiesWrites).toBe('dropbox');
   });
 });
