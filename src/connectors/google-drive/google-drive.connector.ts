@@ -34,7 +34,6 @@ import { headerOf, httpStatusOf, quotaMessage } from './google-drive.errors.js';
 import {
   entryName,
   FILE_FIELDS,
-  FOLDER_MIME,
   isFolder,
   isGoogleNative,
   nativeSourceOf,
@@ -43,7 +42,7 @@ import {
   toEntry,
 } from './google-drive.mapper.js';
 import type { GoogleDriveOptions } from './google-drive.options.js';
-import { PathCache } from './google-drive.path-cache.js';
+import { DrivePaths } from './google-drive.paths.js';
 import { uploadResumable } from './google-drive.upload.js';
 
 export const GOOGLE_DRIVE_CAPABILITIES: Capabilities = {
@@ -65,8 +64,7 @@ export interface GoogleDriveDeps {
 type DriveFile = drive_v3.Schema$File;
 
 /**
- * Google Drive (API v3). Drive has ids, not paths: a path is resolved folder by folder with
- * `'<parent>' in parents and name = '<name>'` queries and kept in a small cache. Names are not
+ * Google Drive (API v3). Paths are resolved over Drive's ids by `DrivePaths`. Names are not
  * unique in Drive; when several live items share a name in one folder, the OLDEST (createdTime,
  * then id) is the one a path designates, in lookups and in listings alike (later ones are left
  * out of listings). Google-native documents appear as `Name.docx|xlsx|pptx` exports, or with
@@ -76,11 +74,7 @@ export class GoogleDriveConnector implements Connector, ChangeFeed, ServerSideCo
   readonly kind = 'google-drive';
   readonly capabilities: Capabilities;
   readonly client: GoogleDriveClient;
-  private readonly cache = new PathCache(2048);
-  /** id -> path of items seen, so a change feed can name what was deleted. */
-  private readonly idPaths = new Map<string, string>();
-  private rootId: Promise<string> | undefined;
-  private readonly folderCreations = new Map<string, Promise<DriveFile>>();
+  private readonly paths: DrivePaths;
 
   constructor(
     private readonly o: GoogleDriveOptions,
@@ -88,6 +82,7 @@ export class GoogleDriveConnector implements Connector, ChangeFeed, ServerSideCo
   ) {
     const pacer = deps.pacer ?? new Pacer({ clock: deps.clock ?? systemClock, minIntervalMs: 0 });
     this.client = new GoogleDriveClient(o, pacer, deps.saveSecrets ?? (async () => undefined));
+    this.paths = new DrivePaths(o, this.client);
     this.capabilities = {
       ...GOOGLE_DRIVE_CAPABILITIES,
       uploadChunkSize: o.uploadChunkSize,
@@ -97,7 +92,7 @@ export class GoogleDriveConnector implements Connector, ChangeFeed, ServerSideCo
 
   async *list(dir: string, opts: CallOptions = {}): AsyncIterable<Entry> {
     const rel = normalizePath(dir);
-    const folder = await this.resolve(rel, opts.signal);
+    const folder = await this.paths.resolve(rel, opts.signal);
     if (!isFolder(folder))
       throw new NotADirectoryError(`google-drive: '${rel}' is a file, not a folder`);
     const seen = new Set<string>();
@@ -109,7 +104,7 @@ export class GoogleDriveConnector implements Connector, ChangeFeed, ServerSideCo
         () =>
           this.client.drive.files.list(
             {
-              ...this.listScope(),
+              ...this.paths.listScope(),
               q: `${quote(folder.id!)} in parents and trashed = false`,
               pageSize: this.o.listPageSize,
               pageToken,
@@ -126,7 +121,7 @@ export class GoogleDriveConnector implements Connector, ChangeFeed, ServerSideCo
         if (seen.has(name)) continue; // a younger duplicate: the path belongs to the oldest
         seen.add(name);
         const entry = toEntry(f, rel, this.o.exportFormats);
-        this.remember(entry.path, f);
+        this.paths.remember(entry.path, f);
         yield entry;
       }
       pageToken = page.data.nextPageToken ?? undefined;
@@ -135,7 +130,7 @@ export class GoogleDriveConnector implements Connector, ChangeFeed, ServerSideCo
 
   async stat(path: string, opts: CallOptions = {}): Promise<Entry> {
     const rel = normalizePath(path);
-    const f = await this.resolve(rel, opts.signal, true);
+    const f = await this.paths.resolve(rel, opts.signal, true);
     if (rel === '')
       return { path: '', name: '', kind: 'folder', id: f.id ?? undefined, hashes: {} };
     return toEntry(f, parentPath(rel), this.o.exportFormats);
@@ -143,7 +138,7 @@ export class GoogleDriveConnector implements Connector, ChangeFeed, ServerSideCo
 
   async read(path: string, opts: ReadOptions = {}): Promise<Readable> {
     const rel = normalizePath(path);
-    const f = await this.resolve(rel, opts.signal, true);
+    const f = await this.paths.resolve(rel, opts.signal, true);
     if (isFolder(f)) throw new IsADirectoryError(`google-drive: '${rel}' is a folder`);
     if (isGoogleNative(f.mimeType)) return this.readExport(rel, f, opts);
     const size = Number(f.size ?? 0);
@@ -194,8 +189,8 @@ export class GoogleDriveConnector implements Connector, ChangeFeed, ServerSideCo
     if (rel === '')
       throw new IsADirectoryError('google-drive: cannot write a file over the root folder');
     const name = baseName(rel);
-    const parent = await this.ensureFolder(parentPath(rel), meta.signal);
-    const existing = await this.findChild(parent.id!, name, meta.signal, { exactOnly: true });
+    const parent = await this.paths.ensureFolder(parentPath(rel), meta.signal);
+    const existing = await this.paths.findChild(parent.id!, name, meta.signal, { exactOnly: true });
     if (existing && isFolder(existing)) {
       body.destroy();
       throw new IsADirectoryError(`google-drive: '${rel}' is a folder; a file cannot replace it`);
@@ -219,13 +214,13 @@ export class GoogleDriveConnector implements Connector, ChangeFeed, ServerSideCo
         `google-drive: '${rel}' stored ${file.size} bytes, ${meta.size} were sent`,
       );
     }
-    this.remember(rel, file);
+    this.paths.remember(rel, file);
     return toEntry(file, parentPath(rel), this.o.exportFormats);
   }
 
   async mkdir(path: string, opts: CallOptions = {}): Promise<Entry> {
     const rel = normalizePath(path);
-    const f = await this.ensureFolder(rel, opts.signal);
+    const f = await this.paths.ensureFolder(rel, opts.signal);
     if (rel === '')
       return { path: '', name: '', kind: 'folder', id: f.id ?? undefined, hashes: {} };
     return toEntry(f, parentPath(rel), this.o.exportFormats);
@@ -234,7 +229,7 @@ export class GoogleDriveConnector implements Connector, ChangeFeed, ServerSideCo
   async remove(path: string, opts: CallOptions = {}): Promise<void> {
     const rel = normalizePath(path);
     if (rel === '') throw new InvalidPathError('google-drive: refusing to remove the root folder');
-    const f = await this.resolve(rel, opts.signal);
+    const f = await this.paths.resolve(rel, opts.signal);
     try {
       await this.client.call(
         this.o.useTrash ? 'files.update(trash)' : 'files.delete',
@@ -263,18 +258,18 @@ export class GoogleDriveConnector implements Connector, ChangeFeed, ServerSideCo
       // A retried DELETE whose first answer was lost finds nothing: the item is gone either way.
       if (!(e instanceof NotFoundError)) throw e;
     }
-    this.cache.deletePrefix(rel);
+    this.paths.forget(rel);
   }
 
   async copy(from: string, to: string, opts: CallOptions = {}): Promise<Entry> {
     const src = normalizePath(from);
     const dst = normalizePath(to);
     if (dst === '') throw new IsADirectoryError('google-drive: cannot copy over the root folder');
-    const f = await this.resolve(src, opts.signal);
+    const f = await this.paths.resolve(src, opts.signal);
     if (isFolder(f))
       throw new UnsupportedError('google-drive: folders cannot be copied server-side');
-    const parent = await this.ensureFolder(parentPath(dst), opts.signal);
-    const existing = await this.findChild(parent.id!, baseName(dst), opts.signal, {
+    const parent = await this.paths.ensureFolder(parentPath(dst), opts.signal);
+    const existing = await this.paths.findChild(parent.id!, baseName(dst), opts.signal, {
       exactOnly: true,
     });
     if (existing && isFolder(existing))
@@ -322,7 +317,7 @@ export class GoogleDriveConnector implements Connector, ChangeFeed, ServerSideCo
           if (!(e instanceof NotFoundError)) throw e;
         });
     }
-    this.remember(dst, copied);
+    this.paths.remember(dst, copied);
     return toEntry(copied, parentPath(dst), this.o.exportFormats);
   }
 
@@ -392,24 +387,24 @@ export class GoogleDriveConnector implements Connector, ChangeFeed, ServerSideCo
       const f = ch.file;
       if (ch.removed || !f || f.trashed) {
         const known =
-          this.idPaths.get(ch.fileId) ?? (f ? await this.pathOf(f, opts.signal) : undefined);
-        this.idPaths.delete(ch.fileId);
+          this.paths.knownPath(ch.fileId) ??
+          (f ? await this.paths.pathOf(f, opts.signal) : undefined);
         if (known === undefined) continue;
-        this.cache.deletePrefix(known);
+        this.paths.forget(known, ch.fileId);
         if (relativeTo(scope, known) !== undefined)
           out.push({ type: 'delete', path: known, id: ch.fileId });
         continue;
       }
-      const path = await this.pathOf(f, opts.signal);
+      const path = await this.paths.pathOf(f, opts.signal);
       if (path === undefined) continue; // outside this drive's tree (shared with me, other drive)
-      const old = this.idPaths.get(ch.fileId);
+      const old = this.paths.knownPath(ch.fileId);
       if (old !== undefined && old !== path) {
         // Moved or renamed: the old path is gone (changes carry only the new state).
-        this.cache.deletePrefix(old);
+        this.paths.forget(old);
         if (relativeTo(scope, old) !== undefined)
           out.push({ type: 'delete', path: old, id: ch.fileId });
       }
-      this.remember(path, f);
+      this.paths.remember(path, f);
       if (relativeTo(scope, path) !== undefined) {
         out.push({ type: 'upsert', entry: toEntry(f, parentPath(path), this.o.exportFormats) });
       }
@@ -420,225 +415,7 @@ export class GoogleDriveConnector implements Connector, ChangeFeed, ServerSideCo
   }
 
   async close(): Promise<void> {
-    this.cache.clear();
-    this.idPaths.clear();
-  }
-
-  // ---- paths and ids ----
-
-  private listScope(): drive_v3.Params$Resource$Files$List {
-    return this.o.sharedDriveId
-      ? {
-          corpora: 'drive',
-          driveId: this.o.sharedDriveId,
-          includeItemsFromAllDrives: true,
-          supportsAllDrives: true,
-        }
-      : { supportsAllDrives: true };
-  }
-
-  private getRootId(signal?: AbortSignal): Promise<string> {
-    if (this.o.sharedDriveId) return Promise.resolve(this.o.sharedDriveId);
-    this.rootId ??= this.client
-      .call('files.get(root)', 'resolving the My Drive root', () =>
-        this.client.drive.files.get({ fileId: 'root', fields: 'id' }, { signal }),
-      )
-      .then((r) => r.data.id!)
-      .catch((e: unknown) => {
-        this.rootId = undefined;
-        throw e;
-      });
-    return this.rootId;
-  }
-
-  private async rootFolder(signal?: AbortSignal): Promise<DriveFile> {
-    return { id: await this.getRootId(signal), name: '', mimeType: FOLDER_MIME };
-  }
-
-  /**
-   * The item at `rel`, or NotFoundError. With `fresh`, a cached id is re-read (stat/read must
-   * report current metadata) and checked to still sit at that path.
-   */
-  private async resolve(rel: string, signal?: AbortSignal, fresh = false): Promise<DriveFile> {
-    if (rel === '') return this.rootFolder(signal);
-    const cached = this.cache.get(rel);
-    if (cached) {
-      if (!fresh) return cached;
-      const current = await this.getById(cached.id!, signal).catch((e: unknown) => {
-        if (e instanceof NotFoundError) return undefined;
-        throw e;
-      });
-      const parent = this.cache.get(parentPath(rel));
-      const stillHere =
-        current &&
-        !current.trashed &&
-        entryName(current, this.o.exportFormats) === baseName(rel) &&
-        (parentPath(rel) === '' ||
-          parent === undefined ||
-          (current.parents ?? []).includes(parent.id!));
-      if (current && stillHere) {
-        this.remember(rel, current);
-        return current;
-      }
-      this.cache.deletePrefix(rel);
-    }
-    const parent = await this.resolve(parentPath(rel), signal);
-    if (!isFolder(parent))
-      throw new NotFoundError(`google-drive: '${rel}' not found ('${parentPath(rel)}' is a file)`);
-    const child = await this.findChild(parent.id!, baseName(rel), signal);
-    if (!child) throw new NotFoundError(`google-drive: '${rel}' not found`);
-    this.remember(rel, child);
-    return child;
-  }
-
-  private async getById(id: string, signal?: AbortSignal): Promise<DriveFile> {
-    const res = await this.client.call(
-      'files.get',
-      `reading metadata of ${id}`,
-      () =>
-        this.client.drive.files.get(
-          { fileId: id, supportsAllDrives: true, fields: FILE_FIELDS },
-          { signal },
-        ),
-      signal,
-    );
-    return res.data;
-  }
-
-  /**
-   * The live child called `name` (as connector paths spell it), oldest first among duplicates.
-   * `exactOnly` ignores native documents reached through their export name (writes then create
-   * a real file instead of touching the document).
-   */
-  private async findChild(
-    parentId: string,
-    name: string,
-    signal?: AbortSignal,
-    o: { exactOnly?: boolean } = {},
-  ): Promise<DriveFile | undefined> {
-    const base = `${quote(parentId)} in parents and trashed = false`;
-    const exact = (await this.query(`${base} and name = ${quote(name)}`, signal)).filter(
-      (f) =>
-        entryName(f, this.o.exportFormats) === name || (o.exactOnly && !isGoogleNative(f.mimeType)),
-    );
-    if (exact.length > 0 || o.exactOnly) return oldest(exact);
-    const native = nativeSourceOf(name, this.o.exportFormats);
-    if (!native) return undefined;
-    const docs = await this.query(
-      `${base} and name = ${quote(native.baseName)} and mimeType = ${quote(native.mimeType)}`,
-      signal,
-    );
-    return oldest(docs.filter((f) => nativeView(f, this.o.exportFormats).name === name));
-  }
-
-  private async query(q: string, signal?: AbortSignal): Promise<DriveFile[]> {
-    const out: DriveFile[] = [];
-    let pageToken: string | undefined;
-    do {
-      const res = await this.client.call(
-        'files.list',
-        'looking up a name',
-        () =>
-          this.client.drive.files.list(
-            {
-              ...this.listScope(),
-              q,
-              pageSize: 100,
-              pageToken,
-              fields: `nextPageToken,files(${FILE_FIELDS})`,
-            },
-            { signal },
-          ),
-        signal,
-      );
-      out.push(...(res.data.files ?? []));
-      pageToken = res.data.nextPageToken ?? undefined;
-    } while (pageToken);
-    return out;
-  }
-
-  /** mkdir -p: looks each level up first (Drive allows duplicate folder names) and creates what is missing. */
-  private async ensureFolder(rel: string, signal?: AbortSignal): Promise<DriveFile> {
-    if (rel === '') return this.rootFolder(signal);
-    const cached = this.cache.get(rel);
-    if (cached && isFolder(cached)) return cached;
-    // Concurrent writes into the same new folder must not create it twice.
-    let pending = this.folderCreations.get(rel);
-    if (!pending) {
-      pending = this.createFolderChain(rel, signal).finally(() => this.folderCreations.delete(rel));
-      this.folderCreations.set(rel, pending);
-    }
-    return pending;
-  }
-
-  private async createFolderChain(rel: string, signal?: AbortSignal): Promise<DriveFile> {
-    const parent = await this.ensureFolder(parentPath(rel), signal);
-    const name = baseName(rel);
-    const found = await this.findChild(parent.id!, name, signal, { exactOnly: true });
-    if (found) {
-      if (!isFolder(found))
-        throw new NotADirectoryError(
-          `google-drive: cannot create folder '${rel}': a file is in the way`,
-        );
-      this.remember(rel, found);
-      return found;
-    }
-    const created = await this.client.call(
-      'files.create(folder)',
-      `creating folder '${rel}'`,
-      async () => {
-        // A retried POST whose first answer was lost would make a twin: look again first.
-        const again = await this.findChild(parent.id!, name, signal, { exactOnly: true });
-        if (again) return again;
-        const res = await this.client.drive.files.create(
-          {
-            supportsAllDrives: true,
-            fields: FILE_FIELDS,
-            requestBody: { name, mimeType: FOLDER_MIME, parents: [parent.id!] },
-          },
-          { signal },
-        );
-        return res.data;
-      },
-      signal,
-    );
-    if (!isFolder(created))
-      throw new NotADirectoryError(
-        `google-drive: cannot create folder '${rel}': a file is in the way`,
-      );
-    this.remember(rel, created);
-    return created;
-  }
-
-  private remember(rel: string, f: DriveFile): void {
-    this.cache.set(rel, f);
-    if (f.id) {
-      if (this.idPaths.size > 100_000) this.idPaths.clear(); // bounded memory on huge accounts
-      this.idPaths.set(f.id, rel);
-    }
-  }
-
-  /** Rebuilds the path of a file from its parents chain; undefined when it is outside our root. */
-  private async pathOf(f: DriveFile, signal?: AbortSignal): Promise<string | undefined> {
-    const rootId = await this.getRootId(signal);
-    const names: string[] = [entryName(f, this.o.exportFormats)];
-    let parentId = f.parents?.[0];
-    for (let depth = 0; depth < 200 && parentId; depth++) {
-      if (parentId === rootId) return names.reverse().join('/');
-      const knownPath = this.idPaths.get(parentId);
-      if (knownPath !== undefined) return [knownPath, ...names.reverse()].join('/');
-      let parent: DriveFile;
-      try {
-        parent = await this.getById(parentId, signal);
-      } catch (e) {
-        if (e instanceof NotFoundError) return undefined;
-        throw e;
-      }
-      if (parent.trashed) return undefined;
-      names.push(entryName(parent, this.o.exportFormats));
-      parentId = parent.parents?.[0];
-    }
-    return undefined;
+    this.paths.clear();
   }
 
   private async readExport(rel: string, f: DriveFile, opts: ReadOptions): Promise<Readable> {
@@ -662,12 +439,4 @@ export class GoogleDriveConnector implements Connector, ChangeFeed, ServerSideCo
     );
     return res.data as unknown as Readable;
   }
-}
-
-function oldest(files: DriveFile[]): DriveFile | undefined {
-  return [...files].sort(
-    (a, b) =>
-      (a.createdTime ?? '').localeCompare(b.createdTime ?? '') ||
-      (a.id ?? '').localeCompare(b.id ?? ''),
-  )[0];
 }
