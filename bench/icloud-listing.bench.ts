@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ICloudAuthService, sessionToSecrets } from '../src/connectors/icloud-photos/index.js';
 import { icloudPhotosConnectorDescriptor } from '../src/connectors/icloud-photos/index.js';
-import { ASSETS_PER_QUERY } from '../src/connectors/icloud-photos/icloud-photos.library.js';
+import { ASSETS_PER_QUERY } from '../src/connectors/icloud-photos/icloud-photos.queries.js';
 import { hasChangeFeed } from '../src/connectors/capabilities.js';
 import {
   describeMachine,

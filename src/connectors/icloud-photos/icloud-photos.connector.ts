@@ -28,11 +28,11 @@ import { openDownload } from './icloud-photos.download.js';
 import {
   ALBUMS,
   ALL_PHOTOS,
-  ASSETS_PER_QUERY,
   PhotoLibrary,
   type AlbumNode,
   type LibraryMemoryOptions,
 } from './icloud-photos.library.js';
+import { ASSETS_PER_QUERY } from './icloud-photos.queries.js';
 import {
   fileEntry,
   folderEntry,

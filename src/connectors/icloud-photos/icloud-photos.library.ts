@@ -1,10 +1,10 @@
 import type { Clock } from '../../common/clock.js';
 import { FatalError, NotFoundError, TransientError } from '../connector.errors.js';
 import type { CkRecord, CkZoneListResult } from './api/types.js';
-import type { CkDb, CloudKitClient, QueryResult } from './icloud-photos.client.js';
+import type { CkDb, CloudKitClient } from './icloud-photos.client.js';
 import { FolderStore } from './icloud-photos.folder-store.js';
+import { ASSETS_PER_QUERY, LibraryQueries } from './icloud-photos.queries.js';
 import {
-  DESIRED_KEYS,
   masterRefOf,
   monthKey,
   nameFolder,
@@ -21,10 +21,6 @@ export const ALL_PHOTOS = 'All Photos';
 export const SHARED_LIBRARY = 'Shared Library';
 export const ALBUMS = 'Albums';
 
-/** Assets per listing query: resultsLimit counts records and each asset is a CPLMaster + CPLAsset. */
-export const ASSETS_PER_QUERY = 100;
-const ALL_INDEX = 'CPLAssetAndMasterByAssetDateWithoutHiddenOrDeleted';
-const ALBUM_INDEX = 'CPLContainerRelationLiveByAssetDate';
 /** Capture-time months are in the photo's own zone; UTC ordering can be off by up to 14 h. */
 const TZ_MARGIN_MS = 15 * 3600_000;
 /** Named files kept in memory (most recently used folders first); the rest is on disk. */
@@ -36,12 +32,6 @@ export interface AlbumNode {
   path: string;
   isFolder: boolean;
   parentId?: string;
-}
-
-interface PageResult {
-  assets: Array<[CkRecord, CkRecord | undefined]>;
-  syncToken?: string;
-  count: number;
 }
 
 /** Memory bounds of the library index (defaults suit the engine; tests shrink them). */
@@ -76,6 +66,7 @@ export class PhotoLibrary {
   private readonly fullScans = new Map<string, Promise<string[]>>();
   /** The assets of every folder loaded (month or album), on disk. */
   private readonly store: FolderStore;
+  private readonly queries: LibraryQueries;
   /** Folder path -> its named files, least recently used first (bounded by `CACHED_FILES`). */
   private readonly named = new Map<string, PhotoFile[]>();
   private namedFiles = 0;
@@ -90,6 +81,7 @@ export class PhotoLibrary {
     } & LibraryMemoryOptions,
   ) {
     this.store = new FolderStore(opts.spillDir, opts.storeMemoryBudget);
+    this.queries = new LibraryQueries(client, opts);
   }
 
   /** Whether loaded folders went to disk (the in-memory budget was exceeded). */
@@ -145,181 +137,6 @@ export class PhotoLibrary {
 
   async zoneByRoot(root: string, signal?: AbortSignal): Promise<LibraryZone | undefined> {
     return (await this.zones(signal)).find((z) => z.root === root);
-  }
-
-  // ------------------------------------------------------------- queries
-
-  private async count(
-    zone: LibraryZone,
-    indexCountId: string,
-    signal?: AbortSignal,
-  ): Promise<number> {
-    const r = await this.client.query(
-      zone.db,
-      {
-        query: {
-          recordType: 'HyperionIndexCountLookup',
-          filterBy: {
-            fieldName: 'indexCountID',
-            comparator: 'IN',
-            fieldValue: { type: 'STRING_LIST', value: [indexCountId] },
-          },
-        },
-        zoneWide: true,
-        zoneID: zone.zoneID,
-      },
-      signal,
-    );
-    const v = r.records?.[0]?.fields?.itemCount?.value;
-    return typeof v === 'number' ? v : 0;
-  }
-
-  private async page(
-    zone: LibraryZone,
-    startRank: number,
-    assets: number,
-    albumId: string | undefined,
-    signal?: AbortSignal,
-  ): Promise<PageResult> {
-    const filterBy: unknown[] = [
-      {
-        fieldName: 'startRank',
-        comparator: 'EQUALS',
-        fieldValue: { type: 'INT64', value: startRank },
-      },
-      {
-        fieldName: 'direction',
-        comparator: 'EQUALS',
-        fieldValue: { type: 'STRING', value: 'ASCENDING' },
-      },
-    ];
-    if (albumId) {
-      filterBy.push({
-        fieldName: 'parentId',
-        comparator: 'EQUALS',
-        fieldValue: { type: 'STRING', value: albumId },
-      });
-    }
-    const r: QueryResult = await this.client.query(
-      zone.db,
-      {
-        query: { recordType: albumId ? ALBUM_INDEX : ALL_INDEX, filterBy },
-        resultsLimit: assets * (albumId ? 3 : 2),
-        desiredKeys: DESIRED_KEYS,
-        zoneID: zone.zoneID,
-      },
-      signal,
-    );
-    const masters = new Map<string, CkRecord>();
-    const list: CkRecord[] = [];
-    for (const rec of r.records ?? []) {
-      if (rec.recordType === 'CPLMaster') masters.set(rec.recordName, rec);
-      else if (rec.recordType === 'CPLAsset') list.push(rec);
-    }
-    return {
-      assets: list.map((a) => [a, masters.get(masterRefOf(a) ?? '')]),
-      syncToken: r.syncToken,
-      count: list.length,
-    };
-  }
-
-  /** Pairs assets with masters, fetching the halves a page boundary split off. */
-  private async complete(
-    zone: LibraryZone,
-    pairs: Array<[CkRecord, CkRecord | undefined]>,
-    signal?: AbortSignal,
-  ): Promise<PhotoAsset[]> {
-    const known = new Map<string, CkRecord>();
-    for (const [, m] of pairs) if (m) known.set(m.recordName, m);
-    const missing = [
-      ...new Set(
-        pairs.filter(([a]) => !known.has(masterRefOf(a) ?? '')).map(([a]) => masterRefOf(a) ?? ''),
-      ),
-    ].filter((x) => x !== '');
-    if (missing.length > 0) {
-      for (const m of await this.client.lookup(zone.db, zone.zoneID, missing, signal)) {
-        if (!m.serverErrorCode && m.recordType === 'CPLMaster') known.set(m.recordName, m);
-      }
-    }
-    const now = this.opts.clock.now().getTime();
-    const seen = new Set<string>();
-    const out: PhotoAsset[] = [];
-    for (const [a] of pairs) {
-      if (seen.has(a.recordName)) continue; // ranks shift under concurrent edits: dedupe by recordName
-      seen.add(a.recordName);
-      const m = known.get(masterRefOf(a) ?? '');
-      if (!m) continue;
-      const asset = toPhotoAsset(zone, a, m, now);
-      if (asset && !asset.isDeleted && !asset.isHidden) out.push(asset);
-    }
-    return out;
-  }
-
-  /** Runs tasks with at most `concurrency` in flight; results in task order. */
-  private async parallel<T>(n: number, task: (i: number) => Promise<T>): Promise<T[]> {
-    const out: T[] = new Array<T>(n);
-    let next = 0;
-    const workers = Array.from(
-      { length: Math.min(n, Math.max(1, this.opts.concurrency)) },
-      async () => {
-        for (let i = next++; i < n; i = next++) out[i] = await task(i);
-      },
-    );
-    await Promise.all(workers);
-    return out;
-  }
-
-  /**
-   * Every asset of a library or album: count, parallel pages, then probe past the count. Each
-   * page is handed to `take` as compact assets as soon as it arrives (its raw records are not
-   * kept); assets whose master was on another page are completed at the end with one lookup.
-   * The same asset can come twice (ranks shift under concurrent edits): `name` keeps the first.
-   */
-  private async scanAll(
-    zone: LibraryZone,
-    albumId: string | undefined,
-    take: (assets: PhotoAsset[]) => Promise<void> | void,
-    signal?: AbortSignal,
-  ): Promise<void> {
-    const total = await this.count(
-      zone,
-      albumId
-        ? `CPLContainerRelationNotDeletedByAssetDate:${albumId}`
-        : 'CPLAssetByAssetDateWithoutHiddenOrDeleted',
-      signal,
-    );
-    const orphans: Array<[CkRecord, undefined]> = [];
-    // Raw records live only while a page is turned into assets, not across `take`'s writes.
-    const assetsOf = async (r: PageResult): Promise<PhotoAsset[]> => {
-      const paired: Array<[CkRecord, CkRecord | undefined]> = [];
-      for (const pair of r.assets) {
-        if (pair[1]) paired.push(pair);
-        else orphans.push([pair[0], undefined]);
-      }
-      return this.complete(zone, paired, signal);
-    };
-    const consume = async (assets: PhotoAsset[]): Promise<void> => {
-      if (assets.length > 0) await take(assets);
-    };
-    const pages = Math.ceil(total / ASSETS_PER_QUERY);
-    await this.parallel(pages, async (i) =>
-      consume(
-        await assetsOf(
-          await this.page(zone, i * ASSETS_PER_QUERY, ASSETS_PER_QUERY, albumId, signal),
-        ),
-      ),
-    );
-    // Counts are advisory (icloudpd #1165): keep paging until a page comes back empty.
-    for (let rank = pages * ASSETS_PER_QUERY; ;) {
-      const r = await this.page(zone, rank, ASSETS_PER_QUERY, albumId, signal);
-      if (r.count === 0) break;
-      rank += r.count;
-      await consume(await assetsOf(r));
-    }
-    if (orphans.length > 0) {
-      const assets = await this.complete(zone, orphans, signal);
-      if (assets.length > 0) await take(assets);
-    }
   }
 
   /** Names a folder's assets (the first of duplicates kept) and keeps the files in memory. */
@@ -401,19 +218,21 @@ export class PhotoLibrary {
       const prefix = `${zone.root}/`;
       for (const f of this.store.list(prefix)) this.forgetFolder(f);
       const months = new Set<string>();
-      p = this.scanAll(
-        zone,
-        undefined,
-        async (assets) => {
-          const writes: Array<Promise<void>> = [];
-          for (const [m, list] of groupByMonth(assets)) {
-            months.add(m);
-            writes.push(this.store.append(prefix + m, zone, list));
-          }
-          await Promise.all(writes);
-        },
-        signal,
-      ).then(() => [...months].sort());
+      p = this.queries
+        .scanAll(
+          zone,
+          undefined,
+          async (assets) => {
+            const writes: Array<Promise<void>> = [];
+            for (const [m, list] of groupByMonth(assets)) {
+              months.add(m);
+              writes.push(this.store.append(prefix + m, zone, list));
+            }
+            await Promise.all(writes);
+          },
+          signal,
+        )
+        .then(() => [...months].sort());
       p.catch(() => {
         this.fullScans.delete(zone.root);
         for (const f of this.store.list(prefix)) this.forgetFolder(f);
@@ -437,13 +256,17 @@ export class PhotoLibrary {
     to: number,
     signal?: AbortSignal,
   ): Promise<PhotoAsset[]> {
-    const total = await this.count(zone, 'CPLAssetByAssetDateWithoutHiddenOrDeleted', signal);
+    const total = await this.queries.count(
+      zone,
+      'CPLAssetByAssetDateWithoutHiddenOrDeleted',
+      signal,
+    );
     let lo = 0;
     let hi = total;
     const lower = from - TZ_MARGIN_MS;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      const r = await this.page(zone, mid, 1, undefined, signal);
+      const r = await this.queries.page(zone, mid, 1, undefined, signal);
       const date = r.assets[0]?.[0].fields?.assetDate?.value;
       if (typeof date !== 'number') {
         hi = mid; // past the end (the library shrank)
@@ -454,14 +277,14 @@ export class PhotoLibrary {
     }
     const pairs: Array<[CkRecord, CkRecord | undefined]> = [];
     for (let rank = lo; ;) {
-      const r = await this.page(zone, rank, ASSETS_PER_QUERY, undefined, signal);
+      const r = await this.queries.page(zone, rank, ASSETS_PER_QUERY, undefined, signal);
       if (r.count === 0) break;
       pairs.push(...r.assets);
       rank += r.count;
       const last = r.assets[r.assets.length - 1]?.[0].fields?.assetDate?.value;
       if (typeof last === 'number' && last >= to + TZ_MARGIN_MS) break;
     }
-    return this.complete(zone, pairs, signal);
+    return this.queries.complete(zone, pairs, signal);
   }
 
   /** Month folders ('MM') of a year. */
@@ -618,7 +441,7 @@ export class PhotoLibrary {
       const zone = await this.zoneByRoot(ALL_PHOTOS, signal);
       if (!zone) throw new NotFoundError(`album '${album.path}' has no library`);
       const assets: PhotoAsset[] = [];
-      await this.scanAll(zone, album.recordName, (a) => void assets.push(...a), signal);
+      await this.queries.scanAll(zone, album.recordName, (a) => void assets.push(...a), signal);
       await this.store.replace(album.path, zone, assets);
       return this.name(album.path, assets);
     })();
