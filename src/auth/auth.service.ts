@@ -96,6 +96,9 @@ export class AuthService {
     this.checkNewUser(input.username, input.password);
     const hash = await hashPassword(input.password);
     const user = await this.db.transaction(async (em) => {
+      // Two engines starting together on one PostgreSQL, both with ADMIN_USERNAME, would each
+      // count no user and insert one.
+      await this.db.lockForTransaction(em, 'cbe:first-admin');
       if ((await em.count(UserEntity)) > 0) {
         throw new ConflictAppError('the admin user already exists: sign in instead');
       }

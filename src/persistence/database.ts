@@ -22,6 +22,17 @@ export class Database {
     return this.sqliteLock ? this.sqliteLock.run(go) : go();
   }
 
+  /**
+   * Inside `transaction`: holds a lock named by `key` until the transaction ends, so a
+   * check-then-insert runs on one node at a time when several engines share PostgreSQL (READ
+   * COMMITTED lets two transactions both see "none yet" and both insert). SQLite needs none: one
+   * process, its transactions serialised above.
+   */
+  async lockForTransaction(em: EntityManager, key: string): Promise<void> {
+    if (!this.isPostgres) return;
+    await em.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
+  }
+
   /** A single write outside a transaction; still queued behind a running SQLite transaction. */
   write<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
     const go = () => fn(this.dataSource.manager);

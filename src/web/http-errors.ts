@@ -128,6 +128,16 @@ export class AllErrorsFilter implements ExceptionFilter {
           : (bp.message ?? 'bad request body');
       return { statusCode: bp.status, error: REASONS[bp.status] ?? 'Bad Request', message };
     }
+    if (isUniqueViolation(e)) {
+      // Two requests saving the same unique thing at once (two admins adding one username on
+      // PostgreSQL): the loser's check saw nothing, the database's constraint did.
+      return {
+        statusCode: 409,
+        error: 'Conflict',
+        message:
+          'a record with the same unique name was saved at the same moment; reload and try again',
+      };
+    }
     if (e instanceof ConnectorError) {
       switch (e.code) {
         case 'NOT_FOUND':
@@ -155,4 +165,10 @@ export class AllErrorsFilter implements ExceptionFilter {
       message: 'internal error; see the server log',
     };
   }
+}
+
+/** A unique-constraint violation from PostgreSQL (23505) or SQLite, as TypeORM passes it on. */
+export function isUniqueViolation(e: unknown): boolean {
+  const code = (e as { driverError?: { code?: unknown } } | null)?.driverError?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
