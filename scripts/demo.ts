@@ -254,7 +254,7 @@ function decodeEntities(s: string): string {
  * Connects an OAuth cloud the way a browser does: start the flow, open the provider's consent
  * page, press Allow, follow the redirect back to the engine's callback with the cookies.
  */
-async function connectOAuth(
+export async function connectOAuth(
   api: DemoApi,
   kind: DemoCloud,
   name: string,
@@ -426,6 +426,27 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
       DROPBOX_APP_KEY: dropbox.credentials.clientId,
       DROPBOX_APP_SECRET: dropbox.credentials.clientSecret,
     });
+    // Where each OAuth cloud lives in the demo. As the OAuth apps' defaults, they also send the
+    // web UI's "Add a cloud" to the emulators' consent pages instead of the real providers'
+    // (a real install has no such defaults: the connectors' own endpoints are the providers').
+    const endpoints: Record<'google-drive' | 'onedrive' | 'dropbox', Record<string, string>> = {
+      'google-drive': {
+        apiBaseUrl: drive.credentials.apiBaseUrl,
+        tokenUrl: drive.credentials.tokenUrl,
+        authorizeUrl: drive.credentials.authorizeUrl,
+        revokeUrl: drive.credentials.revokeUrl,
+      },
+      onedrive: { graphBaseUrl: onedrive.baseUrl, authorityBaseUrl: onedrive.baseUrl },
+      dropbox: {
+        apiBaseUrl: dropbox.hosts.api,
+        contentBaseUrl: dropbox.hosts.content,
+        notifyBaseUrl: dropbox.hosts.notify,
+        authorizeBaseUrl: dropbox.hosts.www,
+      },
+    };
+    for (const [kind, urls] of Object.entries(endpoints)) {
+      Object.assign(config.oauth[kind]!.defaults, urls);
+    }
     await mkdir(config.dataDir, { recursive: true });
     const app: INestApplication = await createApp({
       config,
@@ -455,22 +476,24 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
       const jpgs = files.filter((f) => f.endsWith('.jpg')).length;
       return `${files.length - jpgs} documents and ${jpgs} photos`;
     };
-    const driveId = await connectOAuth(api, 'google-drive', 'Google Drive (emulated)', {
-      apiBaseUrl: drive.credentials.apiBaseUrl,
-      tokenUrl: drive.credentials.tokenUrl,
-      authorizeUrl: drive.credentials.authorizeUrl,
-      revokeUrl: drive.credentials.revokeUrl,
-    });
+    const driveId = await connectOAuth(
+      api,
+      'google-drive',
+      'Google Drive (emulated)',
+      endpoints['google-drive'],
+    );
     accounts.push({
       id: driveId,
       kind: 'google-drive',
       name: 'Google Drive (emulated)',
       about: count('google-drive', 11),
     });
-    const onedriveId = await connectOAuth(api, 'onedrive', 'OneDrive (emulated)', {
-      graphBaseUrl: onedrive.baseUrl,
-      authorityBaseUrl: onedrive.baseUrl,
-    });
+    const onedriveId = await connectOAuth(
+      api,
+      'onedrive',
+      'OneDrive (emulated)',
+      endpoints.onedrive,
+    );
     accounts.push({
       id: onedriveId,
       kind: 'onedrive',
@@ -478,10 +501,7 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
       about: count('onedrive', 22),
     });
     const dropboxId = await connectOAuth(api, 'dropbox', 'Dropbox (emulated)', {
-      apiBaseUrl: dropbox.hosts.api,
-      contentBaseUrl: dropbox.hosts.content,
-      notifyBaseUrl: dropbox.hosts.notify,
-      authorizeBaseUrl: dropbox.hosts.www,
+      ...endpoints.dropbox,
       uploadChunkSize: 64 * KiB,
     });
     accounts.push({

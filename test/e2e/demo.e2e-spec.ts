@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DemoApi, startDemo, waitForRun, type Demo } from '../../scripts/demo.js';
+import { connectOAuth, DemoApi, startDemo, waitForRun, type Demo } from '../../scripts/demo.js';
 import { hashTree } from '../support/files.js';
 
 /**
@@ -122,5 +122,26 @@ describe('demo mode', () => {
     const started = await demo.api.json<{ id: string }>('POST', `/api/tasks/${task.id}/run`);
     const run = await waitForRun(demo.api, started.id);
     expect(run).toMatchObject({ status: 'completed', filesCopied: 17, filesFailed: 0 });
+  });
+
+  it('should send "Add a cloud" to the emulated consent page, as the web UI asks with a name only', async () => {
+    // The web UI sends the kind and a name; the demo's OAuth app defaults carry the emulators'
+    // addresses. Without them the flow would start at accounts.google.com, unreachable here.
+    for (const kind of ['google-drive', 'onedrive', 'dropbox'] as const) {
+      const { authorizeUrl } = await demo.api.json<{ authorizeUrl: string }>(
+        'POST',
+        '/api/accounts/connect',
+        { kind, name: `Another ${kind}` },
+      );
+      expect([kind, new URL(authorizeUrl).hostname]).toEqual([kind, '127.0.0.1']);
+    }
+    const id = await connectOAuth(demo.api, 'dropbox', 'A second Dropbox', {});
+    const account = await demo.api.json<AccountView>('GET', `/api/accounts/${id}`);
+    expect(account).toMatchObject({ kind: 'dropbox', state: 'connected' });
+    const top = await demo.api.json<Array<{ name: string }>>('GET', `/api/accounts/${id}/browse`);
+    // The same emulated Dropbox account as the demo's (the example task above may have added a folder).
+    expect(top.map((e) => e.name)).toEqual(
+      expect.arrayContaining(['Camera Uploads', 'Shared with family', 'Work']),
+    );
   });
 });
