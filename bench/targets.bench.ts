@@ -15,7 +15,13 @@
  *
  *   npm run bench:targets -- [--targets s3,webdav,sftp] [--size-mib 1024] [--small-files 2000]
  *                            [--sample 100] [--dir D] [--keep]
- *                            [--fresh-engine-per-task]   (each task in a new engine process)
+ *                            [--engine per-target|per-task|shared]
+ *
+ * --engine: per-target (default) restarts the engine before each target's first task, so each
+ * target's figures are those of an engine that has only ever talked to Google Drive and that
+ * target, as in an install that backs up to one NAS or bucket; per-task (or the older
+ * --fresh-engine-per-task) restarts it before every task; shared runs everything in one engine,
+ * whose RSS then also holds what earlier targets left (their SDKs, a larger heap).
  */
 // tsconfig.build.json does not include test/servers: its s3rver module declaration comes in here.
 // eslint-disable-next-line @typescript-eslint/triple-slash-reference -- an ambient module declaration
@@ -143,8 +149,12 @@ async function main(): Promise<void> {
   const sampleCount = Math.min(Number(args.get('sample') ?? 100), smallCount);
   const root = resolve(args.get('dir') ?? join(tmpdir(), 'cbe-bench-targets'));
   const keep = args.has('keep');
-  /** A fresh engine before each task, so a task's peak does not include what earlier ones left. */
-  const fresh = args.has('fresh-engine-per-task');
+  const engineMode = args.has('fresh-engine-per-task')
+    ? 'per-task'
+    : (args.get('engine') ?? 'per-target');
+  if (!['per-target', 'per-task', 'shared'].includes(engineMode)) {
+    throw new Error(`--engine must be per-target, per-task or shared (got '${engineMode}')`);
+  }
   const machine = machineInfo();
   const drive = cloudEntry('google-drive');
 
@@ -189,8 +199,12 @@ async function main(): Promise<void> {
     });
 
     const results: TaskResult[] = [];
-    for (const kind of targetKinds) {
+    for (const [n, kind] of targetKinds.entries()) {
       const spec = TARGETS[kind]!;
+      if (engineMode === 'per-target' && n > 0) {
+        await e.stop();
+        engine = e = await EngineProcess.start(engineOptions);
+      }
       console.log(`${kind}: starting ${spec.label} ...`);
       const server = await spec.start();
       try {
@@ -207,7 +221,7 @@ async function main(): Promise<void> {
             targetAccountId: target.id,
             targetPath: `from-drive-${which}`,
           });
-          if (fresh) {
+          if (engineMode === 'per-task') {
             await e.stop();
             engine = e = await EngineProcess.start(engineOptions);
           }
@@ -279,8 +293,8 @@ async function main(): Promise<void> {
     const result = {
       benchmark: 'targets',
       date: new Date().toISOString(),
-      command: `node dist/bench/targets.bench.js --targets ${targetKinds.join(',')} --size-mib ${sizeMiB} --small-files ${smallCount} --sample ${sampleCount}${fresh ? ' --fresh-engine-per-task' : ''}`,
-      engineRestartedBeforeEachTask: fresh,
+      command: `node dist/bench/targets.bench.js --targets ${targetKinds.join(',')} --size-mib ${sizeMiB} --small-files ${smallCount} --sample ${sampleCount} --engine ${engineMode}`,
+      engine: engineMode,
       machine,
       machineText: describeMachine(machine),
       source: 'google-drive emulator (own process)',
