@@ -32,6 +32,7 @@ import { RunsService } from './backup/runs.service.js';
 import { TasksRepository } from './backup/tasks.repository.js';
 import { TasksService } from './backup/tasks.service.js';
 import { systemClock, type Clock } from './common/clock.js';
+import { releaseMemoryAfterRun } from './common/memory.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConnectorRegistry } from './connectors/connector.registry.js';
 import { ICloudAuthService } from './connectors/icloud-photos/index.js';
@@ -249,12 +250,14 @@ export class AppModule {
             runs: RunsRepository,
             versions: VersionsService,
             clock: Clock,
-          ) =>
-            config.cluster
+          ) => {
+            const execute = (id: string, signal: AbortSignal) =>
+              runner.execute(id, signal).finally(releaseMemoryAfterRun);
+            return config.cluster
               ? new (await import('./backup/bullmq-run-queue.js')).BullMqRunQueue(
                   config.cluster,
                   // An API-only node queues runs; workers execute them.
-                  config.role === 'api' ? undefined : (id, signal) => runner.execute(id, signal),
+                  config.role === 'api' ? undefined : execute,
                   config.backup.maxParallelRuns,
                   async (runId, reason) => {
                     const message = `the run was given up after its workers stopped twice (${reason}); the next run continues from what it stored`;
@@ -262,10 +265,8 @@ export class AppModule {
                       await versions.markRunVersionsPartial(runId);
                   },
                 )
-              : new EmbeddedRunQueue(
-                  (id, signal) => runner.execute(id, signal),
-                  config.backup.maxParallelRuns,
-                ),
+              : new EmbeddedRunQueue(execute, config.backup.maxParallelRuns);
+          },
           inject: [BackupRunner, RunsRepository, VersionsService, CLOCK],
         },
         {

@@ -16,8 +16,11 @@
  * ("Garbage collection against throughput" in docs/benchmarks.md):
  *   50: 12.1 s (4.9 s), 166 MiB;  75: 7.6-9.0 s (1.6-2.1 s), 179 MiB;  100: 4.8-5.8 s (0.5 s), 198 MiB.
  * 75 keeps the 2,000-file peak clear of the 200 MiB budget at two thirds of 50's GC cost.
+ *
+ * --expose-gc: for `releaseMemoryAfterRun` (src/common/memory.ts), one full GC after each run.
  */
 export const ENGINE_NODE_FLAGS: readonly string[] = [
   '--max-semi-space-size=4',
   '--heap-growing-percent=75',
+  '--expose-gc',
 ];
