@@ -1,11 +1,6 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm, stat as fsStat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import type { CallOptions, ConnectorPath, Entry, WriteMeta } from '../connector.js';
-import { IntegrityError } from '../connector.errors.js';
+import { IntegrityError, UnsupportedError } from '../connector.errors.js';
 import { QuickXorHash } from '../hashing/quickxor-hash.js';
 import type { Pacer } from '../pacer/pacer.js';
 import type { GraphDriveItem } from './api/types.js';
@@ -14,6 +9,9 @@ import type { OneDriveClient } from './onedrive.client.js';
 import { toEntry } from './onedrive.mapper.js';
 import { drivePrefix, itemPathAddress } from './onedrive.names.js';
 import { SIMPLE_UPLOAD_MAX, type OneDriveOptions } from './onedrive.options.js';
+
+/** Largest stream of unknown size an upload counts in memory before sending it (see `upload`). */
+export const UNKNOWN_SIZE_MAX = 16 * 1024 * 1024;
 
 /**
  * Puts a file's bytes on OneDrive: small files in one PUT, others through an upload session, and
@@ -40,12 +38,22 @@ export class OneDriveWriter {
     }
     if (meta.size !== undefined) return this.sessionUpload(rel, body, meta.size, meta);
     // Unknown size. Graph needs the total in every fragment's Content-Range (`/*` is refused,
-    // microsoft-graph-docs #7882). Up to one small upload's worth stays in memory and goes as a
-    // simple PUT; anything longer is spooled to a temporary file first, then sent with its size.
+    // microsoft-graph-docs #7882), so the bytes are counted before the upload starts: in memory,
+    // never on disk, and only up to UNKNOWN_SIZE_MAX. The one source without sizes here is Google
+    // Drive's export of native documents, which Drive caps at 10 MB.
     const it = body[Symbol.asyncIterator]();
     const head = await readUpTo(it, smallMax + 1);
     if (head.length <= smallMax) return this.simpleUpload(rel, head, meta);
-    return this.spooledUpload(rel, head, it, meta);
+    const tail = await readUpTo(it, UNKNOWN_SIZE_MAX + 1 - head.length);
+    if (head.length + tail.length > UNKNOWN_SIZE_MAX) {
+      throw new UnsupportedError(
+        `'${rel}': OneDrive needs a file's size before its upload starts; the source did not ` +
+          `give one, and past ${UNKNOWN_SIZE_MAX / 1024 / 1024} MiB the engine does not hold a file ` +
+          'in memory to count it',
+      );
+    }
+    const data = Buffer.concat([head, tail]);
+    return this.sessionUpload(rel, Readable.from([data]), data.length, meta);
   }
 
   private async simpleUpload(rel: ConnectorPath, data: Buffer, meta: WriteMeta): Promise<Entry> {
@@ -108,35 +116,6 @@ export class OneDriveWriter {
     return toEntry(result.item, rel);
   }
 
-  private async spooledUpload(
-    rel: ConnectorPath,
-    head: Buffer,
-    remaining: AsyncIterator<unknown>,
-    meta: WriteMeta,
-  ): Promise<Entry> {
-    const dir = await mkdtemp(join(tmpdir(), 'cbe-onedrive-spool-'));
-    const file = join(dir, 'body');
-    try {
-      await pipeline(
-        (async function* () {
-          yield head;
-          yield* rest(remaining);
-        })(),
-        createWriteStream(file, { flags: 'wx', mode: 0o600 }),
-        { signal: meta.signal },
-      );
-      const { size } = await fsStat(file);
-      return await this.sessionUpload(
-        rel,
-        createReadStream(file, { highWaterMark: 1024 * 1024 }),
-        size,
-        meta,
-      );
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  }
-
   /** Size and quickXorHash the service reports must match what was sent; else delete and fail. */
   private async verify(
     rel: ConnectorPath,
@@ -185,10 +164,4 @@ async function readUpTo(it: AsyncIterator<unknown>, limit: number): Promise<Buff
     n += b.length;
   }
   return Buffer.concat(parts, n);
-}
-
-async function* rest(it: AsyncIterator<unknown>): AsyncGenerator<Buffer> {
-  for (let r = await it.next(); !r.done; r = await it.next()) {
-    yield Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value as Uint8Array);
-  }
 }
