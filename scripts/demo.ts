@@ -476,24 +476,15 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
       const jpgs = files.filter((f) => f.endsWith('.jpg')).length;
       return `${files.length - jpgs} documents and ${jpgs} photos`;
     };
-    const driveId = await connectOAuth(
-      api,
-      'google-drive',
-      'Google Drive (emulated)',
-      endpoints['google-drive'],
-    );
+    // Only a name, as the web UI sends: the endpoints come from the OAuth apps' defaults above.
+    const driveId = await connectOAuth(api, 'google-drive', 'Google Drive (emulated)', {});
     accounts.push({
       id: driveId,
       kind: 'google-drive',
       name: 'Google Drive (emulated)',
       about: count('google-drive', 11),
     });
-    const onedriveId = await connectOAuth(
-      api,
-      'onedrive',
-      'OneDrive (emulated)',
-      endpoints.onedrive,
-    );
+    const onedriveId = await connectOAuth(api, 'onedrive', 'OneDrive (emulated)', {});
     accounts.push({
       id: onedriveId,
       kind: 'onedrive',
@@ -501,7 +492,6 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
       about: count('onedrive', 22),
     });
     const dropboxId = await connectOAuth(api, 'dropbox', 'Dropbox (emulated)', {
-      ...endpoints.dropbox,
       uploadChunkSize: 64 * KiB,
     });
     accounts.push({

@@ -62,7 +62,7 @@ export class DrivePaths {
       : { supportsAllDrives: true };
   }
 
-  getRootId(signal?: AbortSignal): Promise<string> {
+  private getRootId(signal?: AbortSignal): Promise<string> {
     if (this.o.sharedDriveId) return Promise.resolve(this.o.sharedDriveId);
     this.rootId ??= this.client
       .call('files.get(root)', 'resolving the My Drive root', () =>
