@@ -1,4 +1,9 @@
 import { isAbsolute, resolve } from 'node:path';
+import {
+  checkAddresses,
+  loadOperationsConfig,
+  type OperationsConfig,
+} from './operations-config.js';
 
 /** Typed configuration, read from the environment once at start-up and validated. */
 export interface AppConfig {
@@ -19,6 +24,8 @@ export interface AppConfig {
   /** Set with REDIS_URL: runs and schedule slots are BullMQ jobs shared by the cluster. */
   cluster?: ClusterConfig;
   auth: AuthConfig;
+  /** Logs, metrics and health checks (operations-config.ts). */
+  operations: OperationsConfig;
 }
 
 export interface AuthConfig {
@@ -139,7 +146,8 @@ export interface BackupConfig {
 }
 
 export class ConfigError extends Error {
-  constructor(problems: string[]) {
+  /** One line per problem, each naming its variable. */
+  constructor(readonly problems: string[]) {
     super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
     this.name = 'ConfigError';
   }
@@ -202,7 +210,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
       maxLoginFailuresPerAddress: int('LOGIN_MAX_FAILURES_PER_ADDRESS', 100, 1, 100_000),
       trustProxy: env.TRUST_PROXY || undefined,
     },
+    operations: loadOperationsConfig(env, problems),
   };
+  checkAddresses(env, problems);
   if (Boolean(env.ADMIN_USERNAME) !== Boolean(env.ADMIN_PASSWORD)) {
     problems.push('ADMIN_USERNAME and ADMIN_PASSWORD go together: set both or neither');
   }
