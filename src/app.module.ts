@@ -18,21 +18,17 @@ import { AuthGuard } from './auth/auth.guard.js';
 import { AuthService } from './auth/auth.service.js';
 import { LoginThrottle } from './auth/login-throttle.js';
 import { Ownership } from './auth/ownership.js';
-import { BackupRunner } from './backup/backup-runner.js';
-import type { RunEntity } from './backup/entities/run.entity.js';
 import { LedgerImportService } from './backup/ledger-import.service.js';
-import { PruneRunner } from './backup/prune-runner.js';
-import { RestoreRunner } from './backup/restore-runner.js';
 import { RestoreService } from './backup/restore.service.js';
-import { RUN_EVENTS } from './backup/run-events.js';
-import { EventEmitterRunEvents } from './backup/event-emitter-run-events.js';
-import { EmbeddedRunQueue, type RunQueue } from './backup/run-queue.js';
+import { RUN_EVENTS } from './runs/run-events.js';
+import type { RunEntity } from './backup/entities/run.entity.js';
+import type { RunQueue } from './runs/run-queue.js';
 import { RunsRepository } from './backup/runs.repository.js';
-import { RunsService } from './backup/runs.service.js';
+import { RunsService } from './runs/runs.service.js';
+import { runsProviders } from './runs/runs.providers.js';
 import { TasksRepository } from './backup/tasks.repository.js';
 import { TasksService } from './backup/tasks.service.js';
 import { systemClock, type Clock } from './common/clock.js';
-import { releaseMemoryAfterRun } from './common/memory.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConnectorRegistry } from './connectors/connector.registry.js';
 import { ICloudAuthService } from './connectors/icloud-photos/index.js';
@@ -214,72 +210,7 @@ export class AppModule {
             new ICloudSignInService(a, (endpoints) => new ICloudAuthService(endpoints)),
           inject: [AccountsService],
         },
-        {
-          provide: BackupRunner,
-          useFactory: (
-            runs: RunsRepository,
-            tasks: TasksRepository,
-            versions: VersionsService,
-            accounts: AccountsService,
-            bus: EventEmitter2,
-            clock: Clock,
-          ) =>
-            new BackupRunner(
-              runs,
-              tasks,
-              versions,
-              accounts,
-              new EventEmitterRunEvents(bus),
-              clock,
-              config.backup,
-            ),
-          inject: [
-            RunsRepository,
-            TasksRepository,
-            VersionsService,
-            AccountsService,
-            EventEmitter2,
-            CLOCK,
-          ],
-        },
-        {
-          provide: RUN_QUEUE,
-          // bullmq and ioredis are imported only in a cluster (~20 MiB a single node never uses).
-          useFactory: async (
-            runner: BackupRunner,
-            runs: RunsRepository,
-            versions: VersionsService,
-            clock: Clock,
-          ) => {
-            const execute = (id: string, signal: AbortSignal) =>
-              runner.execute(id, signal).finally(releaseMemoryAfterRun);
-            return config.cluster
-              ? new (await import('./backup/bullmq-run-queue.js')).BullMqRunQueue(
-                  config.cluster,
-                  // An API-only node queues runs; workers execute them.
-                  config.role === 'api' ? undefined : execute,
-                  config.backup.maxParallelRuns,
-                  async (runId, reason) => {
-                    const message = `the run was given up after its workers stopped twice (${reason}); the next run continues from what it stored`;
-                    if (await runs.failIfActive(runId, message, clock.now()))
-                      await versions.markRunVersionsPartial(runId);
-                  },
-                )
-              : new EmbeddedRunQueue(execute, config.backup.maxParallelRuns);
-          },
-          inject: [BackupRunner, RunsRepository, VersionsService, CLOCK],
-        },
-        {
-          provide: RunsService,
-          useFactory: (
-            runs: RunsRepository,
-            tasks: TasksRepository,
-            versions: VersionsService,
-            queue: RunQueue,
-            clock: Clock,
-          ) => new RunsService(runs, tasks, versions, queue, clock),
-          inject: [RunsRepository, TasksRepository, VersionsService, RUN_QUEUE, CLOCK],
-        },
+        ...runsProviders(config),
         {
           provide: TasksService,
           useFactory: (
@@ -291,61 +222,16 @@ export class AppModule {
           inject: [TasksRepository, RunsRepository, AccountsService, CLOCK],
         },
         {
-          provide: RestoreRunner,
-          useFactory: (
-            runs: RunsRepository,
-            tasks: TasksRepository,
-            versions: VersionsService,
-            accounts: AccountsService,
-            bus: EventEmitter2,
-            clock: Clock,
-            runner: BackupRunner,
-          ) => {
-            const restore = new RestoreRunner(
-              runs,
-              tasks,
-              versions,
-              accounts,
-              new EventEmitterRunEvents(bus),
-              clock,
-              config.backup,
-            );
-            runner.registerKind('restore', restore);
-            runner.registerKind(
-              'prune',
-              new PruneRunner(
-                runs,
-                tasks,
-                versions,
-                accounts,
-                new EventEmitterRunEvents(bus),
-                clock,
-              ),
-            );
-            return restore;
-          },
-          inject: [
-            RunsRepository,
-            TasksRepository,
-            VersionsService,
-            AccountsService,
-            EventEmitter2,
-            CLOCK,
-            BackupRunner,
-          ],
-        },
-        {
           provide: RestoreService,
           useFactory: (
-            runs: RunsRepository,
             tasks: TasksRepository,
             versions: VersionsService,
             accounts: AccountsService,
-            queue: RunQueue,
+            runs: RunsService,
             clock: Clock,
             bus: EventEmitter2,
           ) => {
-            const service = new RestoreService(runs, tasks, versions, accounts, queue, clock);
+            const service = new RestoreService(tasks, versions, accounts, runs, clock);
             // Retention follows every completed backup of a task that has a policy.
             bus.on(RUN_EVENTS.completed, (run: RunEntity) => {
               if (run.kind === 'backup')
@@ -354,14 +240,12 @@ export class AppModule {
             return service;
           },
           inject: [
-            RunsRepository,
             TasksRepository,
             VersionsService,
             AccountsService,
-            RUN_QUEUE,
+            RunsService,
             CLOCK,
             EventEmitter2,
-            RestoreRunner,
           ],
         },
         {

@@ -1,7 +1,7 @@
 import type { Provider } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { SecretVault } from '../accounts/secret-vault.js';
-import { RUN_EVENTS } from '../backup/run-events.js';
+import { RUN_EVENTS } from '../runs/run-events.js';
 import { RunsRepository } from '../backup/runs.repository.js';
 import { TasksRepository } from '../backup/tasks.repository.js';
 import type { Clock } from '../common/clock.js';

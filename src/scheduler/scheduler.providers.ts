@@ -1,9 +1,8 @@
 import type { Provider } from '@nestjs/common';
-import type { RunQueue } from '../backup/run-queue.js';
-import { RunsRepository } from '../backup/runs.repository.js';
 import { TasksRepository } from '../backup/tasks.repository.js';
 import type { Clock } from '../common/clock.js';
-import { CLOCK, RUN_QUEUE, SCHEDULE_TRIGGER } from '../tokens.js';
+import { RunsService } from '../runs/runs.service.js';
+import { CLOCK, SCHEDULE_TRIGGER } from '../tokens.js';
 import { EmbeddedScheduleTrigger } from './embedded-schedule-trigger.js';
 import { SchedulerService, type ScheduleTrigger } from './scheduler.service.js';
 
@@ -16,14 +15,9 @@ export function schedulerProviders(trigger?: Provider): Provider[] {
     },
     {
       provide: SchedulerService,
-      useFactory: (
-        tasks: TasksRepository,
-        runs: RunsRepository,
-        queue: RunQueue,
-        clock: Clock,
-        t: ScheduleTrigger,
-      ) => new SchedulerService(tasks, runs, queue, clock, t),
-      inject: [TasksRepository, RunsRepository, RUN_QUEUE, CLOCK, SCHEDULE_TRIGGER],
+      useFactory: (tasks: TasksRepository, runs: RunsService, clock: Clock, t: ScheduleTrigger) =>
+        new SchedulerService(tasks, runs, clock, t),
+      inject: [TasksRepository, RunsService, CLOCK, SCHEDULE_TRIGGER],
     },
   ];
 }
