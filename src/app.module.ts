@@ -54,6 +54,8 @@ import { SettingsController } from './web/settings.controller.js';
 import { AuthController } from './web/auth.controller.js';
 import { TokensController, UsersController } from './web/users.controller.js';
 import { APP_GUARD } from '@nestjs/core';
+import { HealthModule } from './health/health.module.js';
+import { LoggingModule } from './logging/logging.module.js';
 
 /**
  * Once the app is up: recovers runs a dead process left behind (embedded mode only: in a cluster
@@ -100,6 +102,8 @@ export class AppModule {
       imports: [
         EventEmitterModule.forRoot({ wildcard: false }),
         TypeOrmModule.forRootAsync({ useFactory: () => dataSourceOptions(config.database) }),
+        HealthModule.forRoot(config),
+        LoggingModule,
       ],
       controllers: [
         HealthController,

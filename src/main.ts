@@ -52,7 +52,6 @@ async function main(argv: string[]): Promise<void> {
   // Imported after the configuration is checked: --help and a bad variable answer at once
   // instead of after loading Nest, TypeORM and the connectors.
   const { EngineLogger } = await import('./logging/engine-logger.js');
-  const { requestLogMiddleware } = await import('./logging/logging.module.js');
   const logger = EngineLogger.fromConfig(config);
   let app: INestApplication;
   try {
@@ -68,8 +67,6 @@ async function main(argv: string[]): Promise<void> {
     logger.log(`worker started (pid ${process.pid}); runs and schedule slots from Redis`, 'main');
     return;
   }
-  // Registered before listen(), which adds Nest's routes: every request gets an id first.
-  app.use(requestLogMiddleware());
   try {
     await app.listen(config.port, config.host);
   } catch (e) {
