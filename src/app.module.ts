@@ -56,6 +56,7 @@ import { TokensController, UsersController } from './web/users.controller.js';
 import { APP_GUARD } from '@nestjs/core';
 import { HealthModule } from './health/health.module.js';
 import { LoggingModule } from './logging/logging.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 
 /**
  * Once the app is up: recovers runs a dead process left behind (embedded mode only: in a cluster
@@ -104,6 +105,7 @@ export class AppModule {
         TypeOrmModule.forRootAsync({ useFactory: () => dataSourceOptions(config.database) }),
         HealthModule.forRoot(config),
         LoggingModule,
+        MetricsModule.forRoot(config),
       ],
       controllers: [
         HealthController,

@@ -203,10 +203,17 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     description: 'json (one object a line), pretty, or auto (pretty in a terminal, else json)',
   },
   {
+    name: 'METRICS_LISTEN',
+    group: 'operations',
+    default: '',
+    description:
+      'host:port for Prometheus /metrics outside the API, e.g. 127.0.0.1:9464 (/api/metrics takes an admin token)',
+  },
+  {
     name: 'METRICS_TOKEN',
     group: 'operations',
     default: '',
-    description: 'bearer token for GET /metrics (Prometheus); unset: /metrics is off',
+    description: 'bearer token a scrape of METRICS_LISTEN must send (unset: none)',
     secret: true,
   },
   {

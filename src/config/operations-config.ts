@@ -10,7 +10,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export interface OperationsConfig {
   logLevel: LogLevel;
   logFormat: LogFormat;
-  /** Bearer token for GET /metrics; undefined: the endpoint answers 404. */
+  /** METRICS_LISTEN: serve /metrics on this address too (outside the API). */
+  metricsListen?: { host: string; port: number };
+  /** Bearer token a scrape of METRICS_LISTEN must send; unset: none needed. */
   metricsToken?: string;
   /** Readiness fails when DATA_DIR has less free space (bytes). */
   minFreeBytes: number;
@@ -37,6 +39,17 @@ export function loadOperationsConfig(env: Env, problems: string[]): OperationsCo
     if (token.length < 16 || /[\s\p{Cc}]/u.test(token))
       problems.push('METRICS_TOKEN must be at least 16 characters without spaces');
     else out.metricsToken = token;
+  }
+  const listen = env.METRICS_LISTEN?.trim();
+  if (listen) {
+    const m = /^(?:(.+):)?(\d{1,5})$/.exec(listen);
+    const host = (m?.[1] ?? '127.0.0.1').replace(/^\[(.*)\]$/, '$1');
+    const port = Number(m?.[2]);
+    if (!m || port > 65535 || (!isIP(host) && !/^[a-z0-9.-]+$/i.test(host)))
+      problems.push(
+        `METRICS_LISTEN must be host:port or a port, e.g. 127.0.0.1:9464 (got '${listen}')`,
+      );
+    else out.metricsListen = { host, port };
   }
   const free = env.HEALTH_MIN_FREE_MB;
   if (free) {
