@@ -1,10 +1,11 @@
 import type { INestApplication, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 import { AllErrorsFilter, createValidationPipe } from './web/http-errors.js';
 import { serveWebUi } from './web/web-ui.js';
+import { openApiConfig, SWAGGER_UI_OPTIONS } from './web/openapi.js';
 import type { NextFunction, Request, Response } from 'express';
 import { authenticate } from './auth/auth.guard.js';
 import { AuthService } from './auth/auth.service.js';
@@ -48,14 +49,13 @@ export async function createApp(
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllErrorsFilter());
   app.enableShutdownHooks();
-  const doc = new DocumentBuilder()
-    .setTitle('Cloud backup engine')
-    .setDescription('Accounts, backup tasks, runs and versions')
-    .setVersion('0.1.0')
-    .build();
-  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, doc), {
-    jsonDocumentUrl: 'api/docs/openapi.json',
-  });
+  const doc = openApiConfig('0.1.0');
+  SwaggerModule.setup(
+    'api/docs',
+    app,
+    () => SwaggerModule.createDocument(app, doc),
+    SWAGGER_UI_OPTIONS,
+  );
   serveWebUi(app);
   return app;
 }
