@@ -6,7 +6,7 @@ import { TasksRepository } from '../backup/tasks.repository.js';
 import type { Clock } from '../common/clock.js';
 import { releaseMemoryAfterRun } from '../common/memory.js';
 import type { AppConfig } from '../config/app-config.js';
-import { CLOCK, RUN_QUEUE } from '../tokens.js';
+import { APP_CONFIG, CLOCK, RUN_QUEUE } from '../tokens.js';
 import { VersionsService } from '../versions/versions.service.js';
 import { EventEmitterRunEvents } from './event-emitter-run-events.js';
 import { BackupExecutor } from './executors/backup.executor.js';
@@ -25,8 +25,9 @@ export const RUN_EVENTS_SINK = Symbol('RUN_EVENTS_SINK');
  * `executors`), the dispatcher the queue calls, the queue (in-process, or BullMQ in a cluster),
  * and the service that starts runs.
  */
-export function runsProviders(config: AppConfig): Provider[] {
+export const runsProviders: Provider[] = ((): Provider[] => {
   const executors = (
+    config: AppConfig,
     tasks: TasksRepository,
     versions: VersionsService,
     accounts: AccountsService,
@@ -51,10 +52,11 @@ export function runsProviders(config: AppConfig): Provider[] {
         accounts: AccountsService,
         events: RunEventsSink,
         clock: Clock,
+        config: AppConfig,
       ) =>
         new RunDispatcher(
           { runs, versions, events, clock },
-          executors(tasks, versions, accounts, clock),
+          executors(config, tasks, versions, accounts, clock),
         ),
       inject: [
         RunsRepository,
@@ -63,6 +65,7 @@ export function runsProviders(config: AppConfig): Provider[] {
         AccountsService,
         RUN_EVENTS_SINK,
         CLOCK,
+        APP_CONFIG,
       ],
     },
     {
@@ -73,6 +76,7 @@ export function runsProviders(config: AppConfig): Provider[] {
         runs: RunsRepository,
         versions: VersionsService,
         clock: Clock,
+        config: AppConfig,
       ): Promise<RunQueue> => {
         const execute = (id: string, signal: AbortSignal) =>
           dispatcher.execute(id, signal).finally(releaseMemoryAfterRun);
@@ -86,7 +90,7 @@ export function runsProviders(config: AppConfig): Provider[] {
             )
           : new EmbeddedRunQueue(execute, config.backup.maxParallelRuns);
       },
-      inject: [RunDispatcher, RunsRepository, VersionsService, CLOCK],
+      inject: [RunDispatcher, RunsRepository, VersionsService, CLOCK, APP_CONFIG],
     },
     {
       provide: RunsService,
@@ -100,4 +104,4 @@ export function runsProviders(config: AppConfig): Provider[] {
       inject: [RunsRepository, TasksRepository, VersionsService, RUN_QUEUE, CLOCK],
     },
   ];
-}
+})();
