@@ -24,13 +24,18 @@ export class ApiClient {
     return this.request<T>('PATCH', path, body);
   }
 
-  /** Whether the engine's OpenAPI document lists `path` (`/api/tasks/{id}/verify`). */
-  async offers(path: string, method: string): Promise<boolean> {
+  /**
+   * The first path of the engine's OpenAPI document that matches `pattern` for `method`
+   * (`/api/tasks/{id}/verify`), or undefined: how the CLI asks an engine what it offers.
+   */
+  async findPath(pattern: RegExp, method: string): Promise<string | undefined> {
     const doc = await this.request<{ paths?: Record<string, Record<string, unknown>> }>(
       'GET',
       '/api/docs/openapi.json',
     );
-    return Boolean(doc.paths?.[path]?.[method.toLowerCase()]);
+    return Object.entries(doc.paths ?? {}).find(
+      ([path, ops]) => pattern.test(path) && ops[method.toLowerCase()] !== undefined,
+    )?.[0];
   }
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -318,9 +318,9 @@ function buildProgram(io: CliIo): { program: Command; exitCode: () => ExitCode }
       .option('--no-watch', 'return once the verify run is queued'),
   ).action(async (id: string, o: { watch: boolean }) => {
     const client = api();
-    const route = (await client.offers('/api/tasks/{id}/verify', 'post'))
-      ? `/api/tasks/${enc(id)}/verify`
-      : undefined;
+    // Whatever the parameter is called: /api/tasks/{id}/verify, /api/tasks/{taskId}/verify.
+    const path = await client.findPath(/^\/api\/tasks\/\{[^}]+\}\/verify$/, 'post');
+    const route = path?.replace(/\{[^}]+\}/, enc(id));
     if (!route)
       throw new CliError(
         'verify is not available on this engine (it has no verify runs yet)',
