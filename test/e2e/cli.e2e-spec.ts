@@ -72,7 +72,8 @@ describe('the cbe command line against a running engine', () => {
       targetPath: 'backups',
     });
     taskId = task.id;
-  });
+    // Compiling the engine takes minutes on a busy machine.
+  }, 600_000);
 
   afterAll(async () => {
     await engine?.kill('SIGTERM');
