@@ -58,6 +58,9 @@ import { SettingsController } from './web/settings.controller.js';
 import { AuthController } from './web/auth.controller.js';
 import { TokensController, UsersController } from './web/users.controller.js';
 import { APP_GUARD } from '@nestjs/core';
+import { AccessPolicy } from './security/access-policy.js';
+import { securityProviders } from './security/security.providers.js';
+import { SecuritySettingsController } from './web/security-settings.controller.js';
 
 /**
  * Once the app is up: recovers runs a dead process left behind (embedded mode only: in a cluster
@@ -119,6 +122,7 @@ export class AppModule {
         SchedulesController,
         SettingsController,
         RestoreController,
+        SecuritySettingsController,
       ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
@@ -191,8 +195,16 @@ export class AppModule {
             v: SecretVault,
             c: Clock,
             bus: EventEmitter2,
-          ) => new AccountsService(r, reg, v, c, bus),
-          inject: [AccountsRepository, ConnectorRegistry, SecretVault, CLOCK, EventEmitter2],
+            access: AccessPolicy,
+          ) => new AccountsService(r, reg, v, c, bus, access),
+          inject: [
+            AccountsRepository,
+            ConnectorRegistry,
+            SecretVault,
+            CLOCK,
+            EventEmitter2,
+            AccessPolicy,
+          ],
         },
         {
           provide: OAuthConnectService,
@@ -382,6 +394,7 @@ export class AppModule {
             : undefined,
         ),
         ...notificationsProviders(config),
+        ...securityProviders(config),
         Lifecycle,
       ],
     };

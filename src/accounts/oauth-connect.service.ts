@@ -147,7 +147,10 @@ export class OAuthConnectService {
       throw new ValidationAppError(['name must not be empty (the name of the new account)']);
     }
     const app = this.apps[input.kind];
-    const options = { ...(previous ? {} : app?.defaults), ...input.options };
+    const options = {
+      ...(previous ? {} : appDefaultsFor(app?.defaults, input.options)),
+      ...input.options,
+    };
     for (const k of TOKEN_SECRET_KEYS) {
       if (k in options)
         throw new ValidationAppError([`options.${k} is set by the provider, not by you`]);
@@ -168,6 +171,8 @@ export class OAuthConnectService {
       if (e instanceof InvalidOptionsError) throw new ValidationAppError(e.problems);
       throw e;
     }
+    // Endpoint overrides are an admin's: the token call carries the app secret to them.
+    await this.accounts.checkAccess(input.kind, settings, input.ownerId, input.options);
     const state = token();
     const nonce = token();
     const codeVerifier = token();
@@ -307,6 +312,25 @@ export class OAuthConnectService {
     }
     return d;
   }
+}
+
+/**
+ * The server's OAuth app, unless the request brings its own client id: the operator's secret is
+ * never paired with a client (or sent along a flow) the operator did not configure.
+ */
+function appDefaultsFor(
+  defaults: Record<string, string> | undefined,
+  options: Record<string, unknown> | undefined,
+): Record<string, string> {
+  if (!defaults) return {};
+  const clientId = options?.clientId;
+  if (typeof clientId === 'string' && clientId !== '' && clientId !== defaults.clientId) {
+    const rest = { ...defaults };
+    delete rest.clientId;
+    delete rest.clientSecret;
+    return rest;
+  }
+  return defaults;
 }
 
 function token(): string {

@@ -19,7 +19,15 @@ export interface OptionSpec {
   advanced?: boolean;
   /** Allowed values, for a select box. */
   choices?: readonly string[];
+  /**
+   * What the value points at, for the access policy (src/security): a folder on this machine
+   * (an admin's grant), a server the user names (the outbound address policy), or a provider
+   * endpoint only an admin or the configuration may change (the OAuth app secret goes there).
+   */
+  target?: OptionTarget;
 }
+
+export type OptionTarget = 'local-folder' | 'server-url' | 'server-host' | 'admin-endpoint';
 
 export type ConnectorConfig = Record<string, string | number | boolean>;
 export type ConnectorSecrets = Record<string, string>;
