@@ -8,7 +8,8 @@ import type { Clock } from '../common/clock.js';
 import type { AppConfig } from '../config/app-config.js';
 import { Database } from '../persistence/database.js';
 import { CLOCK } from '../tokens.js';
-import { FetchWebhookClient, NodemailerMailer, type Mailer } from './mailer.js';
+import { AccessPolicy } from '../security/access-policy.js';
+import { HttpWebhookClient, NodemailerMailer, type Mailer } from './mailer.js';
 import { NotificationsService } from './notifications.service.js';
 import { SettingsRepository } from './settings.repository.js';
 import { SmtpSettingsService } from './smtp-settings.service.js';
@@ -39,20 +40,30 @@ export function notificationsProviders(config: AppConfig): Provider[] {
         mailer: Mailer,
         clock: Clock,
         bus: EventEmitter2,
+        access: AccessPolicy,
       ) => {
         const service = new NotificationsService(
           tasks,
           runs,
           smtp,
           mailer,
-          new FetchWebhookClient(),
+          new HttpWebhookClient(access.outbound),
           clock,
           config.publicUrl,
+          access,
         );
         service.listen(bus, RUN_EVENTS);
         return service;
       },
-      inject: [TasksRepository, RunsRepository, SmtpSettingsService, MAILER, CLOCK, EventEmitter2],
+      inject: [
+        TasksRepository,
+        RunsRepository,
+        SmtpSettingsService,
+        MAILER,
+        CLOCK,
+        EventEmitter2,
+        AccessPolicy,
+      ],
     },
   ];
 }
