@@ -8,6 +8,7 @@ import { serveWebUi } from './web/web-ui.js';
 import type { NextFunction, Request, Response } from 'express';
 import { authenticate } from './auth/auth.guard.js';
 import { AuthService } from './auth/auth.service.js';
+import { LoginGate } from './auth/login-gate.js';
 import { AppError } from './common/errors/app-errors.js';
 import { checkParsedInput, jsonOnly, securityHeaders } from './security/http-hardening.js';
 
@@ -26,6 +27,8 @@ export async function createApp(
     logger: opts.logger ?? ['log', 'warn', 'error'],
   });
   app.disable('x-powered-by');
+  // First: a sign-in flood is answered before any other work (headers, parsing, Nest).
+  app.use(new LoginGate().middleware);
   app.use(securityHeaders({ https: opts.config.publicUrl.startsWith('https:') }));
   app.use(jsonOnly);
   app.useBodyParser('json', { limit: '1mb' });

@@ -21,7 +21,9 @@ export function localRedirect(next: string | undefined): string {
   try {
     const base = 'http://local.invalid';
     const url = new URL(next, base);
-    return url.origin === base ? url.pathname + url.search + url.hash : '/';
+    const local = url.pathname + url.search + url.hash;
+    // '/..//evil' resolves to the path '//evil', which a browser reads as another host.
+    return url.origin === base && !local.startsWith('//') ? local : '/';
   } catch {
     return '/';
   }

@@ -67,7 +67,7 @@ export class NotificationsDto {
   @IsArray()
   // Each run mails every recipient through the operator's SMTP server: a small list, not a list.
   @ArrayMaxSize(MAX_RECIPIENTS, {
-    message: `emails: at most ${MAX_RECIPIENTS} recipients per task`,
+    message: `emails must hold at most ${MAX_RECIPIENTS} recipients per task`,
   })
   @IsString({ each: true })
   @MaxLength(320, { each: true })

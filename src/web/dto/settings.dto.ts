@@ -61,7 +61,7 @@ export class SmtpSettingsDto {
 export class SmtpTestDto {
   @ApiProperty({ example: ['me@example.com'] })
   @IsArray()
-  @ArrayMaxSize(20, { message: 'to: at most 20 recipients' })
+  @ArrayMaxSize(20, { message: 'to must hold at most 20 recipients' })
   @IsEmail({}, { each: true })
   to!: string[];
 }
