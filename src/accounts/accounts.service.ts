@@ -7,7 +7,11 @@ import {
   ValidationAppError,
 } from '../common/errors/app-errors.js';
 import type { Connector, Entry } from '../connectors/connector.js';
-import type { ConnectorDescriptor, ConnectorSettings } from '../connectors/connector-descriptor.js';
+import type {
+  ConnectorContext,
+  ConnectorDescriptor,
+  ConnectorSettings,
+} from '../connectors/connector-descriptor.js';
 import {
   AuthExpiredError,
   ConnectorError,
@@ -45,6 +49,8 @@ export interface AccountAccessCheck {
     ownerId: string | null | undefined,
     input?: Record<string, unknown>,
   ): Promise<void>;
+  /** See ConnectorContext.outboundAgent; undefined for an owner whose addresses are not restricted. */
+  outboundAgentFor?(ownerId: string | null | undefined): Promise<ConnectorContext['outboundAgent']>;
 }
 
 /** A browse that waits longer than this for a server is answered with an error (502). */
@@ -184,7 +190,9 @@ export class AccountsService {
     const descriptor = this.registry.get(entity.kind);
     const settings = this.settingsOf(entity);
     await this.access?.checkAccount(descriptor, settings, entity.ownerId);
+    const outboundAgent = await this.access?.outboundAgentFor?.(entity.ownerId);
     return descriptor.create(settings, {
+      outboundAgent,
       clock: this.clock,
       onRetry: opts.onRetry,
       saveSecrets: async (secrets) => {

@@ -1,3 +1,4 @@
+import type { Agent } from 'node:http';
 import type { Clock } from '../common/clock.js';
 import type { Capabilities } from './capabilities.js';
 import type { Connector } from './connector.js';
@@ -44,6 +45,11 @@ export interface ConnectorContext {
   saveSecrets(secrets: ConnectorSecrets): Promise<void>;
   /** Give it to the connector's Pacer (`onRetry`), so a run's log names every fault it survived. */
   onRetry?: (e: RetryEvent) => void;
+  /**
+   * For servers the account's owner named (WebDAV, S3): an agent that checks every connection
+   * against the outbound address policy, redirects included. Undefined: no restriction (admins).
+   */
+  outboundAgent?: (url: string) => Agent;
 }
 
 /** OAuth 2.0 authorization-code flow of a provider, for connecting an account from the UI. */

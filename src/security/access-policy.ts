@@ -1,3 +1,4 @@
+import type { Agent } from 'node:http';
 import { ValidationAppError } from '../common/errors/app-errors.js';
 import type { LocalRootGrant, SecurityConfig } from '../config/app-config.js';
 import type { ConnectorDescriptor, ConnectorSettings } from '../connectors/connector-descriptor.js';
@@ -17,6 +18,9 @@ export type UserLookup = (id: string) => Promise<{ username: string; role: strin
 export interface LocalRootsStore {
   get(): Promise<LocalRootGrant[] | undefined>;
 }
+
+/** Idle socket timeout of a restricted owner's connections: an unanswering server fails fast. */
+const CONNECT_TIMEOUT_MS = 30_000;
 
 /** Accounts from before sign-in existed were the operator's: they count as an admin's. */
 const OPERATOR: Actor = { username: '', isAdmin: true };
@@ -109,6 +113,14 @@ export class AccessPolicy {
       if (e instanceof OutboundRefusedError) throw new ValidationAppError([e.message]);
       throw e;
     }
+  }
+
+  /** An agent per URL that re-checks each connection, for an owner who is no admin. */
+  async outboundAgentFor(
+    ownerId: string | null | undefined,
+  ): Promise<((url: string) => Agent) | undefined> {
+    if ((await this.actor(ownerId)).isAdmin) return undefined;
+    return (url) => this.outbound.agentFor(url, { timeoutMs: CONNECT_TIMEOUT_MS });
   }
 
   /** Whether connections for this owner must go through the filtering agent. */

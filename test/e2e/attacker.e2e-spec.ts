@@ -19,7 +19,7 @@ import { startTestApp, waitForRun, type Http, type TestApp } from '../support/te
  */
 
 /** An HTTP server on 127.0.0.1 that records every request (and answers 200 with a body). */
-async function startListener(): Promise<{
+async function startListener(host = '127.0.0.1'): Promise<{
   url: string;
   port: number;
   seen: Array<{ method?: string; url?: string; body: string }>;
@@ -35,10 +35,10 @@ async function startListener(): Promise<{
       res.end('{"access_token":"internal-secret-answer","token_type":"bearer"}');
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(0, host, r));
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
     port,
     seen,
     stop: () => new Promise<void>((r) => server.close(() => r())),
@@ -392,6 +392,56 @@ async function floodFromAnotherProcess(
   ]);
   return JSON.parse(stdout) as number[];
 }
+
+describe('an allow-listed address that redirects inside', () => {
+  let t: TestApp;
+  let inside: Awaited<ReturnType<typeof startListener>>;
+  let redirector: Server;
+  let redirectorUrl: string;
+
+  beforeAll(async () => {
+    // 127.0.0.2 is loopback too, and not on the allow list: the "internal service".
+    inside = await startListener('127.0.0.2');
+    redirector = createServer((req, res) => {
+      req.resume();
+      res.writeHead(302, { location: `${inside.url}${req.url ?? '/'}` });
+      res.end();
+    });
+    await new Promise<void>((r) => redirector.listen(0, '127.0.0.1', r));
+    redirectorUrl = `http://127.0.0.1:${(redirector.address() as AddressInfo).port}`;
+    t = await startTestApp({ env: { OUTBOUND_ALLOW: '127.0.0.1' } });
+    await t.http
+      .post('/api/users')
+      .send({ username: 'mallory', password: 'mallory-password-1', role: 'user' })
+      .expect(201);
+  }, 60_000);
+
+  afterAll(async () => {
+    await t?.close();
+    await inside?.stop();
+    await new Promise<void>((r) => redirector?.close(() => r()));
+  });
+
+  it('should check every connection, so a redirect to a refused address reaches nothing', async () => {
+    const mallory = await t.signIn('mallory', 'mallory-password-1');
+    const dav = {
+      kind: 'webdav',
+      name: 'nas',
+      options: { url: `${redirectorUrl}/dav/`, username: 'u', password: 'p' },
+    };
+    // The admin's account follows the redirect (the WebDAV client does): the check is not moot.
+    const admins = (await t.http.post('/api/accounts').send(dav).expect(201)).body as {
+      id: string;
+    };
+    await t.http.get(`/api/accounts/${admins.id}/browse`);
+    expect(inside.seen.length).toBeGreaterThan(0);
+    inside.seen.length = 0;
+    const hers = (await mallory.post('/api/accounts').send(dav).expect(201)).body as { id: string };
+    const res = await mallory.get(`/api/accounts/${hers.id}/browse`);
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(inside.seen).toEqual([]);
+  }, 60_000);
+});
 
 class CapturingLogger implements LoggerService {
   readonly lines: string[] = [];
