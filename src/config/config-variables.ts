@@ -76,6 +76,26 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     description: 'where the key is kept when SECRET_KEY is unset (created with mode 0600)',
   },
   {
+    name: 'LOCAL_ROOTS',
+    group: 'sign-in',
+    default: '',
+    description:
+      'folders non-admin users may use for local accounts, comma-separated: /srv/{user}, alice=/home/alice',
+  },
+  {
+    name: 'OUTBOUND_ALLOW',
+    group: 'sign-in',
+    default: '',
+    description: 'private addresses or CIDRs non-admins may point WebDAV, S3, SFTP and webhooks at',
+  },
+  {
+    name: 'SETUP_TOKEN',
+    group: 'sign-in',
+    default: '',
+    description: 'fixes the first-start token (else random, printed in the log)',
+    secret: true,
+  },
+  {
     name: 'BACKUP_CONCURRENCY',
     group: 'backup',
     default: '4',
