@@ -42,6 +42,7 @@ import { APP_CONFIG, CLOCK, RUN_QUEUE, SCHEDULE_TRIGGER } from './tokens.js';
 import { VersionLedgerRepository } from './versions/version-ledger.repository.js';
 import { VersionsService } from './versions/versions.service.js';
 import { AccountsController } from './web/accounts.controller.js';
+import { DashboardController } from './web/dashboard.controller.js';
 import { ConnectController } from './web/connect.controller.js';
 import { HealthController } from './web/health.controller.js';
 import { RunsController } from './web/runs.controller.js';
@@ -119,6 +120,7 @@ export class AppModule {
         SchedulesController,
         SettingsController,
         RestoreController,
+        DashboardController,
       ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
