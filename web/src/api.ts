@@ -460,6 +460,11 @@ export const api = {
   },
   versions: {
     get: (versionId: string) => request<Version>('GET', `/api/versions/${id(versionId)}`),
+    files: (versionId: string, afterId?: number) =>
+      request<{
+        files: { path: string; size: number; modifiedAt: string | null }[];
+        nextAfterId: number | null;
+      }>('GET', `/api/versions/${id(versionId)}/files${q({ afterId, limit: 500 })}`),
     diff: (versionId: string, against: string) =>
       request<VersionDiff>('GET', `/api/versions/${id(versionId)}/diff${q({ against })}`),
     tree: (versionId: string, path: string) =>

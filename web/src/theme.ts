@@ -8,9 +8,9 @@ import { h, mount } from './dom.js';
 export type ThemeChoice = 'system' | 'light' | 'dark';
 const KEY = 'cbe-theme';
 const LABELS: Record<ThemeChoice, string> = {
-  system: 'System theme',
-  light: 'Light theme',
-  dark: 'Dark theme',
+  system: 'Auto',
+  light: 'Light',
+  dark: 'Dark',
 };
 
 function stored(): ThemeChoice {
@@ -52,5 +52,6 @@ export function installTheme(): void {
     (Object.keys(LABELS) as ThemeChoice[]).map((k) => h('option', { value: k }, LABELS[k])),
   );
   sel.value = choice;
+  sel.title = 'Theme: Auto follows the system setting';
   mount(box, h('label', { for: 'theme-choice', class: 'sr-only' }, 'Theme'), sel);
 }
