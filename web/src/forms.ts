@@ -81,7 +81,7 @@ export function humanize(
   if (!name || !label || label.length > 40) return rest.charAt(0).toUpperCase() + rest.slice(1);
   if (/^does not name an account$/.test(rest)) return `${label}: choose one of your accounts`;
   if (rest.startsWith('[')) rest = rest.replace(/^\[\d+\][\s:]*/, '');
-  return /^(is|must|should|cannot|does|has|needs|not)\b/.test(rest)
+  return /^(is|must|should|cannot|can|may|does|has|needs|not|only)\b/.test(rest)
     ? `${label} ${rest}`
     : `${label}: ${rest}`;
 }
