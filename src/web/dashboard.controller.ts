@@ -1,19 +1,13 @@
-import { Controller, Get, Inject, Query } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Max, Min } from 'class-validator';
 import { CurrentUser } from '../auth/auth.guard.js';
 import type { Principal } from '../auth/auth.service.js';
 import { Ownership } from '../auth/ownership.js';
-import { RunsRepository } from '../backup/runs.repository.js';
 import { TaskHealthService } from '../backup/task-health.service.js';
 import { TasksService } from '../backup/tasks.service.js';
-import type { Clock } from '../common/clock.js';
 import { ValidationAppError } from '../common/errors/app-errors.js';
-import { Database } from '../persistence/database.js';
-import { SchedulerService } from '../scheduler/scheduler.service.js';
-import { CLOCK } from '../tokens.js';
-import { VersionsService } from '../versions/versions.service.js';
 import { toRunView, toTaskView } from './views.js';
 
 const KINDS = ['backup', 'restore', 'prune', 'verify'] as const;
@@ -58,21 +52,11 @@ export class RunSearchQuery {
 @ApiTags('dashboard')
 @Controller('api/dashboard')
 export class DashboardController {
-  private readonly health: TaskHealthService;
-
-  // The read-only service is built here so the controller registers with one line; when the
-  // feature modules land it becomes a provider of the tasks module.
   constructor(
-    db: Database,
-    runs: RunsRepository,
-    versions: VersionsService,
-    scheduler: SchedulerService,
-    @Inject(CLOCK) clock: Clock,
+    private readonly health: TaskHealthService,
     private readonly tasks: TasksService,
     private readonly owners: Ownership,
-  ) {
-    this.health = new TaskHealthService(db, runs, versions, (t) => scheduler.nextRuns(t, 1), clock);
-  }
+  ) {}
 
   @Get()
   async overview(@CurrentUser() p: Principal) {

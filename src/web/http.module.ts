@@ -11,6 +11,7 @@ import { AccountsController } from './accounts.controller.js';
 import { AuthController } from './auth.controller.js';
 import { ConnectController } from './connect.controller.js';
 import { DashboardController } from './dashboard.controller.js';
+import { DashboardModule } from './dashboard.module.js';
 import { HealthController } from './health.controller.js';
 import { RestoreController } from './restore.controller.js';
 import { RunStreamController } from './run-stream.controller.js';
@@ -32,6 +33,7 @@ import { VersionsController } from './versions.controller.js';
     RestoreModule,
     SchedulerModule,
     NotificationsModule,
+    DashboardModule,
   ],
   controllers: [
     HealthController,
