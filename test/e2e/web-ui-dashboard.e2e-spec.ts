@@ -346,25 +346,55 @@ describe('web UI in a browser: dashboard, runs, progress, logs, themes', () => {
   });
 
   it('should fit a 390 px phone without sideways scrolling, in both themes', async () => {
-    await page.setViewportSize({ width: 390, height: 844 });
-    for (const scheme of ['light', 'dark'] as const) {
+    for (const [width, scheme] of [
+      [390, 'light'],
+      [390, 'dark'],
+      [1100, 'dark'],
+    ] as const) {
+      await page.setViewportSize({ width, height: 844 });
       await page.emulateMedia({ colorScheme: scheme });
       for (const [route, name] of [
         ['/dashboard', 'overview'],
         ['/runs', 'runs'],
+        ['/accounts', 'accounts'],
+        ['/tasks', 'tasks'],
+        ['/tasks/new', 'task-form'],
+        ['/settings', 'settings'],
       ] as const) {
         await page.goto(`${base}/#${route}`);
         await page.locator('main h1').waitFor();
-        await page.locator('main li').first().waitFor();
+        await page.locator('main .loading').waitFor({ state: 'detached' });
+        if (name === 'accounts') {
+          // The edit form of an account, open.
+          await page.getByRole('button', { name: 'Edit “Laptop”' }).click();
+          await page.locator('form.edit-account').waitFor();
+        }
         const overflow = await page.evaluate<number>(
           'document.documentElement.scrollWidth - document.documentElement.clientWidth',
         );
-        expect(overflow).toBeLessThanOrEqual(0);
-        await b.shot(`${name}-390-${scheme}`);
+        expect([name, overflow]).toEqual([name, 0]);
+        await b.shot(`${name}-${width}-${scheme}`);
       }
     }
     await page.setViewportSize({ width: 1100, height: 900 });
     await page.emulateMedia({ colorScheme: 'light' });
+    expect(b.unexpectedConsoleErrors()).toEqual([]);
+  });
+
+  it('should rename an account from its card', async () => {
+    await page.goto(`${base}/#/accounts`);
+    await page.getByRole('button', { name: 'Edit “Laptop”' }).click();
+    const form = 'form.edit-account';
+    await b.field(form, 'Name *').fill('');
+    await page.locator(form).getByRole('button', { name: 'Save changes' }).click();
+    expect(await b.fieldError('name').first().textContent()).toBe('Name must not be empty');
+    await b.field(form, 'Name *').fill('Laptop at home');
+    expect(await b.fieldError('name').first().isHidden()).toBe(true);
+    await page.locator(form).getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved “Laptop at home”.' }).waitFor();
+    await page.locator('li.card h3', { hasText: 'Laptop at home' }).waitFor();
+    const accounts = (await t.http.get('/api/accounts').expect(200)).body as { name: string }[];
+    expect(accounts.map((a) => a.name).sort()).toEqual(['Laptop at home', 'USB drive']);
     expect(b.unexpectedConsoleErrors()).toEqual([]);
   });
 });

@@ -362,7 +362,7 @@ describe('web UI in a browser: sign-in and users', () => {
     await b.field(form, 'Name *').fill('second tab');
     await page.locator(form).getByRole('button', { name: 'Create token' }).click();
     await expect(shownText(page.locator(`${form} .form-errors`))).resolves.toBe(
-      'you signed in again in another tab: try once more',
+      'You signed in again in another tab: try once more',
     );
     await page.locator(form).getByRole('button', { name: 'Create token' }).click();
     await page.getByLabel('New token', { exact: true }).waitFor();

@@ -182,6 +182,7 @@ function throughputChart(points: { t: number; bps: number }[]): SVGSVGElement | 
   const max = Math.max(1, ...points.map((p) => p.bps));
   const svg = document.createElementNS(NS, 'svg');
   svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
+  svg.setAttribute('preserveAspectRatio', 'none');
   svg.setAttribute('class', 'chart');
   svg.setAttribute('role', 'img');
   svg.setAttribute('aria-label', `Speed over the run, up to ${formatBytes(max)}/s`);
@@ -284,8 +285,15 @@ export async function runScreen(root: HTMLElement, ctx: ScreenContext): Promise<
     if (p.secondsLeft !== null)
       parts.push(`about ${formatDuration(roughSeconds(p.secondsLeft) * 1000)} left`);
     summary.textContent = parts.join(' · ');
-    const chart = FINAL.has(run.status) ? null : throughputChart(tracker.history);
-    if (chart || FINAL.has(run.status)) mount(chartBox, chart ?? throughputChart(tracker.history));
+    const chart = throughputChart(tracker.history);
+    if (chart) {
+      const peak = Math.max(...tracker.history.map((x) => x.bps));
+      mount(
+        chartBox,
+        h('p', { class: 'meta' }, `Speed while you watched (up to ${formatBytes(peak)}/s)`),
+        chart,
+      );
+    }
     const took = durationOf(run);
     mount(
       head,
