@@ -9,7 +9,7 @@ import type { Run } from './api.js';
 
 export const FINAL = new Set(['completed', 'failed', 'cancelled', 'skipped']);
 
-export type ProgressPhase = 'queued' | 'listing' | 'copying' | 'finishing' | 'done';
+export type ProgressPhase = 'queued' | 'listing' | 'copying' | 'paused' | 'finishing' | 'done';
 
 export interface ProgressView {
   phase: ProgressPhase;
@@ -48,9 +48,11 @@ export class ProgressTracker {
         ? 'queued'
         : run.phase === 'planning'
           ? 'listing'
-          : run.phase === 'committing'
-            ? 'finishing'
-            : 'copying';
+          : run.phase === 'paused'
+            ? 'paused'
+            : run.phase === 'committing'
+              ? 'finishing'
+              : 'copying';
     const filesDone = run.filesCopied + run.filesFailed;
     const filesToCopy = Math.max(0, run.filesTotal - run.filesUnchanged);
     // The unchanged files' bytes are known only when the server counts them.
@@ -64,7 +66,7 @@ export class ProgressTracker {
 
     let percent: number | null = null;
     if (run.status === 'completed') percent = 100;
-    else if (phase === 'copying' || phase === 'finishing' || done) {
+    else if (phase === 'copying' || phase === 'paused' || phase === 'finishing' || done) {
       if (measure === 'bytes' && bytesToCopy! > 0) percent = (run.bytesCopied / bytesToCopy!) * 100;
       else if (measure === 'files' && filesToCopy > 0) percent = (filesDone / filesToCopy) * 100;
       else if (phase !== 'copying') percent = 100;

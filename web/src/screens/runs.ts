@@ -204,6 +204,7 @@ const PHASE_TEXT: Record<ProgressView['phase'], string> = {
   queued: 'Waiting to start',
   listing: 'Listing the source',
   copying: 'Copying',
+  paused: 'Paused',
   finishing: 'Writing the version’s manifest',
   done: 'Finished',
 };
