@@ -1,5 +1,5 @@
 import type { Account, Run, Task, TaskHealth } from '../../../web/src/api.js';
-import { healthOf } from '../../../web/src/screens/dashboard.js';
+import { healthOf } from '../../../web/src/health.js';
 
 const task = { id: 't', name: 'Photos', enabled: true, sourceAccountId: 's', targetAccountId: 'd' };
 

@@ -10,11 +10,9 @@ import {
   localDayKey,
   plural,
 } from '../format.js';
+import { healthOf, type Health } from '../health.js';
 import { go, type ScreenContext } from '../screen.js';
 import { describeSchedule, place } from './tasks.js';
-
-/** How a task is doing, worst first: what the card's badge and colour say. */
-export type Health = 'failed' | 'attention' | 'running' | 'never' | 'paused' | 'ok';
 
 const HEALTH_LABELS: Record<Health, string> = {
   failed: 'Last backup failed',
@@ -34,18 +32,6 @@ const STATUS_WORDS: Record<string, string> = {
   running: 'running',
   queued: 'queued',
 };
-
-export function healthOf(t: TaskHealth, accounts: Map<string, Account>): Health {
-  const last = t.lastBackup;
-  if (last && (last.status === 'running' || last.status === 'queued')) return 'running';
-  if (last && (last.status === 'failed' || last.status === 'cancelled')) return 'failed';
-  const signIn = [t.task.sourceAccountId, t.task.targetAccountId].some(
-    (id) => accounts.get(id)?.state === 'needs-reauth',
-  );
-  if (t.heldVersions.length > 0 || t.lastVerify?.status === 'failed' || signIn) return 'attention';
-  if (!t.lastSuccess) return t.task.enabled ? 'never' : 'paused';
-  return t.task.enabled ? 'ok' : 'paused';
-}
 
 /** The worst outcome of a day's runs: a failed run colours the day even if a retry passed. */
 function dayOutcome(runs: RunOutcome[]): 'failed' | 'ok' | 'running' | 'other' | 'none' {
