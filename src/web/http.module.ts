@@ -21,6 +21,8 @@ import { SettingsController } from './settings.controller.js';
 import { TasksController } from './tasks.controller.js';
 import { TokensController, UsersController } from './users.controller.js';
 import { VersionsController } from './versions.controller.js';
+import { SecurityModule } from '../security/security.module.js';
+import { SecuritySettingsController } from './security-settings.controller.js';
 
 /** The HTTP API: thin controllers over the feature modules' exported services. */
 @Module({
@@ -33,6 +35,7 @@ import { VersionsController } from './versions.controller.js';
     RestoreModule,
     SchedulerModule,
     NotificationsModule,
+    SecurityModule,
     DashboardModule,
   ],
   controllers: [
@@ -49,6 +52,7 @@ import { VersionsController } from './versions.controller.js';
     SchedulesController,
     SettingsController,
     RestoreController,
+    SecuritySettingsController,
     DashboardController,
   ],
 })
