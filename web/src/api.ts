@@ -458,6 +458,8 @@ export const api = {
     get: (runId: string) => request<Run>('GET', `/api/runs/${id(runId)}`),
     events: (runId: string) => request<RunEvent[]>('GET', `/api/runs/${id(runId)}/events`),
     cancel: (runId: string) => request<Run>('POST', `/api/runs/${id(runId)}/cancel`),
+    pause: (runId: string) => request<Run>('POST', `/api/runs/${id(runId)}/pause`),
+    resume: (runId: string) => request<Run>('POST', `/api/runs/${id(runId)}/resume`),
     streamUrl: (runId: string) => `/api/runs/${id(runId)}/stream`,
   },
   versions: {

@@ -329,8 +329,22 @@ export async function runScreen(root: HTMLElement, ctx: ScreenContext): Promise<
     );
     errorBox.hidden = !run.errorMessage;
     errorBox.textContent = run.errorMessage ?? '';
+    const act = (fn: (id: string) => Promise<Run>) => async () => {
+      try {
+        run = await fn(run.id);
+        draw();
+      } catch (e) {
+        errorBox.hidden = false;
+        errorBox.textContent = errorText(e);
+      }
+    };
     mount(
       actions,
+      run.status === 'running'
+        ? run.phase === 'paused'
+          ? h('button', { type: 'button', onclick: act(api.runs.resume) }, 'Resume run')
+          : h('button', { type: 'button', onclick: act(api.runs.pause) }, 'Pause run')
+        : null,
       !FINAL.has(run.status)
         ? h(
             'button',
