@@ -43,9 +43,8 @@ const KEPT = Object.keys(SOURCE).filter(
   (p) => p.startsWith('Pictures/') && /\.(jpg|mov)$/i.test(p),
 );
 
-/** In the page: the run page's progress bar shows a completed run. */
-const RUN_COMPLETED =
-  "document.querySelector('[role=progressbar]')?.getAttribute('data-status') === 'completed'";
+/** The run page's progress bar once the run completed (a locator: the CSP forbids eval). */
+const RUN_COMPLETED = '[role=progressbar][data-status="completed"]';
 
 async function filesUnder(root: string): Promise<Record<string, Buffer>> {
   const out: Record<string, Buffer> = {};
@@ -278,7 +277,7 @@ describe('web UI in a browser: backup and restore', () => {
     await page.waitForURL(/#\/runs\/[0-9a-f-]{36}$/);
     const runId = /#\/runs\/(.+)$/.exec(page.url())![1]!;
     const bar = page.getByRole('progressbar', { name: 'Progress' });
-    await page.waitForFunction(RUN_COMPLETED);
+    await page.locator(RUN_COMPLETED).waitFor();
     slowReadMs = 0;
     expect(await bar.getAttribute('aria-valuenow')).toBe('100');
     // Drawn live from the stream: bytes copied before the end, never 100 % before it.
@@ -372,7 +371,7 @@ describe('web UI in a browser: backup and restore', () => {
     await form.getByRole('button', { name: 'Restore now' }).click();
     await page.waitForURL(/#\/runs\/[0-9a-f-]{36}$/);
     await page.getByRole('heading', { name: 'Restore of “Pictures”' }).waitFor();
-    await page.waitForFunction(RUN_COMPLETED);
+    await page.locator(RUN_COMPLETED).waitFor();
     expect(await page.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('100');
     await shot('restore-run');
     const runId = /#\/runs\/(.+)$/.exec(page.url())![1]!;

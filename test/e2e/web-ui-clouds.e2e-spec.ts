@@ -80,7 +80,7 @@ describe('web UI in a browser: connecting clouds', () => {
     await card.getByText('Awaiting code').waitFor();
     const prompt = card.locator('form.code-prompt');
     await expect(b.page.locator('form.code-prompt').count()).resolves.toBe(1);
-    await b.page.waitForFunction("document.activeElement?.classList.contains('code') === true");
+    await b.page.locator('input.code:focus').waitFor();
     await prompt.getByLabel('Verification code *').fill('12');
     await prompt.getByRole('button', { name: 'Confirm code' }).click();
     await expect(b.fieldError('code').textContent()).resolves.toBe(
