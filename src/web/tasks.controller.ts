@@ -28,7 +28,6 @@ export class TasksController {
       targetAccountId: dto.targetAccountId,
     });
     const task = await this.tasks.create(dto, p.user.id);
-    await this.scheduler.taskChanged(task.id, task);
     return toTaskDetailView(task, this.scheduler.nextRuns(task));
   }
 
@@ -52,7 +51,6 @@ export class TasksController {
       targetAccountId: dto.targetAccountId,
     });
     const task = await this.tasks.update(id, dto);
-    await this.scheduler.taskChanged(task.id, task);
     return toTaskDetailView(task, this.scheduler.nextRuns(task));
   }
 
@@ -61,7 +59,6 @@ export class TasksController {
   async remove(@CurrentUser() p: Principal, @Param('id') id: string): Promise<void> {
     await this.owners.task(p, id);
     await this.tasks.remove(id);
-    await this.scheduler.taskChanged(id, undefined);
   }
 
   /** "Run now": queues a backup run; 409 when one is already queued or running. */
