@@ -195,6 +195,54 @@ export function postcardJpeg(seed: number, month: number, cols = 40, rows = 30):
   return encodeBlockJpeg(blocks);
 }
 
+const MB = 1_000_000;
+
+/** `n` pseudo-random bytes from the seed (incompressible, like camera data); xorshift32 inline. */
+function noise(n: number, seed: number): Buffer {
+  const words = new Uint32Array(Math.ceil(n / 4));
+  let x = seed >>> 0 || 0x9e3779b9;
+  for (let i = 0; i < words.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    words[i] = x >>> 0;
+  }
+  return Buffer.from(words.buffer, 0, n);
+}
+
+/**
+ * A photo that weighs what a camera's does (a few MB), so a newcomer sees speed and time left:
+ * the postcard plus comment segments of camera-like data (an embedded preview, maker notes),
+ * still a valid JPEG that any viewer opens.
+ */
+export function heavyJpeg(jpeg: Buffer, bytes: number, seed: number): Buffer {
+  const segments: Buffer[] = [];
+  let left = bytes - jpeg.length;
+  let n = 0;
+  while (left > 4) {
+    const size = Math.min(65_533, left - 4);
+    const head = Buffer.from([0xff, 0xfe, (size + 2) >> 8, (size + 2) & 0xff]);
+    segments.push(head, noise(size, seed * 7919 + n++));
+    left -= size + 4;
+  }
+  return Buffer.concat([jpeg.subarray(0, 2), ...segments, jpeg.subarray(2)]);
+}
+
+/** A video-sized file: an MP4 `ftyp` box and one `mdat` box of camera-like data. */
+export function sampleVideo(bytes: number, seed: number): Buffer {
+  const ftyp = Buffer.concat([
+    Buffer.from([0, 0, 0, 24]),
+    Buffer.from('ftypisom', 'latin1'),
+    Buffer.from([0, 0, 2, 0]),
+    Buffer.from('isommp41', 'latin1'),
+  ]);
+  const payload = Math.max(0, bytes - ftyp.length - 8);
+  const mdat = Buffer.alloc(8);
+  mdat.writeUInt32BE(payload + 8, 0);
+  mdat.write('mdat', 4, 'latin1');
+  return Buffer.concat([ftyp, mdat, noise(payload, seed)]);
+}
+
 /** A few lines of plain text that read like a document, deterministic from the seed. */
 export function sampleText(title: string, seed: number, paragraphs = 4): string {
   const rand = rng(seed);
@@ -267,13 +315,15 @@ export function sampleCsv(seed: number, rows = 20): string {
 export function driveContents(cloud: string, seed: number): Record<string, Buffer> {
   const files: Record<string, Buffer> = {};
   const text = (path: string, s: string) => (files[path] = Buffer.from(s, 'utf8'));
+  // The first photo of each folder weighs a few MB, like a phone camera's.
   const photos = (folder: string, prefix: string, count: number, month: number) => {
-    for (let i = 1; i <= count; i++)
-      files[`${folder}/${prefix}${String(i).padStart(4, '0')}.jpg`] = postcardJpeg(
-        seed * 1000 + i,
-        month,
-      );
+    for (let i = 1; i <= count; i++) {
+      const card = postcardJpeg(seed * 1000 + i, month);
+      files[`${folder}/${prefix}${String(i).padStart(4, '0')}.jpg`] =
+        i === 1 ? heavyJpeg(card, 3.5 * MB, seed * 1000 + i) : card;
+    }
   };
+  const video = (path: string, mb: number) => (files[path] = sampleVideo(mb * MB, seed + mb));
   switch (cloud) {
     case 'google-drive':
       text('Documents/Project plan.txt', sampleText('Project plan', seed + 1));
@@ -282,6 +332,7 @@ export function driveContents(cloud: string, seed: number): Record<string, Buffe
       text('Recipes/Pancakes.txt', sampleText('Pancakes', seed + 4, 2));
       text('Recipes/Tomato soup.txt', sampleText('Tomato soup', seed + 5, 2));
       photos('Photos/Hiking trip', 'DSC_', 12, 6);
+      video('Photos/Hiking trip/VID_0001.mp4', 8);
       break;
     case 'onedrive':
       text('Documents/CV.txt', sampleText('Curriculum vitae', seed + 1, 5));
@@ -289,12 +340,14 @@ export function driveContents(cloud: string, seed: number): Record<string, Buffe
       text('Documents/Taxes 2024/Notes.txt', sampleText('Tax notes', seed + 3));
       text('Desktop/To do.txt', sampleText('To do', seed + 4, 1));
       photos('Pictures/Camera Roll', 'WIN_', 10, 9);
+      video('Pictures/Camera Roll/WIN_0011.mp4', 5);
       break;
     case 'dropbox':
       text('Work/Report draft.md', sampleText('# Quarterly report (draft)', seed + 1, 8));
       text('Work/Contacts.csv', sampleCsv(seed + 2, 15));
       text('Shared with family/Read me.txt', sampleText('Read me', seed + 3, 1));
       photos('Camera Uploads', 'PXL_', 15, 4);
+      video('Camera Uploads/PXL_0016.mp4', 6);
       break;
     default:
       throw new Error(`no sample contents for ${cloud}`);

@@ -33,7 +33,7 @@ import {
   startOneDriveEmulator,
   type OneDriveEmulator,
 } from '../test/emulators/onedrive/onedrive-emulator.js';
-import { driveContents, postcardJpeg, rng } from './demo-samples.js';
+import { driveContents, heavyJpeg, postcardJpeg, rng } from './demo-samples.js';
 
 export type DemoCloud = 'google-drive' | 'onedrive' | 'dropbox' | 'icloud-photos';
 
@@ -320,7 +320,9 @@ async function seedPhotoLibrary(
   for (let i = 0; i < count; i++) {
     const assetDate = start + Math.floor(((i + rand() * 0.8) / count) * span);
     const month = new Date(assetDate).getUTCMonth();
-    const bytes = postcardJpeg(1000 + i, month, 32 + 8 * (i % 3), 24 + 6 * (i % 3));
+    const card = postcardJpeg(1000 + i, month, 32 + 8 * (i % 3), 24 + 6 * (i % 3));
+    // One photo in twenty weighs what a phone's does, so speed and time left show.
+    const bytes = i % 20 === 7 ? heavyJpeg(card, 3_000_000 + i * 10_000, 1000 + i) : card;
     const filename = `IMG_${String(i + 1).padStart(4, '0')}.JPG`;
     const file = join(folder, filename);
     await writeFile(file, bytes);
@@ -474,7 +476,8 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
     const count = (cloud: string, n: number) => {
       const files = Object.keys(driveContents(cloud, n));
       const jpgs = files.filter((f) => f.endsWith('.jpg')).length;
-      return `${files.length - jpgs} documents and ${jpgs} photos`;
+      const videos = files.filter((f) => f.endsWith('.mp4')).length;
+      return `${files.length - jpgs - videos} documents, ${jpgs} photos and ${videos} video`;
     };
     // Only a name, as the web UI sends: the endpoints come from the OAuth apps' defaults above.
     const driveId = await connectOAuth(api, 'google-drive', 'Google Drive (emulated)', {});

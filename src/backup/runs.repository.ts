@@ -1,4 +1,11 @@
-import { In, type EntityManager } from 'typeorm';
+import {
+  In,
+  type EntityManager,
+  type FindOptionsWhere,
+  Between,
+  LessThan,
+  MoreThanOrEqual,
+} from 'typeorm';
 import type { Database } from '../persistence/database.js';
 import { RunEventEntity } from './entities/run-error.entity.js';
 import { RunEntity, type RunStatus } from './entities/run.entity.js';
@@ -14,6 +21,15 @@ export type RunCounters = Pick<
   | 'bytesCopied'
   | 'retries'
 >;
+
+export interface RunSearch {
+  taskIds: string[];
+  kinds?: string[];
+  statuses?: string[];
+  from?: Date;
+  to?: Date;
+  limit: number;
+}
 
 export class RunsRepository {
   constructor(private readonly db: Database) {}
@@ -38,6 +54,22 @@ export class RunsRepository {
       order: { createdAt: 'DESC' },
       take: opts.limit,
     });
+  }
+
+  /**
+   * Runs of some tasks matching a filter, newest first: the Runs page (by task, kind, status and
+   * date) and the dashboard's 30-day strips. `from` is inclusive, `to` exclusive.
+   */
+  search(filter: RunSearch): Promise<RunEntity[]> {
+    if (filter.taskIds.length === 0) return Promise.resolve([]);
+    const where: FindOptionsWhere<RunEntity> = { taskId: In(filter.taskIds) };
+    if (filter.kinds?.length) where.kind = In(filter.kinds);
+    if (filter.statuses?.length) where.status = In(filter.statuses);
+    if (filter.from && filter.to)
+      where.createdAt = Between(filter.from, new Date(filter.to.getTime() - 1));
+    else if (filter.from) where.createdAt = MoreThanOrEqual(filter.from);
+    else if (filter.to) where.createdAt = LessThan(filter.to);
+    return this.repo.find({ where, order: { createdAt: 'DESC' }, take: filter.limit });
   }
 
   /** A queued or running run of the task, if any. */

@@ -249,7 +249,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     dataDir,
     config.secrets.keyFile,
     ...(database.type === 'sqlite' ? [database.file] : []),
-    ENGINE_DIR,
+    // The program, not its whole folder: `./data` and the demo's `demo-data` live beside it.
+    ...['package.json', 'src', 'dist', 'node_modules', '.git'].map((f) => join(ENGINE_DIR, f)),
   ];
   if (Boolean(env.ADMIN_USERNAME) !== Boolean(env.ADMIN_PASSWORD)) {
     problems.push('ADMIN_USERNAME and ADMIN_PASSWORD go together: set both or neither');

@@ -10,6 +10,8 @@ import { VersionsModule } from '../versions/versions.module.js';
 import { AccountsController } from './accounts.controller.js';
 import { AuthController } from './auth.controller.js';
 import { ConnectController } from './connect.controller.js';
+import { DashboardController } from './dashboard.controller.js';
+import { DashboardModule } from './dashboard.module.js';
 import { HealthController } from './health.controller.js';
 import { RestoreController } from './restore.controller.js';
 import { RunStreamController } from './run-stream.controller.js';
@@ -34,6 +36,7 @@ import { SecuritySettingsController } from './security-settings.controller.js';
     SchedulerModule,
     NotificationsModule,
     SecurityModule,
+    DashboardModule,
   ],
   controllers: [
     HealthController,
@@ -50,6 +53,7 @@ import { SecuritySettingsController } from './security-settings.controller.js';
     SettingsController,
     RestoreController,
     SecuritySettingsController,
+    DashboardController,
   ],
 })
 export class HttpModule {}

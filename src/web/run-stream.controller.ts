@@ -14,13 +14,6 @@ import { toRunView } from './views.js';
 export type RunStreamEventType =
   'run' | 'started' | 'progress' | 'completed' | 'failed' | 'cancelled';
 
-const STREAM_TYPE: Record<string, RunStreamEventType> = {
-  [RUN_EVENTS.started]: 'started',
-  [RUN_EVENTS.completed]: 'completed',
-  [RUN_EVENTS.failed]: 'failed',
-  [RUN_EVENTS.cancelled]: 'cancelled',
-};
-
 const FINAL: Record<string, RunStreamEventType> = {
   completed: 'completed',
   failed: 'failed',
@@ -68,7 +61,10 @@ export class RunStreamController {
           const { runId: _runId, taskId: _taskId, ...counters } = e.progress;
           send({ type: 'progress', data: counters });
         } else if (e.run.id === id) {
-          send({ type: STREAM_TYPE[e.name], data: toRunView(e.run) });
+          // The final event's type follows the run's status, so a new outcome needs no change here.
+          const type =
+            e.name === RUN_EVENTS.started ? 'started' : (FINAL[e.run.status] ?? 'failed');
+          send({ type, data: toRunView(e.run) });
         }
       });
       this.runs.get(id).then(

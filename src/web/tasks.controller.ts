@@ -31,7 +31,6 @@ export class TasksController {
     });
     await this.checkWebhook(p, dto.notifications?.webhookUrl);
     const task = await this.tasks.create(dto, p.user.id);
-    await this.scheduler.taskChanged(task.id, task);
     return toTaskDetailView(task, this.scheduler.nextRuns(task));
   }
 
@@ -56,7 +55,6 @@ export class TasksController {
     });
     await this.checkWebhook(p, dto.notifications?.webhookUrl);
     const task = await this.tasks.update(id, dto);
-    await this.scheduler.taskChanged(task.id, task);
     return toTaskDetailView(task, this.scheduler.nextRuns(task));
   }
 
@@ -65,7 +63,6 @@ export class TasksController {
   async remove(@CurrentUser() p: Principal, @Param('id') id: string): Promise<void> {
     await this.owners.task(p, id);
     await this.tasks.remove(id);
-    await this.scheduler.taskChanged(id, undefined);
   }
 
   /** "Run now": queues a backup run; 409 when one is already queued or running. */

@@ -121,7 +121,9 @@ describe('demo mode', () => {
     const task = demo.tasks.find((t) => t.name === 'Google Drive to Dropbox')!;
     const started = await demo.api.json<{ id: string }>('POST', `/api/tasks/${task.id}/run`);
     const run = await waitForRun(demo.api, started.id);
-    expect(run).toMatchObject({ status: 'completed', filesCopied: 17, filesFailed: 0 });
+    // 5 documents, 12 photos (one of 3.5 MB) and an 8 MB video.
+    expect(run).toMatchObject({ status: 'completed', filesCopied: 18, filesFailed: 0 });
+    expect((run as unknown as { bytesCopied: number }).bytesCopied).toBeGreaterThan(11_000_000);
   });
 
   it('should send "Add a cloud" to the emulated consent page, as the web UI asks with a name only', async () => {

@@ -80,11 +80,11 @@ describe('web UI in a browser: connecting clouds', () => {
     await card.getByText('Awaiting code').waitFor();
     const prompt = card.locator('form.code-prompt');
     await expect(b.page.locator('form.code-prompt').count()).resolves.toBe(1);
-    await b.page.waitForFunction("document.activeElement?.classList.contains('code') === true");
+    await b.page.locator('input.code:focus').waitFor();
     await prompt.getByLabel('Verification code *').fill('12');
     await prompt.getByRole('button', { name: 'Confirm code' }).click();
     await expect(b.fieldError('code').textContent()).resolves.toBe(
-      'code must be the 6-digit verification code',
+      'Verification code must be the 6-digit verification code',
     );
     await b.shot('icloud-code-prompt');
     const code = icloud.emulator.control.lastSecurityCode();
@@ -127,7 +127,7 @@ describe('web UI in a browser: connecting clouds', () => {
     await b.page.locator(`[data-account="${id}"]`).getByText('Connected').waitFor();
     await b.page
       .locator(`[data-account="${id}"]`)
-      .getByRole('button', { name: 'Re-authenticate' })
+      .getByRole('button', { name: 'Sign in to “My Dropbox” again' })
       .waitFor();
     const account = await api<{ kind: string; name: string; state: string }>(`/api/accounts/${id}`);
     expect(account).toMatchObject({ kind: 'dropbox', name: 'My Dropbox', state: 'connected' });

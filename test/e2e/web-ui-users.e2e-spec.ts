@@ -70,10 +70,10 @@ describe('web UI in a browser: sign-in and users', () => {
     // Checked before sending, each problem next to its field.
     await expect(b.fieldError('username').textContent()).resolves.toMatch(/no spaces/);
     await expect(b.fieldError('password').textContent()).resolves.toBe(
-      'password must have at least 8 characters',
+      'Password must have at least 8 characters',
     );
     await expect(b.fieldError('confirm').textContent()).resolves.toBe(
-      'confirm does not match the password',
+      'Confirm the password: the two passwords differ',
     );
     await b.shot('setup-problems');
     await b.field(form, 'Username *').fill(ADMIN.username);
@@ -148,10 +148,10 @@ describe('web UI in a browser: sign-in and users', () => {
     await add.click();
     await expect(
       page.locator(`${form} [data-field="username"] > .field-error`).textContent(),
-    ).resolves.toMatch(/^username may have up to 64/);
+    ).resolves.toMatch(/^Username may have up to 64/);
     await expect(
       page.locator(`${form} [data-field="password"] > .field-error`).textContent(),
-    ).resolves.toBe('password must have at least 8 characters');
+    ).resolves.toBe('Password must have at least 8 characters');
     // The server's answer: the name is taken.
     b.expectConsoleError(/status of 409/);
     await b.field(form, 'Username *').fill('admin');
@@ -159,7 +159,7 @@ describe('web UI in a browser: sign-in and users', () => {
     await add.click();
     await expect(
       shownText(page.locator(`${form} [data-field="username"] > .field-error`)),
-    ).resolves.toBe("username: 'admin' is taken");
+    ).resolves.toBe("Username: 'admin' is taken");
     await b.shot('settings-users-problem');
     await b.field(form, 'Username *').fill(BOB.username);
     await b.field(form, 'Password *').fill(BOB.password);
@@ -181,7 +181,7 @@ describe('web UI in a browser: sign-in and users', () => {
     await page.locator(form).getByRole('button', { name: 'Create token' }).click();
     await expect(
       page.locator(`${form} [data-field="name"] > .field-error`).textContent(),
-    ).resolves.toBe('name must not be empty');
+    ).resolves.toBe('Name must not be empty');
     await b.field(form, 'Name *').fill('backup script');
     await page.locator(form).getByRole('button', { name: 'Create token' }).click();
     const value = page.getByLabel('New token', { exact: true });
@@ -218,7 +218,7 @@ describe('web UI in a browser: sign-in and users', () => {
     await b.field(form, 'Confirm the new password *').fill('admin-password-2');
     await page.locator(form).getByRole('button', { name: 'Change password' }).click();
     await expect(shownText(b.fieldError('currentPassword'))).resolves.toMatch(
-      /^currentPassword: is not your current password/,
+      /^Current password is not your current password/,
     );
     await b.shot('settings-password-problem');
   });
@@ -238,7 +238,7 @@ describe('web UI in a browser: sign-in and users', () => {
     await b.field(form, 'Password *').fill('wrong-password');
     await page.locator(form).getByRole('button', { name: 'Sign in' }).click();
     const alert = page.locator(`${form} .form-errors`);
-    await expect(shownText(alert)).resolves.toBe('wrong username or password');
+    await expect(shownText(alert)).resolves.toBe('Wrong username or password');
     expect(await b.field(form, 'Password *').inputValue()).toBe('');
     expect(new URL(page.url()).hash).toBe('#/sign-in');
     await b.shot('sign-in-wrong-password');
@@ -308,7 +308,7 @@ describe('web UI in a browser: sign-in and users', () => {
     await b.field(form, 'Confirm the new password *').fill('bob-password-3');
     await page.locator(form).getByRole('button', { name: 'Change password' }).click();
     await expect(b.fieldError('confirm').textContent()).resolves.toBe(
-      'confirm does not match the password',
+      'Confirm the new password: the two passwords differ',
     );
     await b.field(form, 'Confirm the new password *').fill('bob-password-2');
     await page.locator(form).getByRole('button', { name: 'Change password' }).click();
@@ -362,7 +362,7 @@ describe('web UI in a browser: sign-in and users', () => {
     await b.field(form, 'Name *').fill('second tab');
     await page.locator(form).getByRole('button', { name: 'Create token' }).click();
     await expect(shownText(page.locator(`${form} .form-errors`))).resolves.toBe(
-      'you signed in again in another tab: try once more',
+      'You signed in again in another tab: try once more',
     );
     await page.locator(form).getByRole('button', { name: 'Create token' }).click();
     await page.getByLabel('New token', { exact: true }).waitFor();

@@ -218,10 +218,12 @@ export interface RunCounters {
   retries: number;
 }
 
+export type RunKind = 'backup' | 'restore' | 'prune' | 'verify';
+
 export interface Run extends RunCounters {
   id: string;
   taskId: string;
-  kind: 'backup' | 'restore' | 'prune';
+  kind: RunKind;
   trigger: string;
   status: RunStatus;
   phase: string;
@@ -231,7 +233,58 @@ export interface Run extends RunCounters {
   startedAt: string | null;
   finishedAt: string | null;
   durationMs: number | null;
-  params?: { versionId: string; paths: string[]; conflict: string } | null;
+  params?: {
+    versionId: string;
+    paths: string[];
+    conflict: string;
+    destination?: { accountId: string; path: string };
+  } | null;
+}
+
+export interface RunOutcome {
+  id: string;
+  kind: RunKind;
+  status: RunStatus;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+/** One task on the dashboard (`GET /api/dashboard`). */
+export interface TaskHealth {
+  task: Task;
+  lastBackup: Run | null;
+  lastVerify: Run | null;
+  lastSuccess: {
+    versionId: string;
+    seq: number;
+    runId: string;
+    completedAt: string | null;
+    fileCount: number;
+    totalBytes: number;
+  } | null;
+  nextRun: string | null;
+  heldVersions: { id: string; seq: number; createdAt: string }[];
+  storedBytes: number;
+  recentRuns: RunOutcome[];
+}
+
+export interface Dashboard {
+  tasks: TaskHealth[];
+  targets: { accountId: string; storedBytes: number; taskIds: string[] }[];
+}
+
+export interface RunFilter {
+  taskId?: string;
+  kind?: string;
+  status?: string;
+  from?: string;
+  to?: string;
+}
+
+export interface VersionDiff {
+  added: string[];
+  changed: string[];
+  deleted: string[];
 }
 
 export interface RunEvent {
@@ -337,6 +390,8 @@ export const api = {
     get: (accountId: string) => request<Account>('GET', `/api/accounts/${id(accountId)}`),
     create: (b: { kind: string; name: string; options: Record<string, unknown> }) =>
       request<Account>('POST', '/api/accounts', b),
+    update: (accountId: string, b: { name?: string; options?: Record<string, unknown> }) =>
+      request<Account>('PATCH', `/api/accounts/${id(accountId)}`, b),
     remove: (accountId: string) => request<void>('DELETE', `/api/accounts/${id(accountId)}`),
     browse: (accountId: string, path: string) =>
       request<Entry[]>('GET', `/api/accounts/${id(accountId)}/browse${q({ path })}`),
@@ -394,15 +449,28 @@ export const api = {
         })}`,
       ),
   },
+  dashboard: {
+    overview: () => request<Dashboard>('GET', '/api/dashboard'),
+    runs: (f: RunFilter) => request<Run[]>('GET', `/api/dashboard/runs${q({ ...f, limit: 200 })}`),
+  },
   runs: {
     list: (taskId?: string) => request<Run[]>('GET', `/api/runs${q({ taskId, limit: 100 })}`),
     get: (runId: string) => request<Run>('GET', `/api/runs/${id(runId)}`),
     events: (runId: string) => request<RunEvent[]>('GET', `/api/runs/${id(runId)}/events`),
     cancel: (runId: string) => request<Run>('POST', `/api/runs/${id(runId)}/cancel`),
+    pause: (runId: string) => request<Run>('POST', `/api/runs/${id(runId)}/pause`),
+    resume: (runId: string) => request<Run>('POST', `/api/runs/${id(runId)}/resume`),
     streamUrl: (runId: string) => `/api/runs/${id(runId)}/stream`,
   },
   versions: {
     get: (versionId: string) => request<Version>('GET', `/api/versions/${id(versionId)}`),
+    files: (versionId: string, afterId?: number) =>
+      request<{
+        files: { path: string; size: number; modifiedAt: string | null }[];
+        nextAfterId: number | null;
+      }>('GET', `/api/versions/${id(versionId)}/files${q({ afterId, limit: 500 })}`),
+    diff: (versionId: string, against: string) =>
+      request<VersionDiff>('GET', `/api/versions/${id(versionId)}/diff${q({ against })}`),
     tree: (versionId: string, path: string) =>
       request<VersionTree>('GET', `/api/versions/${id(versionId)}/tree${q({ path })}`),
     restore: (

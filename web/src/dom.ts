@@ -62,6 +62,8 @@ export function confirmButton(
   label: string,
   question: string,
   onConfirm: () => void | Promise<void>,
+  /** What the button acts on, for screen readers: `Remove “Photos”`. */
+  accessibleName?: string,
 ): HTMLElement {
   const wrap = h('span', { class: 'confirm' });
   const ask = () => {
@@ -74,7 +76,11 @@ export function confirmButton(
     mount(wrap, h('span', { class: 'question' }, question), ' ', yes, ' ', no);
     yes.focus();
   };
-  const first = h('button', { type: 'button', class: 'danger-outline', onclick: ask }, label);
+  const first = h(
+    'button',
+    { type: 'button', class: 'danger-outline', onclick: ask, 'aria-label': accessibleName },
+    label,
+  );
   mount(wrap, first);
   return wrap;
 }

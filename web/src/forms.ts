@@ -28,13 +28,62 @@ export function field(
     label,
     opts.required ? h('span', { class: 'req' }, ' *') : null,
   );
-  return h(
+  const wrap = h(
     'div',
     { class: `field${isCheck ? ' check' : ''}`, 'data-field': opts.name },
     isCheck ? [control, lab] : [lab, control],
     opts.help ? h('p', { class: 'help', id: helpId }, opts.help) : null,
     h('p', { class: 'field-error', id: errId, hidden: true }),
   );
+  clearOnFix(wrap);
+  return wrap;
+}
+
+/** A field's problem goes away as soon as the user changes the field. */
+export function clearOnFix(wrap: HTMLElement): void {
+  const clear = () => {
+    const err = wrap.querySelector<HTMLElement>(':scope > .field-error');
+    if (!err || err.hidden) return;
+    err.hidden = true;
+    err.textContent = '';
+    for (const el of wrap.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+  };
+  wrap.addEventListener('input', clear);
+  wrap.addEventListener('change', clear);
+}
+
+/** The words a user knows a field by: its label (without the required mark) or legend. */
+function labelOf(f: HTMLElement): string | undefined {
+  const el = f.querySelector(':scope > label, :scope > legend');
+  const text = el?.firstChild?.textContent?.trim();
+  return text || undefined;
+}
+
+const RAW_ID = /\s*'?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'?/gi;
+
+/**
+ * A problem as the user reads it: the field's label instead of its API path, no raw ids.
+ * `options.root is required (Folder)` -> `Folder is required`.
+ */
+export function humanize(
+  problem: string,
+  name: string | undefined,
+  label: string | undefined,
+): string {
+  let rest = name ? problem.slice(name.length) : problem;
+  rest = rest.replace(RAW_ID, '').replace(/^[\s:]+/, '');
+  if (label)
+    rest = rest.replace(
+      new RegExp(`\\s*\\(${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)$`),
+      '',
+    );
+  // A long label (a confirmation's sentence) would bury the message: the message alone.
+  if (!name || !label || label.length > 40) return rest.charAt(0).toUpperCase() + rest.slice(1);
+  if (/^does not name an account$/.test(rest)) return `${label}: choose one of your accounts`;
+  if (rest.startsWith('[')) rest = rest.replace(/^\[\d+\][\s:]*/, '');
+  return /^(is|must|should|cannot|can|may|does|has|needs|not|only)\b/.test(rest)
+    ? `${label} ${rest}`
+    : `${label}: ${rest}`;
 }
 
 /** A group of controls (radios, checkboxes) under one legend and one field path. */
@@ -45,7 +94,7 @@ export function fieldset(
   help?: Child,
 ): HTMLFieldSetElement {
   const errId = uid('err');
-  return h(
+  const set = h(
     'fieldset',
     { class: 'field group', 'data-field': name, 'aria-describedby': errId },
     h('legend', null, legend),
@@ -53,6 +102,8 @@ export function fieldset(
     help ? h('p', { class: 'help' }, help) : null,
     h('p', { class: 'field-error', id: errId, hidden: true }),
   );
+  clearOnFix(set);
+  return set;
 }
 
 export function input(attrs: Record<string, unknown> = {}): HTMLInputElement {
@@ -113,11 +164,12 @@ export function showProblems(form: HTMLElement, problems: string[]): void {
     const f = name ? fields.find((x) => x.dataset.field === name) : undefined;
     const err = f?.querySelector<HTMLElement>(':scope > .field-error');
     if (!f || !err) {
-      rest.push(p);
+      rest.push(humanize(p, undefined, undefined));
       continue;
     }
+    const text = humanize(p, name, labelOf(f));
     err.hidden = false;
-    err.textContent = err.textContent ? `${err.textContent}; ${p}` : p;
+    err.textContent = err.textContent ? `${err.textContent}; ${text}` : text;
     const control = f.querySelector<HTMLElement>('input, select, textarea');
     control?.setAttribute('aria-invalid', 'true');
     first ??= control ?? undefined;

@@ -1,9 +1,11 @@
 import './styles.css';
+import { installTheme } from './theme.js';
 import { ApiError } from './api.js';
 import { h, mount } from './dom.js';
 import { errorText } from './forms.js';
 import { drawAccountArea } from './header.js';
 import { accountsScreen } from './screens/accounts.js';
+import { dashboardScreen } from './screens/dashboard.js';
 import { runScreen, runsScreen } from './screens/runs.js';
 import { settingsScreen } from './screens/settings.js';
 import { setupScreen, signInScreen } from './screens/sign-in.js';
@@ -15,6 +17,7 @@ import { currentSession, installSessionHooks, loadSession, onSessionChange } fro
 
 /** Hash routes: `#/accounts`, `#/tasks`, `#/tasks/new`, `#/tasks/<id>/edit`, ... */
 const ROUTES: { pattern: RegExp; nav: string; screen: Screen }[] = [
+  { pattern: /^\/(dashboard)?$/, nav: 'dashboard', screen: dashboardScreen },
   { pattern: /^\/accounts$/, nav: 'accounts', screen: accountsScreen },
   { pattern: /^\/tasks$/, nav: 'tasks', screen: tasksScreen },
   { pattern: /^\/tasks\/new$/, nav: 'tasks', screen: taskFormScreen },
@@ -35,9 +38,9 @@ let leave: (() => void)[] = [];
 let generation = 0;
 
 function parseHash(): { raw: string; path: string; query: URLSearchParams } {
-  const raw = location.hash.replace(/^#/, '') || '/accounts';
+  const raw = location.hash.replace(/^#/, '') || '/dashboard';
   const [path, search] = raw.split('?', 2);
-  return { raw, path: path || '/accounts', query: new URLSearchParams(search ?? '') };
+  return { raw, path: path || '/dashboard', query: new URLSearchParams(search ?? '') };
 }
 
 /** `?next=<route>` to come back to the route the user is on, unless it is a sign-in screen. */
@@ -58,7 +61,7 @@ function gate(path: string, query: URLSearchParams): string | undefined {
   if (!s.user) return path === '/sign-in' ? undefined : `#/sign-in${nextQuery()}`;
   if (PUBLIC.has(path)) {
     const next = query.get('next');
-    return next?.startsWith('/') && !next.startsWith('//') ? `#${next}` : '#/accounts';
+    return next?.startsWith('/') && !next.startsWith('//') ? `#${next}` : '#/dashboard';
   }
   return undefined;
 }
@@ -97,7 +100,7 @@ async function render(): Promise<void> {
     mount(
       main,
       h('h1', null, 'Not found'),
-      h('p', null, h('a', { href: '#/accounts' }, 'Go to your clouds')),
+      h('p', null, h('a', { href: '#/dashboard' }, 'Go to the overview')),
     );
     return;
   }
@@ -120,7 +123,7 @@ async function render(): Promise<void> {
         main,
         h('h1', null, 'Not found'),
         h('p', { class: 'error', role: 'alert' }, errorText(e)),
-        h('p', null, h('a', { href: '#/accounts' }, 'Go to your clouds')),
+        h('p', null, h('a', { href: '#/dashboard' }, 'Go to the overview')),
       );
       return;
     }
@@ -140,6 +143,7 @@ installSessionHooks(
   () => void render(),
 );
 onSessionChange(drawAccountArea);
+installTheme();
 // "Skip to content" moves the focus; following its `#main` would leave the app's hash routes.
 document.querySelector('a.skip')?.addEventListener('click', (ev) => {
   ev.preventDefault();

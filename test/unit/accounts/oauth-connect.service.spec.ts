@@ -44,6 +44,8 @@ function setup() {
       created.push(input);
       return { id: 'acc-1' } as AccountView;
     }),
+    // The access policy (endpoint overrides are an admin's) is AccountsService's: allowed here.
+    checkAccess: jest.fn(async () => undefined),
   } as unknown as AccountsService;
   const sut = new OAuthConnectService(
     accounts,
@@ -89,6 +91,22 @@ describe('OAuthConnectService', () => {
           config: { clientId: 'app' },
           secrets: { clientSecret: 's3cret', refreshToken: 'rt-1' },
         },
+      }),
+    ]);
+  });
+
+  it("should not pair the server's app secret with a client id the user brings", async () => {
+    const { sut, created } = setup();
+    const { authorizeUrl, nonce } = await sut.start({
+      kind: 'fake-cloud',
+      name: 'x',
+      options: { clientId: 'theirs' },
+    });
+    const state = new URL(authorizeUrl).searchParams.get('state')!;
+    await sut.complete({ code: 'c', state, nonce });
+    expect(created).toEqual([
+      expect.objectContaining({
+        settings: { config: { clientId: 'theirs' }, secrets: { refreshToken: 'rt-1' } },
       }),
     ]);
   });

@@ -123,6 +123,7 @@ function accountCard(
               fail(e);
             }
           },
+          'aria-label': `Sign in to “${a.name}” again`,
         },
         'Re-authenticate',
       ),
@@ -135,21 +136,40 @@ function accountCard(
         {
           type: 'button',
           onclick: () => mount(extra, icloudForm(c!, refresh, status, a)),
+          'aria-label': `Sign in to “${a.name}” again`,
         },
         'Sign in again',
       ),
     );
   }
   actions.append(
-    confirmButton('Remove', `Remove “${a.name}”?`, async () => {
-      try {
-        await api.accounts.remove(a.id);
-        status.textContent = `Removed “${a.name}”.`;
-        await refresh();
-      } catch (e) {
-        fail(e);
-      }
-    }),
+    h(
+      'button',
+      {
+        type: 'button',
+        'aria-label': `Edit “${a.name}”`,
+        onclick: () =>
+          mount(
+            extra,
+            editForm(a, c, refresh, status, () => mount(extra)),
+          ),
+      },
+      'Edit',
+    ),
+    confirmButton(
+      'Remove',
+      `Remove “${a.name}”?`,
+      async () => {
+        try {
+          await api.accounts.remove(a.id);
+          status.textContent = `Removed “${a.name}”.`;
+          await refresh();
+        } catch (e) {
+          fail(e);
+        }
+      },
+      `Remove “${a.name}”`,
+    ),
   );
 
   return h(
@@ -191,7 +211,11 @@ function addForm(c: ConnectorInfo, refresh: () => Promise<void>, status: HTMLEle
     c.options.filter((o) => !(isOAuth && OAUTH_TOKEN_KEYS.includes(o.key))),
     isOAuth
       ? {
-          optional: ['clientId'],
+          // The server may have its own OAuth app: then the client's id and secret are optional
+          // (the API accepts a name only, and says so if it has no app).
+          optional: c.options
+            .filter((o) => /^(client|app)(Id|Key|Secret)$/.test(o.key))
+            .map((o) => o.key),
           notes: {
             clientId: "Leave empty to use the server's OAuth app.",
             clientSecret: "Leave empty to use the server's OAuth app.",
@@ -389,6 +413,78 @@ function codePrompt(a: Account, refresh: () => Promise<void>, status: HTMLElemen
         },
         'Send a new code',
       ),
+    ),
+  );
+  return form;
+}
+
+/** Rename an account, or change the settings that are not secrets and not set by a sign-in. */
+function editForm(
+  a: Account,
+  c: ConnectorInfo | undefined,
+  refresh: () => Promise<void>,
+  status: HTMLElement,
+  close: () => void,
+): HTMLElement {
+  const errors = formErrors();
+  const name = nameField(a.name);
+  const editable =
+    c && flowOf(c) === 'options'
+      ? c.options.filter((o) => !o.secret && !ICLOUD_OWN_KEYS.includes(o.key))
+      : [];
+  const opts = optionsForm(editable);
+  // Show the current values; empty inputs keep them.
+  const controls = [...opts.basic, ...opts.advanced];
+  for (const spec of editable) {
+    const el = controls
+      .map((f) =>
+        f.querySelector<HTMLInputElement | HTMLSelectElement>(`[name="options.${spec.key}"]`),
+      )
+      .find((x) => x);
+    const v = a.options[spec.key];
+    if (!el || v === undefined) continue;
+    if (el instanceof HTMLInputElement && el.type === 'checkbox') el.checked = v === true;
+    else el.value = String(v);
+  }
+  const button = h('button', { type: 'submit', class: 'primary' }, 'Save changes');
+  const form: HTMLFormElement = h(
+    'form',
+    {
+      novalidate: true,
+      class: 'edit-account',
+      'aria-label': `Edit “${a.name}”`,
+      onsubmit: async (ev: Event) => {
+        ev.preventDefault();
+        const ok = await submit(
+          form,
+          button,
+          () => [
+            ...(name.input.value.trim() === '' ? ['name must not be empty'] : []),
+            ...opts.check(),
+          ],
+          async () => {
+            const options = opts.read();
+            await api.accounts.update(a.id, {
+              name: name.input.value.trim(),
+              ...(Object.keys(options).length > 0 ? { options: { ...a.options, ...options } } : {}),
+            });
+          },
+        );
+        if (ok) {
+          status.textContent = `Saved “${name.input.value.trim()}”.`;
+          await refresh();
+        }
+      },
+    },
+    errors,
+    name.el,
+    opts.basic,
+    advancedBlock(opts.advanced),
+    h(
+      'div',
+      { class: 'actions' },
+      button,
+      h('button', { type: 'button', onclick: close }, 'Cancel'),
     ),
   );
   return form;

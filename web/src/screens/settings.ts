@@ -65,6 +65,17 @@ function smtpSections(initial: SmtpView): HTMLElement[] {
   });
   const from = input({ value: smtp.from ?? '', placeholder: 'Backups <backup@example.com>' });
   const save = h('button', { type: 'submit', class: 'primary' }, 'Save');
+  // Where the settings come from, redrawn after a save (it said "No mail server yet" under
+  // "Saved." before).
+  const sourceLine = h('p', { class: 'help', 'data-smtp-source': '' });
+  const drawSource = () =>
+    (sourceLine.textContent =
+      smtp.source === 'environment'
+        ? 'Now set by the server environment; saving here takes precedence.'
+        : smtp.source === 'none'
+          ? 'No mail server yet: backups cannot send mail.'
+          : 'Mail goes through this server.');
+  drawSource();
   const form: HTMLFormElement = h(
     'form',
     {
@@ -91,19 +102,12 @@ function smtpSections(initial: SmtpView): HTMLElement[] {
           password.value = '';
           password.placeholder = smtp.hasPassword ? 'unchanged' : '';
           status.textContent = 'Saved.';
+          drawSource();
         });
       },
     },
     formErrors(),
-    h(
-      'p',
-      { class: 'help' },
-      smtp.source === 'environment'
-        ? 'Now set by the server environment; saving here takes precedence.'
-        : smtp.source === 'none'
-          ? 'No mail server yet: backups cannot send mail.'
-          : 'Saved here.',
-    ),
+    sourceLine,
     field('Server', host, { name: 'host', required: true }),
     field('Port', port, { name: 'port' }),
     field('Encryption', tls, { name: 'tls' }),

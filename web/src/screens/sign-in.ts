@@ -23,7 +23,7 @@ export function checkNewPassword(
   const problems: string[] = [];
   if (value.length < 8) problems.push(`${name} must have at least 8 characters`);
   else if (value.length > 1024) problems.push(`${name} must have at most 1024 characters`);
-  if (confirm !== value) problems.push(`${confirmName} does not match the password`);
+  if (confirm !== value) problems.push(`${confirmName}: the two passwords differ`);
   return problems;
 }
 

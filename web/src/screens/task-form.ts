@@ -105,7 +105,7 @@ export async function taskFormScreen(root: HTMLElement, ctx: ScreenContext): Pro
     value: String(sched.dayOfMonth ?? 1),
   });
   const cron = input({ value: sched.cron ?? '', placeholder: '30 2 * * 1-5' });
-  const timezone = input({ value: sched.timezone ?? zone });
+  const timezone = zonePicker(sched.timezone ?? zone);
   const catchUp = input({ type: 'checkbox', checked: task?.catchUp ?? true });
   const preview = h('p', { class: 'help', 'aria-live': 'polite' });
   const timeField = field('Time', time, { name: 'schedule.time' });
@@ -363,4 +363,16 @@ export async function taskFormScreen(root: HTMLElement, ctx: ScreenContext): Pro
   );
 
   mount(root, h('h1', null, task ? `Edit “${task.name}”` : 'New backup task'), form);
+}
+
+/** Every zone the browser knows (IANA names), the current one kept even if it is not listed. */
+function zonePicker(current: string): HTMLSelectElement {
+  const intl = Intl as unknown as { supportedValuesOf?: (k: string) => string[] };
+  const zones = new Set(intl.supportedValuesOf?.('timeZone') ?? []);
+  zones.add('UTC');
+  zones.add(current);
+  return select(
+    [...zones].sort().map((z): [string, string] => [z, z.replace(/_/g, ' ')]),
+    { value: current },
+  );
 }

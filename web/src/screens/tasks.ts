@@ -100,6 +100,7 @@ function taskCard(
         {
           type: 'button',
           class: 'primary',
+          'aria-label': `Run “${t.name}” now`,
           onclick: async () => {
             try {
               const run = await api.tasks.run(t.id);
@@ -111,12 +112,25 @@ function taskCard(
         },
         'Run now',
       ),
-      h('a', { class: 'button', href: `#/tasks/${t.id}/versions` }, 'Versions'),
-      h('a', { class: 'button', href: `#/tasks/${t.id}/edit` }, 'Edit'),
+      h(
+        'a',
+        {
+          class: 'button',
+          href: `#/tasks/${t.id}/versions`,
+          'aria-label': `Versions and restore of “${t.name}”`,
+        },
+        'Versions',
+      ),
+      h(
+        'a',
+        { class: 'button', href: `#/tasks/${t.id}/edit`, 'aria-label': `Edit “${t.name}”` },
+        'Edit',
+      ),
       h(
         'button',
         {
           type: 'button',
+          'aria-label': `${t.enabled ? 'Pause' : 'Resume'} “${t.name}”`,
           onclick: async () => {
             try {
               await api.tasks.update(t.id, { enabled: !t.enabled });
@@ -129,15 +143,20 @@ function taskCard(
         },
         t.enabled ? 'Pause' : 'Resume',
       ),
-      confirmButton('Delete', `Delete “${t.name}”?`, async () => {
-        try {
-          await api.tasks.remove(t.id);
-          status.textContent = `Deleted “${t.name}”.`;
-          await refresh();
-        } catch (e) {
-          fail(e);
-        }
-      }),
+      confirmButton(
+        'Delete',
+        `Delete “${t.name}”?`,
+        async () => {
+          try {
+            await api.tasks.remove(t.id);
+            status.textContent = `Deleted “${t.name}”.`;
+            await refresh();
+          } catch (e) {
+            fail(e);
+          }
+        },
+        `Delete “${t.name}”`,
+      ),
     ),
   );
 }
