@@ -327,15 +327,26 @@ export class VersionLedgerRepository {
     return row !== null;
   }
 
-  async insertRecords(records: Array<Omit<VersionFileEntity, 'id'>>): Promise<void> {
+  /** Inside `transaction`, pass its `em`; alone, each batch is its own write. */
+  async insertRecords(
+    records: Array<Omit<VersionFileEntity, 'id'>>,
+    em?: EntityManager,
+  ): Promise<void> {
     for (let i = 0; i < records.length; i += IN_BATCH) {
       const batch = records.slice(i, i + IN_BATCH);
-      await this.db.write((em) => em.insert(VersionFileEntity, batch));
+      if (em) await em.insert(VersionFileEntity, batch);
+      else await this.db.write((w) => w.insert(VersionFileEntity, batch));
     }
   }
 
-  async insertCompleteVersion(v: VersionEntity): Promise<void> {
-    await this.db.write((em) => em.insert(VersionEntity, v));
+  async insertCompleteVersion(v: VersionEntity, em?: EntityManager): Promise<void> {
+    if (em) await em.insert(VersionEntity, v);
+    else await this.db.write((w) => w.insert(VersionEntity, v));
+  }
+
+  /** Runs `fn` in one transaction: everything it writes through `em` lands, or none of it. */
+  transaction<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(fn);
   }
 
   async deleteVersionRow(id: string): Promise<void> {

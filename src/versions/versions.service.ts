@@ -260,9 +260,22 @@ export class VersionsService {
   /**
    * Rebuilds a task's ledger from its manifests, oldest first: consecutive versions holding the
    * same stored copy of a path share one record, exactly as the engine writes them. Holds one
-   * entry per path of the newest version in memory while it works.
+   * entry per path of the newest version in memory while it works. One transaction: a manifest
+   * that fails half-way (a bad line, a broken read) leaves no version and no record behind.
    */
   async rebuildFromManifests(
+    taskId: string,
+    manifests: AsyncIterable<{
+      header: ManifestHeader;
+      manifestPath: string;
+      lines: AsyncIterable<ManifestLine>;
+    }>,
+  ): Promise<{ versions: number; records: number }> {
+    return this.ledger.transaction((em) => this.rebuildIn(em, taskId, manifests));
+  }
+
+  private async rebuildIn(
+    em: EntityManager,
     taskId: string,
     manifests: AsyncIterable<{
       header: ManifestHeader;
@@ -290,7 +303,7 @@ export class VersionsService {
     const flush = async (force: boolean) => {
       if (pending.length === 0 || (!force && pending.length < 500)) return;
       records += pending.length;
-      await this.ledger.insertRecords(pending);
+      await this.ledger.insertRecords(pending, em);
       pending = [];
     };
     for await (const m of manifests) {
@@ -316,19 +329,22 @@ export class VersionsService {
         open.delete(path);
       }
       await flush(false);
-      await this.ledger.insertCompleteVersion({
-        id: randomUUID(),
-        taskId,
-        runId: m.header.versionId,
-        seq,
-        status: 'complete',
-        storageFolder: m.header.storageFolder,
-        manifestPath: m.manifestPath,
-        fileCount,
-        totalBytes,
-        createdAt: new Date(m.header.createdAt),
-        completedAt: new Date(m.header.createdAt),
-      });
+      await this.ledger.insertCompleteVersion(
+        {
+          id: randomUUID(),
+          taskId,
+          runId: m.header.versionId,
+          seq,
+          status: 'complete',
+          storageFolder: m.header.storageFolder,
+          manifestPath: m.manifestPath,
+          fileCount,
+          totalBytes,
+          createdAt: new Date(m.header.createdAt),
+          completedAt: new Date(m.header.createdAt),
+        },
+        em,
+      );
       versions++;
       prevSeq = seq;
     }
