@@ -1,4 +1,4 @@
-import type { ChangeFeed, Connector, ServerSideCopier } from './connector.js';
+import type { ChangeFeed, Connector, RootPresence, ServerSideCopier } from './connector.js';
 import type { HashKind } from './hashing/hash-kinds.js';
 
 /** What a connector can do, declared up front so the engine and the conformance suite adapt. */
@@ -43,4 +43,8 @@ export function hasServerSideCopy(c: Connector): c is Connector & ServerSideCopi
   return (
     c.capabilities.serverSideCopy && typeof (c as Partial<ServerSideCopier>).copy === 'function'
   );
+}
+
+export function hasRootPresence(c: Connector): c is Connector & RootPresence {
+  return typeof (c as Partial<RootPresence>).checkRoot === 'function';
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, buildEngine, startEngine, type EngineProcess } from '../support/engine-process.js';
@@ -33,6 +33,7 @@ describe('an engine killed with SIGKILL in the middle of a run', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'cbe-kill-'));
     await Promise.all([buildEngine(), writeTree(join(dir, 'src'), files)]);
+    await mkdir(join(dir, 'dst')); // a local account's folder must exist
   });
 
   afterAll(async () => {

@@ -93,6 +93,7 @@ describe.each(TEST_DATABASES)(
       elsewhere = join(dir, 'elsewhere');
       await writeTree(src, v1Files);
       await mkdir(elsewhere, { recursive: true });
+      await mkdir(dst, { recursive: true }); // a local account's folder must exist
       srcId = (
         await t.http
           .post('/api/accounts')

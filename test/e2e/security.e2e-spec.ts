@@ -1,4 +1,4 @@
-import { readdir, readFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LoggerService } from '@nestjs/common';
@@ -59,6 +59,8 @@ describe('sign-in and the security of the API', () => {
   beforeAll(async () => {
     t = await startTestApp({ logger });
     root = await mkdtemp(join(tmpdir(), 'cbe-sec-'));
+    // Local accounts' folders must exist (the engine never creates a missing root).
+    for (const d of ['dst', 'bob', 'tok']) await mkdir(join(root, d));
     await writeTree(join(root, 'src'), {
       'a.jpg': patternBytes(10_000, 1),
       'b/c.jpg': patternBytes(20_000, 2),

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashKindsToCompute, transferFile } from '../../../src/backup/transfer/transfer-file.js';
@@ -24,7 +24,9 @@ describe('transferFile', () => {
     dir = await mkdtemp(join(tmpdir(), 'cbe-xfer-'));
     source = new LocalConnector({ root: join(dir, 'src'), fsync: false });
     target = new LocalConnector({ root: join(dir, 'dst'), fsync: false });
-    await source.mkdir('');
+    // The connector never creates its root (issue 18): the folders exist, as a mounted drive does.
+    await mkdir(join(dir, 'src'));
+    await mkdir(join(dir, 'dst'));
     await writeFile(join(dir, 'src', 'a.bin'), data);
   });
 
