@@ -101,6 +101,31 @@ export class RestoreService {
     await this.enqueue(task.id, 'prune', null);
   }
 
+  /**
+   * What a prune with `policy` (default: the task's own) would delete, deleting nothing: the
+   * versions, and the stored files and bytes no kept version points at any more.
+   */
+  async previewPrune(taskId: string, policy?: RetentionPolicy) {
+    const task = await this.tasks.findById(taskId);
+    if (!task) throw NotFoundAppError.of('task', taskId);
+    const chosen = policy && !isEmptyPolicy(policy) ? policy : task.retention;
+    if (isEmptyPolicy(chosen)) {
+      throw new ValidationAppError([
+        'retention: the task keeps every version; give a policy (keepLast, keepDaily...) to preview',
+      ]);
+    }
+    const plan = await this.versions.previewPrune(taskId, chosen!);
+    return { policy: chosen!, ...plan };
+  }
+
+  /** After a held version is approved, the retention it froze applies again (when a policy is set). */
+  async pruneAfterApproval(taskId: string): Promise<void> {
+    // A prune already queued or running, or the next backup's prune, does the same work.
+    await this.pruneAfterBackup(taskId).catch((e: unknown) => {
+      if (!(e instanceof ConflictAppError)) throw e;
+    });
+  }
+
   async startPrune(taskId: string): Promise<RunEntity> {
     const task = await this.tasks.findById(taskId);
     if (!task) throw NotFoundAppError.of('task', taskId);

@@ -213,15 +213,69 @@ export class VersionLedgerRepository {
     return { fileCount: Number(row?.count ?? 0), totalBytes: Number(row?.bytes ?? 0) };
   }
 
-  /** Marks a version complete with its totals and manifest, in one transaction. */
+  /** Marks a version complete (or held) with its totals and manifest, in one transaction. */
   async completeVersion(
     id: string,
-    totals: { fileCount: number; totalBytes: number; manifestPath: string; completedAt: Date },
+    totals: {
+      fileCount: number;
+      totalBytes: number;
+      manifestPath: string;
+      completedAt: Date;
+      status?: 'complete' | 'held';
+      statusReason?: string | null;
+    },
     alsoInTransaction?: (em: EntityManager) => Promise<void>,
   ): Promise<void> {
     await this.db.transaction(async (em) => {
       await em.update(VersionEntity, { id }, { status: 'complete', ...totals });
       await alsoInTransaction?.(em);
+    });
+  }
+
+  /**
+   * What version b did to version a (a < b): paths of a that b no longer holds, and paths both
+   * hold with different content. One indexed join over the records a lost, not over all files.
+   */
+  async countChanges(
+    taskId: string,
+    a: number,
+    b: number,
+  ): Promise<{ deleted: number; changed: number }> {
+    const row = await this.files
+      .createQueryBuilder('f')
+      .leftJoin(
+        VersionFileEntity,
+        'n',
+        'n.task_id = f.task_id AND n.path = f.path AND n.first_seq <= :b AND (n.last_seq IS NULL OR n.last_seq >= :b)',
+        { b },
+      )
+      .select('SUM(CASE WHEN n.id IS NULL THEN 1 ELSE 0 END)', 'deleted')
+      .addSelect(
+        'SUM(CASE WHEN n.id IS NOT NULL AND n.sha256 <> f.sha256 THEN 1 ELSE 0 END)',
+        'changed',
+      )
+      .where('f.task_id = :taskId', { taskId })
+      .andWhere('f.first_seq <= :a AND f.last_seq >= :a AND f.last_seq < :b', { a, b })
+      .getRawOne<{ deleted: string | number | null; changed: string | number | null }>();
+    return { deleted: Number(row?.deleted ?? 0), changed: Number(row?.changed ?? 0) };
+  }
+
+  /**
+   * Undoes what a held version (the newest of its task) did to the ledger: records it opened are
+   * closed at its own seq (bytes the next prune frees, no version covers them), records it closed
+   * are current again, and the version is marked discarded. One transaction.
+   */
+  async discardNewestVersion(taskId: string, seq: number, versionId: string): Promise<void> {
+    await this.db.transaction(async (em) => {
+      await em.update(
+        VersionFileEntity,
+        { taskId, firstSeq: seq, lastSeq: IsNull() },
+        { lastSeq: seq },
+      );
+      await em.update(VersionFileEntity, { taskId, lastSeq: seq - 1 }, { lastSeq: null });
+      // The row stays (as 'discarded') until a prune removes it with those records: deleting it
+      // now would hand its seq to the next version, which would then cover the records above.
+      await em.update(VersionEntity, { id: versionId }, { status: 'discarded' });
     });
   }
 

@@ -11,6 +11,7 @@ import { VersionsService } from '../versions/versions.service.js';
 import {
   DiffQuery,
   ImportLedgerDto,
+  PrunePreviewQuery,
   RestoreDto,
   RetentionDto,
   TreeQuery,
@@ -76,6 +77,31 @@ export class RestoreController {
   async retention(@CurrentUser() p: Principal, @Param('id') id: string, @Body() dto: RetentionDto) {
     await this.owners.task(p, id);
     return { retention: await this.restores.setRetention(id, dto) };
+  }
+
+  /**
+   * What a retention policy (the query's, else the task's) would delete, deleting nothing:
+   * versions, stored files and bytes freed.
+   */
+  @Get('tasks/:id/prune/preview')
+  async prunePreview(
+    @CurrentUser() p: Principal,
+    @Param('id') id: string,
+    @Query() q: PrunePreviewQuery,
+  ) {
+    await this.owners.task(p, id);
+    const r = await this.restores.previewPrune(id, { ...q });
+    return {
+      policy: r.policy,
+      versions: r.versions.map((v) => ({
+        id: v.id,
+        seq: v.seq,
+        status: v.status,
+        createdAt: v.createdAt,
+      })),
+      files: r.files,
+      bytes: r.bytes,
+    };
   }
 
   /** Applies the task's retention policy now (it also runs after every completed backup). */
