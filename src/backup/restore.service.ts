@@ -1,5 +1,9 @@
 import type { Clock } from '../common/clock.js';
-import { NotFoundAppError, ValidationAppError } from '../common/errors/app-errors.js';
+import {
+  ConflictAppError,
+  NotFoundAppError,
+  ValidationAppError,
+} from '../common/errors/app-errors.js';
 import { InvalidPathError } from '../connectors/connector.errors.js';
 import { normalizePath } from '../connectors/path.js';
 import { isEmptyPolicy, type RetentionPolicy } from '../versions/retention.js';

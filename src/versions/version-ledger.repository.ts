@@ -223,6 +223,7 @@ export class VersionLedgerRepository {
       completedAt: Date;
       status?: 'complete' | 'held';
       statusReason?: string | null;
+      skippedCount?: number;
     },
     alsoInTransaction?: (em: EntityManager) => Promise<void>,
   ): Promise<void> {

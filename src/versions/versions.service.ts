@@ -101,9 +101,10 @@ export class VersionsService {
     version: Pick<VersionEntity, 'id' | 'seq' | 'storageFolder'>,
     target: Connector,
     gone: GoneFiles,
-    alsoInTransaction: (em: EntityManager) => Promise<void>,
-    guard: DeletionThresholds | null = DEFAULT_DELETION_THRESHOLDS,
+    alsoInTransaction: (em: EntityManager, verdict: GuardVerdict) => Promise<void>,
+    opts: { guard?: DeletionThresholds | null; skipped?: number } = {},
   ): Promise<GuardVerdict> {
+    const guard = opts.guard === undefined ? DEFAULT_DELETION_THRESHOLDS : opts.guard;
     if ('isSeen' in gone) await this.ledger.closeUnseen(task.id, version.seq, gone.isSeen);
     else await this.ledger.closePaths(task.id, version.seq, gone.deletedPaths);
     const totals = await this.ledger.summarize(task.id, version.seq);
@@ -142,9 +143,10 @@ export class VersionsService {
         ...totals,
         manifestPath,
         completedAt: new Date(),
+        skippedCount: opts.skipped ?? 0,
         ...(verdict.verdict === 'hold' ? { status: 'held', statusReason: verdict.reason } : {}),
       },
-      alsoInTransaction,
+      (em) => alsoInTransaction(em, verdict),
     );
     return verdict;
   }
@@ -176,6 +178,14 @@ export class VersionsService {
       );
     }
     await this.ledger.discardNewestVersion(v.taskId, v.seq, v.id);
+  }
+
+  /**
+   * Whether earlier versions of the task were written to its target folder (so the folder must
+   * still be there when the next run starts).
+   */
+  async hasVersionsOnTarget(taskId: string): Promise<boolean> {
+    return (await this.ledger.listVersions(taskId)).some((v) => v.status !== 'running');
   }
 
   /** A run that did not finish: its version is partial (or gone when it stored nothing). */

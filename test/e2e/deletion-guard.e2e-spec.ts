@@ -99,7 +99,10 @@ describe.each(TEST_DATABASES)('deletion guard, ledger on %s', (_db, createDb) =>
     expect(await backup(taskId)).toMatchObject({ status: 'completed', filesCopied: 25 });
 
     await rm(join(src, 'album'), { recursive: true }); // wiped, or the drive unmounted
-    await backup(taskId);
+    const held = await backup(taskId);
+
+    expect(held.status).toBe('warning');
+    expect(held.errorMessage).toContain('version held for approval');
 
     const [v1, v2] = await versions(taskId);
     expect(v1).toMatchObject({ seq: 1, status: 'complete', fileCount: 25 });

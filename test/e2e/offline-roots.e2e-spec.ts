@@ -106,7 +106,8 @@ describe('offline roots: a missing drive is never re-created', () => {
 
     const run = await backup();
 
-    expect(run.status).not.toBe('completed');
+    expect(run.status).toBe('offline');
+    expect(run.errorMessage).toContain('the target is offline');
     expect(await exists(drive)).toBe(false); // nothing written where the drive was
     const versions = (await t.http.get(`/api/tasks/${taskId}/versions`).expect(200)).body as Array<{
       id: string;
@@ -124,5 +125,35 @@ describe('offline roots: a missing drive is never re-created', () => {
     expect(await hashTree(join(elsewhere, 'v1'))).toEqual(
       Object.fromEntries(Object.entries(files).map(([p, b]) => [p, sha256(b)])),
     );
+  });
+
+  it('should call an empty folder mounted where the drive was offline, and write nothing into it', async () => {
+    const away = join(dir, 'usb-unplugged-2');
+    await rename(drive, away);
+    await mkdir(drive); // the empty mount point an unmounted drive leaves behind
+
+    const run = await backup();
+
+    expect(run.status).toBe('offline');
+    expect(run.errorMessage).toContain('no .cbe-volume marker');
+    expect(await readdir(drive)).toEqual([]);
+    await rm(drive, { recursive: true });
+    await rename(away, drive);
+    expect((await backup()).status).toBe('completed'); // the right drive is back
+  });
+
+  it('should call a source whose folder vanished offline, keeping every version', async () => {
+    const away = join(dir, 'src-away');
+    await rename(src, away);
+
+    const run = await backup();
+
+    expect(run.status).toBe('offline');
+    expect(run.errorMessage).toContain('the source is offline');
+    await rename(away, src);
+    const versions = (await t.http.get(`/api/tasks/${taskId}/versions`).expect(200)).body as Array<{
+      status: string;
+    }>;
+    expect(versions.every((v) => v.status === 'complete')).toBe(true);
   });
 });

@@ -4,7 +4,13 @@ import { bigintNumber, epochMillis, jsonText } from '../../persistence/column-tr
 export type RunKind = 'backup' | 'restore' | 'prune';
 export type RunTrigger = 'manual' | 'schedule' | 'catch-up';
 /** 'skipped': a schedule slot that came while the task's previous run was still going. */
-export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'skipped';
+/**
+ * 'warning': finished, but the user should look (files skipped, a version held by the deletion
+ * guard, damage found by a verify run); 'offline': the source or target was missing, nothing was
+ * written (the message says which).
+ */
+export type RunStatus =
+  'queued' | 'running' | 'completed' | 'warning' | 'failed' | 'offline' | 'cancelled' | 'skipped';
 export type RunPhase = 'queued' | 'planning' | 'transferring' | 'committing' | 'done';
 
 export type ConflictPolicy = 'overwrite' | 'skip-identical' | 'keep-both';

@@ -4,7 +4,7 @@ import { errorText } from '../forms.js';
 import { formatBytes, formatDate, formatDuration } from '../format.js';
 import type { ScreenContext } from '../screen.js';
 
-const FINAL = new Set(['completed', 'failed', 'cancelled', 'skipped']);
+const FINAL = new Set(['completed', 'warning', 'failed', 'offline', 'cancelled', 'skipped']);
 const KIND_LABELS: Record<Run['kind'], string> = {
   backup: 'Backup',
   restore: 'Restore',
