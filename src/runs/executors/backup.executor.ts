@@ -25,6 +25,7 @@ import { transferFile } from '../../backup/transfer/transfer-file.js';
 import { withFileRetries } from '../../backup/transfer/with-retries.js';
 import type { ConnectorProvider } from '../connector-provider.js';
 import type { RunExecutor } from '../run-executor.js';
+import { describeError } from '../run-outcome.js';
 import type { RunRecorder } from '../run-recorder.js';
 
 /** Source paths resolved against the ledger per batch: one indexed query per 200 files. */
@@ -140,6 +141,15 @@ class BackupExecution {
       await runPool(this.plan(planner), task.concurrency, (item) =>
         this.copyOne(src, tgt, v, item),
       );
+      for (const u of planner.unreadableFolders()) {
+        // Counted as skipped: the run ends with a warning, and the folder's files stay as the
+        // last version had them (not seen is not deleted).
+        rec.fileFailed(
+          u.rel,
+          u.error,
+          `${u.rel}/: folder skipped, it could not be listed: ${describeError(u.error)}`,
+        );
+      }
       if (planner.cursorWasRefused) {
         rec.warn('the stored change cursor was refused by the source; listed everything instead');
       }
@@ -158,7 +168,7 @@ class BackupExecution {
         tgt,
         planner.mode === 'changes'
           ? { deletedPaths: planner.deletedPaths() }
-          : { isSeen: (p) => this.seen.has(p) },
+          : { isSeen: (p) => this.seen.has(p) || planner.isUnderUnreadable(p) },
         async (em, verdict) => {
           // A held version keeps the stored cursor: the next run lists everything again.
           if (verdict.verdict === 'ok')
@@ -253,9 +263,12 @@ class BackupExecution {
     const { rec, signal } = this;
     if (this.fatal || signal.aborted) return;
     await rec.checkpoint(signal);
-    const storedPath = joinPath(version.storageFolder, item.rel);
     const sourcePath = item.entry.path;
+    let storedPath = '';
     try {
+      // A name no target path may hold (a backslash, a control character, > 255 bytes) throws
+      // here: that file's error, not the run's.
+      storedPath = joinPath(version.storageFolder, item.rel);
       const res = await withFileRetries(
         async () => {
           let sent = 0;
