@@ -60,7 +60,7 @@ export class NotificationsService {
   }
 
   async onRunFinished(run: RunEntity): Promise<void> {
-    if (run.kind !== 'backup' && run.kind !== 'restore') return;
+    if (run.kind !== 'backup' && run.kind !== 'restore' && run.kind !== 'verify') return;
     if (!['completed', 'warning', 'failed', 'offline'].includes(run.status)) return;
     const task = await this.tasks.findById(run.taskId);
     if (!task || !wants(task, run)) return;

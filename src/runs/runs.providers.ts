@@ -12,6 +12,7 @@ import { EventEmitterRunEvents } from './event-emitter-run-events.js';
 import { BackupExecutor } from './executors/backup.executor.js';
 import { PruneExecutor } from './executors/prune.executor.js';
 import { RestoreExecutor } from './executors/restore.executor.js';
+import { VerifyExecutor } from './executors/verify.executor.js';
 import { RunDispatcher } from './run-dispatcher.js';
 import type { RunEventsSink } from './run-events.js';
 import type { RunExecutor } from './run-executor.js';
@@ -36,6 +37,7 @@ export const runsProviders: Provider[] = ((): Provider[] => {
     new BackupExecutor(tasks, versions, accounts, clock, config.backup),
     new RestoreExecutor(tasks, versions, accounts, clock, config.backup),
     new PruneExecutor(tasks, versions, accounts),
+    new VerifyExecutor(tasks, versions, accounts),
   ];
   return [
     {

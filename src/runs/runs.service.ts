@@ -4,6 +4,7 @@ import type { RunEventEntity } from '../backup/entities/run-error.entity.js';
 import type {
   RestoreParams,
   RunEntity,
+  VerifyParams,
   RunKind,
   RunTrigger,
 } from '../backup/entities/run.entity.js';
@@ -18,8 +19,8 @@ import { zeroCounters } from './run-recorder.js';
 export interface StartRunOptions {
   /** Who asked: 'manual' when absent. */
   trigger?: RunTrigger;
-  /** What a restore (or a future kind) is asked to do. */
-  params?: RestoreParams | null;
+  /** What a restore or a verify run is asked to do. */
+  params?: RestoreParams | VerifyParams | null;
   /** The version the run reads (a restore). */
   versionId?: string | null;
   /** A run id fixed by the caller (a schedule slot: one run per slot, whatever node fires it). */

@@ -351,6 +351,63 @@ export class VersionLedgerRepository {
     return { inB, goneFromA };
   }
 
+  /** Every record of a task (or of one version), paged by id: what a verify run checks. */
+  listRecordsForVerify(
+    taskId: string,
+    seq: number | undefined,
+    afterId: number,
+    limit: number,
+  ): Promise<VersionFileEntity[]> {
+    const qb =
+      seq === undefined
+        ? this.files.createQueryBuilder('f').where('f.task_id = :taskId', { taskId })
+        : this.coveringQuery(taskId, seq);
+    return qb
+      .andWhere('f.id > :afterId', { afterId })
+      .orderBy('f.id', 'ASC')
+      .take(limit)
+      .getMany();
+  }
+
+  /**
+   * Stored copies found missing or different: versions holding them are marked damaged, and a
+   * current record is closed at the newest version so the next backup stores the file again.
+   */
+  async markRecordsDamaged(
+    taskId: string,
+    records: Array<Pick<VersionFileEntity, 'id' | 'firstSeq' | 'lastSeq'>>,
+    reason: string,
+  ): Promise<number[]> {
+    if (records.length === 0) return [];
+    const newest = (await this.nextSeq(taskId)) - 1;
+    const versions = await this.listVersions(taskId);
+    const hit = versions.filter((v) =>
+      records.some((r) => r.firstSeq <= v.seq && (r.lastSeq === null || r.lastSeq >= v.seq)),
+    );
+    await this.db.transaction(async (em) => {
+      const live = records.filter((r) => r.lastSeq === null).map((r) => r.id);
+      for (let i = 0; i < live.length; i += IN_BATCH) {
+        await em.update(
+          VersionFileEntity,
+          { id: In(live.slice(i, i + IN_BATCH)) },
+          { lastSeq: newest },
+        );
+      }
+      for (const v of hit) {
+        if (v.status === 'discarded' || v.status === 'running') continue;
+        await em.update(VersionEntity, { id: v.id }, { status: 'damaged', statusReason: reason });
+      }
+    });
+    return hit.map((v) => v.seq);
+  }
+
+  async markVerified(ids: string[], at: Date): Promise<void> {
+    for (let i = 0; i < ids.length; i += IN_BATCH) {
+      const batch = ids.slice(i, i + IN_BATCH);
+      await this.db.write((em) => em.update(VersionEntity, { id: In(batch) }, { verifiedAt: at }));
+    }
+  }
+
   /** Records no longer current (a closed range), paged by id: what retention may free. */
   listClosedRecords(taskId: string, afterId: number, limit: number): Promise<VersionFileEntity[]> {
     return this.files

@@ -456,6 +456,29 @@ export class VersionsService {
     return { versions, records };
   }
 
+  /** The stored-file records a verify run checks: one version's, or every one of the task. */
+  listRecordsForVerify(
+    taskId: string,
+    seq: number | undefined,
+    afterId: number,
+    limit: number,
+  ): Promise<VersionFileEntity[]> {
+    return this.ledger.listRecordsForVerify(taskId, seq, afterId, limit);
+  }
+
+  /** Marks the versions holding damaged copies 'damaged'; returns their seqs. */
+  markDamaged(
+    taskId: string,
+    records: Array<Pick<VersionFileEntity, 'id' | 'firstSeq' | 'lastSeq'>>,
+    reason: string,
+  ): Promise<number[]> {
+    return this.ledger.markRecordsDamaged(taskId, records, reason);
+  }
+
+  markVerified(ids: string[], at: Date): Promise<void> {
+    return this.ledger.markVerified(ids, at);
+  }
+
   markInterruptedVersions(): Promise<number> {
     return this.ledger.markRunningAsPartial();
   }

@@ -1,7 +1,7 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { bigintNumber, epochMillis, jsonText } from '../../persistence/column-transformers.js';
 
-export type RunKind = 'backup' | 'restore' | 'prune';
+export type RunKind = 'backup' | 'restore' | 'prune' | 'verify';
 export type RunTrigger = 'manual' | 'schedule' | 'catch-up';
 /** 'skipped': a schedule slot that came while the task's previous run was still going. */
 /**
@@ -14,6 +14,16 @@ export type RunStatus =
 export type RunPhase = 'queued' | 'planning' | 'transferring' | 'committing' | 'done';
 
 export type ConflictPolicy = 'overwrite' | 'skip-identical' | 'keep-both';
+
+/**
+ * What a verify run checks: one version, or every version of the task (a target is verified as
+ * one run per task stored there). `readPercent` (0-100) of the stored copies are read back and
+ * their SHA-256 compared; every copy is checked for existence and size by listing.
+ */
+export interface VerifyParams {
+  versionId?: string;
+  readPercent: number;
+}
 
 export interface RestoreParams {
   versionId: string;
@@ -78,7 +88,7 @@ export class RunEntity {
 
   /** What a restore or prune run was asked to do. */
   @Column('text', { nullable: true, transformer: jsonText })
-  params!: RestoreParams | null;
+  params!: RestoreParams | VerifyParams | null;
 
   @Column('text', { name: 'error_message', nullable: true })
   errorMessage!: string | null;

@@ -35,6 +35,15 @@ export async function assertRunRootsPresent(
   await assertSide('target', roots.target, roots.targetPath, roots.targetHoldsVersions, opts);
 }
 
+/** The target and the task's folder on it are there (verify runs): else TargetOfflineError. */
+export async function assertTargetPresent(
+  target: Connector,
+  targetPath: string,
+  opts: CallOptions = {},
+): Promise<void> {
+  await assertSide('target', target, targetPath, true, opts);
+}
+
 async function assertSide(
   side: 'source' | 'target',
   connector: Connector,
