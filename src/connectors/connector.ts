@@ -133,6 +133,14 @@ export interface ServerSideCopier {
   copy(from: ConnectorPath, to: ConnectorPath, opts?: CallOptions): Promise<Entry>;
 }
 
+/**
+ * Optional: connectors that write through hidden temporary names ('.cbe-partial-*', see
+ * partial-name.ts) remove the ones a killed run left under a folder. Returns how many.
+ */
+export interface PartialCleaner {
+  removePartials(folder: ConnectorPath, opts?: CallOptions): Promise<number>;
+}
+
 /** What a presence check found at the account's root. */
 export type RootState =
   /** The root is there (and, where the connector can tell, it is the same volume as before). */

@@ -362,11 +362,7 @@ export class VersionLedgerRepository {
       seq === undefined
         ? this.files.createQueryBuilder('f').where('f.task_id = :taskId', { taskId })
         : this.coveringQuery(taskId, seq);
-    return qb
-      .andWhere('f.id > :afterId', { afterId })
-      .orderBy('f.id', 'ASC')
-      .take(limit)
-      .getMany();
+    return qb.andWhere('f.id > :afterId', { afterId }).orderBy('f.id', 'ASC').take(limit).getMany();
   }
 
   /**

@@ -188,6 +188,18 @@ export class VersionsService {
     return (await this.ledger.listVersions(taskId)).some((v) => v.status !== 'running');
   }
 
+  /**
+   * Storage folders of the partial versions newer than the last complete one: where runs that
+   * were stopped (killed, crashed) may have left temporary files.
+   */
+  async interruptedStorageFolders(taskId: string): Promise<string[]> {
+    const versions = await this.ledger.listVersions(taskId);
+    const lastComplete = versions.find((v) => v.status === 'complete')?.seq ?? 0;
+    return versions
+      .filter((v) => v.status === 'partial' && v.seq > lastComplete)
+      .map((v) => v.storageFolder);
+  }
+
   /** A run that did not finish: its version is partial (or gone when it stored nothing). */
   async abandonVersion(id: string, storedAnything: boolean): Promise<void> {
     if (storedAnything) await this.ledger.setVersionStatus(id, 'partial');

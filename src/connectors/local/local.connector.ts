@@ -8,6 +8,7 @@ import type {
   CallOptions,
   Connector,
   Entry,
+  PartialCleaner,
   ReadOptions,
   RootCheck,
   RootPresence,
@@ -23,6 +24,7 @@ import { baseName, normalizePath, parentPath } from '../path.js';
 import { mapFsError } from './local.errors.js';
 import type { LocalOptions } from './local.options.js';
 import { isPartialName, partialPathFor } from '../partial-name.js';
+import { removePartialsUnder } from './local.partials.js';
 import { isVolumeMarkerName, LocalVolume, type VolumeMemory } from './local.volume.js';
 
 /** Entries read from the directory handle per batch; also what `listPageSize` reports. */
@@ -45,7 +47,7 @@ export const LOCAL_CAPABILITIES: Capabilities = {
  * folder, are flushed, then renamed over the final name, so a crash never leaves a half file
  * under the real name. `write` reports the SHA-256 of the bytes it wrote.
  */
-export class LocalConnector implements Connector, RootPresence {
+export class LocalConnector implements Connector, RootPresence, PartialCleaner {
   readonly kind = 'local';
   readonly capabilities = LOCAL_CAPABILITIES;
   private readonly root: string;
@@ -60,6 +62,11 @@ export class LocalConnector implements Connector, RootPresence {
     }
     this.root = resolve(options.root);
     this.volume = new LocalVolume(this.root, volume);
+  }
+
+  /** Temporary files a killed run left under `folder` (see local.partials.ts). */
+  async removePartials(folder: string, opts: CallOptions = {}): Promise<number> {
+    return removePartialsUnder(this.abs(normalizePath(folder)), opts.signal);
   }
 
   /** Root there, and the same drive as on first use (its volume marker): see local.volume.ts. */

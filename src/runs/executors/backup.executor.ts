@@ -1,5 +1,6 @@
 import type { Clock } from '../../common/clock.js';
 import type { BackupConfig } from '../../config/app-config.js';
+import { hasPartialCleaner } from '../../connectors/capabilities.js';
 import type { Connector } from '../../connectors/connector.js';
 import {
   ConnectorError,
@@ -43,6 +44,7 @@ type Versions = Pick<
   | 'findCurrentFiles'
   | 'recordStoredFiles'
   | 'hasVersionsOnTarget'
+  | 'interruptedStorageFolders'
 >;
 
 /**
@@ -130,6 +132,7 @@ class BackupExecution {
         },
         { signal: this.signal },
       );
+      await this.removeLeftovers(target);
       version = await this.versions.beginVersion(task, this.run.id, this.clock.now());
       await rec.setVersion(version.id);
 
@@ -211,6 +214,17 @@ class BackupExecution {
       await source?.close?.().catch(() => undefined);
       await target?.close?.().catch(() => undefined);
     }
+  }
+
+  /** Temporary '.cbe-partial-*' files that stopped runs of this task left on the target. */
+  private async removeLeftovers(target: Connector): Promise<void> {
+    if (!hasPartialCleaner(target)) return;
+    let removed = 0;
+    for (const folder of await this.versions.interruptedStorageFolders(this.task.id)) {
+      removed += await target.removePartials(folder, { signal: this.signal });
+    }
+    if (removed > 0)
+      this.rec.info(`removed ${removed} temporary file(s) that an interrupted run left behind`);
   }
 
   /** Walks the source, filters, and yields only what must be copied; pulled by the pool. */

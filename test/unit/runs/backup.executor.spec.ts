@@ -34,7 +34,9 @@ describe('BackupExecutor', () => {
 
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
-  function setup(opts: { fault?: Fault; live?: Map<string, VersionFileEntity> } = {}) {
+  function setup(
+    opts: { fault?: Fault; live?: Map<string, VersionFileEntity>; interrupted?: string[] } = {},
+  ) {
     const src: Connector = opts.fault ? new FaultyConnector(source, opts.fault) : source;
     const tasks: jest.Mocked<Deps[0]> = {
       findById: jest.fn<Deps[0]['findById']>().mockResolvedValue(aTask()),
@@ -56,6 +58,9 @@ describe('BackupExecutor', () => {
         .mockResolvedValue(opts.live ?? new Map()),
       recordStoredFiles: jest.fn<Deps[1]['recordStoredFiles']>().mockResolvedValue(undefined),
       hasVersionsOnTarget: jest.fn<Deps[1]['hasVersionsOnTarget']>().mockResolvedValue(false),
+      interruptedStorageFolders: jest
+        .fn<Deps[1]['interruptedStorageFolders']>()
+        .mockResolvedValue(opts.interrupted ?? []),
     };
     const connectors: jest.Mocked<ConnectorProvider> = {
       open: jest
@@ -157,6 +162,32 @@ describe('BackupExecutor', () => {
     );
     expect(recorder.finished).toMatchObject({ outcome: 'warning', inTransaction: true });
     expect(recorder.finished!.message).toContain('1 file(s) skipped');
+  });
+
+  it('should remove the temporary files a killed run left in its version folder', async () => {
+    const { sut, recorder } = setup({ interrupted: ['backup/v000000_killed'] });
+    const leftover = join(
+      dir,
+      'dst',
+      'backup',
+      'v000000_killed',
+      'b',
+      '.c.txt.cbe-partial-0a1b2c3d4e5f',
+    );
+    await writeTree(join(dir, 'dst'), {
+      'backup/v000000_killed/b/.c.txt.cbe-partial-0a1b2c3d4e5f': 'half a file',
+      'backup/v000000_killed/a.txt': 'alpha',
+    });
+
+    await sut.execute(aRun(), recorder, new AbortController().signal);
+
+    await expect(readFile(leftover)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await readFile(join(dir, 'dst', 'backup', 'v000000_killed', 'a.txt'), 'utf8')).toBe(
+      'alpha',
+    );
+    expect(recorder.linesAt('info').map((l) => l.message)).toContain(
+      'removed 1 temporary file(s) that an interrupted run left behind',
+    );
   });
 
   it('should end offline, writing nothing, when the target drive is gone', async () => {
