@@ -11,6 +11,7 @@ import { ConnectorsModule } from './connectors/connectors.module.js';
 import type { ConnectorRegistry } from './connectors/connector.registry.js';
 import { NotificationsModule } from './notifications/notifications.module.js';
 import { PersistenceModule } from './persistence/persistence.module.js';
+import { PortsModule } from './ports/ports.module.js';
 import { RunsModule } from './runs/runs.module.js';
 import { SchedulerModule } from './scheduler/scheduler.module.js';
 import { VersionsModule } from './versions/versions.module.js';
@@ -22,7 +23,10 @@ export interface AppModuleOptions {
   registry?: ConnectorRegistry;
 }
 
-/** The engine: infrastructure first (config, events, database, connectors), then the features. */
+/**
+ * The engine: infrastructure first (config, events, database, connectors, the ports' adapters),
+ * then the features.
+ */
 @Module({})
 export class AppModule {
   static forRoot(opts: AppModuleOptions): DynamicModule {
@@ -33,6 +37,7 @@ export class AppModule {
         EventEmitterModule.forRoot({ wildcard: false }),
         PersistenceModule.forRoot(opts.config.database),
         ConnectorsModule.forRoot(opts.registry),
+        PortsModule,
         AccountsModule,
         AuthModule,
         TasksModule,

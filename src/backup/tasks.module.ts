@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { AccountsService } from '../accounts/accounts.service.js';
 import type { Clock } from '../common/clock.js';
@@ -35,8 +36,9 @@ import { TasksService } from './tasks.service.js';
         accounts: AccountsService,
         clock: Clock,
         config: AppConfig,
-      ) => new TasksService(tasks, runs, accounts, clock, config.backup.defaultConcurrency),
-      inject: [TasksRepository, RunsRepository, AccountsService, CLOCK, APP_CONFIG],
+        bus: EventEmitter2,
+      ) => new TasksService(tasks, runs, accounts, clock, config.backup.defaultConcurrency, bus),
+      inject: [TasksRepository, RunsRepository, AccountsService, CLOCK, APP_CONFIG, EventEmitter2],
     },
   ],
   exports: [TasksRepository, RunsRepository, TasksService],

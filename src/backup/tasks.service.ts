@@ -31,6 +31,15 @@ export interface AccountLookup {
   exists(id: string): Promise<boolean>;
 }
 
+/** Announced (and awaited) after a task is created, changed or deleted; the scheduler re-arms. */
+export const TASK_CHANGED = 'backup.task.changed';
+
+export interface TaskChangedEvent {
+  taskId: string;
+  /** Undefined once the task is deleted. */
+  task: TaskEntity | undefined;
+}
+
 export class TasksService {
   constructor(
     private readonly tasks: TasksRepository,
@@ -38,6 +47,8 @@ export class TasksService {
     private readonly accounts: AccountLookup,
     private readonly clock: Clock,
     private readonly defaultConcurrency: number,
+    /** Where TASK_CHANGED goes (the scheduler listens); optional for tests and tools. */
+    private readonly events?: { emitAsync(event: string, payload: unknown): Promise<unknown> },
   ) {}
 
   /** `ownerId`: the user the task belongs to (null only for tools working without users). */
@@ -69,14 +80,14 @@ export class TasksService {
       },
       input,
     );
-    return this.tasks.save(task);
+    return this.changed(await this.tasks.save(task));
   }
 
   async update(id: string, input: Partial<TaskInput>): Promise<TaskEntity> {
     const task = await this.get(id);
     const updated = await this.apply(task, input);
     updated.updatedAt = this.clock.now();
-    return this.tasks.save(updated);
+    return this.changed(await this.tasks.save(updated));
   }
 
   async get(id: string): Promise<TaskEntity> {
@@ -94,6 +105,15 @@ export class TasksService {
     await this.get(id);
     await this.runs.deleteForTask(id);
     await this.tasks.delete(id);
+    await this.events?.emitAsync(TASK_CHANGED, { taskId: id, task: undefined });
+  }
+
+  private async changed(task: TaskEntity): Promise<TaskEntity> {
+    await this.events?.emitAsync(TASK_CHANGED, {
+      taskId: task.id,
+      task,
+    } satisfies TaskChangedEvent);
+    return task;
   }
 
   async tasksUsingAccount(accountId: string): Promise<string[]> {

@@ -16,7 +16,9 @@ import type { AppConfig } from '../config/app-config.js';
 import { Database } from '../persistence/database.js';
 import { RUN_EVENTS } from '../runs/run-events.js';
 import { APP_CONFIG, CLOCK } from '../tokens.js';
-import { FetchWebhookClient, NodemailerMailer, type Mailer } from './mailer.js';
+import { AccessPolicy } from '../security/access-policy.js';
+import { SecurityModule } from '../security/security.module.js';
+import { HttpWebhookClient, NodemailerMailer, type Mailer } from './mailer.js';
 import { NotificationsService } from './notifications.service.js';
 import { SettingsRepository } from './settings.repository.js';
 import { SmtpSettingsService } from './smtp-settings.service.js';
@@ -56,15 +58,17 @@ const providers: Provider[] = [
       clock: Clock,
       bus: EventEmitter2,
       config: AppConfig,
+      access: AccessPolicy,
     ) => {
       const service = new NotificationsService(
         tasks,
         runs,
         smtp,
         mailer,
-        new FetchWebhookClient(),
+        new HttpWebhookClient(access.outbound),
         clock,
         config.publicUrl,
+        access,
       );
       // Nobody calls notifications: they follow run events (and 'account.reauth.needed').
       service.listen(bus, RUN_EVENTS);
@@ -78,6 +82,7 @@ const providers: Provider[] = [
       CLOCK,
       EventEmitter2,
       APP_CONFIG,
+      AccessPolicy,
     ],
   },
   NotificationsLifecycle,
@@ -85,7 +90,7 @@ const providers: Provider[] = [
 
 /** Mail (SMTP settings) and webhooks, driven by run and account events. */
 @Module({
-  imports: [AccountsModule, TasksModule],
+  imports: [AccountsModule, TasksModule, SecurityModule],
   providers,
   exports: [SmtpSettingsService, NotificationsService],
 })

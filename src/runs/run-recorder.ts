@@ -16,6 +16,8 @@ export type RunLogLevel = RunEventEntity['level'];
 
 /** Holds a paused run between files until it is resumed (or cancelled). */
 export interface RunPauseGate {
+  isPaused(runId: string): boolean;
+  /** Resolves when the run is resumed or cancelled, or the signal fires. */
   waitWhilePaused(runId: string, signal: AbortSignal): Promise<void>;
 }
 
@@ -89,6 +91,7 @@ export class RepositoryRunRecorder implements RunRecorder {
   private current: RunEntity;
   private final: RunEntity | undefined;
   private announced = false;
+  private pausing: Promise<void> | undefined;
 
   constructor(
     run: RunEntity,
@@ -167,7 +170,21 @@ export class RepositoryRunRecorder implements RunRecorder {
   }
 
   async checkpoint(signal: AbortSignal): Promise<void> {
-    await this.deps.pauses?.waitWhilePaused(this.runId, signal);
+    const gate = this.deps.pauses;
+    if (!gate?.isPaused(this.runId) || signal.aborted) return;
+    // K files finish together: the first to arrive shows the pause, all wait on the same one.
+    this.pausing ??= (async () => {
+      const before = this.current.phase;
+      await this.phase('paused');
+      await this.progress(true);
+      try {
+        await gate.waitWhilePaused(this.runId, signal);
+      } finally {
+        this.pausing = undefined;
+        if (!signal.aborted) await this.phase(before);
+      }
+    })();
+    await this.pausing;
   }
 
   async finish(

@@ -13,6 +13,7 @@ import type { TasksRepository } from '../backup/tasks.repository.js';
 import type { Clock } from '../common/clock.js';
 import { ConflictAppError, NotFoundAppError } from '../common/errors/app-errors.js';
 import type { VersionsService } from '../versions/versions.service.js';
+import { LocalRunControl, type RunControl } from './run-control.js';
 import type { RunQueue } from './run-queue.js';
 import { zeroCounters } from './run-recorder.js';
 
@@ -56,7 +57,12 @@ export class RunsService implements RunStarter {
     private readonly versions: Pick<VersionsService, 'markInterruptedVersions'>,
     private readonly queue: RunQueue,
     private readonly clock: Clock,
-  ) {}
+    /** Cancel and pause across nodes (cluster); in-process by default. */
+    private readonly control: RunControl = new LocalRunControl(),
+  ) {
+    // Whichever node a cancel reaches, each node's queue drops or aborts the run it holds.
+    control.onCancel((runId) => this.queue.cancel(runId));
+  }
 
   /** Inserts a run of `kind` for the task and queues it (or records it skipped, see `whenBusy`). */
   async start(kind: RunKind, taskId: string, opts: StartRunOptions = {}): Promise<RunEntity> {
@@ -130,7 +136,7 @@ export class RunsService implements RunStarter {
         `run '${id}' is ${run.status}; only a queued or running run can be cancelled`,
       );
     }
-    this.queue.cancel(id);
+    await this.control.cancel(id);
     if (run.status === 'queued') {
       await this.runs.update(id, {
         status: 'cancelled',
@@ -140,6 +146,28 @@ export class RunsService implements RunStarter {
       });
     }
     return this.get(id);
+  }
+
+  /**
+   * Holds a running run between files (the files in flight finish; phase 'paused' once held),
+   * whichever node executes it, until `resume` or `cancel`.
+   */
+  async pause(id: string): Promise<RunEntity> {
+    const run = await this.get(id);
+    if (run.status !== 'running') {
+      throw new ConflictAppError(`run '${id}' is ${run.status}; only a running run can be paused`);
+    }
+    await this.control.pause(id);
+    return run;
+  }
+
+  async resume(id: string): Promise<RunEntity> {
+    const run = await this.get(id);
+    if (run.status !== 'running' || !this.control.isPaused(id)) {
+      throw new ConflictAppError(`run '${id}' is not paused`);
+    }
+    await this.control.resume(id);
+    return run;
   }
 
   /**

@@ -5,7 +5,9 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
+import { OnEvent } from '@nestjs/event-emitter';
 import { TasksModule } from '../backup/tasks.module.js';
+import { TASK_CHANGED, type TaskChangedEvent } from '../backup/tasks.service.js';
 import { RunsModule } from '../runs/runs.module.js';
 import { schedulerProviders } from './scheduler.providers.js';
 import { SchedulerService } from './scheduler.service.js';
@@ -25,6 +27,12 @@ class SchedulerLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.scheduler.close();
+  }
+
+  /** A task was created, changed or deleted: its timer (or job scheduler) follows. */
+  @OnEvent(TASK_CHANGED, { suppressErrors: false })
+  async onTaskChanged(e: TaskChangedEvent): Promise<void> {
+    await this.scheduler.taskChanged(e.taskId, e.task);
   }
 }
 

@@ -1,26 +1,12 @@
 import type { Provider } from '@nestjs/common';
 import { TasksRepository } from '../backup/tasks.repository.js';
 import type { Clock } from '../common/clock.js';
-import type { AppConfig } from '../config/app-config.js';
 import { RunsService } from '../runs/runs.service.js';
-import { APP_CONFIG, CLOCK, SCHEDULE_TRIGGER } from '../tokens.js';
-import { EmbeddedScheduleTrigger } from './embedded-schedule-trigger.js';
+import { CLOCK, SCHEDULE_TRIGGER } from '../tokens.js';
 import { SchedulerService, type ScheduleTrigger } from './scheduler.service.js';
 
-/** The scheduler and its trigger: the in-process timer, or BullMQ job schedulers in a cluster. */
+/** The scheduler over its trigger (the in-process timer, or BullMQ job schedulers: see PortsModule). */
 export const schedulerProviders: Provider[] = [
-  {
-    provide: SCHEDULE_TRIGGER,
-    // bullmq is imported only in a cluster.
-    useFactory: async (config: AppConfig): Promise<ScheduleTrigger> =>
-      config.cluster
-        ? new (await import('./bullmq-schedule-trigger.js')).BullMqScheduleTrigger(
-            config.cluster,
-            config.role,
-          )
-        : new EmbeddedScheduleTrigger(),
-    inject: [APP_CONFIG],
-  },
   {
     provide: SchedulerService,
     useFactory: (tasks: TasksRepository, runs: RunsService, clock: Clock, t: ScheduleTrigger) =>

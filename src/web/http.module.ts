@@ -19,6 +19,8 @@ import { SettingsController } from './settings.controller.js';
 import { TasksController } from './tasks.controller.js';
 import { TokensController, UsersController } from './users.controller.js';
 import { VersionsController } from './versions.controller.js';
+import { SecurityModule } from '../security/security.module.js';
+import { SecuritySettingsController } from './security-settings.controller.js';
 
 /** The HTTP API: thin controllers over the feature modules' exported services. */
 @Module({
@@ -31,6 +33,7 @@ import { VersionsController } from './versions.controller.js';
     RestoreModule,
     SchedulerModule,
     NotificationsModule,
+    SecurityModule,
   ],
   controllers: [
     HealthController,
@@ -46,6 +49,7 @@ import { VersionsController } from './versions.controller.js';
     SchedulesController,
     SettingsController,
     RestoreController,
+    SecuritySettingsController,
   ],
 })
 export class HttpModule {}

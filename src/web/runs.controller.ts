@@ -47,4 +47,20 @@ export class RunsController {
     await this.owners.run(p, id);
     return toRunView(await this.runs.cancel(id));
   }
+
+  /** Holds a running run between files, whichever node executes it; 409 unless running. */
+  @Post(':id/pause')
+  @HttpCode(202)
+  async pause(@CurrentUser() p: Principal, @Param('id') id: string) {
+    await this.owners.run(p, id);
+    return toRunView(await this.runs.pause(id));
+  }
+
+  /** Lets a paused run go on; 409 unless paused. */
+  @Post(':id/resume')
+  @HttpCode(202)
+  async resume(@CurrentUser() p: Principal, @Param('id') id: string) {
+    await this.owners.run(p, id);
+    return toRunView(await this.runs.resume(id));
+  }
 }

@@ -7,6 +7,7 @@ import { RunsService } from '../runs/runs.service.js';
 import { TasksService } from '../backup/tasks.service.js';
 import { SchedulerService } from '../scheduler/scheduler.service.js';
 import { VersionsService } from '../versions/versions.service.js';
+import { AccessPolicy } from '../security/access-policy.js';
 import { CreateTaskDto, UpdateTaskDto } from './dto/task.dto.js';
 import { toRunView, toTaskDetailView, toTaskView, toVersionView } from './views.js';
 
@@ -19,6 +20,7 @@ export class TasksController {
     private readonly versions: VersionsService,
     private readonly scheduler: SchedulerService,
     private readonly owners: Ownership,
+    private readonly access: AccessPolicy,
   ) {}
 
   @Post()
@@ -27,8 +29,8 @@ export class TasksController {
       sourceAccountId: dto.sourceAccountId,
       targetAccountId: dto.targetAccountId,
     });
+    await this.checkWebhook(p, dto.notifications?.webhookUrl);
     const task = await this.tasks.create(dto, p.user.id);
-    await this.scheduler.taskChanged(task.id, task);
     return toTaskDetailView(task, this.scheduler.nextRuns(task));
   }
 
@@ -51,8 +53,8 @@ export class TasksController {
       sourceAccountId: dto.sourceAccountId,
       targetAccountId: dto.targetAccountId,
     });
+    await this.checkWebhook(p, dto.notifications?.webhookUrl);
     const task = await this.tasks.update(id, dto);
-    await this.scheduler.taskChanged(task.id, task);
     return toTaskDetailView(task, this.scheduler.nextRuns(task));
   }
 
@@ -61,7 +63,6 @@ export class TasksController {
   async remove(@CurrentUser() p: Principal, @Param('id') id: string): Promise<void> {
     await this.owners.task(p, id);
     await this.tasks.remove(id);
-    await this.scheduler.taskChanged(id, undefined);
   }
 
   /** "Run now": queues a backup run; 409 when one is already queued or running. */
@@ -76,5 +77,10 @@ export class TasksController {
   async versionsOf(@CurrentUser() p: Principal, @Param('id') id: string) {
     await this.owners.task(p, id);
     return (await this.versions.listVersions(id)).map(toVersionView);
+  }
+
+  /** A webhook goes where its owner may send requests (the outbound address policy). */
+  private async checkWebhook(p: Principal, url: string | null | undefined): Promise<void> {
+    if (url) await this.access.checkWebhook(url.trim(), p.user.id, 'notifications.webhookUrl');
   }
 }

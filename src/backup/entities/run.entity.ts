@@ -11,7 +11,8 @@ export type RunTrigger = 'manual' | 'schedule' | 'catch-up';
  */
 export type RunStatus =
   'queued' | 'running' | 'completed' | 'warning' | 'failed' | 'offline' | 'cancelled' | 'skipped';
-export type RunPhase = 'queued' | 'planning' | 'transferring' | 'committing' | 'done';
+/** 'paused': held between files by a pause request until resumed or cancelled. */
+export type RunPhase = 'queued' | 'planning' | 'transferring' | 'committing' | 'paused' | 'done';
 
 export type ConflictPolicy = 'overwrite' | 'skip-identical' | 'keep-both';
 

@@ -1,6 +1,6 @@
 import { createReadStream, createWriteStream, type Stats } from 'node:fs';
-import { open, opendir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { open, opendir, realpath, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Capabilities } from '../capabilities.js';
@@ -52,6 +52,8 @@ export class LocalConnector implements Connector, RootPresence, PartialCleaner {
   readonly capabilities = LOCAL_CAPABILITIES;
   private readonly root: string;
   private readonly volume: LocalVolume;
+  /** The root with symbolic links resolved: no path of the account may lead outside it. */
+  private realRoot?: Promise<string>;
 
   constructor(
     private readonly options: LocalOptions,
@@ -60,13 +62,16 @@ export class LocalConnector implements Connector, RootPresence, PartialCleaner {
     if (!isAbsolute(options.root)) {
       throw new InvalidPathError(`local root '${options.root}' must be an absolute path`);
     }
+    if (options.root.includes('\0')) {
+      throw new InvalidPathError('local root must not contain a NUL character');
+    }
     this.root = resolve(options.root);
     this.volume = new LocalVolume(this.root, volume);
   }
 
   /** Temporary files a killed run left under `folder` (see local.partials.ts). */
   async removePartials(folder: string, opts: CallOptions = {}): Promise<number> {
-    return removePartialsUnder(this.abs(normalizePath(folder)), opts.signal);
+    return removePartialsUnder(await this.confined(normalizePath(folder)), opts.signal);
   }
 
   /** Root there, and the same drive as on first use (its volume marker): see local.volume.ts. */
@@ -76,7 +81,7 @@ export class LocalConnector implements Connector, RootPresence, PartialCleaner {
 
   async *list(dir: string, opts: CallOptions = {}): AsyncIterable<Entry> {
     const rel = normalizePath(dir);
-    const abs = this.abs(rel);
+    const abs = await this.confined(rel);
     let handle;
     try {
       handle = await opendir(abs, { bufferSize: LIST_BATCH });
@@ -97,6 +102,8 @@ export class LocalConnector implements Connector, RootPresence, PartialCleaner {
           throw mapFsError(e, childRel);
         }
         if (!st.isFile() && !st.isDirectory()) continue; // sockets, devices, fifos
+        // A link that leaves the root is neither listed nor followed (see `confined`).
+        if (dirent.isSymbolicLink() && !(await this.isInside(join(abs, dirent.name)))) continue;
         yield toEntry(childRel, st);
       }
     } catch (e) {
@@ -107,7 +114,7 @@ export class LocalConnector implements Connector, RootPresence, PartialCleaner {
   async stat(path: string): Promise<Entry> {
     const rel = normalizePath(path);
     try {
-      return toEntry(rel, await stat(this.abs(rel)));
+      return toEntry(rel, await stat(await this.confined(rel)));
     } catch (e) {
       throw mapFsError(e, rel);
     }
@@ -137,7 +144,7 @@ export class LocalConnector implements Connector, RootPresence, PartialCleaner {
   async write(path: string, body: Readable, meta: WriteMeta = {}): Promise<Entry> {
     const rel = normalizePath(path);
     if (rel === '') throw new IsADirectoryError('cannot write a file over the root folder');
-    const target = this.abs(rel);
+    const target = await this.confined(rel);
     await this.ensureFolder(parentPath(rel), meta);
     await this.assertNotFolder(rel);
     const tmp = this.abs(partialPathFor(rel));
@@ -162,6 +169,7 @@ export class LocalConnector implements Connector, RootPresence, PartialCleaner {
 
   async mkdir(path: string, opts: CallOptions = {}): Promise<Entry> {
     const rel = normalizePath(path);
+    await this.confined(rel);
     await this.ensureFolder(rel, opts);
     return this.stat(rel);
   }
@@ -175,6 +183,32 @@ export class LocalConnector implements Connector, RootPresence, PartialCleaner {
     } catch (e) {
       throw mapFsError(e, rel);
     }
+  }
+
+  /**
+   * The absolute path of `rel`, refused when symbolic links make it (or, for a path not created
+   * yet, its nearest existing folder) lead outside the root: a link to /etc inside a backed-up
+   * folder must not let anyone read or write /etc.
+   */
+  private async confined(rel: string): Promise<string> {
+    const abs = this.abs(rel);
+    let inside: boolean;
+    try {
+      inside = rel === '' || (await this.isInside(abs));
+    } catch (e) {
+      throw mapFsError(e, rel);
+    }
+    if (!inside) {
+      throw new InvalidPathError(`'${rel}' leads outside the account's folder (a symbolic link)`);
+    }
+    return abs;
+  }
+
+  private async isInside(abs: string): Promise<boolean> {
+    this.realRoot ??= realpath(this.root).catch(() => this.root);
+    const root = await this.realRoot;
+    const real = await realPathOrAncestor(abs);
+    return real === root || real.startsWith(root.endsWith(sep) ? root : root + sep);
   }
 
   private abs(rel: string): string {
@@ -205,6 +239,20 @@ export class LocalConnector implements Connector, RootPresence, PartialCleaner {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw mapFsError(e, rel);
+    }
+  }
+}
+
+/** `realpath`, or for a missing path its nearest existing ancestor's joined with the rest. */
+async function realPathOrAncestor(abs: string): Promise<string> {
+  const rest: string[] = [];
+  for (let p = abs; ; p = dirname(p)) {
+    try {
+      return join(await realpath(p), ...rest.reverse());
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || dirname(p) === p) throw e;
+      rest.push(basename(p));
     }
   }
 }

@@ -2,6 +2,7 @@ import { jest } from '@jest/globals';
 import type { RunEntity } from '../../../src/backup/entities/run.entity.js';
 import type { RunsRepository } from '../../../src/backup/runs.repository.js';
 import { ConflictAppError, NotFoundAppError } from '../../../src/common/errors/app-errors.js';
+import { LocalRunControl } from '../../../src/runs/run-control.js';
 import type { RunQueue } from '../../../src/runs/run-queue.js';
 import { RunExistsError, RunsService } from '../../../src/runs/runs.service.js';
 import { aRun, aTask } from '../../factories/run.factory.js';
@@ -111,5 +112,42 @@ describe('RunsService.start', () => {
     tasks.findById.mockResolvedValue(null);
 
     await expect(sut.start('backup', 'nope')).rejects.toThrow(NotFoundAppError);
+  });
+});
+
+describe('RunsService.pause and resume', () => {
+  function setup(run: RunEntity) {
+    const runs = {
+      findById: jest.fn<RunsRepository['findById']>().mockResolvedValue(run),
+    } as unknown as jest.Mocked<RunsRepository>;
+    const queue = { enqueue: jest.fn(), cancel: jest.fn() } as unknown as RunQueue;
+    const tasks = { findById: jest.fn<Deps[1]['findById']>() };
+    const versions = { markInterruptedVersions: () => Promise.resolve(0) };
+    const control = new LocalRunControl();
+    const sut = new RunsService(runs, tasks, versions, queue, new FakeClock(), control);
+    return { sut, control };
+  }
+
+  it('should pause a running run and resume it', async () => {
+    const { sut, control } = setup(aRun({ status: 'running' }));
+
+    await sut.pause('run-1');
+    expect(control.isPaused('run-1')).toBe(true);
+    await sut.resume('run-1');
+    expect(control.isPaused('run-1')).toBe(false);
+  });
+
+  it('should refuse to pause a run that is not running', async () => {
+    const { sut } = setup(aRun({ status: 'queued' }));
+
+    await expect(sut.pause('run-1')).rejects.toThrow(
+      new ConflictAppError("run 'run-1' is queued; only a running run can be paused"),
+    );
+  });
+
+  it('should refuse to resume a run that is not paused', async () => {
+    const { sut } = setup(aRun({ status: 'running' }));
+
+    await expect(sut.resume('run-1')).rejects.toThrow("run 'run-1' is not paused");
   });
 });
