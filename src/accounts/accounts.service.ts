@@ -6,6 +6,7 @@ import {
   NotFoundAppError,
   ValidationAppError,
 } from '../common/errors/app-errors.js';
+import { hasRootPresence } from '../connectors/capabilities.js';
 import type { Connector, Entry } from '../connectors/connector.js';
 import type {
   ConnectorContext,
@@ -91,6 +92,7 @@ export class AccountsService {
     }
     const settings = this.validate(input.kind, input.options);
     await this.checkAccess(input.kind, settings, input.ownerId, input.options);
+    await this.assertRootPresent(input.kind, settings);
     const now = this.clock.now();
     const entity: AccountEntity = {
       id: randomUUID(),
@@ -114,8 +116,12 @@ export class AccountsService {
     const entity = await this.getEntity(id);
     if (input.name !== undefined) entity.name = input.name;
     if (input.options !== undefined) {
-      const settings = this.validate(entity.kind, input.options, this.settingsOf(entity));
+      const previous = this.settingsOf(entity);
+      const settings = this.validate(entity.kind, input.options, previous);
       await this.checkAccess(entity.kind, settings, entity.ownerId, input.options);
+      // A new root is another volume: its marker is learnt again on first use.
+      if (settings.config.root !== previous.config.root) delete settings.secrets.volumeId;
+      await this.assertRootPresent(entity.kind, settings);
       entity.config = settings.config;
       entity.sealedSecrets = this.vault.seal(settings.secrets);
     }
@@ -330,6 +336,22 @@ export class AccountsService {
       throw e;
     }
     return settings;
+  }
+
+  /** A root that is not there (a local folder on an absent drive) is refused, never created later. */
+  private async assertRootPresent(kind: string, settings: ConnectorSettings): Promise<void> {
+    const connector = this.registry.get(kind).create(settings, {
+      clock: this.clock,
+      saveSecrets: async () => undefined,
+    });
+    try {
+      if (!hasRootPresence(connector)) return;
+      const check = await connector.checkRoot();
+      if (check.state !== 'present')
+        throw new ValidationAppError([`options.root: ${check.detail}`]);
+    } finally {
+      await connector.close?.().catch(() => undefined);
+    }
   }
 
   private settingsOf(entity: AccountEntity): ConnectorSettings {

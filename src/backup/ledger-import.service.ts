@@ -3,11 +3,19 @@ import { NotFoundAppError, ValidationAppError } from '../common/errors/app-error
 import type { Connector } from '../connectors/connector.js';
 import { NotFoundError } from '../connectors/connector.errors.js';
 import { joinPath, normalizePath } from '../connectors/path.js';
-import { MANIFEST_FORMAT, type ManifestHeader, type ManifestLine } from '../versions/manifest.js';
+import {
+  checkManifestHeader,
+  checkManifestLine,
+  type ManifestHeader,
+  type ManifestLine,
+} from '../versions/manifest.js';
 import { MANIFEST_FOLDER, type VersionsService } from '../versions/versions.service.js';
 import type { ConnectorProvider } from '../runs/connector-provider.js';
 import type { TaskEntity } from './entities/task.entity.js';
 import type { TasksService } from './tasks.service.js';
+
+/** Problems reported at most per refused import: enough to fix a file, never a flood. */
+const MAX_PROBLEMS = 20;
 
 export interface ImportRequest {
   targetAccountId: string;
@@ -23,7 +31,7 @@ export interface ImportRequest {
  */
 export class LedgerImportService {
   constructor(
-    private readonly tasks: Pick<TasksService, 'create'>,
+    private readonly tasks: Pick<TasksService, 'create' | 'remove'>,
     private readonly versions: VersionsService,
     private readonly connectors: ConnectorProvider & { exists(id: string): Promise<boolean> },
   ) {}
@@ -60,7 +68,9 @@ export class LedgerImportService {
       }
       if (names.length === 0) throw new NotFoundAppError(`no manifests in '${folder}'`);
       names.sort();
-      const first = await this.readHeader(target, joinPath(folder, names[0]!));
+      const paths = names.map((n) => joinPath(folder, n));
+      // Pass 1 reads every line and writes nothing: a bad line anywhere refuses the whole import.
+      const first = await this.validateAll(target, paths);
       // Imported tasks stay paused until the user has looked at them.
       const task = await this.tasks.create(
         {
@@ -74,72 +84,113 @@ export class LedgerImportService {
         ownerId,
       );
       const manifests = async function* (this: LedgerImportService) {
-        for (const name of names) {
-          const path = joinPath(folder, name);
+        for (const path of paths) {
           const { header, lines } = await this.openManifest(target, path);
           yield { header, manifestPath: path, lines };
         }
       }.call(this);
-      const result = await this.versions.rebuildFromManifests(task.id, manifests);
-      return { task, ...result };
+      try {
+        // Pass 2 writes the versions and records in one transaction (checking each line again:
+        // the target may have changed in between).
+        const result = await this.versions.rebuildFromManifests(task.id, manifests);
+        return { task, ...result };
+      } catch (e) {
+        await this.tasks.remove(task.id).catch(() => undefined);
+        throw e;
+      }
     } finally {
       await target.close?.().catch(() => undefined);
     }
   }
 
-  private async readHeader(target: Connector, path: string): Promise<ManifestHeader> {
-    const { header, lines } = await this.openManifest(target, path);
-    for await (const _ of lines) break; // closes the stream
-    return header;
+  /**
+   * Reads every manifest line by line and checks each (and the order of the versions), writing
+   * nothing. Collects up to MAX_PROBLEMS problems, each naming the manifest and line.
+   */
+  private async validateAll(target: Connector, paths: string[]): Promise<ManifestHeader> {
+    const problems: string[] = [];
+    let first: ManifestHeader | undefined;
+    let prevSeq = 0;
+    for (const path of paths) {
+      if (problems.length >= MAX_PROBLEMS) break;
+      let opened: Awaited<ReturnType<LedgerImportService['openManifest']>>;
+      try {
+        opened = await this.openManifest(target, path, problems);
+      } catch (e) {
+        if (!(e instanceof ValidationAppError)) throw e;
+        problems.push(...e.problems);
+        continue;
+      }
+      const { header, lines } = opened;
+      first ??= header;
+      if (header.seq <= prevSeq)
+        problems.push(`manifest '${path}': version ${header.seq} is out of order or repeated`);
+      prevSeq = Math.max(prevSeq, header.seq);
+      const seen = new Set<string>();
+      for await (const line of lines) {
+        if (seen.has(line.path))
+          problems.push(`manifest '${path}': path '${line.path}' is listed twice`);
+        seen.add(line.path);
+        if (problems.length >= MAX_PROBLEMS) break;
+      }
+    }
+    if (problems.length > 0) throw new ValidationAppError(problems.slice(0, MAX_PROBLEMS));
+    return first!;
   }
 
+  /**
+   * Opens a manifest and checks its header. The lines are checked as they are read: with
+   * `problems`, a bad line is added there and skipped (pass 1); without, it throws (pass 2).
+   */
   private async openManifest(
     target: Connector,
     path: string,
+    problems?: string[],
   ): Promise<{ header: ManifestHeader; lines: AsyncGenerator<ManifestLine> }> {
     const stream = await target.read(path);
     const rl = createInterface({ input: stream, crlfDelay: Infinity });
     const it = rl[Symbol.asyncIterator]();
-    const first = await it.next();
-    let header: ManifestHeader;
-    try {
-      header = JSON.parse(String(first.value ?? '')) as ManifestHeader;
-    } catch {
+    const close = () => {
       rl.close();
       stream.destroy();
+    };
+    const first = await it.next();
+    let raw: unknown;
+    try {
+      raw = JSON.parse(String(first.value ?? ''));
+    } catch {
+      close();
       throw new ValidationAppError([`manifest '${path}' does not start with a JSON header`]);
     }
-    if (header.format !== MANIFEST_FORMAT || typeof header.seq !== 'number') {
-      rl.close();
-      stream.destroy();
-      throw new ValidationAppError([`manifest '${path}' is not a ${MANIFEST_FORMAT} manifest`]);
+    const checked = checkManifestHeader(raw);
+    if (!checked.ok) {
+      close();
+      throw new ValidationAppError([`manifest '${path}' line 1 (header): ${checked.problem}`]);
     }
+    const header = checked.value;
+    const report = (problem: string) => {
+      if (!problems) throw new ValidationAppError([problem]);
+      problems.push(problem);
+    };
     async function* lines(): AsyncGenerator<ManifestLine> {
       let n = 1;
       try {
         for (let r = await it.next(); !r.done; r = await it.next()) {
           n++;
           if (r.value.trim() === '') continue;
-          let line: ManifestLine;
+          let parsed: unknown;
           try {
-            line = JSON.parse(r.value) as ManifestLine;
+            parsed = JSON.parse(r.value);
           } catch {
-            throw new ValidationAppError([`manifest '${path}' line ${n} is not valid JSON`]);
+            report(`manifest '${path}' line ${n} is not valid JSON`);
+            continue;
           }
-          if (
-            typeof line.path !== 'string' ||
-            typeof line.storedPath !== 'string' ||
-            typeof line.sha256 !== 'string'
-          ) {
-            throw new ValidationAppError([
-              `manifest '${path}' line ${n} lacks path, storedPath or sha256`,
-            ]);
-          }
-          yield line;
+          const line = checkManifestLine(parsed, header.seq);
+          if (line.ok) yield line.value;
+          else report(`manifest '${path}' line ${n}: ${line.problem}`);
         }
       } finally {
-        rl.close();
-        stream.destroy();
+        close();
       }
     }
     return { header, lines: lines() };

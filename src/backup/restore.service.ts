@@ -1,12 +1,21 @@
 import type { Clock } from '../common/clock.js';
-import { NotFoundAppError, ValidationAppError } from '../common/errors/app-errors.js';
+import {
+  ConflictAppError,
+  NotFoundAppError,
+  ValidationAppError,
+} from '../common/errors/app-errors.js';
 import { InvalidPathError } from '../connectors/connector.errors.js';
 import { normalizePath } from '../connectors/path.js';
 import { isEmptyPolicy, type RetentionPolicy } from '../versions/retention.js';
 import type { VersionsService } from '../versions/versions.service.js';
 import type { AccountLookup } from './tasks.service.js';
 import type { RunStarter } from '../runs/runs.service.js';
-import type { ConflictPolicy, RestoreParams, RunEntity } from './entities/run.entity.js';
+import type {
+  ConflictPolicy,
+  RestoreParams,
+  RunEntity,
+  VerifyParams,
+} from './entities/run.entity.js';
 import type { TasksRepository } from './tasks.repository.js';
 
 export interface RestoreRequest {
@@ -93,6 +102,69 @@ export class RestoreService {
     const task = await this.tasks.findById(taskId);
     if (!task || isEmptyPolicy(task.retention)) return;
     await this.runs.start('prune', task.id);
+  }
+
+  /**
+   * What a prune with `policy` (default: the task's own) would delete, deleting nothing: the
+   * versions, and the stored files and bytes no kept version points at any more.
+   */
+  async previewPrune(taskId: string, policy?: RetentionPolicy) {
+    const task = await this.tasks.findById(taskId);
+    if (!task) throw NotFoundAppError.of('task', taskId);
+    const chosen = policy && !isEmptyPolicy(policy) ? policy : task.retention;
+    if (isEmptyPolicy(chosen)) {
+      throw new ValidationAppError([
+        'retention: the task keeps every version; give a policy (keepLast, keepDaily...) to preview',
+      ]);
+    }
+    const plan = await this.versions.previewPrune(taskId, chosen!);
+    return { policy: chosen!, ...plan };
+  }
+
+  /** After a held version is approved, the retention it froze applies again (when a policy is set). */
+  async pruneAfterApproval(taskId: string): Promise<void> {
+    // A prune already queued or running, or the next backup's prune, does the same work.
+    await this.pruneAfterBackup(taskId).catch((e: unknown) => {
+      if (!(e instanceof ConflictAppError)) throw e;
+    });
+  }
+
+  /**
+   * Queues a verify run: one version (`versionId`), or every version of the task. `readPercent`
+   * (0-100) of the stored copies are read back; all are checked by listing.
+   */
+  async startVerify(
+    taskId: string,
+    opts: { versionId?: string; readPercent?: number },
+  ): Promise<RunEntity> {
+    const readPercent = opts.readPercent ?? 0;
+    if (!Number.isFinite(readPercent) || readPercent < 0 || readPercent > 100)
+      throw new ValidationAppError(['readPercent must be a number from 0 to 100']);
+    if (opts.versionId) {
+      const v = await this.versions.getVersion(opts.versionId);
+      if (v.taskId !== taskId) throw NotFoundAppError.of('version', opts.versionId);
+    }
+    const params: VerifyParams = {
+      readPercent,
+      ...(opts.versionId ? { versionId: opts.versionId } : {}),
+    };
+    return this.runs.start('verify', taskId, { params, versionId: opts.versionId ?? null });
+  }
+
+  /** Verifies everything stored on a target account: one verify run per task that uses it. */
+  async startVerifyTarget(
+    accountId: string,
+    ownerId: string | null,
+    readPercent?: number,
+  ): Promise<RunEntity[]> {
+    const tasks = (await this.tasks.listUsingAccount(accountId)).filter(
+      (t) => t.targetAccountId === accountId && (ownerId === null || t.ownerId === ownerId),
+    );
+    if (tasks.length === 0)
+      throw new ValidationAppError([`account '${accountId}' is the target of no task`]);
+    const runs: RunEntity[] = [];
+    for (const t of tasks) runs.push(await this.startVerify(t.id, { readPercent }));
+    return runs;
   }
 
   async startPrune(taskId: string): Promise<RunEntity> {

@@ -16,6 +16,9 @@ export type ConnectorErrorCode =
   | 'INTEGRITY'
   | 'CURSOR_EXPIRED'
   | 'UNSUPPORTED'
+  | 'ROOT_MISSING'
+  | 'SOURCE_OFFLINE'
+  | 'TARGET_OFFLINE'
   | 'FATAL';
 
 export interface ConnectorErrorOptions {
@@ -74,6 +77,32 @@ export class IntegrityError extends ConnectorError {
 }
 export class FatalError extends ConnectorError {
   readonly code = 'FATAL';
+}
+
+/**
+ * The account's root folder is not there (an unplugged drive, an unmounted share, a deleted
+ * folder), or another volume sits where it was. Connectors throw it instead of re-creating the
+ * root: a backup written to the empty mount point of a missing drive lands on the system disk.
+ */
+export class RootMissingError extends ConnectorError {
+  readonly code = 'ROOT_MISSING';
+}
+
+/**
+ * A run's source is missing (its root or the task's source folder): the run ends offline,
+ * writes nothing and keeps every version. Raised by the engine from a RootMissingError, a
+ * failed presence check, or the task's source folder not found.
+ */
+export class SourceOfflineError extends ConnectorError {
+  readonly code = 'SOURCE_OFFLINE';
+}
+
+/**
+ * A run's target is missing (its root, its volume marker, or the task's target folder that
+ * earlier versions were written to): the run ends offline and writes nothing.
+ */
+export class TargetOfflineError extends ConnectorError {
+  readonly code = 'TARGET_OFFLINE';
 }
 
 export class RateLimitedError extends ConnectorError {

@@ -86,11 +86,16 @@ export interface Connector {
    * at that path. `meta.size` may be unknown. The file appears at `path` only once all bytes are
    * stored (no half-written file under the final name). Returns the entry as the provider now
    * reports it, including any hashes it computes. Throws IsADirectoryError when a folder sits at
-   * `path`, QuotaExceededError when the provider is full.
+   * `path`, QuotaExceededError when the provider is full. Missing parents are created, but never
+   * the account's root itself: when the root is gone (an unplugged drive, a removed base folder)
+   * it throws RootMissingError.
    */
   write(path: ConnectorPath, body: Readable, meta?: WriteMeta): Promise<Entry>;
 
-  /** Creates a folder and its missing parents; succeeds when it already exists. */
+  /**
+   * Creates a folder and its missing parents; succeeds when it already exists. Like write, never
+   * re-creates a missing account root (RootMissingError).
+   */
   mkdir(path: ConnectorPath, opts?: CallOptions): Promise<Entry>;
 
   /** Removes a file, or a folder with everything in it. Throws NotFoundError when missing. */
@@ -126,4 +131,38 @@ export interface ChangeFeed {
 /** Optional: copies inside one account without moving bytes through the engine. */
 export interface ServerSideCopier {
   copy(from: ConnectorPath, to: ConnectorPath, opts?: CallOptions): Promise<Entry>;
+}
+
+/**
+ * Optional: connectors that write through hidden temporary names ('.cbe-partial-*', see
+ * partial-name.ts) remove the ones a killed run left under a folder. Returns how many.
+ */
+export interface PartialCleaner {
+  removePartials(folder: ConnectorPath, opts?: CallOptions): Promise<number>;
+}
+
+/** What a presence check found at the account's root. */
+export type RootState =
+  /** The root is there (and, where the connector can tell, it is the same volume as before). */
+  | 'present'
+  /** Nothing at the root path: an unplugged drive, an unmounted share, a removed folder. */
+  | 'missing'
+  /** Something is at the root path, but not the volume this account used before. */
+  | 'not-this-volume';
+
+export interface RootCheck {
+  state: RootState;
+  /** One sentence for the run log and the mail: what was found and what to do. */
+  detail: string;
+}
+
+/**
+ * Optional: connectors whose root can vanish (a local or external drive, a share) tell the
+ * engine whether it is there before a run touches anything. The engine checks the source and the
+ * target at the start of every run; anything but 'present' ends the run offline, writing nothing.
+ * A connector may record a marker of its volume at the root on the first successful check, so
+ * that an empty folder or another drive mounted at the same path is told apart.
+ */
+export interface RootPresence {
+  checkRoot(opts?: CallOptions): Promise<RootCheck>;
 }

@@ -75,8 +75,8 @@ export class NotificationsService {
   }
 
   async onRunFinished(run: RunEntity): Promise<void> {
-    if (run.kind !== 'backup' && run.kind !== 'restore') return;
-    if (run.status !== 'completed' && run.status !== 'failed') return;
+    if (run.kind !== 'backup' && run.kind !== 'restore' && run.kind !== 'verify') return;
+    if (!['completed', 'warning', 'failed', 'offline'].includes(run.status)) return;
     const task = await this.tasks.findById(run.taskId);
     if (!task || !wants(task, run)) return;
     const fresh = (await this.runs.findById(run.id)) ?? run;
@@ -184,14 +184,17 @@ function wants(task: TaskEntity, run: RunEntity): boolean {
     case 'always':
       return true;
     case 'completion':
-      return run.status === 'completed';
+      return run.status === 'completed' || run.status === 'warning';
     case 'failure':
-      return run.status === 'failed';
+      // A warning needs the owner too: a version held by the deletion guard, skipped files.
+      return run.status === 'failed' || run.status === 'offline' || run.status === 'warning';
   }
 }
 
 function eventName(run: RunEntity): string {
-  return run.status === 'completed' ? 'backup.run.completed' : 'backup.run.failed';
+  return run.status === 'completed' || run.status === 'warning'
+    ? 'backup.run.completed'
+    : 'backup.run.failed';
 }
 
 function msg(e: unknown): string {

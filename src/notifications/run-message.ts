@@ -36,7 +36,7 @@ export function summarizeRun(
     runId: run.id,
     status: run.status,
     trigger: run.trigger,
-    succeeded: run.status === 'completed',
+    succeeded: run.status === 'completed' || run.status === 'warning',
     errorMessage: run.errorMessage,
     filesCopied: run.filesCopied,
     bytesCopied: run.bytesCopied,
@@ -54,11 +54,27 @@ export function summarizeRun(
 
 /** The mail about one finished run: a plain-text and an HTML part with the same facts. */
 export function runMessage(s: RunSummary, to: string[]): MailMessage {
-  const outcome = s.succeeded ? 'completed' : 'FAILED';
+  const outcome =
+    s.status === 'warning'
+      ? 'completed with WARNINGS'
+      : s.status === 'offline'
+        ? 'OFFLINE, nothing written'
+        : s.succeeded
+          ? 'completed'
+          : 'FAILED';
   const subject = `Backup "${s.taskName}" ${outcome}`;
   const facts: Array<[string, string]> = [
     ['Task', s.taskName],
-    ['Result', s.succeeded ? 'completed' : `failed: ${s.errorMessage ?? 'unknown error'}`],
+    [
+      'Result',
+      s.status === 'warning'
+        ? `completed with warnings: ${s.errorMessage ?? 'see the run log'}`
+        : s.status === 'offline'
+          ? `offline: ${s.errorMessage ?? 'the source or target is missing'}`
+          : s.succeeded
+            ? 'completed'
+            : `failed: ${s.errorMessage ?? 'unknown error'}`,
+    ],
     ['Started by', s.trigger],
     ['Copied', `${s.filesCopied} file(s), ${formatBytes(s.bytesCopied)}`],
     ['Unchanged', `${s.filesUnchanged} file(s)`],

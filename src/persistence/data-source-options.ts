@@ -14,6 +14,7 @@ import { VersionFilesPathIndex1763800000000 } from '../migrations/1763800000000-
 import { UsersSessionsOwnership1763810000000 } from '../migrations/1763810000000-users-sessions-ownership.js';
 import { SettingEntity } from '../notifications/setting.entity.js';
 import { RestoreAndRetention1763790000000 } from '../migrations/1763790000000-restore-and-retention.js';
+import { VersionSafety1767000000001 } from '../migrations/1767000000001-version-safety.js';
 import { VersionFileEntity } from '../versions/entities/version-file.entity.js';
 import { VersionEntity } from '../versions/entities/version.entity.js';
 
@@ -37,6 +38,7 @@ export const MIGRATIONS = [
   SchedulesNotifications1763795000000,
   VersionFilesPathIndex1763800000000,
   UsersSessionsOwnership1763810000000,
+  VersionSafety1767000000001,
 ];
 
 /** SQLite by default (a file under ./data), PostgreSQL when DATABASE_URL says so. */

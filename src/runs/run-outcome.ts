@@ -8,6 +8,10 @@ import { RUN_EVENTS } from './run-events.js';
  */
 export const RUN_OUTCOMES = {
   completed: { status: 'completed', event: RUN_EVENTS.completed },
+  /** Done, but look: files skipped (bad names, unreadable), a version held, damage found. */
+  warning: { status: 'warning', event: RUN_EVENTS.completed },
+  /** The source or target is missing (unplugged drive, vanished folder): nothing was written. */
+  offline: { status: 'offline', event: RUN_EVENTS.failed },
   failed: { status: 'failed', event: RUN_EVENTS.failed },
   cancelled: { status: 'cancelled', event: RUN_EVENTS.cancelled },
 } as const satisfies Record<string, { status: RunStatus; event: string }>;

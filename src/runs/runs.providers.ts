@@ -18,6 +18,7 @@ import { VersionsService } from '../versions/versions.service.js';
 import { BackupExecutor } from './executors/backup.executor.js';
 import { PruneExecutor } from './executors/prune.executor.js';
 import { RestoreExecutor } from './executors/restore.executor.js';
+import { VerifyExecutor } from './executors/verify.executor.js';
 import type { RunControl } from './run-control.js';
 import { RunDispatcher } from './run-dispatcher.js';
 import type { RunEventsSink } from './run-events.js';
@@ -37,6 +38,7 @@ function executors(
     new BackupExecutor(tasks, versions, accounts, clock, config.backup),
     new RestoreExecutor(tasks, versions, accounts, clock, config.backup),
     new PruneExecutor(tasks, versions, accounts),
+    new VerifyExecutor(tasks, versions, accounts),
   ];
 }
 

@@ -4,6 +4,7 @@ import type { RunEventEntity } from '../backup/entities/run-error.entity.js';
 import type {
   RestoreParams,
   RunEntity,
+  VerifyParams,
   RunKind,
   RunTrigger,
 } from '../backup/entities/run.entity.js';
@@ -19,8 +20,8 @@ import { zeroCounters } from './run-recorder.js';
 export interface StartRunOptions {
   /** Who asked: 'manual' when absent. */
   trigger?: RunTrigger;
-  /** What a restore (or a future kind) is asked to do. */
-  params?: RestoreParams | null;
+  /** What a restore or a verify run is asked to do. */
+  params?: RestoreParams | VerifyParams | null;
   /** The version the run reads (a restore). */
   versionId?: string | null;
   /** A run id fixed by the caller (a schedule slot: one run per slot, whatever node fires it). */
@@ -173,27 +174,57 @@ export class RunsService implements RunStarter {
    * At start-up: runs a dead process left 'running' are failed (their versions stay partial, and
    * the next run reuses what they stored); runs still 'queued' are queued again.
    */
+  /**
+   * Embedded mode, at start-up: runs a dead process left 'running' are resumed (as BullMQ hands a
+   * dead worker's job on in a cluster): their versions become partial and the run executes again,
+   * reusing every file the ledger recorded. A run that was already resumed twice is failed
+   * instead, so a run that crashes the engine cannot keep it from starting.
+   */
   async recoverAfterRestart(): Promise<void> {
     const interrupted = await this.runs.listByStatus(['running']);
-    for (const run of interrupted) {
-      await this.runs.update(run.id, {
-        status: 'failed',
-        phase: 'done',
-        finishedAt: this.clock.now(),
-        errorMessage:
-          'interrupted: the engine stopped during this run; the next run continues from what it stored',
-      });
-    }
     const partial = await this.versions.markInterruptedVersions();
+    let resumed = 0;
+    for (const run of interrupted) {
+      const earlier = (
+        await this.runs.listEvents(run.id, { levels: ['warning'], limit: 5000 })
+      ).filter((e) => e.code === RESUMED_CODE).length;
+      if (earlier >= MAX_RESUMES) {
+        await this.runs.update(run.id, {
+          status: 'failed',
+          phase: 'done',
+          finishedAt: this.clock.now(),
+          errorMessage: `interrupted: the engine stopped during this run ${earlier + 1} times; the next run continues from what it stored`,
+        });
+        continue;
+      }
+      await this.runs.addEvents([
+        {
+          runId: run.id,
+          level: 'warning',
+          path: null,
+          code: RESUMED_CODE,
+          message:
+            'interrupted: the engine stopped during this run; resumed at start-up, reusing what it stored',
+          at: this.clock.now(),
+        },
+      ]);
+      this.queue.enqueue(run.id, run.taskId);
+      resumed++;
+    }
     if (interrupted.length > 0 || partial > 0) {
       this.logger.warn(
-        `marked ${interrupted.length} interrupted run(s) failed and ${partial} version(s) partial`,
+        `resumed ${resumed} interrupted run(s), failed ${interrupted.length - resumed}, ${partial} version(s) partial`,
       );
     }
     for (const run of await this.runs.listByStatus(['queued']))
       this.queue.enqueue(run.id, run.taskId);
   }
 }
+
+/** The run log code of a resume at start-up; counted to stop a run that keeps crashing the engine. */
+const RESUMED_CODE = 'resumed';
+/** Resumes at start-up before an interrupted run is failed instead. */
+const MAX_RESUMES = 2;
 
 /**
  * Cluster mode: BullMQ gave a run up after its workers died twice. Without this its row would

@@ -1,4 +1,6 @@
 import { Readable } from 'node:stream';
+import { HASH_KINDS } from '../connectors/hashing/hash-kinds.js';
+import { normalizePath } from '../connectors/path.js';
 import type { VersionFileEntity } from './entities/version-file.entity.js';
 
 export const MANIFEST_FORMAT = 'cbe-manifest/1';
@@ -74,4 +76,78 @@ async function* manifestChunks(
       .join('\n');
     if (text) yield Buffer.from(text + '\n');
   }
+}
+
+/** A manifest line or header that cannot be trusted: `problem` names the field. */
+export type Checked<T> = { ok: true; value: T } | { ok: false; problem: string };
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isConnectorPath(v: unknown): v is string {
+  if (typeof v !== 'string' || v === '') return false;
+  try {
+    return normalizePath(v) === v;
+  } catch {
+    return false;
+  }
+}
+
+function isDateText(v: unknown): v is string {
+  return typeof v === 'string' && !Number.isNaN(Date.parse(v));
+}
+
+/**
+ * Checks a parsed manifest header: the import trusts nothing it has not checked, since a manifest
+ * is a file on the target anyone with access to the target may have edited.
+ */
+export function checkManifestHeader(raw: unknown): Checked<ManifestHeader> {
+  if (!isRecord(raw)) return { ok: false, problem: 'is not a JSON object' };
+  if (raw.format !== MANIFEST_FORMAT)
+    return { ok: false, problem: `is not a ${MANIFEST_FORMAT} manifest` };
+  if (!Number.isSafeInteger(raw.seq) || (raw.seq as number) < 1)
+    return { ok: false, problem: 'seq must be a positive integer' };
+  if (typeof raw.taskName !== 'string') return { ok: false, problem: 'taskName must be a string' };
+  if (typeof raw.versionId !== 'string')
+    return { ok: false, problem: 'versionId must be a string' };
+  if (!isDateText(raw.createdAt)) return { ok: false, problem: 'createdAt must be a date' };
+  if (
+    typeof raw.storageFolder !== 'string' ||
+    (raw.storageFolder !== '' && !isConnectorPath(raw.storageFolder))
+  )
+    return { ok: false, problem: 'storageFolder must be a folder path' };
+  return { ok: true, value: raw as unknown as ManifestHeader };
+}
+
+/** Checks one parsed line of the manifest of version `seq`, field by field. */
+export function checkManifestLine(raw: unknown, seq: number): Checked<ManifestLine> {
+  const bad = (problem: string): Checked<ManifestLine> => ({ ok: false, problem });
+  if (!isRecord(raw)) return bad('is not a JSON object');
+  if (!isConnectorPath(raw.path))
+    return bad('path must be a relative path without ., .. or control characters');
+  if (!Number.isSafeInteger(raw.size) || (raw.size as number) < 0)
+    return bad('size must be a whole number of bytes, 0 or more');
+  if (typeof raw.sha256 !== 'string' || !SHA256_HEX.test(raw.sha256))
+    return bad('sha256 must be 64 lowercase hex digits');
+  if (!isRecord(raw.sourceHashes)) return bad('sourceHashes is missing or not an object');
+  for (const [k, v] of Object.entries(raw.sourceHashes)) {
+    if (!(HASH_KINDS as readonly string[]).includes(k) || typeof v !== 'string')
+      return bad(`sourceHashes.${k} is not a known hash kind with a text value`);
+  }
+  if (raw.sourceId !== null && typeof raw.sourceId !== 'string')
+    return bad('sourceId must be a string or null');
+  if (raw.modifiedAt !== null && !isDateText(raw.modifiedAt))
+    return bad('modifiedAt must be a date or null');
+  if (!isConnectorPath(raw.storedPath))
+    return bad('storedPath must be a relative path on the target');
+  if (
+    !Number.isSafeInteger(raw.firstSeq) ||
+    (raw.firstSeq as number) < 1 ||
+    (raw.firstSeq as number) > seq
+  )
+    return bad(`firstSeq must be a version number between 1 and ${seq}`);
+  return { ok: true, value: raw as unknown as ManifestLine };
 }

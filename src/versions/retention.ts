@@ -1,3 +1,5 @@
+import type { VersionStatus } from './entities/version.entity.js';
+
 /** restic-style retention: which versions a policy keeps. */
 export interface RetentionPolicy {
   keepLast?: number;
@@ -9,7 +11,7 @@ export interface RetentionPolicy {
 export interface RetentionCandidate {
   seq: number;
   createdAt: Date;
-  status: 'running' | 'partial' | 'complete';
+  status: VersionStatus;
 }
 
 export function isEmptyPolicy(p: RetentionPolicy | null | undefined): boolean {
@@ -31,22 +33,27 @@ function isoWeek(d: Date): string {
 /**
  * The sequence numbers of the versions to keep. Only complete versions count toward a policy;
  * the newest complete version is always kept; a version newer than it (a run in progress or just
- * broken) is kept too, since the next run builds on what it stored. Buckets are UTC days, ISO
- * weeks and calendar months; in each of the newest N buckets the newest version is kept.
+ * broken, or held) is kept too, since the next run builds on what it stored. Held versions (the
+ * deletion guard stopped them) are always kept and freeze retention: nothing older than a held
+ * version is pruned until it is approved or discarded, so an emptied source cannot take the
+ * versions that still hold its files with it. Discarded versions are never kept. Buckets are UTC
+ * days, ISO weeks and calendar months; in each of the newest N buckets the newest version is kept.
  */
 export function selectVersionsToKeep(
   versions: RetentionCandidate[],
   policy: RetentionPolicy,
 ): Set<number> {
-  const complete = versions.filter((v) => v.status === 'complete').sort((a, b) => b.seq - a.seq);
+  const live = versions.filter((v) => v.status !== 'discarded');
+  const complete = live.filter((v) => v.status === 'complete').sort((a, b) => b.seq - a.seq);
   const keep = new Set<number>();
-  if (complete.length === 0) {
-    for (const v of versions) keep.add(v.seq);
-    return keep;
+  const newestHeld = Math.max(0, ...live.filter((v) => v.status === 'held').map((v) => v.seq));
+  if (complete.length === 0 || newestHeld > 0) {
+    for (const v of live) if (complete.length === 0 || v.seq <= newestHeld) keep.add(v.seq);
+    if (complete.length === 0) return keep;
   }
   const newest = complete[0]!;
   keep.add(newest.seq);
-  for (const v of versions) if (v.seq > newest.seq) keep.add(v.seq);
+  for (const v of live) if (v.seq > newest.seq) keep.add(v.seq);
   for (const v of complete.slice(0, policy.keepLast ?? 0)) keep.add(v.seq);
   const bucketed = (n: number | undefined, key: (d: Date) => string) => {
     if (!n) return;

@@ -213,15 +213,70 @@ export class VersionLedgerRepository {
     return { fileCount: Number(row?.count ?? 0), totalBytes: Number(row?.bytes ?? 0) };
   }
 
-  /** Marks a version complete with its totals and manifest, in one transaction. */
+  /** Marks a version complete (or held) with its totals and manifest, in one transaction. */
   async completeVersion(
     id: string,
-    totals: { fileCount: number; totalBytes: number; manifestPath: string; completedAt: Date },
+    totals: {
+      fileCount: number;
+      totalBytes: number;
+      manifestPath: string;
+      completedAt: Date;
+      status?: 'complete' | 'held';
+      statusReason?: string | null;
+      skippedCount?: number;
+    },
     alsoInTransaction?: (em: EntityManager) => Promise<void>,
   ): Promise<void> {
     await this.db.transaction(async (em) => {
       await em.update(VersionEntity, { id }, { status: 'complete', ...totals });
       await alsoInTransaction?.(em);
+    });
+  }
+
+  /**
+   * What version b did to version a (a < b): paths of a that b no longer holds, and paths both
+   * hold with different content. One indexed join over the records a lost, not over all files.
+   */
+  async countChanges(
+    taskId: string,
+    a: number,
+    b: number,
+  ): Promise<{ deleted: number; changed: number }> {
+    const row = await this.files
+      .createQueryBuilder('f')
+      .leftJoin(
+        VersionFileEntity,
+        'n',
+        'n.task_id = f.task_id AND n.path = f.path AND n.first_seq <= :b AND (n.last_seq IS NULL OR n.last_seq >= :b)',
+        { b },
+      )
+      .select('SUM(CASE WHEN n.id IS NULL THEN 1 ELSE 0 END)', 'deleted')
+      .addSelect(
+        'SUM(CASE WHEN n.id IS NOT NULL AND n.sha256 <> f.sha256 THEN 1 ELSE 0 END)',
+        'changed',
+      )
+      .where('f.task_id = :taskId', { taskId })
+      .andWhere('f.first_seq <= :a AND f.last_seq >= :a AND f.last_seq < :b', { a, b })
+      .getRawOne<{ deleted: string | number | null; changed: string | number | null }>();
+    return { deleted: Number(row?.deleted ?? 0), changed: Number(row?.changed ?? 0) };
+  }
+
+  /**
+   * Undoes what a held version (the newest of its task) did to the ledger: records it opened are
+   * closed at its own seq (bytes the next prune frees, no version covers them), records it closed
+   * are current again, and the version is marked discarded. One transaction.
+   */
+  async discardNewestVersion(taskId: string, seq: number, versionId: string): Promise<void> {
+    await this.db.transaction(async (em) => {
+      await em.update(
+        VersionFileEntity,
+        { taskId, firstSeq: seq, lastSeq: IsNull() },
+        { lastSeq: seq },
+      );
+      await em.update(VersionFileEntity, { taskId, lastSeq: seq - 1 }, { lastSeq: null });
+      // The row stays (as 'discarded') until a prune removes it with those records: deleting it
+      // now would hand its seq to the next version, which would then cover the records above.
+      await em.update(VersionEntity, { id: versionId }, { status: 'discarded' });
     });
   }
 
@@ -296,6 +351,59 @@ export class VersionLedgerRepository {
     return { inB, goneFromA };
   }
 
+  /** Every record of a task (or of one version), paged by id: what a verify run checks. */
+  listRecordsForVerify(
+    taskId: string,
+    seq: number | undefined,
+    afterId: number,
+    limit: number,
+  ): Promise<VersionFileEntity[]> {
+    const qb =
+      seq === undefined
+        ? this.files.createQueryBuilder('f').where('f.task_id = :taskId', { taskId })
+        : this.coveringQuery(taskId, seq);
+    return qb.andWhere('f.id > :afterId', { afterId }).orderBy('f.id', 'ASC').take(limit).getMany();
+  }
+
+  /**
+   * Stored copies found missing or different: versions holding them are marked damaged, and a
+   * current record is closed at the newest version so the next backup stores the file again.
+   */
+  async markRecordsDamaged(
+    taskId: string,
+    records: Array<Pick<VersionFileEntity, 'id' | 'firstSeq' | 'lastSeq'>>,
+    reason: string,
+  ): Promise<number[]> {
+    if (records.length === 0) return [];
+    const newest = (await this.nextSeq(taskId)) - 1;
+    const versions = await this.listVersions(taskId);
+    const hit = versions.filter((v) =>
+      records.some((r) => r.firstSeq <= v.seq && (r.lastSeq === null || r.lastSeq >= v.seq)),
+    );
+    await this.db.transaction(async (em) => {
+      const live = records.filter((r) => r.lastSeq === null).map((r) => r.id);
+      for (let i = 0; i < live.length; i += IN_BATCH) {
+        await em.update(
+          VersionFileEntity,
+          { id: In(live.slice(i, i + IN_BATCH)) },
+          { lastSeq: newest },
+        );
+      }
+      for (const v of hit) {
+        if (v.status === 'discarded' || v.status === 'running') continue;
+        await em.update(VersionEntity, { id: v.id }, { status: 'damaged', statusReason: reason });
+      }
+    });
+    return hit.map((v) => v.seq);
+  }
+
+  async markVerified(ids: string[], at: Date): Promise<void> {
+    for (let i = 0; i < ids.length; i += IN_BATCH) {
+      const batch = ids.slice(i, i + IN_BATCH);
+      await this.db.write((em) => em.update(VersionEntity, { id: In(batch) }, { verifiedAt: at }));
+    }
+  }
+
   /** Records no longer current (a closed range), paged by id: what retention may free. */
   listClosedRecords(taskId: string, afterId: number, limit: number): Promise<VersionFileEntity[]> {
     return this.files
@@ -327,15 +435,26 @@ export class VersionLedgerRepository {
     return row !== null;
   }
 
-  async insertRecords(records: Array<Omit<VersionFileEntity, 'id'>>): Promise<void> {
+  /** Inside `transaction`, pass its `em`; alone, each batch is its own write. */
+  async insertRecords(
+    records: Array<Omit<VersionFileEntity, 'id'>>,
+    em?: EntityManager,
+  ): Promise<void> {
     for (let i = 0; i < records.length; i += IN_BATCH) {
       const batch = records.slice(i, i + IN_BATCH);
-      await this.db.write((em) => em.insert(VersionFileEntity, batch));
+      if (em) await em.insert(VersionFileEntity, batch);
+      else await this.db.write((w) => w.insert(VersionFileEntity, batch));
     }
   }
 
-  async insertCompleteVersion(v: VersionEntity): Promise<void> {
-    await this.db.write((em) => em.insert(VersionEntity, v));
+  async insertCompleteVersion(v: VersionEntity, em?: EntityManager): Promise<void> {
+    if (em) await em.insert(VersionEntity, v);
+    else await this.db.write((w) => w.insert(VersionEntity, v));
+  }
+
+  /** Runs `fn` in one transaction: everything it writes through `em` lands, or none of it. */
+  transaction<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(fn);
   }
 
   async deleteVersionRow(id: string): Promise<void> {

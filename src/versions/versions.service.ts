@@ -1,8 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { NotFoundAppError, ValidationAppError } from '../common/errors/app-errors.js';
+import {
+  ConflictAppError,
+  NotFoundAppError,
+  ValidationAppError,
+} from '../common/errors/app-errors.js';
 import type { Connector } from '../connectors/connector.js';
 import { NotFoundError } from '../connectors/connector.errors.js';
+import {
+  checkDeletionGuard,
+  DEFAULT_DELETION_THRESHOLDS,
+  type DeletionThresholds,
+  type GuardVerdict,
+} from './deletion-guard.js';
 import { selectVersionsToKeep, type RetentionPolicy } from './retention.js';
 import { joinPath } from '../connectors/path.js';
 import type { VersionFileEntity } from './entities/version-file.entity.js';
@@ -82,18 +92,31 @@ export class VersionsService {
   /**
    * Commits a version: closes the records of paths the run did not see, writes the manifest to the
    * target, and only then marks the version complete (with `alsoInTransaction`, the run's own
-   * completion, in the same transaction).
+   * completion, in the same transaction). The deletion guard compares it with the last complete
+   * version first: a version deleting or changing far more than usual is committed `held`
+   * (its bytes and manifest kept, retention frozen) and the verdict says why.
    */
   async commitVersion(
     task: VersionedTask & { sourceAccountKind?: string },
     version: Pick<VersionEntity, 'id' | 'seq' | 'storageFolder'>,
     target: Connector,
     gone: GoneFiles,
-    alsoInTransaction: (em: EntityManager) => Promise<void>,
-  ): Promise<void> {
+    alsoInTransaction: (em: EntityManager, verdict: GuardVerdict) => Promise<void>,
+    opts: { guard?: DeletionThresholds | null; skipped?: number } = {},
+  ): Promise<GuardVerdict> {
+    const guard = opts.guard === undefined ? DEFAULT_DELETION_THRESHOLDS : opts.guard;
     if ('isSeen' in gone) await this.ledger.closeUnseen(task.id, version.seq, gone.isSeen);
     else await this.ledger.closePaths(task.id, version.seq, gone.deletedPaths);
     const totals = await this.ledger.summarize(task.id, version.seq);
+    const previous = await this.ledger.findLatestComplete(task.id);
+    const change =
+      previous && previous.seq < version.seq
+        ? await this.ledger.countChanges(task.id, previous.seq, version.seq)
+        : { deleted: 0, changed: 0 };
+    const verdict = checkDeletionGuard(
+      { previousFileCount: previous?.fileCount ?? null, fileCount: totals.fileCount, ...change },
+      guard,
+    );
     const manifestPath = joinPath(
       task.targetPath,
       MANIFEST_FOLDER,
@@ -116,9 +139,65 @@ export class VersionsService {
     });
     await this.ledger.completeVersion(
       version.id,
-      { ...totals, manifestPath, completedAt: new Date() },
-      alsoInTransaction,
+      {
+        ...totals,
+        manifestPath,
+        completedAt: new Date(),
+        skippedCount: opts.skipped ?? 0,
+        ...(verdict.verdict === 'hold' ? { status: 'held', statusReason: verdict.reason } : {}),
+      },
+      (em) => alsoInTransaction(em, verdict),
     );
+    return verdict;
+  }
+
+  /** An owner looked at a held version and agrees: it becomes complete, retention resumes. */
+  async approveHeld(id: string): Promise<VersionEntity> {
+    const v = await this.getVersion(id);
+    if (v.status !== 'held')
+      throw new ConflictAppError(`version ${v.seq} is ${v.status}, not held: nothing to approve`);
+    await this.ledger.setVersionStatus(id, 'complete');
+    return { ...v, status: 'complete' };
+  }
+
+  /**
+   * An owner rejects a held version (the source was emptied by mistake): the ledger is put back
+   * as it was before it, so the next run compares with the last good version; the bytes it
+   * stored are freed by the next prune. Only the newest version of a task can be discarded.
+   */
+  async discardHeld(id: string): Promise<void> {
+    const v = await this.getVersion(id);
+    if (v.status !== 'held')
+      throw new ConflictAppError(
+        `version ${v.seq} is ${v.status}, not held: it cannot be discarded`,
+      );
+    const newest = (await this.ledger.listVersions(v.taskId))[0];
+    if (newest && newest.seq !== v.seq) {
+      throw new ConflictAppError(
+        `version ${v.seq} is not the newest (version ${newest.seq} builds on it): approve or discard version ${newest.seq} first`,
+      );
+    }
+    await this.ledger.discardNewestVersion(v.taskId, v.seq, v.id);
+  }
+
+  /**
+   * Whether earlier versions of the task were written to its target folder (so the folder must
+   * still be there when the next run starts).
+   */
+  async hasVersionsOnTarget(taskId: string): Promise<boolean> {
+    return (await this.ledger.listVersions(taskId)).some((v) => v.status !== 'running');
+  }
+
+  /**
+   * Storage folders of the partial versions newer than the last complete one: where runs that
+   * were stopped (killed, crashed) may have left temporary files.
+   */
+  async interruptedStorageFolders(taskId: string): Promise<string[]> {
+    const versions = await this.ledger.listVersions(taskId);
+    const lastComplete = versions.find((v) => v.status === 'complete')?.seq ?? 0;
+    return versions
+      .filter((v) => v.status === 'partial' && v.seq > lastComplete)
+      .map((v) => v.storageFolder);
   }
 
   /** A run that did not finish: its version is partial (or gone when it stored nothing). */
@@ -211,25 +290,11 @@ export class VersionsService {
       signal?: AbortSignal;
     },
   ): Promise<{ deletedVersions: number; filesRemoved: number; bytesFreed: number }> {
-    const versions = await this.ledger.listVersions(task.id);
-    const keep = selectVersionsToKeep(versions, policy);
-    const doomed = versions.filter((v) => !keep.has(v.seq));
+    const { doomed, covered } = await this.planPrune(task.id, policy);
     for (const v of doomed) {
       await this.ledger.deleteVersionRow(v.id);
       hooks.onVersionDeleted(v);
     }
-    const kept = [...keep].sort((a, b) => a - b);
-    const covered = (first: number, last: number) => {
-      // The smallest kept seq >= first, by binary search; covered when it is <= last.
-      let lo = 0;
-      let hi = kept.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (kept[mid]! < first) lo = mid + 1;
-        else hi = mid;
-      }
-      return lo < kept.length && kept[lo]! <= last;
-    };
     let filesRemoved = 0;
     let bytesFreed = 0;
     for (let afterId = 0; ;) {
@@ -258,11 +323,71 @@ export class VersionsService {
   }
 
   /**
+   * What `prune` would do with `policy`, doing nothing: the versions it would delete, and the
+   * stored files and bytes no kept version would point at any more.
+   */
+  async previewPrune(
+    taskId: string,
+    policy: RetentionPolicy,
+  ): Promise<{ versions: VersionEntity[]; files: number; bytes: number }> {
+    const { doomed, covered } = await this.planPrune(taskId, policy);
+    let files = 0;
+    let bytes = 0;
+    for (let afterId = 0; ;) {
+      const page = await this.ledger.listClosedRecords(taskId, afterId, 500);
+      if (page.length === 0) break;
+      afterId = page[page.length - 1]!.id;
+      for (const r of page) {
+        if (covered(r.firstSeq, r.lastSeq!)) continue;
+        files++;
+        bytes += r.size;
+      }
+    }
+    return { versions: doomed, files, bytes };
+  }
+
+  /** The versions a policy drops, and a test of whether a record range is still needed. */
+  private async planPrune(
+    taskId: string,
+    policy: RetentionPolicy,
+  ): Promise<{ doomed: VersionEntity[]; covered: (first: number, last: number) => boolean }> {
+    const versions = await this.ledger.listVersions(taskId);
+    const keep = selectVersionsToKeep(versions, policy);
+    const doomed = versions.filter((v) => !keep.has(v.seq));
+    const kept = [...keep].sort((a, b) => a - b);
+    const covered = (first: number, last: number) => {
+      // The smallest kept seq >= first, by binary search; covered when it is <= last.
+      let lo = 0;
+      let hi = kept.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (kept[mid]! < first) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo < kept.length && kept[lo]! <= last;
+    };
+    return { doomed, covered };
+  }
+
+  /**
    * Rebuilds a task's ledger from its manifests, oldest first: consecutive versions holding the
    * same stored copy of a path share one record, exactly as the engine writes them. Holds one
-   * entry per path of the newest version in memory while it works.
+   * entry per path of the newest version in memory while it works. One transaction: a manifest
+   * that fails half-way (a bad line, a broken read) leaves no version and no record behind.
    */
   async rebuildFromManifests(
+    taskId: string,
+    manifests: AsyncIterable<{
+      header: ManifestHeader;
+      manifestPath: string;
+      lines: AsyncIterable<ManifestLine>;
+    }>,
+  ): Promise<{ versions: number; records: number }> {
+    return this.ledger.transaction((em) => this.rebuildIn(em, taskId, manifests));
+  }
+
+  private async rebuildIn(
+    em: EntityManager,
     taskId: string,
     manifests: AsyncIterable<{
       header: ManifestHeader;
@@ -290,7 +415,7 @@ export class VersionsService {
     const flush = async (force: boolean) => {
       if (pending.length === 0 || (!force && pending.length < 500)) return;
       records += pending.length;
-      await this.ledger.insertRecords(pending);
+      await this.ledger.insertRecords(pending, em);
       pending = [];
     };
     for await (const m of manifests) {
@@ -316,25 +441,54 @@ export class VersionsService {
         open.delete(path);
       }
       await flush(false);
-      await this.ledger.insertCompleteVersion({
-        id: randomUUID(),
-        taskId,
-        runId: m.header.versionId,
-        seq,
-        status: 'complete',
-        storageFolder: m.header.storageFolder,
-        manifestPath: m.manifestPath,
-        fileCount,
-        totalBytes,
-        createdAt: new Date(m.header.createdAt),
-        completedAt: new Date(m.header.createdAt),
-      });
+      await this.ledger.insertCompleteVersion(
+        {
+          id: randomUUID(),
+          taskId,
+          runId: m.header.versionId,
+          seq,
+          status: 'complete',
+          storageFolder: m.header.storageFolder,
+          manifestPath: m.manifestPath,
+          fileCount,
+          totalBytes,
+          createdAt: new Date(m.header.createdAt),
+          completedAt: new Date(m.header.createdAt),
+          statusReason: null,
+          skippedCount: 0,
+          verifiedAt: null,
+        },
+        em,
+      );
       versions++;
       prevSeq = seq;
     }
     for (const cur of open.values()) pending.push(toRecord(cur, null));
     await flush(true);
     return { versions, records };
+  }
+
+  /** The stored-file records a verify run checks: one version's, or every one of the task. */
+  listRecordsForVerify(
+    taskId: string,
+    seq: number | undefined,
+    afterId: number,
+    limit: number,
+  ): Promise<VersionFileEntity[]> {
+    return this.ledger.listRecordsForVerify(taskId, seq, afterId, limit);
+  }
+
+  /** Marks the versions holding damaged copies 'damaged'; returns their seqs. */
+  markDamaged(
+    taskId: string,
+    records: Array<Pick<VersionFileEntity, 'id' | 'firstSeq' | 'lastSeq'>>,
+    reason: string,
+  ): Promise<number[]> {
+    return this.ledger.markRecordsDamaged(taskId, records, reason);
+  }
+
+  markVerified(ids: string[], at: Date): Promise<void> {
+    return this.ledger.markVerified(ids, at);
   }
 
   markInterruptedVersions(): Promise<number> {

@@ -11,7 +11,16 @@ import { ValidationAppError } from '../common/errors/app-errors.js';
 import { toRunView, toTaskView } from './views.js';
 
 const KINDS = ['backup', 'restore', 'prune', 'verify'] as const;
-const STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled', 'skipped'] as const;
+const STATUSES = [
+  'queued',
+  'running',
+  'completed',
+  'warning',
+  'failed',
+  'offline',
+  'cancelled',
+  'skipped',
+] as const;
 
 export class RunSearchQuery {
   @ApiPropertyOptional()

@@ -11,6 +11,8 @@ import { VersionsService } from '../versions/versions.service.js';
 import {
   DiffQuery,
   ImportLedgerDto,
+  PrunePreviewQuery,
+  VerifyDto,
   RestoreDto,
   RetentionDto,
   TreeQuery,
@@ -76,6 +78,61 @@ export class RestoreController {
   async retention(@CurrentUser() p: Principal, @Param('id') id: string, @Body() dto: RetentionDto) {
     await this.owners.task(p, id);
     return { retention: await this.restores.setRetention(id, dto) };
+  }
+
+  /** Verifies one version: every stored copy listed (exists, size), `readPercent` read back. */
+  @Post('versions/:id/verify')
+  @HttpCode(202)
+  async verifyVersion(
+    @CurrentUser() p: Principal,
+    @Param('id') id: string,
+    @Body() dto: VerifyDto,
+  ) {
+    await this.owners.version(p, id);
+    const v = await this.versions.getVersion(id);
+    return toRunView(await this.restores.startVerify(v.taskId, { versionId: id, ...dto }));
+  }
+
+  /** Verifies every version of a task. */
+  @Post('tasks/:id/verify')
+  @HttpCode(202)
+  async verifyTask(@CurrentUser() p: Principal, @Param('id') id: string, @Body() dto: VerifyDto) {
+    await this.owners.task(p, id);
+    return toRunView(await this.restores.startVerify(id, dto));
+  }
+
+  /** Verifies everything on a target account: one verify run per task stored there. */
+  @Post('accounts/:id/verify')
+  @HttpCode(202)
+  async verifyTarget(@CurrentUser() p: Principal, @Param('id') id: string, @Body() dto: VerifyDto) {
+    await this.owners.account(p, id);
+    const runs = await this.restores.startVerifyTarget(id, p.user.id, dto.readPercent);
+    return runs.map(toRunView);
+  }
+
+  /**
+   * What a retention policy (the query's, else the task's) would delete, deleting nothing:
+   * versions, stored files and bytes freed.
+   */
+  @Get('tasks/:id/prune/preview')
+  async prunePreview(
+    @CurrentUser() p: Principal,
+    @Param('id') id: string,
+    @Query() q: PrunePreviewQuery,
+  ) {
+    await this.owners.task(p, id);
+    const r = await this.restores.previewPrune(id, { ...q });
+    return {
+      policy: r.policy,
+      versions: r.versions.map((v) => ({
+        id: v.id,
+        seq: v.seq,
+        status: v.status,
+        createdAt: v.createdAt,
+      })),
+      files: r.files,
+      bytes: r.bytes,
+    };
   }
 
   /** Applies the task's retention policy now (it also runs after every completed backup). */

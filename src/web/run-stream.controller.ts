@@ -19,6 +19,8 @@ const FINAL: Record<string, RunStreamEventType> = {
   failed: 'failed',
   cancelled: 'cancelled',
   skipped: 'completed',
+  warning: 'completed',
+  offline: 'failed',
 };
 
 /**

@@ -1,10 +1,11 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../auth/auth.guard.js';
 import type { Principal } from '../auth/auth.service.js';
 import { Ownership } from '../auth/ownership.js';
 import { ValidationAppError } from '../common/errors/app-errors.js';
 import { normalizePath } from '../connectors/path.js';
+import { RestoreService } from '../backup/restore.service.js';
 import { VersionsService } from '../versions/versions.service.js';
 import { VersionFilesQuery } from './dto/query.dto.js';
 import { toVersionView } from './views.js';
@@ -15,7 +16,33 @@ export class VersionsController {
   constructor(
     private readonly versions: VersionsService,
     private readonly owners: Ownership,
+    private readonly restores: RestoreService,
   ) {}
+
+  /**
+   * A held version (the deletion guard stopped it) is fine after all: it becomes complete, and
+   * the retention it froze applies again (a prune run follows when the task has a policy).
+   */
+  @Post(':id/approve')
+  @HttpCode(200)
+  async approve(@CurrentUser() p: Principal, @Param('id') id: string) {
+    await this.owners.version(p, id);
+    const v = await this.versions.approveHeld(id);
+    await this.restores.pruneAfterApproval(v.taskId);
+    return toVersionView(v);
+  }
+
+  /**
+   * A held version is wrong (the source was emptied by mistake): the ledger goes back to the
+   * version before it, the next run compares with that one, and a prune frees what it stored.
+   */
+  @Post(':id/discard')
+  @HttpCode(200)
+  async discard(@CurrentUser() p: Principal, @Param('id') id: string) {
+    await this.owners.version(p, id);
+    await this.versions.discardHeld(id);
+    return toVersionView(await this.versions.getVersion(id));
+  }
 
   @Get(':id')
   async get(@CurrentUser() p: Principal, @Param('id') id: string) {

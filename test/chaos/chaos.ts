@@ -17,7 +17,7 @@ import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -417,6 +417,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const dir = await mkdtemp(join(tmpdir(), 'cbe-chaos-'));
   const dataDir = join(dir, 'data');
   const restoreRoot = join(dir, 'restore');
+  // A local account's folder must exist: the engine never creates a missing root (issue 18).
+  await mkdir(restoreRoot, { recursive: true });
   const files = planFiles(opts.files, opts.seed, chunk);
   const rnd = mulberry32(opts.seed ^ 0xdead);
   const killAt = Array.from({ length: opts.kills }, () => 0.1 + rnd() * 0.75).sort((a, b) => a - b);

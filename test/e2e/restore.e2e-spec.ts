@@ -93,6 +93,7 @@ describe.each(TEST_DATABASES)(
       elsewhere = join(dir, 'elsewhere');
       await writeTree(src, v1Files);
       await mkdir(elsewhere, { recursive: true });
+      await mkdir(dst, { recursive: true }); // a local account's folder must exist
       srcId = (
         await t.http
           .post('/api/accounts')
@@ -221,7 +222,7 @@ describe.each(TEST_DATABASES)(
       );
     });
 
-    it('should refuse manifest paths that would escape the restore folder, writing nothing outside it', async () => {
+    it('should refuse manifest paths that would escape the restore folder, importing nothing', async () => {
       const stored = (await allFiles(v(1).id)).find((f) => f.path === 'a.jpg')!;
       const line = (p: string) =>
         JSON.stringify({
@@ -248,19 +249,17 @@ describe.each(TEST_DATABASES)(
         join(dst, 'evil', '.cbe-manifests', 'v000001.jsonl'),
         [JSON.stringify(header), line('../escaped.jpg'), line('ok/fine.jpg')].join('\n') + '\n',
       );
+      const tasksBefore = (await t.http.get('/api/tasks').expect(200)).body.length;
+
+      // Every manifest line is checked before anything is written (issue 18, item 7): a path
+      // that leaves the backup refuses the whole import, naming the line.
       const res = await t.http
         .post('/api/ledger/import')
         .send({ targetAccountId: dstId, targetPath: 'evil', sourceAccountId: elsewhereId })
-        .expect(201);
+        .expect(400);
 
-      const run = await restore(res.body.versions[0].id, {
-        destination: { accountId: elsewhereId, path: 'jail' },
-      });
-
-      expect(run).toMatchObject({ status: 'failed', filesCopied: 1, filesFailed: 1 });
-      const errors = (await t.http.get(`/api/runs/${run.id}/events?level=error`).expect(200)).body;
-      expect(errors[0].message).toContain("refused '../escaped.jpg'");
-      expect(await hashTree(join(elsewhere, 'jail'))).toEqual({ 'ok/fine.jpg': stored.sha256 });
+      expect(res.body.message).toContain("v000001.jsonl' line 2: path");
+      expect((await t.http.get('/api/tasks').expect(200)).body.length).toBe(tasksBefore);
       expect(await readdir(elsewhere)).not.toContain('escaped.jpg');
     });
 

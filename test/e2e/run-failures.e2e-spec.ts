@@ -112,7 +112,9 @@ describe('runs that meet faults', () => {
     ).toHaveLength(2);
   });
 
-  it('should leave a partial version when a file keeps failing, and finish the job next time without copying twice', async () => {
+  // Issue 18, item 5: one bad file never fails a run. It is skipped and listed, the version holds
+  // everything else, and the next run copies only what is still missing.
+  it('should skip a file that keeps failing, complete the rest with a warning, and finish the job next time without copying twice', async () => {
     await writeTree(sourceRoot, {
       'new-a.jpg': patternBytes(5000, 50),
       'new-b.jpg': patternBytes(6000, 51),
@@ -127,25 +129,30 @@ describe('runs that meet faults', () => {
     );
 
     expect(failed).toMatchObject({
-      status: 'failed',
+      status: 'warning',
       filesCopied: 1,
       filesFailed: 1,
       filesUnchanged: 12,
     });
-    expect(failed.errorMessage).toContain('1 file(s) could not be copied');
+    expect(failed.errorMessage).toContain('1 file(s) skipped');
     const errors = (await t.http.get(`/api/runs/${failed.id}/events?level=error`).expect(200)).body;
     expect(errors).toEqual([
       expect.objectContaining({
         path: 'new-b.jpg',
         code: 'FATAL',
-        message: 'permission denied on new-b.jpg',
+        message: 'new-b.jpg: skipped: permission denied on new-b.jpg',
       }),
     ]);
     const versions = (await t.http.get(`/api/tasks/${taskId}/versions`).expect(200)).body as Array<{
       seq: number;
       status: string;
     }>;
-    expect(versions[0]).toMatchObject({ seq: 2, status: 'partial' });
+    expect(versions[0]).toMatchObject({
+      seq: 2,
+      status: 'complete',
+      fileCount: 13,
+      skippedCount: 1,
+    });
 
     currentFault = () => undefined;
     const next = await waitForRun(
@@ -160,7 +167,7 @@ describe('runs that meet faults', () => {
     }>;
     expect(after.map((v) => [v.seq, v.status, v.fileCount])).toEqual([
       [3, 'complete', 14],
-      [2, 'partial', 0],
+      [2, 'complete', 13],
       [1, 'complete', 12],
     ]);
   });

@@ -1,4 +1,4 @@
-import { readdir, readFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LoggerService } from '@nestjs/common';
@@ -58,6 +58,8 @@ describe('sign-in and the security of the API', () => {
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'cbe-sec-'));
+    // Local accounts' folders must exist (the engine never creates a missing root).
+    for (const d of ['dst', 'bob', 'tok']) await mkdir(join(root, d));
     // The admin grants users this folder for local accounts (README "Security").
     t = await startTestApp({ logger, env: { LOCAL_ROOTS: root } });
     await writeTree(join(root, 'src'), {

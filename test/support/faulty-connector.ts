@@ -6,6 +6,7 @@ import type {
   ReadOptions,
   WriteMeta,
 } from '../../src/connectors/connector.js';
+import type { HashSet } from '../../src/connectors/hashing/hash-kinds.js';
 
 export type Fault = (
   op: 'list' | 'stat' | 'read' | 'write' | 'remove' | 'mkdir',
@@ -24,6 +25,8 @@ export class FaultyConnector implements Connector {
     private readonly inner: Connector,
     private readonly fault: Fault,
     capabilities?: Partial<Connector['capabilities']>,
+    /** Hashes to report for a path in list/stat instead of the real ones (a source that lies). */
+    private readonly reportedHashes?: (path: string) => HashSet | undefined,
   ) {
     this.kind = inner.kind;
     this.capabilities = { ...inner.capabilities, ...capabilities };
@@ -31,12 +34,17 @@ export class FaultyConnector implements Connector {
 
   async *list(dir: string, opts?: CallOptions): AsyncIterable<Entry> {
     this.maybeThrow('list', dir);
-    yield* this.inner.list(dir, opts);
+    for await (const e of this.inner.list(dir, opts)) yield this.withHashes(e);
   }
 
-  stat(path: string, opts?: CallOptions): Promise<Entry> {
+  async stat(path: string, opts?: CallOptions): Promise<Entry> {
     this.maybeThrow('stat', path);
-    return this.inner.stat(path, opts);
+    return this.withHashes(await this.inner.stat(path, opts));
+  }
+
+  private withHashes(e: Entry): Entry {
+    const hashes = e.kind === 'file' ? this.reportedHashes?.(e.path) : undefined;
+    return hashes ? { ...e, hashes } : e;
   }
 
   async read(path: string, opts?: ReadOptions): Promise<Readable> {

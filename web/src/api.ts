@@ -205,7 +205,8 @@ export type TaskInput = Partial<{
   notifications: { emails: string[]; on: string; webhookUrl: string | null };
 }>;
 
-export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'skipped';
+export type RunStatus =
+  'queued' | 'running' | 'completed' | 'warning' | 'failed' | 'offline' | 'cancelled' | 'skipped';
 
 export interface RunCounters {
   filesTotal: number;

@@ -7,7 +7,7 @@ import type { Run } from './api.js';
  * do not jump with every flush of the counters.
  */
 
-export const FINAL = new Set(['completed', 'failed', 'cancelled', 'skipped']);
+export const FINAL = new Set(['completed', 'warning', 'failed', 'offline', 'cancelled', 'skipped']);
 
 export type ProgressPhase = 'queued' | 'listing' | 'copying' | 'paused' | 'finishing' | 'done';
 

@@ -95,6 +95,20 @@ export function storyOf(run: Run, ctx: RunContext): LogLine[] {
     case 'cancelled':
       add(`Cancelled ${formatDate(end)}: ${run.errorMessage ?? ''}`.trim(), 'warning', end);
       break;
+    case 'warning':
+      add(
+        `Completed with warnings ${formatDate(end)}: ${run.errorMessage ?? 'some files were skipped; see the lines below'}`,
+        'warning',
+        end,
+      );
+      break;
+    case 'offline':
+      add(
+        `Stopped ${formatDate(end)}, nothing written: ${run.errorMessage ?? 'the source or target is offline'}`,
+        'error',
+        end,
+      );
+      break;
     case 'skipped':
       add('Skipped: the previous run of this task was still going.', 'warning', end);
       break;

@@ -1,14 +1,30 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { bigintNumber, epochMillis, jsonText } from '../../persistence/column-transformers.js';
 
-export type RunKind = 'backup' | 'restore' | 'prune';
+export type RunKind = 'backup' | 'restore' | 'prune' | 'verify';
 export type RunTrigger = 'manual' | 'schedule' | 'catch-up';
 /** 'skipped': a schedule slot that came while the task's previous run was still going. */
-export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'skipped';
+/**
+ * 'warning': finished, but the user should look (files skipped, a version held by the deletion
+ * guard, damage found by a verify run); 'offline': the source or target was missing, nothing was
+ * written (the message says which).
+ */
+export type RunStatus =
+  'queued' | 'running' | 'completed' | 'warning' | 'failed' | 'offline' | 'cancelled' | 'skipped';
 /** 'paused': held between files by a pause request until resumed or cancelled. */
 export type RunPhase = 'queued' | 'planning' | 'transferring' | 'committing' | 'paused' | 'done';
 
 export type ConflictPolicy = 'overwrite' | 'skip-identical' | 'keep-both';
+
+/**
+ * What a verify run checks: one version, or every version of the task (a target is verified as
+ * one run per task stored there). `readPercent` (0-100) of the stored copies are read back and
+ * their SHA-256 compared; every copy is checked for existence and size by listing.
+ */
+export interface VerifyParams {
+  versionId?: string;
+  readPercent: number;
+}
 
 export interface RestoreParams {
   versionId: string;
@@ -73,7 +89,7 @@ export class RunEntity {
 
   /** What a restore or prune run was asked to do. */
   @Column('text', { nullable: true, transformer: jsonText })
-  params!: RestoreParams | null;
+  params!: RestoreParams | VerifyParams | null;
 
   @Column('text', { name: 'error_message', nullable: true })
   errorMessage!: string | null;

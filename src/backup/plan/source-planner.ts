@@ -16,6 +16,7 @@ export class SourcePlanner {
   private planMode: PlanMode = 'full';
   private nextCursor: string | undefined;
   private readonly deleted = new Set<string>();
+  private readonly unreadable: Array<{ rel: string; error: unknown }> = [];
   private fellBack = false;
 
   constructor(
@@ -44,10 +45,28 @@ export class SourcePlanner {
     return [...this.deleted];
   }
 
+  /** Sub-folders that could not be listed (skipped, reported by the run as skipped). */
+  unreadableFolders(): ReadonlyArray<{ rel: string; error: unknown }> {
+    return this.unreadable;
+  }
+
+  /**
+   * Whether `rel` lies in a folder that could not be listed: its records must stay as they are
+   * (not seen is not deleted).
+   */
+  isUnderUnreadable(rel: string): boolean {
+    return this.unreadable.some((u) => u.rel === '' || rel.startsWith(`${u.rel}/`));
+  }
+
   /** A file planned but gone when read: deleted for this version. */
   markVanished(rel: string): void {
     if (this.planMode === 'changes') this.deleted.add(rel);
   }
+
+  private readonly noteUnreadable = (dir: string, error: unknown): void => {
+    const rel = relativeTo(this.root, dir);
+    if (rel !== undefined) this.unreadable.push({ rel, error });
+  };
 
   async *files(): AsyncGenerator<WalkedFile> {
     const feed = hasChangeFeed(this.source) ? this.source : undefined;
@@ -67,7 +86,7 @@ export class SourcePlanner {
     }
     if (feed) this.nextCursor = await feed.currentCursor(this.root, { signal: this.signal });
     this.planMode = 'full';
-    yield* walkFiles(this.source, this.root, { signal: this.signal });
+    yield* walkFiles(this.source, this.root, { signal: this.signal }, this.noteUnreadable);
   }
 
   private async *fromChanges(
@@ -90,7 +109,13 @@ export class SourcePlanner {
         this.deleted.delete(rel);
         if (ch.entry.kind === 'folder') {
           // A folder that appeared or moved: its files may not be reported one by one.
-          for await (const f of walkFiles(this.source, ch.entry.path, { signal: this.signal })) {
+          const walk = walkFiles(
+            this.source,
+            ch.entry.path,
+            { signal: this.signal },
+            this.noteUnreadable,
+          );
+          for await (const f of walk) {
             const fileRel = relativeTo(this.root, f.entry.path);
             if (fileRel === undefined) continue;
             this.deleted.delete(fileRel);

@@ -1,4 +1,5 @@
-import { pipeline } from 'node:stream';
+import { pipeline, Writable } from 'node:stream';
+import { pipeline as pipelineAsync } from 'node:stream/promises';
 import type { Capabilities } from '../../connectors/capabilities.js';
 import type { Connector, Entry } from '../../connectors/connector.js';
 import {
@@ -10,14 +11,30 @@ import {
 } from '../../connectors/connector.errors.js';
 import { canComputeHash } from '../../connectors/hashing/digests.js';
 import {
+  commonHashKinds,
   firstHashMismatch,
+  HASH_KINDS,
   type HashKind,
   type HashSet,
 } from '../../connectors/hashing/hash-kinds.js';
 import { HashingTransform } from '../../connectors/hashing/hashing-transform.js';
+import { asOfflineError } from '../plan/root-presence.js';
 
 /** The file was listed but is gone when read: deleted at the source in the meantime. */
 export class SourceGoneError extends NotFoundError {}
+
+/**
+ * The bytes read differ from the hash the source itself reports for the file: a corrupted read,
+ * a provider serving a stale or damaged copy, or the file changing while it was read. Retried;
+ * never stored as good.
+ */
+export class SourceHashMismatchError extends ConnectorError {
+  readonly code = 'INTEGRITY';
+  override readonly retryable = true;
+}
+
+/** How often, at most, `onProgress` is told the bytes of the file so far: about 4x a second. */
+export const PROGRESS_INTERVAL_MS = 250;
 
 export interface TransferRequest {
   source: Connector;
@@ -30,6 +47,24 @@ export interface TransferRequest {
   signal?: AbortSignal;
   /** Told about bytes as they pass, for progress. */
   onBytes?: (n: number) => void;
+  /**
+   * Hashes the source reported for the file when it was listed. The bytes read are checked
+   * against them (computed in flight); a mismatch removes the copy and throws
+   * SourceHashMismatchError.
+   */
+  sourceHashes?: HashSet;
+  /**
+   * Told the bytes of this file sent so far, at most every PROGRESS_INTERVAL_MS (and once at
+   * the end), so a 2 GiB file shows progress inside it. `now` is the clock (milliseconds).
+   */
+  onProgress?: (bytesSoFar: number) => void;
+  now?: () => number;
+  /**
+   * For targets that report no hash of the stored file (a local drive, WebDAV, SFTP): read the
+   * stored copy back after the write and compare its SHA-256, closing the target side too.
+   * Costs a second read of every byte on the target; a per-task choice.
+   */
+  readBack?: boolean;
 }
 
 export interface TransferResult {
@@ -48,15 +83,15 @@ export interface TransferResult {
  * transfer fails loudly.
  */
 export async function transferFile(req: TransferRequest): Promise<TransferResult> {
-  const kinds = hashKindsToCompute(req.target.capabilities);
+  const kinds = hashKindsToCompute(req.target.capabilities, req.sourceHashes);
   const input = await req.source
     .read(req.sourcePath, { signal: req.signal })
     .catch((e: unknown) => {
-      throw e instanceof NotFoundError
-        ? new SourceGoneError(`'${req.sourcePath}' is no longer at the source`, { cause: e })
-        : e;
+      if (e instanceof NotFoundError)
+        throw new SourceGoneError(`'${req.sourcePath}' is no longer at the source`, { cause: e });
+      throw asOfflineError(e, 'source');
     });
-  const hashing = new HashingTransform(kinds, req.onBytes);
+  const hashing = new HashingTransform(kinds, progressReporter(req));
   // Callback pipeline: returns the hashing stream for the target to consume, and destroys both
   // ends (so target.write rejects) if the source breaks.
   let sourceError: unknown;
@@ -73,7 +108,7 @@ export async function transferFile(req: TransferRequest): Promise<TransferResult
     // When the source broke, the target only saw its stream end badly: report the source's fault.
     if (sourceError !== undefined && !req.signal?.aborted)
       throw asSourceError(req.sourcePath, sourceError);
-    throw e;
+    throw asOfflineError(e, 'target');
   }
 
   if (!hashing.isFinished) {
@@ -83,6 +118,7 @@ export async function transferFile(req: TransferRequest): Promise<TransferResult
     );
   }
   const size = hashing.bytes;
+  req.onProgress?.(size);
   if (req.expectedSize !== undefined && size !== req.expectedSize) {
     await removeQuietly(req.target, req.targetPath);
     // The source gave fewer or more bytes than it listed: a cut body or a file changing under us.
@@ -97,6 +133,13 @@ export async function transferFile(req: TransferRequest): Promise<TransferResult
     );
   }
   const computed = hashing.hashes;
+  const lied = firstHashMismatch(computed, req.sourceHashes ?? {});
+  if (lied) {
+    await removeQuietly(req.target, req.targetPath);
+    throw new SourceHashMismatchError(
+      `'${req.sourcePath}': the bytes read do not match the source's own ${lied} hash (read ${computed[lied]}, source reports ${req.sourceHashes![lied]}); nothing was kept`,
+    );
+  }
   const mismatch = firstHashMismatch(computed, stored.hashes);
   if (mismatch) {
     await removeQuietly(req.target, req.targetPath);
@@ -104,7 +147,41 @@ export async function transferFile(req: TransferRequest): Promise<TransferResult
       `'${req.targetPath}': ${mismatch} hash differs (sent ${computed[mismatch]}, target has ${stored.hashes[mismatch]})`,
     );
   }
+  if (req.readBack && commonHashKinds(computed, stored.hashes).length === 0) {
+    await verifyByReadBack(req, size, computed.sha256!);
+  }
   return { size, sha256: computed.sha256!, computed, stored };
+}
+
+/** Reads the stored copy back and compares its SHA-256; on a difference removes it and throws. */
+async function verifyByReadBack(req: TransferRequest, size: number, sha256: string): Promise<void> {
+  const back = new HashingTransform(['sha256']);
+  const stream = await req.target.read(req.targetPath, { signal: req.signal });
+  await pipelineAsync(stream, back, new Writable({ write: (_c, _e, cb) => cb() }));
+  if (back.bytes !== size || back.hashes.sha256 !== sha256) {
+    await removeQuietly(req.target, req.targetPath);
+    throw new IntegrityError(
+      `'${req.targetPath}': read back ${back.bytes} bytes with SHA-256 ${back.hashes.sha256}, wrote ${size} with ${sha256}`,
+    );
+  }
+}
+
+/** Chains `onBytes` and a throttled `onProgress` into the one per-chunk callback of the hashing stream. */
+function progressReporter(req: TransferRequest): ((n: number) => void) | undefined {
+  const { onBytes, onProgress } = req;
+  if (!onProgress) return onBytes;
+  const now = req.now ?? Date.now;
+  let sent = 0;
+  let last = now();
+  return (n) => {
+    onBytes?.(n);
+    sent += n;
+    const t = now();
+    if (t - last >= PROGRESS_INTERVAL_MS) {
+      last = t;
+      onProgress(sent);
+    }
+  };
 }
 
 /** Cheapest first: what one extra in-flight digest costs per byte (quickXor is plain JS). */
@@ -120,10 +197,22 @@ const VERIFY_COST_ORDER: readonly HashKind[] = ['sha256', 'sha1', 'md5', 'dropbo
  */
 export function hashKindsToCompute(
   target: Pick<Capabilities, 'hashes' | 'verifiesWrites'>,
+  sourceHashes: HashSet = {},
 ): HashKind[] {
-  if (target.verifiesWrites && target.hashes.includes(target.verifiesWrites)) return ['sha256'];
-  const check = VERIFY_COST_ORDER.find((k) => target.hashes.includes(k) && canComputeHash(k));
-  return check && check !== 'sha256' ? ['sha256', check] : ['sha256'];
+  const kinds: HashKind[] = ['sha256'];
+  const checksItself = target.verifiesWrites && target.hashes.includes(target.verifiesWrites);
+  const check = checksItself
+    ? undefined
+    : VERIFY_COST_ORDER.find((k) => target.hashes.includes(k) && canComputeHash(k));
+  if (check && check !== 'sha256') kinds.push(check);
+  // The source side: every kind it reports that is computed anyway is compared for free; when
+  // none is, the cheapest one it reports is added. A second digest of the same bytes finds no
+  // corruption the first misses (any of them catches a flipped bit), so one is enough.
+  const reported = HASH_KINDS.filter((k) => sourceHashes[k] !== undefined && canComputeHash(k));
+  if (reported.length > 0 && !reported.some((k) => kinds.includes(k))) {
+    kinds.push(VERIFY_COST_ORDER.find((k) => reported.includes(k))!);
+  }
+  return kinds;
 }
 
 /** A source stream that broke mid-body: typed errors stay, anything else is worth another try. */

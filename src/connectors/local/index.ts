@@ -8,9 +8,13 @@ export const localConnectorDescriptor: ConnectorDescriptor = {
   description: 'A folder on this machine, or on an external drive mounted on it.',
   options: LOCAL_OPTIONS,
   capabilities: LOCAL_CAPABILITIES,
-  create: (settings) =>
-    new LocalConnector({
-      root: String(settings.config.root),
-      fsync: settings.config.fsync !== false,
-    }),
+  create: (settings, ctx) =>
+    new LocalConnector(
+      { root: String(settings.config.root), fsync: settings.config.fsync !== false },
+      // The volume id is state the connector learns, kept with the account like rotated tokens.
+      {
+        knownId: settings.secrets.volumeId,
+        remember: (volumeId) => ctx.saveSecrets({ volumeId }),
+      },
+    ),
 };

@@ -1,10 +1,19 @@
 import { createReadStream, createWriteStream, type Stats } from 'node:fs';
-import { mkdir, open, opendir, realpath, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
+import { open, opendir, realpath, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Capabilities } from '../capabilities.js';
-import type { CallOptions, Connector, Entry, ReadOptions, WriteMeta } from '../connector.js';
+import type {
+  CallOptions,
+  Connector,
+  Entry,
+  PartialCleaner,
+  ReadOptions,
+  RootCheck,
+  RootPresence,
+  WriteMeta,
+} from '../connector.js';
 import {
   InvalidPathError,
   InvalidRangeError,
@@ -15,6 +24,8 @@ import { baseName, normalizePath, parentPath } from '../path.js';
 import { mapFsError } from './local.errors.js';
 import type { LocalOptions } from './local.options.js';
 import { isPartialName, partialPathFor } from '../partial-name.js';
+import { removePartialsUnder } from './local.partials.js';
+import { isVolumeMarkerName, LocalVolume, type VolumeMemory } from './local.volume.js';
 
 /** Entries read from the directory handle per batch; also what `listPageSize` reports. */
 const LIST_BATCH = 256;
@@ -36,14 +47,18 @@ export const LOCAL_CAPABILITIES: Capabilities = {
  * folder, are flushed, then renamed over the final name, so a crash never leaves a half file
  * under the real name. `write` reports the SHA-256 of the bytes it wrote.
  */
-export class LocalConnector implements Connector {
+export class LocalConnector implements Connector, RootPresence, PartialCleaner {
   readonly kind = 'local';
   readonly capabilities = LOCAL_CAPABILITIES;
   private readonly root: string;
+  private readonly volume: LocalVolume;
   /** The root with symbolic links resolved: no path of the account may lead outside it. */
   private realRoot?: Promise<string>;
 
-  constructor(private readonly options: LocalOptions) {
+  constructor(
+    private readonly options: LocalOptions,
+    volume?: VolumeMemory,
+  ) {
     if (!isAbsolute(options.root)) {
       throw new InvalidPathError(`local root '${options.root}' must be an absolute path`);
     }
@@ -51,6 +66,17 @@ export class LocalConnector implements Connector {
       throw new InvalidPathError('local root must not contain a NUL character');
     }
     this.root = resolve(options.root);
+    this.volume = new LocalVolume(this.root, volume);
+  }
+
+  /** Temporary files a killed run left under `folder` (see local.partials.ts). */
+  async removePartials(folder: string, opts: CallOptions = {}): Promise<number> {
+    return removePartialsUnder(await this.confined(normalizePath(folder)), opts.signal);
+  }
+
+  /** Root there, and the same drive as on first use (its volume marker): see local.volume.ts. */
+  checkRoot(): Promise<RootCheck> {
+    return this.volume.check();
   }
 
   async *list(dir: string, opts: CallOptions = {}): AsyncIterable<Entry> {
@@ -65,7 +91,7 @@ export class LocalConnector implements Connector {
     try {
       for await (const dirent of handle) {
         opts.signal?.throwIfAborted();
-        if (isPartialName(dirent.name)) continue;
+        if (isPartialName(dirent.name) || isVolumeMarkerName(dirent.name)) continue;
         const childRel = rel === '' ? dirent.name : `${rel}/${dirent.name}`;
         let st: Stats;
         try {
@@ -193,7 +219,7 @@ export class LocalConnector implements Connector {
   private async ensureFolder(rel: string, opts: CallOptions): Promise<void> {
     opts.signal?.throwIfAborted();
     try {
-      await mkdir(this.abs(rel), { recursive: true });
+      await this.volume.mkdirBelowRoot(this.abs(rel)); // never the root itself
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EEXIST' || code === 'ENOTDIR') {

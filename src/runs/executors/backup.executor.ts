@@ -1,12 +1,12 @@
 import type { Clock } from '../../common/clock.js';
 import type { BackupConfig } from '../../config/app-config.js';
+import { hasPartialCleaner } from '../../connectors/capabilities.js';
 import type { Connector } from '../../connectors/connector.js';
 import {
-  AuthExpiredError,
   ConnectorError,
   FatalError,
-  isAbortError,
-  QuotaExceededError,
+  SourceOfflineError,
+  TargetOfflineError,
 } from '../../connectors/connector.errors.js';
 import type { RetryEvent } from '../../connectors/pacer/pacer.js';
 import { joinPath } from '../../connectors/path.js';
@@ -20,11 +20,13 @@ import { SourcePlanner } from '../../backup/plan/source-planner.js';
 import type { WalkedFile } from '../../backup/plan/walk.js';
 import type { TasksRepository } from '../../backup/tasks.repository.js';
 import { runPool } from '../../backup/transfer/pool.js';
-import { SourceGoneError, transferFile } from '../../backup/transfer/transfer-file.js';
+import { assertRunRootsPresent } from '../../backup/plan/root-presence.js';
+import { classifyFileError } from '../../backup/transfer/error-policy.js';
+import { transferFile } from '../../backup/transfer/transfer-file.js';
 import { withFileRetries } from '../../backup/transfer/with-retries.js';
 import type { ConnectorProvider } from '../connector-provider.js';
 import type { RunExecutor } from '../run-executor.js';
-import { FilesFailedError } from '../run-outcome.js';
+import { describeError } from '../run-outcome.js';
 import type { RunRecorder } from '../run-recorder.js';
 
 /** Source paths resolved against the ledger per batch: one indexed query per 200 files. */
@@ -33,22 +35,26 @@ const PLAN_BATCH = 200;
 const RECORD_BATCH = 20;
 const RECORD_FLUSH_MS = 250;
 
-/** Errors that no other file of the run can escape either: stop the run at once. */
-function isRunFatal(e: unknown): boolean {
-  return e instanceof AuthExpiredError || e instanceof QuotaExceededError;
-}
-
 type Tasks = Pick<TasksRepository, 'findById' | 'saveChangeCursor'>;
 type Versions = Pick<
   VersionsService,
-  'beginVersion' | 'commitVersion' | 'abandonVersion' | 'findCurrentFiles' | 'recordStoredFiles'
+  | 'beginVersion'
+  | 'commitVersion'
+  | 'abandonVersion'
+  | 'findCurrentFiles'
+  | 'recordStoredFiles'
+  | 'hasVersionsOnTarget'
+  | 'interruptedStorageFolders'
 >;
 
 /**
- * Backup runs: plan (walk, filter, diff against the ledger), transfer K files at a time, record
- * each verified file, then commit the version (manifest on the target first, then the ledger and
- * the run's completion in one transaction). A run that fails or is cancelled leaves its version
- * partial, never complete.
+ * Backup runs: check that source and target are there, plan (walk, filter, diff against the
+ * ledger), transfer K files at a time, record each verified file, then commit the version
+ * (manifest on the target first, then the ledger and the run's completion in one transaction).
+ * A missing source or target ends the run 'offline' before anything is written. One bad file is
+ * skipped and listed (the run ends 'warning'); only expired credentials, a full target or an
+ * offline side stop a run. A version the deletion guard holds ends the run 'warning' too. A run
+ * that fails or is cancelled leaves its version partial, never complete.
  */
 export class BackupExecutor implements RunExecutor {
   readonly kind = 'backup' as const;
@@ -115,6 +121,18 @@ class BackupExecution {
             (target.capabilities.readOnlyReason ? `: ${target.capabilities.readOnlyReason}` : ''),
         );
       }
+      // Nothing is written before both sides are known to be there (issue 18, item 1).
+      await assertRunRootsPresent(
+        {
+          source,
+          sourcePath: task.sourcePath,
+          target,
+          targetPath: task.targetPath,
+          targetHoldsVersions: await this.versions.hasVersionsOnTarget(task.id),
+        },
+        { signal: this.signal },
+      );
+      await this.removeLeftovers(target);
       version = await this.versions.beginVersion(task, this.run.id, this.clock.now());
       await rec.setVersion(version.id);
 
@@ -126,6 +144,15 @@ class BackupExecution {
       await runPool(this.plan(planner), task.concurrency, (item) =>
         this.copyOne(src, tgt, v, item),
       );
+      for (const u of planner.unreadableFolders()) {
+        // Counted as skipped: the run ends with a warning, and the folder's files stay as the
+        // last version had them (not seen is not deleted).
+        rec.fileFailed(
+          u.rel,
+          u.error,
+          `${u.rel}/: folder skipped, it could not be listed: ${describeError(u.error)}`,
+        );
+      }
       if (planner.cursorWasRefused) {
         rec.warn('the stored change cursor was refused by the source; listed everything instead');
       }
@@ -134,23 +161,37 @@ class BackupExecution {
 
       if (this.fatal) throw this.fatal;
       if (this.signal.aborted) throw this.signal.reason ?? new Error('cancelled');
-      if (rec.counters.filesFailed > 0) {
-        throw new FilesFailedError(
-          `${rec.counters.filesFailed} file(s) could not be copied; the version stays partial and the next run retries them`,
-        );
-      }
       await rec.phase('committing');
+      // Files that failed for good are left out of this version (a changed one keeps its last
+      // good copy): listed in the run log, counted on the version, tried again next run.
+      const skipped = rec.counters.filesFailed;
       await this.versions.commitVersion(
         task,
         v,
         tgt,
         planner.mode === 'changes'
           ? { deletedPaths: planner.deletedPaths() }
-          : { isSeen: (p) => this.seen.has(p) },
-        async (em) => {
-          await this.tasks.saveChangeCursor(task.id, planner.cursor ?? null, em);
-          await rec.finish('completed', { em });
+          : { isSeen: (p) => this.seen.has(p) || planner.isUnderUnreadable(p) },
+        async (em, verdict) => {
+          // A held version keeps the stored cursor: the next run lists everything again.
+          if (verdict.verdict === 'ok')
+            await this.tasks.saveChangeCursor(task.id, planner.cursor ?? null, em);
+          const warnings = [
+            ...(verdict.verdict === 'hold'
+              ? [
+                  `version held for approval: ${verdict.reason}; nothing older is pruned until it is approved`,
+                ]
+              : []),
+            ...(skipped > 0
+              ? [`${skipped} file(s) skipped (see the run log); the next run tries them again`]
+              : []),
+          ];
+          await rec.finish(warnings.length > 0 ? 'warning' : 'completed', {
+            em,
+            message: warnings.length > 0 ? warnings.join('; ') : null,
+          });
         },
+        { skipped },
       );
       await this.connectors.noteConnectorSuccess(task.sourceAccountId);
     } catch (e) {
@@ -163,11 +204,27 @@ class BackupExecution {
         await this.connectors.noteConnectorFailure(task.sourceAccountId, error);
         await this.connectors.noteConnectorFailure(task.targetAccountId, error);
       }
+      if (error instanceof SourceOfflineError || error instanceof TargetOfflineError) {
+        await rec.progress(true).catch(() => undefined);
+        await rec.finish('offline', { message: error.message });
+        return;
+      }
       throw error;
     } finally {
       await source?.close?.().catch(() => undefined);
       await target?.close?.().catch(() => undefined);
     }
+  }
+
+  /** Temporary '.cbe-partial-*' files that stopped runs of this task left on the target. */
+  private async removeLeftovers(target: Connector): Promise<void> {
+    if (!hasPartialCleaner(target)) return;
+    let removed = 0;
+    for (const folder of await this.versions.interruptedStorageFolders(this.task.id)) {
+      removed += await target.removePartials(folder, { signal: this.signal });
+    }
+    if (removed > 0)
+      this.rec.info(`removed ${removed} temporary file(s) that an interrupted run left behind`);
   }
 
   /** Walks the source, filters, and yields only what must be copied; pulled by the pool. */
@@ -220,9 +277,12 @@ class BackupExecution {
     const { rec, signal } = this;
     if (this.fatal || signal.aborted) return;
     await rec.checkpoint(signal);
-    const storedPath = joinPath(version.storageFolder, item.rel);
     const sourcePath = item.entry.path;
+    let storedPath = '';
     try {
+      // A name no target path may hold (a backslash, a control character, > 255 bytes) throws
+      // here: that file's error, not the run's.
+      storedPath = joinPath(version.storageFolder, item.rel);
       const res = await withFileRetries(
         async () => {
           let sent = 0;
@@ -235,10 +295,13 @@ class BackupExecution {
               expectedSize: item.entry.size,
               modifiedAt: item.entry.modifiedAt,
               signal,
+              sourceHashes: item.entry.hashes,
               onBytes: (n) => {
                 sent += n;
                 rec.addBytes(n);
               },
+              // Bytes inside a large file reach the run's row (the recorder writes once a second).
+              onProgress: () => void rec.progress().catch(() => undefined),
             });
           } catch (e) {
             rec.addBytes(-sent);
@@ -265,8 +328,13 @@ class BackupExecution {
         storedPath,
       });
     } catch (e) {
-      if (signal.aborted || isAbortError(e)) return;
-      if (e instanceof SourceGoneError) {
+      const verdict = classifyFileError(e, {
+        attempt: this.config.fileAttempts,
+        maxAttempts: this.config.fileAttempts,
+        aborted: signal.aborted,
+      });
+      if (verdict.action === 'cancelled') return;
+      if (verdict.action === 'vanished') {
         rec.counters.filesTotal--;
         rec.counters.bytesTotal -= item.entry.size ?? 0;
         this.seen.delete(item.rel);
@@ -278,11 +346,16 @@ class BackupExecution {
         );
         return;
       }
-      if (isRunFatal(e)) {
+      if (verdict.action === 'stop-run') {
         this.fatal ??= e;
         return;
       }
-      rec.fileFailed(sourcePath, e);
+      // 'skip-file' (a retryable error comes here only once its tries are spent).
+      rec.fileFailed(
+        sourcePath,
+        e,
+        `${sourcePath}: skipped: ${'reason' in verdict ? verdict.reason : ''}`,
+      );
       return;
     }
     // The bytes are safely stored; a failure to record them is the ledger's, and ends the run.

@@ -43,7 +43,7 @@ export class RestoreExecutor implements RunExecutor {
   ) {}
 
   async execute(run: RunEntity, rec: RunRecorder, signal: AbortSignal): Promise<void> {
-    const params = run.params;
+    const params = run.params as RestoreParams | null;
     const { counters } = rec;
     let source: Connector | undefined;
     let dest: Connector | undefined;

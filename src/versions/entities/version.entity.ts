@@ -1,8 +1,14 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { bigintNumber, epochMillis } from '../../persistence/column-transformers.js';
 
-/** 'running' while its run goes on; 'partial' when the run ended without every file stored. */
-export type VersionStatus = 'running' | 'partial' | 'complete';
+/**
+ * 'running' while its run goes on; 'partial' when the run ended without every file stored;
+ * 'held' when the deletion guard stopped it (complete on the target, but deleting or changing far
+ * more than usual: kept, not counted by retention, nothing older pruned, until an owner approves
+ * it (-> complete) or discards it (-> discarded, freed by the next prune)); 'damaged' when a
+ * verify run found stored copies missing or different.
+ */
+export type VersionStatus = 'running' | 'partial' | 'complete' | 'held' | 'discarded' | 'damaged';
 
 @Entity('versions')
 @Index(['taskId', 'seq'], { unique: true })
@@ -41,4 +47,16 @@ export class VersionEntity {
 
   @Column('bigint', { name: 'completed_at', nullable: true, transformer: epochMillis })
   completedAt!: Date | null;
+
+  /** Why the version is held or damaged, in a sentence for the UI and the mail. */
+  @Column('text', { name: 'status_reason', nullable: true })
+  statusReason!: string | null;
+
+  /** Files of the source the run could not store (bad names, unreadable...): listed in the run log. */
+  @Column('integer', { name: 'skipped_count', default: 0 })
+  skippedCount!: number;
+
+  /** When a verify run last checked every stored copy of the version. */
+  @Column('bigint', { name: 'verified_at', nullable: true, transformer: epochMillis })
+  verifiedAt!: Date | null;
 }

@@ -5,6 +5,7 @@ import {
   IsIn,
   IsInt,
   IsNotEmpty,
+  IsNumber,
   IsOptional,
   IsString,
   Max,
@@ -129,4 +130,54 @@ export class ImportLedgerDto {
   @IsString()
   @MaxLength(200)
   name?: string;
+}
+
+/** What a verify run reads back besides checking every stored copy by listing. */
+export class VerifyDto {
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 100,
+    default: 0,
+    description: 'Share of the stored copies read back and compared by SHA-256 (0-100).',
+  })
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  @Max(100)
+  readPercent?: number;
+}
+
+/** A retention policy given in the query string, for a prune preview; none: the task's own. */
+export class PrunePreviewQuery {
+  @ApiPropertyOptional({ minimum: 0, maximum: 10000 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(10000)
+  keepLast?: number;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 10000 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(10000)
+  keepDaily?: number;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 10000 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(10000)
+  keepWeekly?: number;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 10000 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(10000)
+  keepMonthly?: number;
 }

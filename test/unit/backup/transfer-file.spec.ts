@@ -1,10 +1,16 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hashKindsToCompute, transferFile } from '../../../src/backup/transfer/transfer-file.js';
+import {
+  hashKindsToCompute,
+  SourceHashMismatchError,
+  transferFile,
+} from '../../../src/backup/transfer/transfer-file.js';
 import {
   IntegrityError,
   NotFoundError,
+  TargetOfflineError,
   TransientError,
 } from '../../../src/connectors/connector.errors.js';
 import { DROPBOX_CAPABILITIES } from '../../../src/connectors/dropbox/dropbox.connector.js';
@@ -24,7 +30,9 @@ describe('transferFile', () => {
     dir = await mkdtemp(join(tmpdir(), 'cbe-xfer-'));
     source = new LocalConnector({ root: join(dir, 'src'), fsync: false });
     target = new LocalConnector({ root: join(dir, 'dst'), fsync: false });
-    await source.mkdir('');
+    // The connector never creates its root (issue 18): the folders exist, as a mounted drive does.
+    await mkdir(join(dir, 'src'));
+    await mkdir(join(dir, 'dst'));
     await writeFile(join(dir, 'src', 'a.bin'), data);
   });
 
@@ -122,5 +130,120 @@ describe('transferFile', () => {
   it('should declare verifiesWrites only on connectors whose write() checks that kind', () => {
     expect(ONEDRIVE_CAPABILITIES.verifiesWrites).toBe('quickXor');
     expect(DROPBOX_CAPABILITIES.verifiesWrites).toBe('dropbox');
+  });
+});
+
+describe('transferFile: source hashes, read-back and progress (issue 18)', () => {
+  let dir: string;
+  let source: LocalConnector;
+  let target: LocalConnector;
+  const data = patternBytes(1_000_000, 5);
+  const md5 = createHash('md5').update(data).digest('hex');
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cbe-xfer-'));
+    await mkdir(join(dir, 'src'));
+    await mkdir(join(dir, 'dst'));
+    source = new LocalConnector({ root: join(dir, 'src'), fsync: false });
+    target = new LocalConnector({ root: join(dir, 'dst'), fsync: false });
+    await writeFile(join(dir, 'src', 'a.bin'), data);
+  });
+
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('should refuse bytes that do not match the hash the source reports, retryably, keeping nothing', async () => {
+    const err = await transferFile({
+      source,
+      sourcePath: 'a.bin',
+      target,
+      targetPath: 'v1/a.bin',
+      expectedSize: data.length,
+      sourceHashes: { md5: '0'.repeat(32) },
+    }).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(SourceHashMismatchError);
+    expect((err as SourceHashMismatchError).retryable).toBe(true);
+    expect((err as Error).message).toContain("source's own md5 hash");
+    await expect(target.stat('v1/a.bin')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('should store a file whose bytes match the hash the source reports, computing that kind in flight', async () => {
+    const res = await transferFile({
+      source,
+      sourcePath: 'a.bin',
+      target,
+      targetPath: 'v1/a.bin',
+      sourceHashes: { md5 },
+    });
+
+    expect(res.computed).toEqual({ md5, sha256: sha256(data) });
+  });
+
+  it('should compare a source kind computed anyway for free, and add only the cheapest otherwise', () => {
+    expect(hashKindsToCompute({ hashes: [] }, { sha256: 'x', md5: 'y' })).toEqual(['sha256']);
+    expect(hashKindsToCompute({ hashes: ['md5'] }, { md5: 'y' })).toEqual(['sha256', 'md5']);
+    expect(hashKindsToCompute({ hashes: [] }, { quickXor: 'q' })).toEqual(['sha256', 'quickXor']);
+    expect(hashKindsToCompute({ hashes: [] }, { dropbox: 'd', md5: 'y' })).toEqual([
+      'sha256',
+      'md5',
+    ]);
+  });
+
+  it('should read a hashless target back when asked, and remove a copy that reads back different', async () => {
+    // Stores flipped bytes but reports no hash, as a plain folder or WebDAV share would.
+    const corrupting = new FaultyConnector(target, (op) =>
+      op === 'write' ? 'corrupt' : undefined,
+    );
+    const hashless: typeof corrupting = Object.assign(Object.create(corrupting), {
+      write: async (...args: Parameters<LocalConnector['write']>) => ({
+        ...(await corrupting.write(...args)),
+        hashes: {},
+      }),
+    });
+
+    const err = await transferFile({
+      source,
+      sourcePath: 'a.bin',
+      target: hashless,
+      targetPath: 'v1/a.bin',
+      readBack: true,
+    }).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(IntegrityError);
+    expect((err as Error).message).toContain('read back');
+    await expect(target.stat('v1/a.bin')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('should tell progress inside a file at most every 250 ms of its clock, and once at the end', async () => {
+    let t = 0;
+    const seen: number[] = [];
+
+    await transferFile({
+      source,
+      sourcePath: 'a.bin',
+      target,
+      targetPath: 'v1/a.bin',
+      // Each chunk (256 KiB from a local read) takes 100 ms of this clock.
+      now: () => (t += 100),
+      onProgress: (n) => seen.push(n),
+    });
+
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    expect(seen[seen.length - 1]).toBe(data.length);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    expect(seen.length).toBeLessThan(Math.ceil(data.length / (256 * 1024)) + 1);
+  });
+
+  it('should say the target is offline when its root vanished, not fail the file', async () => {
+    await rm(join(dir, 'dst'), { recursive: true });
+
+    const err = await transferFile({
+      source,
+      sourcePath: 'a.bin',
+      target,
+      targetPath: 'v1/a.bin',
+    }).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(TargetOfflineError);
   });
 });

@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EntityManager } from 'typeorm';
@@ -10,7 +10,6 @@ import type { VersionFileEntity } from '../../../src/versions/entities/version-f
 import type { VersionEntity } from '../../../src/versions/entities/version.entity.js';
 import type { ConnectorProvider } from '../../../src/runs/connector-provider.js';
 import { BackupExecutor } from '../../../src/runs/executors/backup.executor.js';
-import { FilesFailedError } from '../../../src/runs/run-outcome.js';
 import { aRun, aTask } from '../../factories/run.factory.js';
 import { FakeClock } from '../../support/fake-clock.js';
 import { FakeRunRecorder } from '../../support/fake-run-recorder.js';
@@ -28,14 +27,16 @@ describe('BackupExecutor', () => {
     dir = await mkdtemp(join(tmpdir(), 'cbe-backup-exec-'));
     source = new LocalConnector({ root: join(dir, 'src'), fsync: false });
     target = new LocalConnector({ root: join(dir, 'dst'), fsync: false });
-    await source.mkdir('');
-    await target.mkdir('');
+    await mkdir(join(dir, 'src')); // a connector never creates its root
+    await mkdir(join(dir, 'dst')); // a connector never creates its root
     await writeTree(join(dir, 'src'), { 'a.txt': 'alpha', 'b/c.txt': 'charlie', 'd.jpg': 'delta' });
   });
 
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
-  function setup(opts: { fault?: Fault; live?: Map<string, VersionFileEntity> } = {}) {
+  function setup(
+    opts: { fault?: Fault; live?: Map<string, VersionFileEntity>; interrupted?: string[] } = {},
+  ) {
     const src: Connector = opts.fault ? new FaultyConnector(source, opts.fault) : source;
     const tasks: jest.Mocked<Deps[0]> = {
       findById: jest.fn<Deps[0]['findById']>().mockResolvedValue(aTask()),
@@ -47,12 +48,19 @@ describe('BackupExecutor', () => {
         .mockResolvedValue({ id: 'v1', seq: 1, storageFolder: 'backup/v000001' } as VersionEntity),
       commitVersion: jest
         .fn<Deps[1]['commitVersion']>()
-        .mockImplementation((_t, _v, _tgt, _gone, also) => also({} as EntityManager)),
+        .mockImplementation(async (_t, _v, _tgt, _gone, also) => {
+          await also({} as EntityManager, { verdict: 'ok' });
+          return { verdict: 'ok' };
+        }),
       abandonVersion: jest.fn<Deps[1]['abandonVersion']>().mockResolvedValue(undefined),
       findCurrentFiles: jest
         .fn<Deps[1]['findCurrentFiles']>()
         .mockResolvedValue(opts.live ?? new Map()),
       recordStoredFiles: jest.fn<Deps[1]['recordStoredFiles']>().mockResolvedValue(undefined),
+      hasVersionsOnTarget: jest.fn<Deps[1]['hasVersionsOnTarget']>().mockResolvedValue(false),
+      interruptedStorageFolders: jest
+        .fn<Deps[1]['interruptedStorageFolders']>()
+        .mockResolvedValue(opts.interrupted ?? []),
     };
     const connectors: jest.Mocked<ConnectorProvider> = {
       open: jest
@@ -127,24 +135,85 @@ describe('BackupExecutor', () => {
     expect(clock.sleeps).toHaveLength(1);
   });
 
-  it('should fail the run and leave the version partial when a file fails for good', async () => {
+  it('should skip a file that fails for good, commit the others and end with a warning', async () => {
     const { sut, versions, recorder, recorded } = setup({
       fault: (op, path) =>
         op === 'read' && path === 'd.jpg' ? new TransientError('still broken') : undefined,
     });
 
-    await expect(sut.execute(aRun(), recorder, new AbortController().signal)).rejects.toThrow(
-      FilesFailedError,
-    );
+    await sut.execute(aRun(), recorder, new AbortController().signal);
 
     expect(recorder.counters).toMatchObject({ filesCopied: 2, filesFailed: 1, retries: 2 });
     expect(recorder.linesAt('error')).toEqual([
-      expect.objectContaining({ path: 'd.jpg', message: 'still broken' }),
+      expect.objectContaining({
+        path: 'd.jpg',
+        message: 'd.jpg: skipped: still broken (still failing after 3 tries)',
+      }),
     ]);
     expect(recorded()).toHaveLength(2);
-    expect(versions.abandonVersion).toHaveBeenCalledWith('v1', true);
-    expect(versions.commitVersion).not.toHaveBeenCalled();
-    expect(recorder.finished).toBeUndefined();
+    expect(versions.abandonVersion).not.toHaveBeenCalled();
+    expect(versions.commitVersion).toHaveBeenCalledWith(
+      expect.anything(),
+      expect.anything(),
+      expect.anything(),
+      expect.anything(),
+      expect.any(Function),
+      { skipped: 1 },
+    );
+    expect(recorder.finished).toMatchObject({ outcome: 'warning', inTransaction: true });
+    expect(recorder.finished!.message).toContain('1 file(s) skipped');
+  });
+
+  it('should remove the temporary files a killed run left in its version folder', async () => {
+    const { sut, recorder } = setup({ interrupted: ['backup/v000000_killed'] });
+    const leftover = join(
+      dir,
+      'dst',
+      'backup',
+      'v000000_killed',
+      'b',
+      '.c.txt.cbe-partial-0a1b2c3d4e5f',
+    );
+    await writeTree(join(dir, 'dst'), {
+      'backup/v000000_killed/b/.c.txt.cbe-partial-0a1b2c3d4e5f': 'half a file',
+      'backup/v000000_killed/a.txt': 'alpha',
+    });
+
+    await sut.execute(aRun(), recorder, new AbortController().signal);
+
+    await expect(readFile(leftover)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await readFile(join(dir, 'dst', 'backup', 'v000000_killed', 'a.txt'), 'utf8')).toBe(
+      'alpha',
+    );
+    expect(recorder.linesAt('info').map((l) => l.message)).toContain(
+      'removed 1 temporary file(s) that an interrupted run left behind',
+    );
+  });
+
+  it('should end offline, writing nothing, when the target drive is gone', async () => {
+    const { sut, versions, recorder } = setup();
+    await rm(join(dir, 'dst'), { recursive: true });
+
+    await sut.execute(aRun(), recorder, new AbortController().signal);
+
+    expect(recorder.finished).toMatchObject({ outcome: 'offline' });
+    expect(recorder.finished!.message).toContain('the target is offline');
+    expect(versions.beginVersion).not.toHaveBeenCalled();
+    await expect(readdir(dir)).resolves.toEqual(['src']);
+  });
+
+  it('should end with a warning saying why when the deletion guard holds the version', async () => {
+    const { sut, versions, recorder } = setup();
+    versions.commitVersion.mockImplementation(async (_t, _v, _tgt, _gone, also) => {
+      const held = { verdict: 'hold' as const, reason: 'the source listed no files at all' };
+      await also({} as EntityManager, held);
+      return held;
+    });
+
+    await sut.execute(aRun(), recorder, new AbortController().signal);
+
+    expect(recorder.finished).toMatchObject({ outcome: 'warning', inTransaction: true });
+    expect(recorder.finished!.message).toContain('version held for approval: the source listed');
   });
 
   it('should stop the whole run when the target is full', async () => {

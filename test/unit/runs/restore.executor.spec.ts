@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RestoreParams } from '../../../src/backup/entities/run.entity.js';
@@ -40,8 +40,8 @@ describe('RestoreExecutor', () => {
     dir = await mkdtemp(join(tmpdir(), 'cbe-restore-exec-'));
     backup = new LocalConnector({ root: join(dir, 'backup'), fsync: false });
     dest = new LocalConnector({ root: join(dir, 'dest'), fsync: false });
-    await backup.mkdir('');
-    await dest.mkdir('');
+    await mkdir(join(dir, 'backup')); // a connector never creates its root
+    await mkdir(join(dir, 'dest')); // a connector never creates its root
     await writeTree(join(dir, 'backup'), STORED);
   });
 

@@ -64,3 +64,53 @@ describe('selectVersionsToKeep', () => {
     expect(isEmptyPolicy({ keepMonthly: 1 })).toBe(false);
   });
 });
+
+describe('selectVersionsToKeep with held versions (issue 18)', () => {
+  const at = (i: number) => new Date(Date.UTC(2026, 0, 1 + i, 12));
+
+  it('should keep everything older than a held version, whatever the policy', () => {
+    const versions: RetentionCandidate[] = [
+      ...daily(4),
+      { seq: 5, createdAt: at(5), status: 'held' },
+    ];
+
+    expect(sorted(selectVersionsToKeep(versions, { keepLast: 1 }))).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('should not count a held version toward keepLast, so the last complete one stays', () => {
+    const versions: RetentionCandidate[] = [
+      { seq: 1, createdAt: at(1), status: 'complete' },
+      { seq: 2, createdAt: at(2), status: 'held' },
+    ];
+
+    expect(sorted(selectVersionsToKeep(versions, { keepLast: 1 }))).toEqual([1, 2]);
+  });
+
+  it('should prune normally again once the held version is approved', () => {
+    const versions: RetentionCandidate[] = [
+      { seq: 1, createdAt: at(1), status: 'complete' },
+      { seq: 2, createdAt: at(2), status: 'complete' },
+    ];
+
+    expect(sorted(selectVersionsToKeep(versions, { keepLast: 1 }))).toEqual([2]);
+  });
+
+  it('should never keep a discarded version', () => {
+    const versions: RetentionCandidate[] = [
+      ...daily(2),
+      { seq: 3, createdAt: at(3), status: 'discarded' },
+    ];
+
+    expect(sorted(selectVersionsToKeep(versions, { keepLast: 5 }))).toEqual([1, 2]);
+  });
+
+  it('should keep the newest complete version when only partial or held versions are newer', () => {
+    const versions: RetentionCandidate[] = [
+      ...daily(3),
+      { seq: 4, createdAt: at(4), status: 'partial' },
+      { seq: 5, createdAt: at(5), status: 'partial' },
+    ];
+
+    expect(sorted(selectVersionsToKeep(versions, { keepLast: 1 }))).toEqual([3, 4, 5]);
+  });
+});

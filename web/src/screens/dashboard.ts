@@ -26,7 +26,9 @@ const HEALTH_LABELS: Record<Health, string> = {
 const STRIP_DAYS = 30;
 const STATUS_WORDS: Record<string, string> = {
   completed: 'completed',
+  warning: 'completed with warnings',
   failed: 'failed',
+  offline: 'offline',
   cancelled: 'cancelled',
   skipped: 'skipped',
   running: 'running',
@@ -36,9 +38,9 @@ const STATUS_WORDS: Record<string, string> = {
 /** The worst outcome of a day's runs: a failed run colours the day even if a retry passed. */
 function dayOutcome(runs: RunOutcome[]): 'failed' | 'ok' | 'running' | 'other' | 'none' {
   if (runs.length === 0) return 'none';
-  if (runs.some((r) => r.status === 'failed')) return 'failed';
+  if (runs.some((r) => r.status === 'failed' || r.status === 'offline')) return 'failed';
   if (runs.some((r) => r.status === 'running' || r.status === 'queued')) return 'running';
-  if (runs.some((r) => r.status === 'completed')) return 'ok';
+  if (runs.some((r) => r.status === 'completed' || r.status === 'warning')) return 'ok';
   return 'other';
 }
 

@@ -35,6 +35,8 @@ export const STATUS_LABELS: Record<string, string> = {
   failed: 'Failed',
   cancelled: 'Cancelled',
   skipped: 'Skipped',
+  warning: 'Completed with warnings',
+  offline: 'Offline',
 };
 
 function runTitle(run: Run, task: Task | undefined): string {
