@@ -1,3 +1,4 @@
+import { withLogContext } from '../logging/engine-logger.js';
 import type { Provider } from '@nestjs/common';
 import { AccountsService } from '../accounts/accounts.service.js';
 import { RunsRepository } from '../backup/runs.repository.js';
@@ -84,7 +85,10 @@ export const runsProviders: Provider[] = [
       clock: Clock,
     ): Promise<RunQueue> =>
       makeQueue(
-        (id, signal) => dispatcher.execute(id, signal).finally(releaseMemoryAfterRun),
+        (id, signal) =>
+          withLogContext({ runId: id }, () => dispatcher.execute(id, signal)).finally(
+            releaseMemoryAfterRun,
+          ),
         (runId, reason) => failGivenUpRun({ runs, versions, clock }, runId, reason),
       ),
     inject: [RUN_QUEUE_FACTORY, RunDispatcher, RunsRepository, VersionsService, CLOCK],

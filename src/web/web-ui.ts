@@ -53,5 +53,5 @@ export function serveWebUi(app: NestExpressApplication, distDir = defaultWebDist
 }
 
 function isApiPath(path: string): boolean {
-  return path === '/api' || path.startsWith('/api/');
+  return path === '/api' || path.startsWith('/api/') || path === '/metrics';
 }

@@ -242,10 +242,9 @@ describe('web UI in a browser: the restore wizard', () => {
     );
   });
 
-  // Needs the restore runner to treat identical files alike under "keep both" and "skip
-  // identical" (see the report: `conflict !== 'overwrite'` before `isIdentical`). Until that
-  // lands this documents the bug: the check fails, so `it.failing` passes; flip it to `it`.
-  it.failing('should never duplicate identical files with "keep both"', async () => {
+  // "Keep both" of a file that is already there byte for byte keeps the one copy (the restore
+  // executor compares before renaming, as "skip identical" does).
+  it('should never duplicate identical files with "keep both"', async () => {
     expect(await page.locator('[data-count="unchanged"]').textContent()).toBe('2');
     expect(await listTree(join(cloudDir(), 'Restored'))).toEqual([
       '2024/IMG_0001.jpg',

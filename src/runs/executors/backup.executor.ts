@@ -248,8 +248,11 @@ class BackupExecution {
         batch = [];
       }
     }
-    yield* await this.resolve(batch);
+    // Listing is over here: say so before the last batch is handed out, not after its last file
+    // was taken (on a small tree that was most of the run shown as "listing").
+    const last = await this.resolve(batch);
     await this.rec.phase('transferring');
+    yield* last;
   }
 
   private async resolve(batch: WalkedFile[]): Promise<WalkedFile[]> {

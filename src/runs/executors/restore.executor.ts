@@ -188,7 +188,7 @@ export class RestoreExecutor implements RunExecutor {
         `'${targetPath}' is a folder at the destination; the file was not restored`,
       );
     if (existing) {
-      if (conflict === 'skip-identical' && (await this.isIdentical(dest, existing, f, signal)))
+      if (conflict !== 'overwrite' && (await this.isIdentical(dest, existing, f, signal)))
         return 'skipped';
       if (conflict === 'keep-both') targetPath = await this.freeName(dest, targetPath, signal);
     }
