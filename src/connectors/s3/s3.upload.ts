@@ -34,6 +34,9 @@ export interface UploadResult {
   /** MD5 of the content when it went up in one PutObject (S3 checked it against Content-MD5). */
   md5?: string;
   etag?: string;
+  /** The PutObject's answer about encryption (whether its ETag is an MD5); single PUTs only. */
+  serverSideEncryption?: string;
+  sseCustomerAlgorithm?: string;
   /** Whether the SHA-256 is already in the object's metadata (single-part uploads). */
   shaInMetadata: boolean;
 }
@@ -55,7 +58,13 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
   const head: Buffer[] = [];
   let headBytes = 0;
   let ended = false;
-  while (headBytes < req.partSize) {
+  // A body of known size up to (queueSize + 1) parts goes up as one PutObject: it holds no more
+  // memory than the multipart path would (queueSize + 1 part buffers), takes one request instead
+  // of four plus a server-side copy, and S3 checks it whole against its Content-MD5.
+  const gather = isSinglePut(req) ? req.size! + 1 : req.partSize;
+  // Copied into one buffer of the announced size as it arrives (no second copy by concat).
+  const whole = isSinglePut(req) ? Buffer.allocUnsafe(req.size!) : undefined;
+  while (headBytes < gather) {
     req.signal?.throwIfAborted();
     const next = await iterator.next();
     if (next.done) {
@@ -63,16 +72,22 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
       break;
     }
     const chunk = next.value as Buffer;
-    head.push(chunk);
+    if (whole && headBytes + chunk.length <= whole.length) chunk.copy(whole, headBytes);
+    else head.push(chunk);
     headBytes += chunk.length;
+  }
+  if (whole && head.length > 0) {
+    // Longer than announced: what went into the buffer leads the parts.
+    head.unshift(whole.subarray(0, headBytes - head.reduce((n, c) => n + c.length, 0)));
   }
   const metadata: Record<string, string> = {};
   if (req.modifiedAt) metadata[META_MTIME] = String(req.modifiedAt.getTime());
 
   if (ended) {
-    const data = Buffer.concat(head);
+    const data = whole && head.length === 0 ? whole.subarray(0, headBytes) : Buffer.concat(head);
+    // The SHA-256 is the one hashed in flight (no second pass over the body); MD5 only here.
     const md5 = createHash('md5').update(data).digest();
-    const sha256 = createHash('sha256').update(data).digest('hex');
+    const sha256 = hashing.hashes.sha256!;
     // The body is a Buffer, so the pacer may send it again after a 503 or a broken socket.
     const out = await req.api.call(
       'PutObject',
@@ -97,6 +112,8 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
       sha256,
       md5: md5.toString('hex'),
       etag: out.ETag,
+      serverSideEncryption: out.ServerSideEncryption,
+      sseCustomerAlgorithm: out.SSECustomerAlgorithm,
       shaInMetadata: true,
     };
   }
@@ -106,6 +123,11 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
   } finally {
     input.destroy();
   }
+}
+
+/** Whether a body goes up as one PutObject whatever the part size (see uploadObject). */
+export function isSinglePut(req: Pick<UploadRequest, 'size' | 'partSize' | 'queueSize'>): boolean {
+  return req.size !== undefined && req.size <= req.partSize * (req.queueSize + 1);
 }
 
 /** Part size for an upload: the configured one, grown so a file of known size fits 10,000 parts. */
