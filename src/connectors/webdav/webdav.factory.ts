@@ -16,5 +16,5 @@ export function createWebDavConnector(
     authType: o.authType === 'digest' ? AuthType.Digest : AuthType.Password,
   });
   const pacer = new Pacer({ clock: ctx.clock, onRetry: ctx.onRetry, ...extras.pacer });
-  return new WebDavConnector(client, pacer, o.url);
+  return new WebDavConnector(client, pacer, o.url, { digest: o.authType === 'digest' });
 }
