@@ -1,5 +1,16 @@
-import { createReadStream, createWriteStream, type Stats } from 'node:fs';
-import { mkdir, open, opendir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
+import { createReadStream, type Stats } from 'node:fs';
+import { once } from 'node:events';
+import {
+  mkdir,
+  open,
+  opendir,
+  rename,
+  rm,
+  stat,
+  unlink,
+  utimes,
+  type FileHandle,
+} from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -20,6 +31,8 @@ import { isPartialName, partialPathFor } from '../partial-name.js';
 const LIST_BATCH = 256;
 /** Read buffer: large enough for disk throughput, small enough that K transfers stay cheap. */
 const READ_HIGH_WATER_MARK = 256 * 1024;
+/** Bound of the known-folders cache (cleared, not evicted, past it). */
+const KNOWN_FOLDERS_MAX = 10_000;
 
 export const LOCAL_CAPABILITIES: Capabilities = {
   hashes: [],
@@ -40,6 +53,8 @@ export class LocalConnector implements Connector {
   readonly kind = 'local';
   readonly capabilities = LOCAL_CAPABILITIES;
   private readonly root: string;
+  /** Folders this connector made or found (mkdir -p once per folder, not once per file). */
+  private readonly knownFolders = new Set<string>();
 
   constructor(private readonly options: LocalOptions) {
     if (!isAbsolute(options.root)) {
@@ -112,26 +127,70 @@ export class LocalConnector implements Connector {
     const rel = normalizePath(path);
     if (rel === '') throw new IsADirectoryError('cannot write a file over the root folder');
     const target = this.abs(rel);
-    await this.ensureFolder(parentPath(rel), meta);
-    await this.assertNotFolder(rel);
     const tmp = this.abs(partialPathFor(rel));
+    // Few system calls per file (each one a trip through libuv's thread pool): open, the writes,
+    // fsync and close on one descriptor, utimes, rename. No mkdir -p for a folder made in
+    // this connector's life, no check of the target first (a folder in the way fails the rename,
+    // and only then is it looked at), no stat afterwards (the stream counted what it wrote).
+    const fh = await this.openNew(tmp, rel, meta);
+    let written: number;
     try {
       // No digest here: a local drive reports no hash of its own (capabilities.hashes is empty),
       // and one computed from this same stream would only repeat the caller's (the engine hashes
       // every transfer): on a copy to a local folder that was a second SHA-256 of every byte.
-      await pipeline(body, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }), {
-        signal: meta.signal,
+      // `flush`: fsync on the same descriptor before the stream closes it (no reopen to sync).
+      const out = fh.createWriteStream({
+        highWaterMark: READ_HIGH_WATER_MARK,
+        flush: this.options.fsync,
       });
-      if (this.options.fsync) await flushToDisk(tmp);
+      await pipeline(body, out, { signal: meta.signal });
+      if (!out.closed) await once(out, 'close');
+      written = out.bytesWritten;
       if (meta.modifiedAt) await utimes(tmp, meta.modifiedAt, meta.modifiedAt);
       await rename(tmp, target);
     } catch (e) {
+      await fh.close().catch(() => undefined);
       await unlink(tmp).catch(() => undefined);
       // An error of the incoming stream is the caller's (a broken source), not the drive's.
       if (body.errored) throw body.errored;
+      if ((e as NodeJS.ErrnoException).code === 'EISDIR' || (await this.isFolder(target)))
+        throw new IsADirectoryError(`'${rel}' is a folder; a file cannot replace it`, { cause: e });
       throw mapFsError(e, rel);
     }
-    return this.stat(rel);
+    return {
+      path: rel,
+      name: baseName(rel),
+      kind: 'file',
+      size: written,
+      modifiedAt: meta.modifiedAt ?? new Date(),
+      hashes: {},
+    };
+  }
+
+  /** Opens the temporary file, making its folder first when it is not known to exist. */
+  private async openNew(tmp: string, rel: string, meta: WriteMeta): Promise<FileHandle> {
+    const parent = parentPath(rel);
+    for (let attempt = 1; ; attempt++) {
+      if (!this.knownFolders.has(parent)) await this.ensureFolder(parent, meta);
+      try {
+        return await open(tmp, 'wx', 0o644);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        // A known folder removed behind our back: forget it and make it again, once.
+        if ((code === 'ENOENT' || code === 'ENOTDIR') && attempt === 1) {
+          this.knownFolders.clear();
+          continue;
+        }
+        throw mapFsError(e, rel);
+      }
+    }
+  }
+
+  private async isFolder(abs: string): Promise<boolean> {
+    return stat(abs).then(
+      (st) => st.isDirectory(),
+      () => false,
+    );
   }
 
   async mkdir(path: string, opts: CallOptions = {}): Promise<Entry> {
@@ -144,6 +203,7 @@ export class LocalConnector implements Connector {
     const rel = normalizePath(path);
     if (rel === '') throw new InvalidPathError('refusing to remove the root folder of the account');
     await this.stat(rel); // NotFound when missing
+    this.knownFolders.clear();
     try {
       await rm(this.abs(rel), { recursive: true, force: false });
     } catch (e) {
@@ -158,8 +218,11 @@ export class LocalConnector implements Connector {
 
   private async ensureFolder(rel: string, opts: CallOptions): Promise<void> {
     opts.signal?.throwIfAborted();
+    if (this.knownFolders.has(rel)) return;
     try {
       await mkdir(this.abs(rel), { recursive: true });
+      if (this.knownFolders.size >= KNOWN_FOLDERS_MAX) this.knownFolders.clear();
+      this.knownFolders.add(rel);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EEXIST' || code === 'ENOTDIR') {
@@ -169,27 +232,6 @@ export class LocalConnector implements Connector {
       }
       throw mapFsError(e, rel);
     }
-  }
-
-  private async assertNotFolder(rel: string): Promise<void> {
-    try {
-      const st = await stat(this.abs(rel));
-      if (st.isDirectory())
-        throw new IsADirectoryError(`'${rel}' is a folder; a file cannot replace it`);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw mapFsError(e, rel);
-    }
-  }
-}
-
-/** fsync through a fresh descriptor: flushes the file's pages whoever wrote them. */
-async function flushToDisk(file: string): Promise<void> {
-  const fh = await open(file, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }
 
