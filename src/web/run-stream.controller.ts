@@ -3,11 +3,11 @@ import { ApiTags } from '@nestjs/swagger';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { Observable } from 'rxjs';
 import type { RunEntity } from '../backup/entities/run.entity.js';
-import { RUN_EVENTS, type RunProgressEvent } from '../backup/run-events.js';
+import { RUN_EVENTS, type RunProgressEvent } from '../runs/run-events.js';
 import { CurrentUser } from '../auth/auth.guard.js';
 import type { Principal } from '../auth/auth.service.js';
 import { Ownership } from '../auth/ownership.js';
-import { RunsService } from '../backup/runs.service.js';
+import { RunsService } from '../runs/runs.service.js';
 import { toRunView } from './views.js';
 
 /** The events a run's stream carries; `run` first, then `progress`, then one final event. */

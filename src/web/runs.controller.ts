@@ -3,7 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../auth/auth.guard.js';
 import type { Principal } from '../auth/auth.service.js';
 import { Ownership } from '../auth/ownership.js';
-import { RunsService } from '../backup/runs.service.js';
+import { RunsService } from '../runs/runs.service.js';
 import { ListRunsQuery, RunEventsQuery } from './dto/query.dto.js';
 import { toRunView } from './views.js';
 

@@ -3,7 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../auth/auth.guard.js';
 import type { Principal } from '../auth/auth.service.js';
 import { Ownership } from '../auth/ownership.js';
-import { RunsService } from '../backup/runs.service.js';
+import { RunsService } from '../runs/runs.service.js';
 import { TasksService } from '../backup/tasks.service.js';
 import { SchedulerService } from '../scheduler/scheduler.service.js';
 import { VersionsService } from '../versions/versions.service.js';
@@ -69,7 +69,7 @@ export class TasksController {
   @HttpCode(202)
   async run(@CurrentUser() p: Principal, @Param('id') id: string) {
     await this.owners.task(p, id);
-    return toRunView(await this.runs.startBackup(id, 'manual'));
+    return toRunView(await this.runs.start('backup', id));
   }
 
   @Get(':id/versions')
