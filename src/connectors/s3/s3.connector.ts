@@ -25,7 +25,7 @@ import { resumableDownload, type OpenedBody } from '../resumable-download.js';
 import { mapS3Error } from './s3.errors.js';
 import { etagIsMd5, fileEntry, folderEntry, META_MTIME, META_SHA256, S3Keys } from './s3.mapper.js';
 import { s3Capabilities, S3_MAX_COPY_SIZE, type S3ConnectorOptions } from './s3.options.js';
-import { uploadObject } from './s3.upload.js';
+import { PartBufferPool, uploadObject } from './s3.upload.js';
 
 const MAX_DOWNLOAD_RESUMES = 10;
 /** Bound of the subfolder cache (cleared, not evicted, past it). */
@@ -48,6 +48,7 @@ export class S3Connector implements Connector {
   private readonly keys: S3Keys;
   /** Folder -> names of its subfolders, for the folder-in-the-way check of write(). */
   private readonly subfolders = new Map<string, Set<string>>();
+  private readonly buffers: PartBufferPool;
 
   constructor(
     private readonly api: S3ApiClient,
@@ -55,6 +56,7 @@ export class S3Connector implements Connector {
   ) {
     this.keys = new S3Keys(options.prefix);
     this.capabilities = s3Capabilities(options.partSize, options.listPageSize);
+    this.buffers = new PartBufferPool(options.partSize);
   }
 
   async *list(dir: string, opts: CallOptions = {}): AsyncIterable<Entry> {
@@ -156,6 +158,7 @@ export class S3Connector implements Connector {
         size: meta.size,
         modifiedAt: meta.modifiedAt,
         signal: meta.signal,
+        pool: this.buffers,
       });
     } catch (e) {
       // An error of the incoming stream is the caller's (a broken source), not the bucket's.
