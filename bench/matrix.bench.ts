@@ -30,6 +30,8 @@
  *   order; the rows take the fastest of each (the machine is shared, so single runs are noisy).
  * --cpu-prof D: the engine and the limit processes run with --cpu-prof, profiles written into D.
  * --smoke: one pair (local:dropbox), every scenario, --scale 0.002: a few seconds plus start-up.
+ * --peer rclone: the engine against rclone on a local folder, SFTP, S3 and WebDAV targets instead
+ *   (bench/support/peer-bench.ts).
  */
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -55,6 +57,7 @@ import {
   type Scenario,
 } from './support/matrix-data.js';
 import { Side } from './support/matrix-sides.js';
+import { runPeerBench } from './support/peer-bench.js';
 import { renderTables, type MatrixRow } from './support/matrix-report.js';
 
 /** The engine's default task concurrency (BACKUP_CONCURRENCY, src/config/app-config.ts). */
@@ -110,6 +113,7 @@ interface PairContext {
 
 async function main(): Promise<void> {
   const args = parseArgs();
+  if (args.has('peer')) return runPeerBench(args);
   const smoke = args.has('smoke');
   const scenarios = parseScenarios(args.get('scenario') ?? 'all');
   const pairs = parsePairs(args.get('pair') ?? (smoke ? 'local:dropbox' : 'all'));

@@ -1,3 +1,6 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { Readable } from 'node:stream';
+import { IsADirectoryError } from '../../src/connectors/connector.errors.js';
 import { systemClock } from '../../src/common/clock.js';
 import { createWebDavConnector } from '../../src/connectors/webdav/webdav.factory.js';
 import { startWebDavServer, type WebDavServer } from '../servers/apache-webdav.server.js';
@@ -33,3 +36,40 @@ for (const auth of ['basic', 'digest'] as const) {
     limits: { uploadChunkSize: 256 * 1024, listPageSize: 40 },
   });
 }
+
+describe('webdav requests per file (issue #21)', () => {
+  let server: WebDavServer;
+  const sent: string[] = [];
+  const onRequest = (msg: unknown) =>
+    sent.push((msg as { request: { method: string } }).request.method);
+
+  beforeAll(async () => {
+    server = await startWebDavServer();
+    subscribe('http.client.request.start', onRequest);
+  });
+  afterAll(async () => {
+    unsubscribe('http.client.request.start', onRequest);
+    await server.stop();
+  });
+
+  it('should PUT and MOVE a file of known size into a folder it created, with Basic auth', async () => {
+    const c = createWebDavConnector(
+      {
+        config: { url: server.basicUrl, username: server.basic.username, authType: 'basic' },
+        secrets: { password: server.basic.password },
+      },
+      { clock: systemClock, saveSecrets: async () => undefined },
+    );
+    const data = Buffer.from('small file');
+    await c.write('run/d1/warm.txt', Readable.from([data]), { size: data.length });
+    sent.length = 0;
+    const a = await c.write('run/d1/a.txt', Readable.from([data]), { size: data.length });
+    expect(sent).toEqual(['PUT', 'MOVE']);
+    expect(a.size).toBe(data.length);
+    expect((await c.stat('run/d1/a.txt')).size).toBe(data.length);
+    await c.mkdir('run/d1/folder');
+    await expect(
+      c.write('run/d1/folder', Readable.from([data]), { size: data.length }),
+    ).rejects.toBeInstanceOf(IsADirectoryError);
+  });
+});

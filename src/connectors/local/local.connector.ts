@@ -1,5 +1,16 @@
-import { createReadStream, createWriteStream, type Stats } from 'node:fs';
-import { open, opendir, realpath, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
+import { createReadStream, type Stats } from 'node:fs';
+import { once } from 'node:events';
+import {
+  open,
+  opendir,
+  realpath,
+  rename,
+  rm,
+  stat,
+  unlink,
+  utimes,
+  type FileHandle,
+} from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -31,6 +42,8 @@ import { isVolumeMarkerName, LocalVolume, type VolumeMemory } from './local.volu
 const LIST_BATCH = 256;
 /** Read buffer: large enough for disk throughput, small enough that K transfers stay cheap. */
 const READ_HIGH_WATER_MARK = 256 * 1024;
+/** Bound of the known-folders cache (cleared, not evicted, past it). */
+const KNOWN_FOLDERS_MAX = 10_000;
 
 export const LOCAL_CAPABILITIES: Capabilities = {
   hashes: [],
@@ -54,6 +67,8 @@ export class LocalConnector implements Connector, RootPresence, PartialCleaner {
   private readonly volume: LocalVolume;
   /** The root with symbolic links resolved: no path of the account may lead outside it. */
   private realRoot?: Promise<string>;
+  /** Folders this connector made or found (mkdir -p once per folder, not once per file). */
+  private readonly knownFolders = new Set<string>();
 
   constructor(
     private readonly options: LocalOptions,
@@ -145,26 +160,70 @@ export class LocalConnector implements Connector, RootPresence, PartialCleaner {
     const rel = normalizePath(path);
     if (rel === '') throw new IsADirectoryError('cannot write a file over the root folder');
     const target = await this.confined(rel);
-    await this.ensureFolder(parentPath(rel), meta);
-    await this.assertNotFolder(rel);
     const tmp = this.abs(partialPathFor(rel));
+    // Few system calls per file (each one a trip through libuv's thread pool): open, the writes,
+    // fsync and close on one descriptor, utimes, rename. No mkdir -p for a folder made in
+    // this connector's life, no check of the target first (a folder in the way fails the rename,
+    // and only then is it looked at), no stat afterwards (the stream counted what it wrote).
+    const fh = await this.openNew(tmp, rel, meta);
+    let written: number;
     try {
       // No digest here: a local drive reports no hash of its own (capabilities.hashes is empty),
       // and one computed from this same stream would only repeat the caller's (the engine hashes
       // every transfer): on a copy to a local folder that was a second SHA-256 of every byte.
-      await pipeline(body, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }), {
-        signal: meta.signal,
+      // `flush`: fsync on the same descriptor before the stream closes it (no reopen to sync).
+      const out = fh.createWriteStream({
+        highWaterMark: READ_HIGH_WATER_MARK,
+        flush: this.options.fsync,
       });
-      if (this.options.fsync) await flushToDisk(tmp);
+      await pipeline(body, out, { signal: meta.signal });
+      if (!out.closed) await once(out, 'close');
+      written = out.bytesWritten;
       if (meta.modifiedAt) await utimes(tmp, meta.modifiedAt, meta.modifiedAt);
       await rename(tmp, target);
     } catch (e) {
+      await fh.close().catch(() => undefined);
       await unlink(tmp).catch(() => undefined);
       // An error of the incoming stream is the caller's (a broken source), not the drive's.
       if (body.errored) throw body.errored;
+      if ((e as NodeJS.ErrnoException).code === 'EISDIR' || (await this.isFolder(target)))
+        throw new IsADirectoryError(`'${rel}' is a folder; a file cannot replace it`, { cause: e });
       throw mapFsError(e, rel);
     }
-    return this.stat(rel);
+    return {
+      path: rel,
+      name: baseName(rel),
+      kind: 'file',
+      size: written,
+      modifiedAt: meta.modifiedAt ?? new Date(),
+      hashes: {},
+    };
+  }
+
+  /** Opens the temporary file, making its folder first when it is not known to exist. */
+  private async openNew(tmp: string, rel: string, meta: WriteMeta): Promise<FileHandle> {
+    const parent = parentPath(rel);
+    for (let attempt = 1; ; attempt++) {
+      if (!this.knownFolders.has(parent)) await this.ensureFolder(parent, meta);
+      try {
+        return await open(tmp, 'wx', 0o644);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        // A known folder removed behind our back: forget it and make it again, once.
+        if ((code === 'ENOENT' || code === 'ENOTDIR') && attempt === 1) {
+          this.knownFolders.clear();
+          continue;
+        }
+        throw mapFsError(e, rel);
+      }
+    }
+  }
+
+  private async isFolder(abs: string): Promise<boolean> {
+    return stat(abs).then(
+      (st) => st.isDirectory(),
+      () => false,
+    );
   }
 
   async mkdir(path: string, opts: CallOptions = {}): Promise<Entry> {
@@ -178,6 +237,7 @@ export class LocalConnector implements Connector, RootPresence, PartialCleaner {
     const rel = normalizePath(path);
     if (rel === '') throw new InvalidPathError('refusing to remove the root folder of the account');
     await this.stat(rel); // NotFound when missing
+    this.knownFolders.clear();
     try {
       await rm(this.abs(rel), { recursive: true, force: false });
     } catch (e) {
@@ -218,8 +278,11 @@ export class LocalConnector implements Connector, RootPresence, PartialCleaner {
 
   private async ensureFolder(rel: string, opts: CallOptions): Promise<void> {
     opts.signal?.throwIfAborted();
+    if (this.knownFolders.has(rel)) return;
     try {
       await this.volume.mkdirBelowRoot(this.abs(rel)); // never the root itself
+      if (this.knownFolders.size >= KNOWN_FOLDERS_MAX) this.knownFolders.clear();
+      this.knownFolders.add(rel);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EEXIST' || code === 'ENOTDIR') {
@@ -227,17 +290,6 @@ export class LocalConnector implements Connector, RootPresence, PartialCleaner {
           cause: e,
         });
       }
-      throw mapFsError(e, rel);
-    }
-  }
-
-  private async assertNotFolder(rel: string): Promise<void> {
-    try {
-      const st = await stat(this.abs(rel));
-      if (st.isDirectory())
-        throw new IsADirectoryError(`'${rel}' is a folder; a file cannot replace it`);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw mapFsError(e, rel);
     }
   }
@@ -254,16 +306,6 @@ async function realPathOrAncestor(abs: string): Promise<string> {
       if ((code !== 'ENOENT' && code !== 'ENOTDIR') || dirname(p) === p) throw e;
       rest.push(basename(p));
     }
-  }
-}
-
-/** fsync through a fresh descriptor: flushes the file's pages whoever wrote them. */
-async function flushToDisk(file: string): Promise<void> {
-  const fh = await open(file, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }
 

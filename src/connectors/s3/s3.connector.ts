@@ -19,15 +19,17 @@ import {
   NotADirectoryError,
   NotFoundError,
 } from '../connector.errors.js';
-import { normalizePath } from '../path.js';
+import { baseName, normalizePath, parentPath } from '../path.js';
 import type { S3ApiClient } from './s3.client.js';
 import { resumableDownload, type OpenedBody } from '../resumable-download.js';
 import { mapS3Error } from './s3.errors.js';
 import { etagIsMd5, fileEntry, folderEntry, META_MTIME, META_SHA256, S3Keys } from './s3.mapper.js';
 import { s3Capabilities, S3_MAX_COPY_SIZE, type S3ConnectorOptions } from './s3.options.js';
-import { uploadObject } from './s3.upload.js';
+import { PartBufferPool, uploadObject } from './s3.upload.js';
 
 const MAX_DOWNLOAD_RESUMES = 10;
+/** Bound of the subfolder cache (cleared, not evicted, past it). */
+const KNOWN_FOLDERS_MAX = 10_000;
 /** Deletes in flight while removing a folder (one DeleteObject per key: see remove()). */
 const DELETE_CONCURRENCY = 8;
 
@@ -44,6 +46,9 @@ export class S3Connector implements Connector {
   readonly kind = 's3';
   readonly capabilities: Capabilities;
   private readonly keys: S3Keys;
+  /** Folder -> names of its subfolders, for the folder-in-the-way check of write(). */
+  private readonly subfolders = new Map<string, Set<string>>();
+  private readonly buffers: PartBufferPool;
 
   constructor(
     private readonly api: S3ApiClient,
@@ -51,6 +56,7 @@ export class S3Connector implements Connector {
   ) {
     this.keys = new S3Keys(options.prefix);
     this.capabilities = s3Capabilities(options.partSize, options.listPageSize);
+    this.buffers = new PartBufferPool(options.partSize);
   }
 
   async *list(dir: string, opts: CallOptions = {}): AsyncIterable<Entry> {
@@ -136,7 +142,7 @@ export class S3Connector implements Connector {
   async write(path: string, body: Readable, meta: WriteMeta = {}): Promise<Entry> {
     const rel = normalizePath(path);
     if (rel === '') throw new IsADirectoryError('cannot write a file over the root folder');
-    if (await this.folderExists(rel, meta))
+    if (await this.isKnownFolder(rel, meta))
       throw new IsADirectoryError(`'${rel}' is a folder; a file cannot replace it`);
     const key = this.keys.file(rel);
     let up;
@@ -152,6 +158,7 @@ export class S3Connector implements Connector {
         size: meta.size,
         modifiedAt: meta.modifiedAt,
         signal: meta.signal,
+        pool: this.buffers,
       });
     } catch (e) {
       // An error of the incoming stream is the caller's (a broken source), not the bucket's.
@@ -183,6 +190,21 @@ export class S3Connector implements Connector {
         meta.signal,
       );
     }
+    this.noteFolders(rel);
+    if (up.shaInMetadata) {
+      // One PutObject: S3 checked the whole body against its Content-MD5 and answered its ETag,
+      // and the metadata went with it; a HEAD would only read back what was just sent.
+      const entry = fileEntry(rel, {
+        key,
+        size: up.size,
+        etag: up.etag,
+        metadata: { [META_SHA256]: up.sha256 },
+        etagIsMd5: etagIsMd5(up.serverSideEncryption, up.sseCustomerAlgorithm),
+      });
+      if (up.md5 && entry.hashes.md5 !== undefined && entry.hashes.md5 !== up.md5)
+        throw new IntegrityError(`'${rel}': S3's ETag is not the MD5 of the bytes sent`);
+      return entry;
+    }
     const head = await this.headFile(rel, meta);
     if (!head) throw new IntegrityError(`'${rel}' is missing right after its upload`);
     const entry = this.entryFromHead(rel, head);
@@ -203,6 +225,7 @@ export class S3Connector implements Connector {
     if (await this.headFile(rel, opts))
       throw new NotADirectoryError(`cannot create folder '${rel}': a file is in the way`);
     const marker = this.keys.folder(rel);
+    this.noteFolders(`${rel}/`);
     await this.api.call(
       'PutObject',
       rel,
@@ -236,6 +259,7 @@ export class S3Connector implements Connector {
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     if (keys.length === 0) throw new NotFoundError(`'${rel}' does not exist`);
+    this.subfolders.clear();
     // One DeleteObject per key rather than DeleteObjects: the batch call requires a Content-MD5
     // or checksum header that several S3-compatible servers handle differently.
     const queue = [...keys];
@@ -305,6 +329,36 @@ export class S3Connector implements Connector {
       if (e instanceof NotFoundError) return undefined;
       throw e;
     }
+  }
+
+  /**
+   * Whether a folder sits at `rel`, from one listing of its parent per connector life (cached:
+   * a LIST per file was a third of a small file's requests), kept current by this connector's
+   * own writes, mkdirs and removes.
+   */
+  private async isKnownFolder(rel: string, opts: CallOptions): Promise<boolean> {
+    const parent = parentPath(rel);
+    let names = this.subfolders.get(parent);
+    if (!names) {
+      names = new Set<string>();
+      const prefix = this.keys.folder(parent);
+      let token: string | undefined;
+      do {
+        const page = await this.listPage(prefix, '/', 1000, token, parent, opts);
+        for (const cp of page.CommonPrefixes ?? [])
+          if (cp.Prefix) names.add(baseName(this.keys.pathOf(cp.Prefix)));
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      if (this.subfolders.size >= KNOWN_FOLDERS_MAX) this.subfolders.clear();
+      this.subfolders.set(parent, names);
+    }
+    return names.has(baseName(rel));
+  }
+
+  /** A key was written at `rel`: each of its parents is now a folder of its own parent. */
+  private noteFolders(rel: string): void {
+    for (let p = parentPath(rel); p !== ''; p = parentPath(p))
+      this.subfolders.get(parentPath(p))?.add(baseName(p));
   }
 
   private async folderExists(rel: string, opts: CallOptions): Promise<boolean> {

@@ -126,6 +126,11 @@ export class SftpSession {
         });
       });
       ssh.connect(config);
+      // Nagle's algorithm held back each small SFTP request (OPEN, CLOSE, SETSTAT...) until the
+      // previous packet was acknowledged, ~40 ms of delayed ACK on loopback: 2,000 small files
+      // took 60.7 s with it and 18.9 s without (issue #21). The socket exists once connect()
+      // returns; Node applies the flag when it connects.
+      ssh.setNoDelay(true);
     });
   }
 }

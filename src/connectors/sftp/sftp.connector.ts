@@ -20,6 +20,8 @@ import { isPartialName, partialPathFor } from '../partial-name.js';
 import { SFTP_PIPELINE_DEFAULTS, SftpReadStream, SftpWriteStream } from './sftp.transfer.js';
 
 const MAX_DOWNLOAD_RESUMES = 10;
+/** Bound of the known-folders cache (a run's folders; cleared, not evicted, past it). */
+const KNOWN_FOLDERS_MAX = 10_000;
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
@@ -50,6 +52,9 @@ function cb<T>(fn: (done: (err: Error | null | undefined, v?: T) => void) => voi
 export class SftpConnector implements Connector {
   readonly kind = 'sftp';
   readonly capabilities = SFTP_CAPABILITIES;
+
+  /** Folders known to exist (made or seen by this connector): no STAT per file for its parent. */
+  private readonly knownFolders = new Set<string>();
 
   constructor(
     private readonly session: SftpSession,
@@ -141,12 +146,8 @@ export class SftpConnector implements Connector {
     const rel = normalizePath(path);
     if (rel === '') throw new IsADirectoryError('cannot write a file over the root folder');
     await this.ensureFolder(parentPath(rel), meta);
-    const existing = await this.stat(rel, meta).catch((e: unknown) => {
-      if (e instanceof NotFoundError) return undefined;
-      throw e;
-    });
-    if (existing?.kind === 'folder')
-      throw new IsADirectoryError(`'${rel}' is a folder; a file cannot replace it`);
+    // No STAT of the target first (a round trip per file): a folder in the way makes the rename
+    // below fail, and only then is the target looked at.
     const tmpRel = partialPathFor(rel);
     const tmp = this.abs(tmpRel);
     const target = this.abs(rel);
@@ -170,10 +171,15 @@ export class SftpConnector implements Connector {
         await cb((d) => s.rename(tmp, target, d));
       });
     } catch (e) {
+      // The folder may have gone behind our back: the next attempt looks again.
+      this.knownFolders.delete(parentPath(rel));
       const s = sftp;
       if (s) await cb((d) => s.unlink(tmp, d)).catch(() => undefined);
       // An error of the incoming stream is the caller's (a broken source), not the server's.
       if (body.errored) throw body.errored;
+      const there = await this.stat(rel, meta).catch(() => undefined);
+      if (there?.kind === 'folder')
+        throw new IsADirectoryError(`'${rel}' is a folder; a file cannot replace it`, { cause: e });
       throw mapSftpError(e, rel);
     }
     const entry = await this.stat(rel, meta);
@@ -194,6 +200,8 @@ export class SftpConnector implements Connector {
     const rel = normalizePath(path);
     if (rel === '') throw new InvalidPathError('refusing to remove the root folder of the account');
     const entry = await this.stat(rel, opts);
+    for (const f of this.knownFolders)
+      if (f === rel || f.startsWith(`${rel}/`)) this.knownFolders.delete(f);
     await this.removeEntry(entry, opts);
   }
 
@@ -236,25 +244,31 @@ export class SftpConnector implements Connector {
 
   /** Creates each missing level from the top; a file in the way is NotADirectoryError. */
   private async ensureFolder(rel: string, opts: CallOptions): Promise<void> {
-    if (rel === '') return;
+    if (rel === '' || this.knownFolders.has(rel)) return;
     const parts = rel.split('/');
     for (let i = 1; i <= parts.length; i++) {
       const cur = parts.slice(0, i).join('/');
-      const abs = this.abs(cur);
-      const there = await this.stat(cur, opts).catch((e: unknown) => {
-        if (e instanceof NotFoundError) return undefined;
-        throw e;
-      });
-      if (there?.kind === 'folder') continue;
-      if (there)
-        throw new NotADirectoryError(`cannot create folder '${cur}': a file is in the way`);
-      try {
-        await this.session.call('mkdir', cur, (s) => cb((d) => s.mkdir(abs, d)), opts.signal);
-      } catch (e) {
-        // Created meanwhile by a parallel write: fine when it is a folder now.
-        const now = await this.stat(cur, opts).catch(() => undefined);
-        if (now?.kind !== 'folder') throw e;
-      }
+      if (this.knownFolders.has(cur)) continue;
+      await this.ensureOneFolder(cur, opts);
+      if (this.knownFolders.size >= KNOWN_FOLDERS_MAX) this.knownFolders.clear();
+      this.knownFolders.add(cur);
+    }
+  }
+
+  private async ensureOneFolder(cur: string, opts: CallOptions): Promise<void> {
+    const abs = this.abs(cur);
+    const there = await this.stat(cur, opts).catch((e: unknown) => {
+      if (e instanceof NotFoundError) return undefined;
+      throw e;
+    });
+    if (there?.kind === 'folder') return;
+    if (there) throw new NotADirectoryError(`cannot create folder '${cur}': a file is in the way`);
+    try {
+      await this.session.call('mkdir', cur, (s) => cb((d) => s.mkdir(abs, d)), opts.signal);
+    } catch (e) {
+      // Created meanwhile by a parallel write: fine when it is a folder now.
+      const now = await this.stat(cur, opts).catch(() => undefined);
+      if (now?.kind !== 'folder') throw e;
     }
   }
 

@@ -39,12 +39,16 @@ export class WebDavConnector implements Connector {
   readonly kind = 'webdav';
   readonly capabilities = WEBDAV_CAPABILITIES;
   private readonly knownFolders = new Set<string>();
+  /** Folders this connector created (MKCOL succeeded): nothing else writes into them. */
+  private readonly createdFolders = new Set<string>();
 
   constructor(
     private readonly client: WebDAVClient,
     private readonly pacer: Pacer,
     /** Base URL of the account's folder, ending with '/': MOVE needs an absolute Destination. */
     private readonly baseUrl: string,
+    /** Digest auth needs the PROPFIND before each PUT (see the class comment); Basic does not. */
+    private readonly auth: { digest: boolean } = { digest: true },
   ) {}
 
   async *list(dir: string, opts: CallOptions = {}): AsyncIterable<Entry> {
@@ -117,14 +121,21 @@ export class WebDavConnector implements Connector {
   async write(path: string, body: Readable, meta: WriteMeta = {}): Promise<Entry> {
     const rel = normalizePath(path);
     if (rel === '') throw new IsADirectoryError('cannot write a file over the root folder');
-    await this.ensureFolder(parentPath(rel), meta);
-    // Also the digest primer (see the class comment): the last request before the PUT.
-    const existing = await this.stat(rel, meta).catch((e: unknown) => {
-      if (e instanceof NotFoundError) return undefined;
-      throw e;
-    });
-    if (existing?.kind === 'folder')
+    const parent = parentPath(rel);
+    await this.ensureFolder(parent, meta);
+    if (this.knownFolders.has(rel))
       throw new IsADirectoryError(`'${rel}' is a folder; a file cannot replace it`);
+    // In a folder this connector created, nothing is there but what it wrote: the PROPFIND that
+    // checks for a folder in the way is only needed elsewhere, or as the digest primer (see the
+    // class comment), the last request before the PUT.
+    if (this.auth.digest || !this.createdFolders.has(parent)) {
+      const existing = await this.stat(rel, meta).catch((e: unknown) => {
+        if (e instanceof NotFoundError) return undefined;
+        throw e;
+      });
+      if (existing?.kind === 'folder')
+        throw new IsADirectoryError(`'${rel}' is a folder; a file cannot replace it`);
+    }
     const tmp = partialPathFor(rel);
     // Counts what goes out without a 'data' listener (which would start the flow before fetch
     // reads); the callback pipeline carries a source error into the request body.
@@ -163,6 +174,18 @@ export class WebDavConnector implements Connector {
       if (body.errored) throw body.errored;
       throw mapWebDavError(e, rel);
     }
+    if (meta.size !== undefined && counted.bytes === meta.size) {
+      // The PUT carried Content-Length and every byte of it: a 2xx answer means the server
+      // stored exactly that many (HTTP framing), so a PROPFIND would read back a known size.
+      return {
+        path: rel,
+        name: baseName(rel),
+        kind: 'file',
+        size: counted.bytes,
+        modifiedAt: undefined,
+        hashes: {},
+      };
+    }
     const entry = await this.stat(rel, meta);
     if (entry.size !== counted.bytes)
       throw new IntegrityError(
@@ -187,8 +210,8 @@ export class WebDavConnector implements Connector {
       () => this.client.deleteFile(davPath(rel), { signal: opts.signal }),
       opts.signal,
     );
-    for (const f of this.knownFolders)
-      if (f === rel || f.startsWith(`${rel}/`)) this.knownFolders.delete(f);
+    for (const set of [this.knownFolders, this.createdFolders])
+      for (const f of set) if (f === rel || f.startsWith(`${rel}/`)) set.delete(f);
   }
 
   /** MKCOL each missing level from the top; a file in the way is NotADirectoryError. */
@@ -212,6 +235,9 @@ export class WebDavConnector implements Connector {
             ),
           opts.signal,
         );
+        // 201: this connector made it, empty: it holds only what this connector writes.
+        if (this.createdFolders.size >= KNOWN_FOLDERS_MAX) this.createdFolders.clear();
+        this.createdFolders.add(cur);
       } catch (e) {
         // 405: something sits there already; 403 "File exists": Apache's answer when a parallel
         // MKCOL made it first; 409: a parent is missing or a file. Look at what is there now.

@@ -21,5 +21,5 @@ export function createWebDavConnector(
     }),
   });
   const pacer = new Pacer({ clock: ctx.clock, onRetry: ctx.onRetry, ...extras.pacer });
-  return new WebDavConnector(client, pacer, o.url);
+  return new WebDavConnector(client, pacer, o.url, { digest: o.authType === 'digest' });
 }

@@ -1,4 +1,4 @@
-import { partSizeFor } from '../../../../src/connectors/s3/s3.upload.js';
+import { PartBufferPool, partSizeFor } from '../../../../src/connectors/s3/s3.upload.js';
 
 const MiB = 1024 * 1024;
 
@@ -15,5 +15,31 @@ describe('s3 multipart part size', () => {
     expect(part % MiB).toBe(0);
     expect(Math.ceil(size / part)).toBeLessThanOrEqual(10_000);
     expect(part).toBe(21 * MiB);
+  });
+});
+
+describe('s3 part buffer pool (issue #21)', () => {
+  it('should hand the same buffer to the next upload instead of allocating a new one', () => {
+    const sut = new PartBufferPool(MiB);
+    const a = sut.take(3 * MiB);
+    sut.give(a);
+    const b = sut.take(2 * MiB);
+    expect(b).toBe(a);
+    expect(b.length).toBeGreaterThanOrEqual(2 * MiB);
+  });
+
+  it('should keep no more buffers than were in use at once, the largest ones', () => {
+    const sut = new PartBufferPool(MiB);
+    const small = sut.take(1 * MiB);
+    const large = sut.take(8 * MiB);
+    sut.give(small);
+    sut.give(large);
+    const third = Buffer.alloc(4 * MiB);
+    expect(sut.take(1)).toBe(small); // the smallest that fits
+    sut.give(third);
+    // Two were in use at most: the two largest stay.
+    expect(sut.take(8 * MiB)).toBe(large);
+    expect(sut.take(4 * MiB)).toBe(third);
+    expect(sut.take(1 * MiB)).not.toBe(small);
   });
 });
