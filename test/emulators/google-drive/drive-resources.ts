@@ -10,7 +10,7 @@ export function fileResource(f: StoredFile, apiOrigin: string): Record<string, u
     name: f.name,
     mimeType: f.mimeType,
     parents: [...f.parents],
-    starred: false,
+    starred: f.starred ?? false,
     trashed: f.trashed,
     explicitlyTrashed: f.explicitlyTrashed,
     version: String(f.version),
@@ -26,6 +26,9 @@ export function fileResource(f: StoredFile, apiOrigin: string): Record<string, u
       canListChildren: isFolder,
     },
   };
+  if (f.description !== undefined) out.description = f.description;
+  if (f.properties) out.properties = { ...f.properties };
+  if (f.appProperties) out.appProperties = { ...f.appProperties };
   if (f.driveId) {
     out.driveId = f.driveId;
     out.teamDriveId = f.driveId;

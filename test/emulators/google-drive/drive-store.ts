@@ -14,11 +14,66 @@ export const XLSX_MIME = 'application/vnd.openxmlformats-officedocument.spreadsh
 export const PPTX_MIME =
   'application/vnd.openxmlformats-officedocument.presentationml.presentation';
 
-/** Export targets per Google-native type (a subset of what Drive offers). */
+/** Export targets per Google-native type, as `about.exportFormats` lists them at Google. */
 export const EXPORT_FORMATS: Record<string, readonly string[]> = {
-  [DOC_MIME]: [DOCX_MIME, 'application/pdf', 'text/plain'],
-  [SHEET_MIME]: [XLSX_MIME, 'text/csv', 'application/pdf'],
-  [SLIDES_MIME]: [PPTX_MIME, 'application/pdf'],
+  [DOC_MIME]: [
+    DOCX_MIME,
+    'application/vnd.oasis.opendocument.text',
+    'application/rtf',
+    'application/pdf',
+    'text/plain',
+    'application/zip',
+    'application/epub+zip',
+    'text/markdown',
+    'text/html',
+  ],
+  [SHEET_MIME]: [
+    XLSX_MIME,
+    'application/x-vnd.oasis.opendocument.spreadsheet',
+    'application/vnd.oasis.opendocument.spreadsheet',
+    'application/pdf',
+    'application/zip',
+    'text/csv',
+    'text/tab-separated-values',
+  ],
+  [SLIDES_MIME]: [
+    PPTX_MIME,
+    'application/vnd.oasis.opendocument.presentation',
+    'application/pdf',
+    'text/plain',
+  ],
+  'application/vnd.google-apps.drawing': [
+    'image/svg+xml',
+    'image/png',
+    'application/pdf',
+    'image/jpeg',
+  ],
+  'application/vnd.google-apps.script': ['application/vnd.google-apps.script+json'],
+  'application/vnd.google-apps.form': ['application/zip'],
+  'application/vnd.google-apps.jam': ['application/pdf'],
+  'application/vnd.google-apps.site': ['text/plain'],
+};
+
+/** Upload conversions Google offers (`about.importFormats`): source type to native type. */
+export const IMPORT_FORMATS: Record<string, readonly string[]> = {
+  'application/msword': [DOC_MIME],
+  [DOCX_MIME]: [DOC_MIME],
+  'application/vnd.oasis.opendocument.text': [DOC_MIME],
+  'application/rtf': [DOC_MIME],
+  'text/plain': [DOC_MIME],
+  'text/html': [DOC_MIME],
+  'text/markdown': [DOC_MIME],
+  'application/vnd.ms-excel': [SHEET_MIME],
+  [XLSX_MIME]: [SHEET_MIME],
+  'application/vnd.oasis.opendocument.spreadsheet': [SHEET_MIME],
+  'text/csv': [SHEET_MIME],
+  'text/tab-separated-values': [SHEET_MIME],
+  'application/vnd.ms-powerpoint': [SLIDES_MIME],
+  [PPTX_MIME]: [SLIDES_MIME],
+  'application/vnd.oasis.opendocument.presentation': [SLIDES_MIME],
+  'image/png': [DOC_MIME],
+  'image/jpeg': [DOC_MIME],
+  'application/pdf': [DOC_MIME],
 };
 
 /** Bytes of one revision, in a file under the emulator's temp dir. */
@@ -45,6 +100,10 @@ export interface StoredFile {
   blob?: StoredBlob;
   /** Text a Google-native document "contains"; exports wrap it. */
   nativeText?: string;
+  starred?: boolean;
+  description?: string;
+  properties?: Record<string, string>;
+  appProperties?: Record<string, string>;
 }
 
 export interface SharedDrive {
@@ -59,6 +118,34 @@ export interface ChangeRecord {
   driveId?: string;
   time: string;
   removed: boolean;
+}
+
+/** The writable metadata beyond name/parents/times: starred, description, (app)properties. */
+export interface WritableMetadata {
+  starred?: unknown;
+  description?: unknown;
+  properties?: unknown;
+  appProperties?: unknown;
+}
+
+/**
+ * Applies starred/description/properties/appProperties as files.create and files.update do: a
+ * property set to null is removed, the others are merged into the map.
+ */
+export function applyWritableMetadata(f: StoredFile, meta: WritableMetadata): void {
+  if (typeof meta.starred === 'boolean') f.starred = meta.starred;
+  if (typeof meta.description === 'string') f.description = meta.description;
+  for (const key of ['properties', 'appProperties'] as const) {
+    const patch = meta[key];
+    if (patch === undefined || patch === null) continue;
+    if (typeof patch !== 'object' || Array.isArray(patch)) throw driveErrors.invalid(key);
+    const map: Record<string, string> = { ...(f[key] ?? {}) };
+    for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
+      if (v === null) delete map[k];
+      else map[k] = String(v);
+    }
+    f[key] = map;
+  }
 }
 
 export function isNative(mimeType: string): boolean {
@@ -183,6 +270,18 @@ export class DriveStore {
     const f = this.files.get(this.canonicalId(id));
     if (!f || (f.driveId && !supportsAllDrives)) throw driveErrors.notFound(id);
     return f;
+  }
+
+  /** Bytes stored in My Drive (shared drives have their own quota), and the trashed part. */
+  usage(): { usageInDrive: number; usageInDriveTrash: number } {
+    let usageInDrive = 0;
+    let usageInDriveTrash = 0;
+    for (const f of this.files.values()) {
+      if (f.driveId || !f.blob) continue;
+      usageInDrive += f.blob.size;
+      if (f.trashed) usageInDriveTrash += f.blob.size;
+    }
+    return { usageInDrive, usageInDriveTrash };
   }
 
   childIds(parentId: string): string[] {

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DriveApiError, driveErrors } from './drive-errors.js';
 import type { Fault, FaultQueue } from './drive-faults.js';
 import {
+  applyWritableMetadata,
   BlobHasher,
   FOLDER_MIME,
   hashFileRange,
@@ -39,6 +40,9 @@ interface FileMetadata {
   modifiedTime?: string;
   createdTime?: string;
   description?: string;
+  starred?: boolean;
+  properties?: Record<string, string | null>;
+  appProperties?: Record<string, string | null>;
 }
 
 export interface UploadSession {
@@ -80,7 +84,7 @@ export class UploadHandler {
     const q = url.searchParams;
     const uploadType = q.get('uploadType');
     const supportsAllDrives = q.get('supportsAllDrives') === 'true';
-    if (req.method === 'PUT') return this.put(req, res, url);
+    if (q.has('upload_id')) return this.put(req, res, url);
     if (uploadType !== 'resumable' && uploadType !== 'multipart' && uploadType !== 'media') {
       throw driveErrors.invalid('uploadType', `Invalid upload type: ${uploadType ?? '(none)'}`);
     }
@@ -360,12 +364,13 @@ export class UploadHandler {
     const store = this.ctx.store;
     if (existing) {
       if (meta.name !== undefined) existing.name = meta.name;
+      applyWritableMetadata(existing, meta);
       await store.replaceContent(existing, blob, meta.modifiedTime);
       return existing;
     }
     const parentId = meta.parents?.[0] ?? 'root';
     const driveId = store.driveOf(parentId, supportsAllDrives);
-    return store.insert({
+    const created = store.insert({
       name: meta.name ?? 'Untitled',
       mimeType,
       parentId,
@@ -374,6 +379,8 @@ export class UploadHandler {
       modifiedTime: meta.modifiedTime,
       createdTime: meta.createdTime,
     });
+    applyWritableMetadata(created, meta);
+    return created;
   }
 
   private validateNew(meta: FileMetadata, supportsAllDrives: boolean): void {

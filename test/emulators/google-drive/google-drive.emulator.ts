@@ -10,25 +10,27 @@ import {
   type RequestClass,
 } from './drive-faults.js';
 import { DRIVE_SCOPE, json, OAuthServer } from './drive-oauth.js';
+import { applyFields, parseFields, parseOrderBy, type OrderKey } from './drive-query.js';
 import {
-  applyFields,
-  matches,
-  parseFields,
-  parseOrderBy,
-  parseQuery,
-  type OrderKey,
-} from './drive-query.js';
+  evaluateQuery,
+  parseSearchQuery,
+  requiredParent,
+  type SearchTarget,
+} from './drive-search-query.js';
 import { DEFAULT_FILE_FIELDS, fileResource, pick } from './drive-resources.js';
 import {
+  applyWritableMetadata,
   DOC_MIME,
   DriveStore,
   EXPORT_FORMATS,
   FOLDER_MIME,
+  IMPORT_FORMATS,
   isNative,
   SHEET_MIME,
   SLIDES_MIME,
   type SharedDrive,
   type StoredFile,
+  type WritableMetadata,
 } from './drive-store.js';
 import { parseJson, readBody, UploadHandler, type UploadCap } from './drive-uploads.js';
 
@@ -257,14 +259,8 @@ export async function startGoogleDriveEmulator(
   ): Promise<void> {
     const path = url.pathname;
     const method = req.method ?? 'GET';
-    const host = req.headers.host ?? '';
-    const port = (server.address() as AddressInfo).port;
-    if (![`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`].includes(host)) {
-      res
-        .writeHead(404, { 'Content-Type': 'text/html' })
-        .end('<h1>Not Found</h1><p>Unknown host.</p>');
-      return;
-    }
+    // Any Host is served: behind a TLS front the client sends www.googleapis.com (or any name the
+    // operator chose); Google answers on every name it owns.
     if (path.startsWith('/__control/'))
       return handleControl(req, res, path.slice('/__control/'.length));
     if (path === '/o/oauth2/v2/auth' && method === 'GET') return oauth.consentPage(url, res);
@@ -281,7 +277,9 @@ export async function startGoogleDriveEmulator(
 
     const upload = /^\/upload\/drive\/v3\/files(?:\/([^/]+))?$/.exec(path);
     if (upload) {
-      const isChunk = method === 'PUT';
+      // A chunk (or status query) goes to the session URI: PUT as documented, or POST, which
+      // long-standing clients send and Google accepts the same way.
+      const isChunk = url.searchParams.has('upload_id') && (method === 'PUT' || method === 'POST');
       // Session URIs are capabilities: the bearer header is optional on chunk PUTs.
       if (!isChunk || req.headers.authorization) oauth.checkBearer(req);
       if (applyErrorFault(isChunk ? 'uploadChunk' : 'upload', path, res, entry)) return;
@@ -356,15 +354,32 @@ export async function startGoogleDriveEmulator(
       const tree = parseFields(q.get('fields'));
       if (tree === undefined)
         throw driveErrors.badRequest("The 'fields' parameter is required for this method.");
+      const { usageInDrive, usageInDriveTrash } = store.usage();
       const about = {
         kind: 'drive#about',
         user: {
           kind: 'drive#user',
           displayName: 'Emulated User',
-          emailAddress: 'user@example.com',
+          emailAddress: USER_EMAIL,
           me: true,
+          permissionId: '00000000000000000000',
         },
-        storageQuota: { limit: String(15 * 1024 ** 3), usage: '0' },
+        storageQuota: {
+          limit: String(15 * 1024 ** 3),
+          usage: String(usageInDrive),
+          usageInDrive: String(usageInDrive),
+          usageInDriveTrash: String(usageInDriveTrash),
+        },
+        importFormats: IMPORT_FORMATS,
+        exportFormats: EXPORT_FORMATS,
+        maxImportSizes: Object.fromEntries(
+          [DOC_MIME, SHEET_MIME, SLIDES_MIME].map((m) => [m, String(10 * 1024 ** 2)]),
+        ),
+        maxUploadSize: String(5 * 1024 ** 4),
+        appInstalled: false,
+        folderColorPalette: ['#ac725e', '#d06b64', '#f83a22', '#fa573c', '#ff7537', '#ffad46'],
+        canCreateDrives: true,
+        canCreateTeamDrives: true,
       };
       return json(res, 200, applyFields(about, tree));
     }
@@ -434,7 +449,7 @@ export async function startGoogleDriveEmulator(
         'The includeItemsFromAllDrives parameter must be set to true when driveId is specified.',
       );
     }
-    const clauses = parseQuery(q.get('q'));
+    const query = parseSearchQuery(q.get('q'));
     const pageSize = q.has('pageSize') ? Number(q.get('pageSize')) : 100;
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE)
       throw driveErrors.invalid('pageSize');
@@ -447,12 +462,17 @@ export async function startGoogleDriveEmulator(
       if (!decoded || decoded.f !== fingerprint) throw driveErrors.invalid('pageToken');
       offset = decoded.o;
     }
-    const parentClause = clauses.find((c) => c.kind === 'inParents');
-    const candidates = parentClause
-      ? store.childIds(store.canonicalId(parentClause.id)).map((id) => store.files.get(id)!)
-      : [...store.files.values()];
+    const parent = requiredParent(query);
+    const candidates =
+      parent !== undefined
+        ? store.childIds(store.canonicalId(parent)).map((id) => store.files.get(id)!)
+        : [...store.files.values()];
+    const ctx = { rootId: store.rootId, userEmail: USER_EMAIL };
     const hits = candidates.filter(
-      (f) => !store.isContainer(f.id) && visibleIn(f, q, all) && matches(clauses, f),
+      (f) =>
+        !store.isContainer(f.id) &&
+        visibleIn(f, q, all) &&
+        evaluateQuery(query, searchTarget(f), ctx),
     );
     sortFiles(hits, order);
     const take = Math.min(pageSize, maxPageSize ?? pageSize);
@@ -484,7 +504,7 @@ export async function startGoogleDriveEmulator(
       parents?: string[];
       modifiedTime?: string;
       createdTime?: string;
-    };
+    } & WritableMetadata;
     if (meta.parents !== undefined && (!Array.isArray(meta.parents) || meta.parents.length > 1)) {
       throw driveErrors.badRequest('A file must have exactly one parent.');
     }
@@ -502,6 +522,7 @@ export async function startGoogleDriveEmulator(
       createdTime: meta.createdTime,
       nativeText: isNative(mimeType) && mimeType !== FOLDER_MIME ? '' : undefined,
     });
+    applyWritableMetadata(f, meta);
     sendFile(res, 200, f, q.get('fields'));
   }
 
@@ -519,13 +540,14 @@ export async function startGoogleDriveEmulator(
       trashed?: boolean;
       modifiedTime?: string;
       parents?: unknown;
-    };
+    } & WritableMetadata;
     if (meta.parents !== undefined) {
       throw driveErrors.badRequest(
         'The parents field is not directly writable in update requests. Use the addParents and removeParents parameters instead.',
       );
     }
     if (meta.name !== undefined) f.name = meta.name;
+    applyWritableMetadata(f, meta);
     if (meta.modifiedTime !== undefined) {
       if (Number.isNaN(Date.parse(meta.modifiedTime))) throw driveErrors.invalid('modifiedTime');
       f.modifiedTime = new Date(meta.modifiedTime).toISOString();
@@ -824,6 +846,12 @@ export async function startGoogleDriveEmulator(
       await store.destroy();
     },
   };
+}
+
+const USER_EMAIL = 'user@example.com';
+
+function searchTarget(f: StoredFile): SearchTarget {
+  return { ...f, shortcutTargetId: undefined };
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
