@@ -139,6 +139,34 @@ export class IdentityPlatform {
   /** POST {tenant}/oauth2/v2.0/token (form encoded). */
   async token(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const form = await readForm(req);
+    // client_secret_basic (RFC 6749 2.3.1): the client id and secret, form-urlencoded, in an HTTP
+    // Basic header instead of the body. Both forms at once is refused, as the platform does.
+    const basic = /^Basic\s+(.+)$/i.exec(req.headers.authorization ?? '');
+    if (basic) {
+      const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon < 0 || form.has('client_secret')) {
+        return tokenError(
+          res,
+          401,
+          'invalid_client',
+          'AADSTS7000218: The request body must contain the following parameter: client_assertion or client_secret, sent once.',
+          7000218,
+        );
+      }
+      const id = decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' '));
+      if (form.has('client_id') && form.get('client_id') !== id) {
+        return tokenError(
+          res,
+          400,
+          'invalid_request',
+          'AADSTS90101: The client_id in the body does not match the Authorization header.',
+          90101,
+        );
+      }
+      form.set('client_id', id);
+      form.set('client_secret', decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' ')));
+    }
     const clientId = form.get('client_id');
     if (clientId !== this.app.clientId) {
       return tokenError(

@@ -32,14 +32,28 @@ export interface OneDriveEmulatorOptions {
   quotaBytes?: number;
   uploadSessionTtlMs?: number;
   downloadUrlTtlMs?: number;
-  /** Answer 401 when an Authorization header reaches an upload or download URL (the service may). */
+  /**
+   * Answer 401 when an Authorization header reaches an upload or download URL. Off by default:
+   * the documentation says the header "may" fail on uploads and is "not required" on downloads,
+   * and widely used clients send it; turn it on (or `control.rejectBearerOnPreauthUrls(true)`)
+   * to test that a client does not.
+   */
   rejectBearerOnPreauthUrls?: boolean;
+  /**
+   * Origins handed out in absolute URLs, per role (default `https://graph.microsoft.com`,
+   * `https://login.microsoftonline.com`, and https fake hosts for uploads, downloads and copy
+   * monitors). Set them to the names a TLS front serves to run a client with no base-URL setting.
+   * Downloads are meant to be on another host than the API, as the real CDN is.
+   */
+  publicUrls?: Partial<Record<PublicRole, string>>;
   /** Refuse a second upload session for a path while one is open (microsoft-graph-docs #5812). */
   oneSessionPerPath?: boolean;
   /** Monitor polls answered "inProgress" before a copy reports "completed". */
   copyPollsBeforeDone?: number;
   driveType?: 'personal' | 'business';
 }
+
+export type PublicRole = 'graph' | 'login' | 'upload' | 'download' | 'monitor';
 
 export type FaultTarget = 'graph' | 'upload' | 'download' | 'token' | 'monitor' | 'any';
 
@@ -141,6 +155,10 @@ export interface OneDriveEmulatorControl {
   /** Older delta tokens answer 410 resyncRequired. */
   expireDeltaTokens(): void;
   setQuota(totalBytes: number): void;
+  /** Changes the origins handed out in absolute URLs (see the publicUrls option). */
+  setPublicUrls(urls: Partial<Record<PublicRole, string>>): void;
+  /** From now on, 401 when an Authorization header reaches an upload or download URL (or not). */
+  rejectBearerOnPreauthUrls(on: boolean): void;
   /** Drops pending faults. */
   clearFaults(): void;
   pendingFaults(): number;
@@ -191,6 +209,8 @@ class OneDriveEmulatorServer {
   private readonly log: RequestLogEntry[] = [];
   private readonly signingKey = randomBytes(32);
   private downloadUrlsValidAfter = 0;
+  private rejectBearer: boolean;
+  private publicUrls: Partial<Record<PublicRole, string>>;
   private logSeq = 0;
   private baseUrl = '';
 
@@ -198,6 +218,8 @@ class OneDriveEmulatorServer {
     private readonly opts: OneDriveEmulatorOptions,
     private readonly store: BlobStore,
   ) {
+    this.rejectBearer = opts.rejectBearerOnPreauthUrls === true;
+    this.publicUrls = { ...opts.publicUrls };
     this.identity = new IdentityPlatform(
       {
         clientId: opts.clientId ?? 'emulator-client-id',
@@ -217,6 +239,11 @@ class OneDriveEmulatorServer {
     this.drives.set(driveId, this.drive);
     this.server = createServer((req, res) => void this.dispatch(req, res));
     this.server.keepAliveTimeout = 5000;
+  }
+
+  /** The origin absolute URLs of a role use (publicUrls, else the real or fake https host). */
+  private origin(role: PublicRole): string {
+    return (this.publicUrls[role] ?? `https://${EMULATOR_HOSTS[role]}`).replace(/\/+$/, '');
   }
 
   async listen(port: number, host: string): Promise<void> {
@@ -279,6 +306,8 @@ class OneDriveEmulatorServer {
       setQuota: (total) => {
         for (const d of this.drives.values()) d.quotaBytes = total;
       },
+      rejectBearerOnPreauthUrls: (on) => void (this.rejectBearer = on),
+      setPublicUrls: (urls) => void (this.publicUrls = { ...this.publicUrls, ...urls }),
       clearFaults: () => void this.faults.splice(0),
       pendingFaults: () => this.faults.length,
     };
@@ -355,7 +384,8 @@ class OneDriveEmulatorServer {
       if (
         forwarded !== undefined &&
         role !== 'control' &&
-        forwarded.split(':')[0] !== EMULATOR_HOSTS[role]
+        forwarded.split(':')[0] !== EMULATOR_HOSTS[role] &&
+        forwarded !== new URL(this.origin(role)).host
       ) {
         throw new HttpError(
           421,
@@ -730,7 +760,7 @@ class OneDriveEmulatorServer {
       const next = new URLSearchParams();
       for (const [k, v] of q) if (k !== '$skiptoken') next.set(k, v);
       next.set('$skiptoken', base64url({ after: page[page.length - 1]!.name.toLowerCase() }));
-      body['@odata.nextLink'] = `https://${EMULATOR_HOSTS.graph}/v1.0${rawPath}?${next.toString()}`;
+      body['@odata.nextLink'] = `${this.origin('graph')}/v1.0${rawPath}?${next.toString()}`;
     }
     sendJson(res, 200, body);
   }
@@ -965,7 +995,7 @@ class OneDriveEmulatorServer {
     };
     this.sessions.set(session.id, session);
     sendJson(res, 200, {
-      uploadUrl: `https://${EMULATOR_HOSTS.upload}/up/${session.id}?cid=${drive.id.slice(2, 10)}`,
+      uploadUrl: `${this.origin('upload')}/up/${session.id}?cid=${drive.id.slice(2, 10)}`,
       expirationDateTime: new Date(session.expiresAt).toISOString(),
       nextExpectedRanges: ['0-'],
     });
@@ -984,7 +1014,7 @@ class OneDriveEmulatorServer {
     url: URL,
     entry: RequestLogEntry,
   ): Promise<void> {
-    if (this.opts.rejectBearerOnPreauthUrls !== false && req.headers.authorization !== undefined) {
+    if (this.rejectBearer && req.headers.authorization !== undefined) {
       req.resume();
       throw new HttpError(
         401,
@@ -1181,7 +1211,7 @@ class OneDriveEmulatorServer {
       .update(payload)
       .digest('base64url')
       .slice(0, 22);
-    return `https://${EMULATOR_HOSTS.download}/dl/${blob.id}?iat=${iat}&tempauth=${sig}&d=${encodeURIComponent(drive.id)}&i=${encodeURIComponent(item.id)}`;
+    return `${this.origin('download')}/dl/${blob.id}?iat=${iat}&tempauth=${sig}&d=${encodeURIComponent(drive.id)}&i=${encodeURIComponent(item.id)}`;
   }
 
   private contentRedirect(res: ServerResponse, drive: Drive, item: Item): void {
@@ -1198,7 +1228,7 @@ class OneDriveEmulatorServer {
   ): Promise<void> {
     if (req.method !== 'GET' && req.method !== 'HEAD')
       throw new HttpError(405, 'invalidRequest', 'GET only.');
-    if (this.opts.rejectBearerOnPreauthUrls !== false && req.headers.authorization !== undefined) {
+    if (this.rejectBearer && req.headers.authorization !== undefined) {
       throw new HttpError(
         401,
         'unauthenticated',
@@ -1277,7 +1307,7 @@ class OneDriveEmulatorServer {
   private delta(res: ServerResponse, drive: Drive, q: URLSearchParams): void {
     const top = this.pageSize(q);
     const link = (t: unknown) =>
-      `https://${EMULATOR_HOSTS.graph}/v1.0/drives/${encodeURIComponent(drive.id)}/root/delta?token=${base64url(t)}`;
+      `${this.origin('graph')}/v1.0/drives/${encodeURIComponent(drive.id)}/root/delta?token=${base64url(t)}`;
     const tokenParam = q.get('token');
     if (tokenParam === 'latest') {
       return sendJson(res, 200, {
@@ -1298,7 +1328,7 @@ class OneDriveEmulatorServer {
           'resyncRequired',
           "Resync required. Replace any local items with the server's version (including deletes) if you're sure that the service was up to date with your local changes when you last sync'd.",
           {
-            location: `https://${EMULATOR_HOSTS.graph}/v1.0/drives/${encodeURIComponent(drive.id)}/root/delta`,
+            location: `${this.origin('graph')}/v1.0/drives/${encodeURIComponent(drive.id)}/root/delta`,
           },
           'resyncChangesApplyDifferences',
         );
@@ -1443,7 +1473,7 @@ class OneDriveEmulatorServer {
     });
     res
       .writeHead(202, {
-        location: `https://${EMULATOR_HOSTS.monitor}/monitor/${op.id}`,
+        location: `${this.origin('monitor')}/monitor/${op.id}`,
         'content-length': 0,
       })
       .end();
