@@ -49,7 +49,26 @@ export interface DropboxEmulatorOptions {
   quotaBytes?: number;
   /** Longpoll waits at most this many ms whatever `timeout` says (keeps tests fast). */
   maxLongpollMs?: number;
+  /**
+   * Origins handed out for each host role (temporary links, the consent page's form), e.g.
+   * `{ content: 'https://content.dropboxapi.com' }` behind a TLS front. Default: this server with
+   * the role as a path prefix (`<baseUrl>/content`). Requests whose path has no role prefix are
+   * routed by their Host header: api/content/notify.dropboxapi.com, www.dropbox.com, or the host
+   * of one of these origins.
+   */
+  publicUrls?: Partial<Record<HostRole, string>>;
 }
+
+export type HostRole = 'api' | 'content' | 'notify' | 'www';
+
+/** Real host names per role, so that a TLS front can pass requests through unchanged. */
+const REAL_HOSTS: Record<string, HostRole> = {
+  'api.dropboxapi.com': 'api',
+  'content.dropboxapi.com': 'content',
+  'notify.dropboxapi.com': 'notify',
+  'www.dropbox.com': 'www',
+  'dropbox.com': 'www',
+};
 
 export interface RequestLogEntry {
   seq: number;
@@ -184,6 +203,18 @@ export async function startDropboxEmulator(
   let epoch = 1;
   let insufficientSpace = false;
   let baseUrl = '';
+  const publicUrls: Partial<Record<HostRole, string>> = { ...opts.publicUrls };
+  const origin = (role: HostRole): string =>
+    (publicUrls[role] ?? `${baseUrl}/${role}`).replace(/\/+$/, '');
+  const roleOfHost = (hostHeader: string | undefined): HostRole | undefined => {
+    const name = (hostHeader ?? '').toLowerCase();
+    const bare = name.replace(/:\d+$/, '');
+    if (REAL_HOSTS[bare]) return REAL_HOSTS[bare];
+    for (const [role, url] of Object.entries(publicUrls)) {
+      if (url && new URL(url).host.toLowerCase() === name) return role as HostRole;
+    }
+    return undefined;
+  };
 
   // ---- cursors ---------------------------------------------------------------------------------
 
@@ -234,6 +265,9 @@ export async function startDropboxEmulator(
     p: string,
     allow: { root?: boolean; rev?: boolean } = {},
   ): string => {
+    // Runs of slashes count as one: `//dir` (what a common client sends for every folder under
+    // the root) is `/dir` at Dropbox.
+    if (p.startsWith('/')) p = p.replace(/\/{2,}/g, '/');
     if (p === '') {
       if (allow.root) return p;
       throw badRequest(route, `request body: ${key}: The root folder is unsupported.`);
@@ -648,7 +682,7 @@ export async function startDropboxEmulator(
         tempLinks.set(token, { rev: (n as FileNode).rev, expiresAt: Date.now() + 4 * 3600 * 1000 });
         sendJson(ctx.res, 200, {
           metadata: store.metadata(n!),
-          link: `${baseUrl}/content/temp/${token}`,
+          link: `${origin('content')}/temp/${token}`,
         });
       },
     },
@@ -981,12 +1015,19 @@ export async function startDropboxEmulator(
       undefined;
     if (raw === undefined)
       throw badRequest(route, 'Must provide HTTP header "Dropbox-API-Arg" or URL parameter "arg".');
-    // Header values must be ASCII: non-ASCII characters travel as \uXXXX escapes inside the JSON.
-    if (/[^\x20-\x7e]/.test(raw)) {
+    // The SDK escapes non-ASCII as \uXXXX, but the service also takes raw UTF-8 bytes (Node hands
+    // header bytes over as Latin-1 characters); what is not valid UTF-8 (Latin-1 text) is refused.
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(raw, 'latin1'));
+    } catch {
+      throw badRequest(route, 'HTTP header "Dropbox-API-Arg": could not decode input as JSON');
+    }
+    if ([...text].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) {
       throw badRequest(route, 'HTTP header "Dropbox-API-Arg": could not decode input as JSON');
     }
     try {
-      const parsed: unknown = JSON.parse(raw);
+      const parsed: unknown = JSON.parse(text);
       if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
         throw new Error('not an object');
       return parsed as Record<string, unknown>;
@@ -998,8 +1039,9 @@ export async function startDropboxEmulator(
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://emulator');
     const m = /^\/(api|content|notify|www|_control)(\/.*)?$/.exec(url.pathname);
-    const host = m?.[1] ?? '';
-    const rest = m?.[2] ?? '';
+    const byHost = m ? undefined : roleOfHost(req.headers.host);
+    const host = m?.[1] ?? byHost ?? '';
+    const rest = m?.[2] ?? (byHost ? url.pathname : '');
     const log: RequestLogEntry = {
       seq: ++logSeq,
       host,
@@ -1013,11 +1055,12 @@ export async function startDropboxEmulator(
     try {
       if (host === '_control') return await handleControl(req, res, rest);
       if (host === 'www') {
-        if (rest === '/oauth2/authorize') return oauth.handleAuthorize(res, url, `${baseUrl}/www`);
+        if (rest === '/oauth2/authorize') return oauth.handleAuthorize(res, url, origin('www'));
         if (rest === '/oauth2/authorize/decide') return oauth.handleDecision(res, url);
         throw new HttpError(404, 'Not Found');
       }
-      if (host === 'api' && rest === '/oauth2/token') {
+      // `/1/oauth2/token` is the legacy path Dropbox still serves (its Go SDK hard-codes it).
+      if (host === 'api' && (rest === '/oauth2/token' || rest === '/1/oauth2/token')) {
         if (faults.pending.some((f) => f.route === 'oauth2/token')) applyFaults('oauth2/token');
         return await oauth.handleToken(req, res, url);
       }
