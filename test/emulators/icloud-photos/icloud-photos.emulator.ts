@@ -65,7 +65,24 @@ export interface ICloudPhotosEmulatorOptions {
   maxUploadBytes?: number;
   /** Uploaded assets stay invisible to query/lookup/changes this long (Apple: ~14-20 s). */
   uploadIndexingDelayMs?: number;
+  /**
+   * Origins handed out per service (accountLogin's webservices, download and upload URLs), e.g.
+   * `{ ckdatabasews: 'https://p61-ckdatabasews.icloud.com:443', cdn: 'https://cvws.icloud-content.com' }`
+   * behind a TLS front. Default: this server for all of them. Paths are the real ones, so one
+   * server can stand behind every name.
+   */
+  publicUrls?: Partial<Record<ICloudService, string>>;
+  /**
+   * Domain of the web-session cookies (`.icloud.com` at Apple). Default: derived from the public
+   * setup URL (its parent domain), else none (host-only cookies on this server's address), so a
+   * cookie-jar client sends them back to the URLs it was handed. `Secure` is set when the setup
+   * URL is https.
+   */
+  cookieDomain?: string;
 }
+
+export type ICloudService =
+  'idmsa' | 'setup' | 'ckdatabasews' | 'photosupload' | 'uploadimagews' | 'cdn';
 
 export interface RequestLogEntry {
   method: string;
@@ -294,6 +311,22 @@ export async function startICloudPhotosEmulator(
   let lastCode: string | undefined;
   const entries: RequestLogEntry[] = [];
   let baseUrl = '';
+  const origin = (service: ICloudService): string =>
+    (options.publicUrls?.[service] ?? baseUrl).replace(/\/+$/, '');
+  /** `; Domain=...; Secure` as the handed-out URLs call for (see the cookieDomain option). */
+  const cookieAttrs = (service: 'idmsa' | 'setup'): string => {
+    const pub = options.publicUrls?.[service];
+    const url = new URL(pub ?? (baseUrl || 'http://127.0.0.1'));
+    let domain: string | undefined;
+    if (service === 'setup') {
+      domain =
+        options.cookieDomain ??
+        (pub ? `.${url.hostname.split('.').slice(-2).join('.')}` : undefined);
+    } else if (pub) {
+      domain = url.hostname;
+    }
+    return `Path=/${domain ? `; Domain=${domain}` : ''}${url.protocol === 'https:' ? '; Secure' : ''}; HttpOnly`;
+  };
 
   const requestLog: RequestLog = {
     entries,
@@ -340,7 +373,7 @@ export async function startICloudPhotosEmulator(
       .update(`${token}|${e}|${urlEpoch}`)
       .digest('hex')
       .slice(0, 22);
-    return `${baseUrl}/B/${token}/\${f}?o=${encodeURIComponent(owner)}&v=1&x=${urlEpoch}&a=CAog&e=${e}&k=_&ckc=com.apple.photos.cloud&ckz=${encodeURIComponent(z.opts.zone)}&p=10&s=${s}`;
+    return `${origin('cdn')}/B/${token}/\${f}?o=${encodeURIComponent(owner)}&v=1&x=${urlEpoch}&a=CAog&e=${e}&k=_&ckc=com.apple.photos.cloud&ckz=${encodeURIComponent(z.opts.zone)}&p=10&s=${s}`;
   };
 
   const resource = (z: ZoneLibrary, a: AssetState, variant: ResourceVariant, owner: string) => {
@@ -553,6 +586,7 @@ export async function startICloudPhotosEmulator(
         };
       }
       case 'CPLAssetAndMasterByAssetDateWithoutHiddenOrDeleted':
+      case 'CPLContainerRelationLiveByPosition':
       case 'CPLContainerRelationLiveByAssetDate': {
         const startRank = Number(filterValue(query, 'startRank') ?? 0);
         const direction = String(filterValue(query, 'direction') ?? 'ASCENDING');
@@ -560,14 +594,15 @@ export async function startICloudPhotosEmulator(
           throw ckError(400, 'BAD_REQUEST', 'bad startRank');
         log.startRank = startRank;
         let items: AssetState[];
-        const isAlbum = recordType === 'CPLContainerRelationLiveByAssetDate';
+        const byPosition = recordType === 'CPLContainerRelationLiveByPosition';
+        const isAlbum = byPosition || recordType === 'CPLContainerRelationLiveByAssetDate';
         let albumId = '';
         if (isAlbum) {
           albumId = String(filterValue(query, 'parentId') ?? '');
           if (!z.albums.some((a) => a.recordName === albumId && !a.deleted)) {
             throw ckError(400, 'BAD_REQUEST', 'Unknown container for parentId');
           }
-          items = z.albumMembers(albumId);
+          items = byPosition ? z.albumMembersByPosition(albumId) : z.albumMembers(albumId);
         } else items = z.visible();
         if (direction === 'DESCENDING') items = [...items].reverse();
         const per = isAlbum ? 3 : 2;
@@ -803,9 +838,9 @@ export async function startICloudPhotosEmulator(
     pcsEnabled: true,
     termsUpdateNeeded: false,
     webservices: {
-      ckdatabasews: { url: baseUrl, pcsRequired: true, status: 'active' },
-      photosupload: { url: baseUrl, status: 'active' },
-      uploadimagews: { url: baseUrl, status: 'active' },
+      ckdatabasews: { url: origin('ckdatabasews'), pcsRequired: true, status: 'active' },
+      photosupload: { url: origin('photosupload'), status: 'active' },
+      uploadimagews: { url: origin('uploadimagews'), status: 'active' },
     },
   });
 
@@ -1039,14 +1074,37 @@ export async function startICloudPhotosEmulator(
   const webCookies = (trusted: boolean): string[] => {
     const token = randomBytes(24).toString('hex');
     webSessions.set(token, { appleId, trusted, valid: true, deadStatus: 421 });
-    const attrs = 'Path=/; Domain=.icloud.com; Secure; HttpOnly';
+    const attrs = cookieAttrs('setup');
+    const hex = (n: number) => randomBytes(n).toString('hex');
     return [
       `X-APPLE-WEBAUTH-TOKEN="v=2:t=${token}"; ${attrs}`,
       `X-APPLE-WEBAUTH-USER="v=1:s=0:d=${dsid}"; Max-Age=2592000; ${attrs}`,
-      `X-APPLE-DS-WEB-SESSION-TOKEN="${randomBytes(12).toString('hex')}"; ${attrs}`,
-      `X-APPLE-WEBAUTH-HSA-TRUST="${randomBytes(8).toString('hex')}"; Max-Age=2592000; ${attrs}`,
+      `X-APPLE-WEBAUTH-LOGIN="v=1:t=${hex(12)}"; ${attrs}`,
+      `X-APPLE-WEBAUTH-VALIDATE="v=1:t=${hex(12)}"; ${attrs}`,
+      `X-APPLE-DS-WEB-SESSION-TOKEN="${hex(12)}"; ${attrs}`,
+      `X-APPLE-WEBAUTH-HSA-TRUST="${hex(8)}"; Max-Age=2592000; ${attrs}`,
+      ...pcsCookies(),
     ];
   };
+
+  /** The PCS cookies accountLogin sets when `pcsRequired` (and requestPCS hands out again). */
+  const pcsCookies = (): string[] =>
+    ['Photos', 'Sharing'].map(
+      (app) =>
+        `X-APPLE-WEBAUTH-PCS-${app}="${randomBytes(16).toString('base64')}"; Max-Age=3600; ${cookieAttrs('setup')}`,
+    );
+
+  /** Expires every web-session cookie (logout). */
+  const clearedCookies = (): string[] =>
+    [
+      'X-APPLE-WEBAUTH-TOKEN',
+      'X-APPLE-WEBAUTH-USER',
+      'X-APPLE-WEBAUTH-LOGIN',
+      'X-APPLE-WEBAUTH-VALIDATE',
+      'X-APPLE-DS-WEB-SESSION-TOKEN',
+      'X-APPLE-WEBAUTH-PCS-Photos',
+      'X-APPLE-WEBAUTH-PCS-Sharing',
+    ].map((name) => `${name}=""; Max-Age=0; ${cookieAttrs('setup')}`);
 
   const webSessionOf = (req: IncomingMessage): WebSession | undefined => {
     const raw = parseCookies(req.headers.cookie).get('X-APPLE-WEBAUTH-TOKEN');
@@ -1070,6 +1128,33 @@ export async function startICloudPhotosEmulator(
       if (!ws || !ws.valid)
         throw new HttpError(421, { success: false, error: 'Missing X-APPLE-WEBAUTH-USER cookie' });
       return { status: 200, body: accountBody(ws.trusted) };
+    }
+    if (sub === 'requestPCS' || sub === 'requestWebAccessState' || sub === 'logout') {
+      const ws = webSessionOf(req);
+      if (!ws || !ws.valid)
+        throw new HttpError(421, { success: false, error: 'Missing X-APPLE-WEBAUTH-USER cookie' });
+      if (sub === 'requestWebAccessState') {
+        return {
+          status: 200,
+          body: {
+            isDeviceConsentedForPCS: true,
+            isICDRSDisabled: false,
+            isDeviceConsentNotificationSent: false,
+          },
+        };
+      }
+      if (sub === 'requestPCS') {
+        // Without ADP the consent is implicit: the cookies come at once.
+        res.setHeader('Set-Cookie', pcsCookies());
+        return {
+          status: 200,
+          body: { isWebAccessAllowed: true, status: 'success', message: 'Cookies attached.' },
+        };
+      }
+      ws.valid = false;
+      ws.deadStatus = 421;
+      res.setHeader('Set-Cookie', clearedCookies());
+      return { status: 200, body: { success: true } };
     }
     throw new HttpError(404, { error: `no such setup endpoint ${sub}` });
   };
@@ -1241,8 +1326,9 @@ export async function startICloudPhotosEmulator(
         : ckError(401, 'AUTHENTICATION_FAILED', 'Request failed with http status code 401');
     }
     if (!ws.trusted) throw ckError(401, 'AUTHENTICATION_FAILED', 'hsa challenge required');
-    if (url.searchParams.get('dsid') !== dsid)
-      throw ckError(400, 'BAD_REQUEST', 'missing or wrong dsid');
+    // The web app sends ?dsid=, independent clients do not; the cookies name the account.
+    if (url.searchParams.has('dsid') && url.searchParams.get('dsid') !== dsid)
+      throw ckError(400, 'BAD_REQUEST', 'wrong dsid');
   };
 
   const liveUploadOf = (sha: string): AssetState | undefined => {
@@ -1305,7 +1391,7 @@ export async function startICloudPhotosEmulator(
           expiresAt: now() + 3_600_000,
           used: false,
         });
-        uploadUrlsOut[id] = `${baseUrl}/mmcs/put/${token}?dsid=${dsid}`;
+        uploadUrlsOut[id] = `${origin('photosupload')}/mmcs/put/${token}?dsid=${dsid}`;
       }
       return { uploadUrls: uploadUrlsOut };
     }
@@ -1520,6 +1606,11 @@ export async function startICloudPhotosEmulator(
         const sub = p.slice('/appleauth/auth'.length).replace(/^\//, '');
         const r = await handleIdmsa(req, res, sub, method);
         log.status = r.status;
+        // idmsa keeps its own session cookie, which clients store and send back (section 1.1).
+        const aasp =
+          parseCookies(req.headers.cookie).get('aasp') ??
+          randomBytes(16).toString('hex').toUpperCase();
+        res.setHeader('Set-Cookie', `aasp=${aasp}; ${cookieAttrs('idmsa')}`);
         send(res, r.status, r.body, r.headers);
         return;
       }
@@ -1556,8 +1647,8 @@ export async function startICloudPhotosEmulator(
           : ckError(401, 'AUTHENTICATION_FAILED', 'Request failed with http status code 401');
       }
       if (!ws.trusted) throw ckError(401, 'AUTHENTICATION_FAILED', 'hsa challenge required');
-      if (url.searchParams.get('dsid') !== dsid)
-        throw ckError(400, 'BAD_REQUEST', 'missing or wrong dsid');
+      if (url.searchParams.has('dsid') && url.searchParams.get('dsid') !== dsid)
+        throw ckError(400, 'BAD_REQUEST', 'wrong dsid');
       const body = parseJson(await readBody(req));
       const out = handleCk(db, rest.slice(db.length + 1), body, log);
       log.status = 200;
@@ -1638,8 +1729,8 @@ export async function startICloudPhotosEmulator(
 
   return {
     baseUrl,
-    authBaseUrl: `${baseUrl}/appleauth/auth`,
-    setupBaseUrl: `${baseUrl}/setup/ws/1`,
+    authBaseUrl: `${origin('idmsa')}/appleauth/auth`,
+    setupBaseUrl: `${origin('setup')}/setup/ws/1`,
     credentials: { appleId, password },
     control,
     requestLog,

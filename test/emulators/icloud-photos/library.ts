@@ -264,6 +264,14 @@ export class ZoneLibrary {
     return this.visible().filter((a) => album.members.has(a.assetId));
   }
 
+  /** The album's live members in their position in the album (the order they were added). */
+  albumMembersByPosition(albumId: string): AssetState[] {
+    const album = this.albums.find((a) => a.recordName === albumId);
+    if (!album) return [];
+    const live = new Map(this.visible().map((a) => [a.assetId, a]));
+    return [...album.members].map((id) => live.get(id)).filter((a) => a !== undefined);
+  }
+
   /** Keys changed after `since`, in log order, at most `limit` log entries scanned. */
   changesSince(since: number, limit: number): { keys: string[]; last: number; more: boolean } {
     let lo = 0;
