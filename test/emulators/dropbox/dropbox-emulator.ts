@@ -59,6 +59,8 @@ export interface DropboxEmulatorOptions {
   publicUrls?: Partial<Record<HostRole, string>>;
 }
 
+const ROOT_NAMESPACE_ID = '1';
+
 export type HostRole = 'api' | 'content' | 'notify' | 'www';
 
 /** Real host names per role, so that a TLS front can pass requests through unchanged. */
@@ -268,6 +270,21 @@ export async function startDropboxEmulator(
     // Runs of slashes count as one: `//dir` (what a common client sends for every folder under
     // the root) is `/dir` at Dropbox.
     if (p.startsWith('/')) p = p.replace(/\/{2,}/g, '/');
+    // `ns:<id>[/rel]` (the account's one namespace is its root) and `id:<id>/rel` (a path
+    // relative to an item) come down to plain paths.
+    const ns = /^ns:([0-9]+)(\/.*)?$/.exec(p);
+    if (ns) {
+      if (ns[1] !== ROOT_NAMESPACE_ID)
+        throw endpointError({ '.tag': 'path', path: { '.tag': 'not_found' } }, 'path/not_found');
+      p = (ns[2] ?? '').replace(/\/{2,}/g, '/');
+    }
+    const rel = /^(id:[^/]+)(\/.+)$/.exec(p);
+    if (rel) {
+      const base = store.resolve(rel[1]!);
+      if (!base)
+        throw endpointError({ '.tag': 'path', path: { '.tag': 'not_found' } }, 'path/not_found');
+      p = `${base.pathDisplay}${rel[2]!}`.replace(/\/{2,}/g, '/');
+    }
     if (p === '') {
       if (allow.root) return p;
       throw badRequest(route, `request body: ${key}: The root folder is unsupported.`);
@@ -706,7 +723,11 @@ export async function startDropboxEmulator(
           country: 'FR',
           locale: 'en',
           account_type: { '.tag': 'basic' },
-          root_info: { '.tag': 'user', root_namespace_id: '1', home_namespace_id: '1' },
+          root_info: {
+            '.tag': 'user',
+            root_namespace_id: ROOT_NAMESPACE_ID,
+            home_namespace_id: ROOT_NAMESPACE_ID,
+          },
         }),
     },
     'users/get_space_usage': {

@@ -612,7 +612,7 @@ class OneDriveEmulatorServer {
 
     switch (`${method} ${addr.action}`) {
       case 'GET ':
-        return sendJson(res, 200, this.select(this.itemJson(drive, item, false), q));
+        return sendJson(res, 200, this.expand(drive, item, q));
       case 'PATCH ':
         return this.patch(req, res, drive, item);
       case 'DELETE ':
@@ -712,15 +712,46 @@ class OneDriveEmulatorServer {
     return total;
   }
 
-  /** `$select` honoured loosely: top-level properties only, `id` always kept. */
+  /**
+   * `$select`: top-level properties only, `id` always kept; instance annotations such as
+   * `@microsoft.graph.downloadUrl` only when named, as Graph does.
+   */
   private select(obj: Record<string, unknown>, q: URLSearchParams): Record<string, unknown> {
     const sel = q.get('$select');
     if (!sel) return obj;
     const keep = new Set(sel.split(',').map((s) => s.trim()));
     keep.add('id');
     return Object.fromEntries(
-      Object.entries(obj).filter(([k]) => keep.has(k) || k.startsWith('@')),
+      Object.entries(obj).filter(([k]) => keep.has(k)),
     );
+  }
+
+  /**
+   * `$expand=children` (optionally `children($select=a,b)`) on an item: the first 200 children
+   * inline, as Graph does. Other navigation properties are refused with Graph's OData message.
+   */
+  private expand(drive: Drive, item: Item, q: URLSearchParams): Record<string, unknown> {
+    const out = this.select(this.itemJson(drive, item, false), q);
+    const exp = q.get('$expand');
+    if (!exp) return out;
+    for (const part of exp.split(/,(?![^(]*\))/).map((p) => p.trim())) {
+      const m = /^([A-Za-z]+)(?:\(\$select=([^)]*)\))?$/.exec(part);
+      if (!m || m[1] !== 'children') {
+        throw new HttpError(
+          400,
+          'invalidRequest',
+          `Parsing OData Select and Expand failed: Could not find a property named '${m?.[1] ?? part}' on type 'microsoft.graph.driveItem'.`,
+        );
+      }
+      if (item.kind !== 'folder') continue;
+      const inner = new URLSearchParams(m[2] ? { $select: m[2] } : {});
+      out.children = drive
+        .childrenOf(item)
+        .sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : 1))
+        .slice(0, 200)
+        .map((c) => this.select(this.itemJson(drive, c, false), inner));
+    }
+    return out;
   }
 
   private pageSize(q: URLSearchParams): number {

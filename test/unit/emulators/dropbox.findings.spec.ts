@@ -81,4 +81,26 @@ describe('dropbox emulator: what real clients send', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ token_type: 'bearer' });
   });
+
+  it('should resolve the ns: and id:-relative path forms', async () => {
+    const rpc = (route: string, arg: unknown) =>
+      fetch(`${emu.hosts.api}/2/${route}`, {
+        method: 'POST',
+        headers: { ...auth, 'Content-Type': 'application/json' },
+        body: JSON.stringify(arg),
+      });
+    const byNs = await rpc('files/list_folder', { path: 'ns:1/dir' });
+    expect(byNs.status).toBe(200);
+    const dir = (await (await rpc('files/get_metadata', { path: '/dir' })).json()) as {
+      id: string;
+    };
+    const byId = await rpc('files/get_metadata', { path: `${dir.id}/a.txt` });
+    expect(byId.status).toBe(200);
+    expect(await byId.json()).toMatchObject({ path_display: '/dir/a.txt' });
+    const otherNs = await rpc('files/get_metadata', { path: 'ns:999/dir' });
+    expect(otherNs.status).toBe(409);
+    expect(await otherNs.json()).toMatchObject({
+      error: { '.tag': 'path', path: { '.tag': 'not_found' } },
+    });
+  });
 });

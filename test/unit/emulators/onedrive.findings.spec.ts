@@ -114,4 +114,19 @@ describe('onedrive emulator: what real clients send', () => {
     expect(wrong.status).toBe(401);
     expect(await wrong.json()).toMatchObject({ error: 'invalid_client' });
   });
+
+  it('should expand children on an item and refuse an unknown navigation property', async () => {
+    const res = await fetch(
+      `${api}/me/drive/root:/docs:?$select=id,name&$expand=children($select=id,name)`,
+      { headers: auth },
+    );
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { name: string; children: Array<Record<string, unknown>> };
+    expect(body.name).toBe('docs');
+    expect(body.children.map((c) => c.name)).toContain('a.bin');
+    expect(Object.keys(body.children[0]!).sort()).toEqual(['id', 'name']);
+    const bad = await fetch(`${api}/me/drive/root?$expand=bogus`, { headers: auth });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: { code: 'invalidRequest' } });
+  });
 });
