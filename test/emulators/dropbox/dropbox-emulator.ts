@@ -31,8 +31,8 @@ import {
 /**
  * A local fake of the Dropbox API v2 (shared/protocols/dropbox.md), strict like the real service:
  * each host (api / content / notify / www) lives under its own path prefix and rejects the routes
- * of the others; RPC routes take JSON bodies, content routes a `Dropbox-API-Arg` header that must
- * be pure ASCII (\uXXXX escapes); errors are 409 JSON with `error_summary` + `error['.tag']`, 400
+ * of the others; RPC routes take JSON bodies, content routes a `Dropbox-API-Arg` header of JSON in
+ * ASCII with \uXXXX escapes or raw UTF-8 (Latin-1 bytes refused); errors are 409 JSON with `error_summary` + `error['.tag']`, 400
  * plain text for malformed input, 401 for tokens, 429 with Retry-After.
  */
 

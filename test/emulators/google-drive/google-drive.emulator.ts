@@ -45,6 +45,12 @@ export interface GoogleDriveEmulatorOptions {
   sessionTtlMs?: number;
   /** Origin used in resumable `Location` headers; the real host by default so the client must rewrite. */
   locationOrigin?: string;
+  /**
+   * The origin clients reach this server under (behind a TLS front, `https://www.googleapis.com`):
+   * written into resumable `Location` headers (unless locationOrigin says otherwise) and
+   * `exportLinks`.
+   */
+  publicBaseUrl?: string;
   /** Seed a shared drive, Google-native documents and duplicate names (default true). */
   fixtures?: boolean;
 }
@@ -155,12 +161,13 @@ export async function startGoogleDriveEmulator(
   let uploadCap: UploadCap = null;
   let maxPageSize: number | null = null;
   let baseUrl = '';
+  const publicOrigin = (opts.publicBaseUrl ?? REAL_API_ORIGIN).replace(/\/+$/, '');
 
   const sendFile = (res: ServerResponse, status: number, f: StoredFile, fields: string | null) => {
     json(res, status, renderFile(f, fields));
   };
   const renderFile = (f: StoredFile, fields: string | null): unknown => {
-    const full = fileResource(f, REAL_API_ORIGIN);
+    const full = fileResource(f, publicOrigin);
     const tree = parseFields(fields);
     return tree === undefined ? pick(full, DEFAULT_FILE_FIELDS) : applyFields(full, tree);
   };
@@ -168,7 +175,7 @@ export async function startGoogleDriveEmulator(
   const uploads = new UploadHandler({
     store,
     faults,
-    locationOrigin: opts.locationOrigin ?? REAL_API_ORIGIN,
+    locationOrigin: opts.locationOrigin ?? opts.publicBaseUrl ?? REAL_API_ORIGIN,
     sessionTtlMs: opts.sessionTtlMs ?? 7 * 24 * 3600_000,
     uploadCap: () => uploadCap,
     sendFile,
@@ -480,13 +487,13 @@ export async function startGoogleDriveEmulator(
     const body: Record<string, unknown> = {
       kind: 'drive#fileList',
       incompleteSearch: false,
-      files: page.map((f) => fileResource(f, REAL_API_ORIGIN)),
+      files: page.map((f) => fileResource(f, publicOrigin)),
     };
     if (offset + take < hits.length)
       body.nextPageToken = encodePageToken({ o: offset + take, f: fingerprint });
     const tree = parseFields(q.get('fields'));
     if (tree === undefined) {
-      body.files = page.map((f) => pick(fileResource(f, REAL_API_ORIGIN), DEFAULT_FILE_FIELDS));
+      body.files = page.map((f) => pick(fileResource(f, publicOrigin), DEFAULT_FILE_FIELDS));
       return json(res, 200, body);
     }
     json(res, 200, applyFields(body, tree));
@@ -730,7 +737,7 @@ export async function startGoogleDriveEmulator(
           fileId: c.fileId,
         };
         if (c.driveId) out.driveId = c.driveId;
-        if (!removed && f) out.file = fileResource(f, REAL_API_ORIGIN);
+        if (!removed && f) out.file = fileResource(f, publicOrigin);
         return out;
       }),
     };

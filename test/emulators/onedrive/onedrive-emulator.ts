@@ -721,9 +721,7 @@ class OneDriveEmulatorServer {
     if (!sel) return obj;
     const keep = new Set(sel.split(',').map((s) => s.trim()));
     keep.add('id');
-    return Object.fromEntries(
-      Object.entries(obj).filter(([k]) => keep.has(k)),
-    );
+    return Object.fromEntries(Object.entries(obj).filter(([k]) => keep.has(k)));
   }
 
   /**
@@ -1337,8 +1335,13 @@ class OneDriveEmulatorServer {
 
   private delta(res: ServerResponse, drive: Drive, q: URLSearchParams): void {
     const top = this.pageSize(q);
-    const link = (t: unknown) =>
-      `${this.origin('graph')}/v1.0/drives/${encodeURIComponent(drive.id)}/root/delta?token=${base64url(t)}`;
+    // Links carry the caller's $select/$top along, as Graph's do.
+    const link = (t: unknown) => {
+      const next = new URLSearchParams();
+      for (const [k, v] of q) if (k !== 'token') next.set(k, v);
+      next.set('token', base64url(t));
+      return `${this.origin('graph')}/v1.0/drives/${encodeURIComponent(drive.id)}/root/delta?${next.toString()}`;
+    };
     const tokenParam = q.get('token');
     if (tokenParam === 'latest') {
       return sendJson(res, 200, {
