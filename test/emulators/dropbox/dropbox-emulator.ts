@@ -16,6 +16,8 @@ import {
   sendJson,
   sendText,
 } from './dropbox-emulator.http.js';
+import type { EmulatorControlApi } from '../emulator-control.js';
+import { dropboxControlApi } from './dropbox.control-api.js';
 import { OAuthState } from './dropbox-emulator.oauth.js';
 import {
   DropboxStore,
@@ -115,6 +117,8 @@ export interface DropboxEmulatorControl {
 }
 
 export interface DropboxEmulator {
+  /** The control API shared by the four emulators. */
+  api: EmulatorControlApi;
   /** Root of the emulator; hosts live under /api, /content, /notify, /www. */
   baseUrl: string;
   hosts: { api: string; content: string; notify: string; www: string };
@@ -1262,7 +1266,7 @@ export async function startDropboxEmulator(
   const refreshToken = oauth.issueRefreshToken(true);
   const first = oauth.issueAccessToken();
 
-  return {
+  const emulatorHandle: Omit<DropboxEmulator, 'api'> = {
     baseUrl,
     hosts: {
       api: `${baseUrl}/api`,
@@ -1324,4 +1328,5 @@ export async function startDropboxEmulator(
       await store.destroy();
     },
   };
+  return { ...emulatorHandle, api: dropboxControlApi(emulatorHandle) };
 }

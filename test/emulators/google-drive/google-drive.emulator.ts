@@ -9,7 +9,9 @@ import {
   type FaultTarget,
   type RequestClass,
 } from './drive-faults.js';
+import type { EmulatorControlApi } from '../emulator-control.js';
 import { DRIVE_SCOPE, json, OAuthServer } from './drive-oauth.js';
+import { googleDriveControlApi } from './google-drive.control-api.js';
 import { applyFields, parseFields, parseOrderBy, type OrderKey } from './drive-query.js';
 import {
   evaluateQuery,
@@ -134,6 +136,8 @@ export interface GoogleDriveSeeder {
 
 export interface GoogleDriveEmulator {
   baseUrl: string;
+  /** The control API shared by the four emulators. */
+  api: EmulatorControlApi;
   credentials: GoogleDriveCredentials;
   control: GoogleDriveControl;
   requestLog: RequestLogEntry[];
@@ -820,7 +824,7 @@ export async function startGoogleDriveEmulator(
   baseUrl = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
   const initial = oauth.issueInitial();
 
-  return {
+  const handle: Omit<GoogleDriveEmulator, 'api'> = {
     baseUrl,
     credentials: {
       clientId: oauth.client.clientId,
@@ -853,6 +857,7 @@ export async function startGoogleDriveEmulator(
       await store.destroy();
     },
   };
+  return { ...handle, api: googleDriveControlApi(handle) };
 }
 
 const USER_EMAIL = 'user@example.com';

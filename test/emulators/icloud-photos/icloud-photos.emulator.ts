@@ -31,6 +31,9 @@ import {
  * `handleUpload`.
  */
 
+import type { EmulatorControlApi } from '../emulator-control.js';
+import { iCloudPhotosControlApi } from './icloud-photos.control-api.js';
+
 export const WIDGET_KEY = 'd39ba9916b7251055b22c7f910e2ea796ee65e98b2ddecea8f5dde8d9d1a815d';
 const CK_PREFIX = '/database/1/com.apple.photos.cloud/production/';
 
@@ -149,10 +152,14 @@ export interface ICloudPhotosControl {
   setStorageQuota(bytes: number | undefined): void;
   /** Publishes uploads still waiting out their indexing delay. */
   finishIndexing(): void;
+  /** Drops pending faults (throttling, a download cut). */
+  clearFaults(): void;
 }
 
 export interface ICloudPhotosEmulator {
   baseUrl: string;
+  /** The control API shared by the four emulators. */
+  api: EmulatorControlApi;
   /** idmsa base URL (`authBaseUrl` option of the connector). */
   authBaseUrl: string;
   /** setup base URL (`setupBaseUrl` option of the connector). */
@@ -1721,13 +1728,17 @@ export async function startICloudPhotosEmulator(
     setStorageQuota: (bytes) => {
       storageLeft = bytes;
     },
+    clearFaults: () => {
+      faults.length = 0;
+      cut = undefined;
+    },
     finishIndexing: () => {
       for (const p of pendingUploads) p.readyAt = 0;
       promoteUploads();
     },
   };
 
-  return {
+  const emulatorHandle: Omit<ICloudPhotosEmulator, 'api'> = {
     baseUrl,
     authBaseUrl: `${origin('idmsa')}/appleauth/auth`,
     setupBaseUrl: `${origin('setup')}/setup/ws/1`,
@@ -1755,4 +1766,5 @@ export async function startICloudPhotosEmulator(
         });
       }),
   };
+  return { ...emulatorHandle, api: iCloudPhotosControlApi(emulatorHandle) };
 }

@@ -19,6 +19,8 @@ import {
   type HostRole,
 } from './graph-wire.js';
 import { assertTenant, IdentityPlatform } from './identity-platform.js';
+import { oneDriveControlApi } from './onedrive.control-api.js';
+import type { EmulatorControlApi } from '../emulator-control.js';
 
 export interface OneDriveEmulatorOptions {
   port?: number;
@@ -175,6 +177,8 @@ export interface OneDriveEmulatorSeed {
 }
 
 export interface OneDriveEmulator {
+  /** The control API shared by the four emulators. */
+  api: EmulatorControlApi;
   /** http://127.0.0.1:P — point graphBaseUrl and authorityBaseUrl at it. */
   baseUrl: string;
   credentials: OneDriveEmulatorCredentials;
@@ -256,6 +260,11 @@ class OneDriveEmulatorServer {
   }
 
   handle(): OneDriveEmulator {
+    const h = this.bareHandle();
+    return { ...h, api: oneDriveControlApi(h) };
+  }
+
+  private bareHandle(): Omit<OneDriveEmulator, 'api'> {
     const issued = this.identity.issue();
     const control: OneDriveEmulatorControl = {
       rateLimitNext: (o = {}) =>
