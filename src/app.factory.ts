@@ -8,7 +8,9 @@ import { serveWebUi } from './web/web-ui.js';
 import type { NextFunction, Request, Response } from 'express';
 import { authenticate } from './auth/auth.guard.js';
 import { AuthService } from './auth/auth.service.js';
+import { LoginGate } from './auth/login-gate.js';
 import { AppError } from './common/errors/app-errors.js';
+import { checkParsedInput, jsonOnly, securityHeaders } from './security/http-hardening.js';
 
 /** 'true'/'false', a hop count, or Express's names and addresses (`loopback`, `10.0.0.0/8`). */
 function trustProxyValue(v: string): boolean | number | string {
@@ -24,7 +26,13 @@ export async function createApp(
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(opts), {
     logger: opts.logger ?? ['log', 'warn', 'error'],
   });
+  app.disable('x-powered-by');
+  // First: a sign-in flood is answered before any other work (headers, parsing, Nest).
+  app.use(new LoginGate().middleware);
+  app.use(securityHeaders({ https: opts.config.publicUrl.startsWith('https:') }));
+  app.use(jsonOnly);
   app.useBodyParser('json', { limit: '1mb' });
+  app.use(checkParsedInput);
   if (opts.config.auth.trustProxy)
     app.set('trust proxy', trustProxyValue(opts.config.auth.trustProxy));
   // The API's own documentation is for signed-in users too.

@@ -7,8 +7,16 @@ import {
   ValidationAppError,
 } from '../common/errors/app-errors.js';
 import type { Connector, Entry } from '../connectors/connector.js';
-import type { ConnectorSettings } from '../connectors/connector-descriptor.js';
-import { AuthExpiredError, ConnectorError } from '../connectors/connector.errors.js';
+import type {
+  ConnectorContext,
+  ConnectorDescriptor,
+  ConnectorSettings,
+} from '../connectors/connector-descriptor.js';
+import {
+  AuthExpiredError,
+  ConnectorError,
+  TransientError,
+} from '../connectors/connector.errors.js';
 import {
   InvalidOptionsError,
   publicOptions,
@@ -33,6 +41,21 @@ export interface AccountView {
   updatedAt: Date;
 }
 
+/** The access policy (src/security): what an account's owner may point it at. */
+export interface AccountAccessCheck {
+  checkAccount(
+    descriptor: ConnectorDescriptor,
+    settings: ConnectorSettings,
+    ownerId: string | null | undefined,
+    input?: Record<string, unknown>,
+  ): Promise<void>;
+  /** See ConnectorContext.outboundAgent; undefined for an owner whose addresses are not restricted. */
+  outboundAgentFor?(ownerId: string | null | undefined): Promise<ConnectorContext['outboundAgent']>;
+}
+
+/** A browse that waits longer than this for a server is answered with an error (502). */
+export const BROWSE_TIMEOUT_MS = 10_000;
+
 export interface AccountInUseChecker {
   tasksUsingAccount(accountId: string): Promise<string[]>;
 }
@@ -47,6 +70,8 @@ export class AccountsService {
     private readonly clock: Clock,
     /** Where 'account.reauth.needed' goes (notifications listen); optional for tests and tools. */
     private readonly events?: { emit(event: string, payload: unknown): unknown },
+    /** Checked on create, update and every open; none in unit tests and tools. */
+    private readonly access?: AccountAccessCheck,
   ) {}
 
   async create(input: {
@@ -65,6 +90,7 @@ export class AccountsService {
       ]);
     }
     const settings = this.validate(input.kind, input.options);
+    await this.checkAccess(input.kind, settings, input.ownerId, input.options);
     const now = this.clock.now();
     const entity: AccountEntity = {
       id: randomUUID(),
@@ -89,6 +115,7 @@ export class AccountsService {
     if (input.name !== undefined) entity.name = input.name;
     if (input.options !== undefined) {
       const settings = this.validate(entity.kind, input.options, this.settingsOf(entity));
+      await this.checkAccess(entity.kind, settings, entity.ownerId, input.options);
       entity.config = settings.config;
       entity.sealedSecrets = this.vault.seal(settings.secrets);
     }
@@ -137,12 +164,18 @@ export class AccountsService {
       throw new ValidationAppError([`path: ${(e as Error).message}`]);
     }
     const connector = await this.open(id);
+    // An unreachable server must not hold the request (and the UI) for a minute or more.
+    const signal = AbortSignal.timeout(BROWSE_TIMEOUT_MS);
     try {
       const out: Entry[] = [];
-      for await (const e of connector.list(dir)) {
-        out.push(e);
-        if (out.length >= limit) break;
-      }
+      const listing = (async () => {
+        for await (const e of connector.list(dir, { signal })) {
+          out.push(e);
+          if (out.length >= limit) break;
+        }
+      })();
+      listing.catch(() => undefined); // when the timeout wins, a later failure is not unhandled
+      await Promise.race([listing, abortedBy(signal)]);
       return out.sort((a, b) =>
         a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === 'folder' ? -1 : 1,
       );
@@ -156,7 +189,10 @@ export class AccountsService {
     const entity = await this.getEntity(id);
     const descriptor = this.registry.get(entity.kind);
     const settings = this.settingsOf(entity);
+    await this.access?.checkAccount(descriptor, settings, entity.ownerId);
+    const outboundAgent = await this.access?.outboundAgentFor?.(entity.ownerId);
     return descriptor.create(settings, {
+      outboundAgent,
       clock: this.clock,
       onRetry: opts.onRetry,
       saveSecrets: async (secrets) => {
@@ -176,6 +212,19 @@ export class AccountsService {
     previous?: ConnectorSettings,
   ): ConnectorSettings {
     return this.validate(kind, options, previous);
+  }
+
+  /**
+   * Whether the owner may point an account of this kind where these settings do (their local
+   * folder, the servers they name, endpoint overrides in `input`); a 400 naming the option if not.
+   */
+  async checkAccess(
+    kind: string,
+    settings: ConnectorSettings,
+    ownerId: string | null | undefined,
+    input?: Record<string, unknown>,
+  ): Promise<void> {
+    await this.access?.checkAccount(this.registry.get(kind), settings, ownerId, input);
   }
 
   /** The kind and decrypted settings of an account, for the connect flows (never for the API). */
@@ -309,4 +358,18 @@ export class AccountsService {
       updatedAt: a.updatedAt,
     };
   }
+}
+
+/** Rejects when the signal fires: a listing stuck in a connect or a read gives up in time. */
+function abortedBy(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    const fail = () =>
+      reject(
+        new TransientError(
+          `the server did not answer within ${BROWSE_TIMEOUT_MS / 1000} s; check its address and that it is running`,
+        ),
+      );
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
 }

@@ -94,6 +94,8 @@ export class ICloudSignInService {
       previous,
     );
     if (!remember) delete settings.secrets.password;
+    // Endpoint overrides are an admin's: the Apple ID password is sent to them.
+    await this.accounts.checkAccess(ICLOUD_KIND, settings, input.ownerId, options);
     // The client id and trust token of the same Apple ID are what spare a new code.
     const sameAppleId = previous && String(previous.config.appleId) === appleId;
     const before = sameAppleId ? sessionFromSecrets(appleId!, previous!.secrets) : undefined;

@@ -7,6 +7,13 @@ import { ConnectorError } from '../connectors/connector.errors.js';
 import { InvalidOptionsError, validateConnectorOptions } from '../connectors/connector-options.js';
 import type { ConnectorRegistry } from '../connectors/connector.registry.js';
 import type { AccountsService, AccountView } from './accounts.service.js';
+import { OAUTH_STATE_TTL_MS, type OAuthStateStore } from './oauth-state.store.js';
+
+export {
+  InMemoryOAuthStateStore,
+  OAUTH_STATE_TTL_MS,
+  type OAuthStateStore,
+} from './oauth-state.store.js';
 
 /** A connect flow that cannot go on: the API answers 400 with the message. */
 export class ConnectFlowError extends AppError {
@@ -15,8 +22,6 @@ export class ConnectFlowError extends AppError {
 
 /** Name of the cookie that binds an OAuth `state` to the browser that started the flow. */
 export const OAUTH_COOKIE = 'cbe_oauth';
-/** Consent has to finish within this time; providers' own codes live about as long. */
-export const OAUTH_STATE_TTL_MS = 10 * 60 * 1000;
 /** Path of the callback under the public URL: the redirect URI to register with each provider. */
 export const OAUTH_CALLBACK_PATH = '/api/accounts/oauth/callback';
 
@@ -39,46 +44,6 @@ export interface PendingOAuth {
   redirectUri: string;
   expiresAt: number;
   usedAt?: number;
-}
-
-/** Where pending flows live. The embedded mode keeps them in memory (see InMemoryOAuthStateStore). */
-export interface OAuthStateStore {
-  put(p: PendingOAuth): void;
-  /** The entry, or undefined when unknown; expired and used entries are returned as they are. */
-  get(state: string): PendingOAuth | undefined;
-}
-
-/**
- * Pending flows in this process's memory, dropped 10 minutes after they expire. Good for the
- * embedded mode (one process); a restart forgets them (the user starts again). A cluster needs
- * a shared store (Redis or the database) behind the same interface, as the callback may land on
- * another API node.
- */
-export class InMemoryOAuthStateStore implements OAuthStateStore {
-  private readonly byState = new Map<string, PendingOAuth>();
-
-  constructor(
-    private readonly clock: Clock,
-    /** Bounds memory when someone starts flows in a loop; the oldest pending ones go first. */
-    private readonly maxEntries = 10_000,
-  ) {}
-
-  put(p: PendingOAuth): void {
-    const now = this.clock.now().getTime();
-    // Used/expired entries stay a while so a replay gets "already used", not "unknown".
-    for (const [k, v] of this.byState)
-      if (v.expiresAt + OAUTH_STATE_TTL_MS < now) this.byState.delete(k);
-    while (this.byState.size >= this.maxEntries) {
-      const oldest = this.byState.keys().next().value;
-      if (oldest === undefined) break;
-      this.byState.delete(oldest);
-    }
-    this.byState.set(p.state, p);
-  }
-
-  get(state: string): PendingOAuth | undefined {
-    return this.byState.get(state);
-  }
 }
 
 export interface StartConnectInput {
@@ -147,7 +112,10 @@ export class OAuthConnectService {
       throw new ValidationAppError(['name must not be empty (the name of the new account)']);
     }
     const app = this.apps[input.kind];
-    const options = { ...(previous ? {} : app?.defaults), ...input.options };
+    const options = {
+      ...(previous ? {} : appDefaultsFor(app?.defaults, input.options)),
+      ...input.options,
+    };
     for (const k of TOKEN_SECRET_KEYS) {
       if (k in options)
         throw new ValidationAppError([`options.${k} is set by the provider, not by you`]);
@@ -168,6 +136,8 @@ export class OAuthConnectService {
       if (e instanceof InvalidOptionsError) throw new ValidationAppError(e.problems);
       throw e;
     }
+    // Endpoint overrides are an admin's: the token call carries the app secret to them.
+    await this.accounts.checkAccess(input.kind, settings, input.ownerId, input.options);
     const state = token();
     const nonce = token();
     const codeVerifier = token();
@@ -184,7 +154,7 @@ export class OAuthConnectService {
       if (e instanceof ConnectorError) throw new ConnectFlowError(e.message);
       throw e;
     }
-    this.store.put({
+    await this.store.put({
       state,
       nonce,
       kind: input.kind,
@@ -203,7 +173,7 @@ export class OAuthConnectService {
   async complete(
     input: CallbackInput,
   ): Promise<{ account: AccountView; reauthenticated: boolean }> {
-    const pending = this.claim(input.state, input.nonce, input.userId);
+    const pending = await this.claim(input.state, input.nonce, input.userId);
     const descriptor = this.oauthDescriptor(pending.kind);
     if (input.error) {
       throw new ConnectFlowError(
@@ -248,13 +218,14 @@ export class OAuthConnectService {
   }
 
   /** Looks the state up and marks it used: a state works once, in the browser that started it. */
-  private claim(
+  private async claim(
     state: string | undefined,
     nonce: string | undefined,
     userId: string | undefined,
-  ): PendingOAuth {
+  ): Promise<PendingOAuth> {
     if (!state) throw new ConnectFlowError('the OAuth callback has no state parameter');
-    const pending = this.store.get(state);
+    const now = this.clock.now().getTime();
+    const pending = await this.store.take(state, now);
     if (!pending) {
       throw new ConnectFlowError(
         'unknown OAuth state: this connection was not started here, or the server restarted; start connecting again',
@@ -263,8 +234,7 @@ export class OAuthConnectService {
     if (pending.usedAt !== undefined) {
       throw new ConnectFlowError('this OAuth state was already used; start connecting again');
     }
-    pending.usedAt = this.clock.now().getTime();
-    if (pending.expiresAt <= pending.usedAt) {
+    if (pending.expiresAt <= now) {
       throw new ConnectFlowError(
         `the OAuth state expired (consent must finish within ${OAUTH_STATE_TTL_MS / 60_000} minutes); start connecting again`,
       );
@@ -307,6 +277,25 @@ export class OAuthConnectService {
     }
     return d;
   }
+}
+
+/**
+ * The server's OAuth app, unless the request brings its own client id: the operator's secret is
+ * never paired with a client (or sent along a flow) the operator did not configure.
+ */
+function appDefaultsFor(
+  defaults: Record<string, string> | undefined,
+  options: Record<string, unknown> | undefined,
+): Record<string, string> {
+  if (!defaults) return {};
+  const clientId = options?.clientId;
+  if (typeof clientId === 'string' && clientId !== '' && clientId !== defaults.clientId) {
+    const rest = { ...defaults };
+    delete rest.clientId;
+    delete rest.clientSecret;
+    return rest;
+  }
+  return defaults;
 }
 
 function token(): string {

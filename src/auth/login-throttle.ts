@@ -60,39 +60,40 @@ export class LoginThrottle {
     }
   }
 
-  /** Milliseconds until this username may try again from this address; 0 when it may now. */
-  async waitMs(usernameKey: string, address: string): Promise<number> {
-    const [u, a] = await Promise.all([
-      this.perUser.get(`${usernameKey}|${address}`),
-      this.perAddress.get(address),
-    ]);
-    let wait = 0;
-    if (u && u.consumedPoints >= this.cfg.maxFailures) wait = Math.max(wait, u.msBeforeNext);
-    if (a && a.consumedPoints >= this.cfg.maxFailuresPerAddress)
-      wait = Math.max(wait, a.msBeforeNext);
-    return wait;
-  }
-
-  /** Records a failure; answers the wait now imposed (0 while tries remain). */
-  async failed(usernameKey: string, address: string): Promise<number> {
-    let wait = 0;
-    for (const [limiter, key] of [
-      [this.perUser, `${usernameKey}|${address}`],
-      [this.perAddress, address],
+  /**
+   * Counts a sign-in attempt as a failure before its password is checked, so attempts still in
+   * flight count: of 300 concurrent guesses only the first few are hashed. Answers the wait when
+   * the attempt is refused (0: go on), and whether it was the last one allowed.
+   */
+  async begin(
+    usernameKey: string,
+    address: string,
+  ): Promise<{ waitMs: number; last: boolean; lockMs: number }> {
+    let waitMs = 0;
+    let lockMs = 0;
+    let last = false;
+    for (const [limiter, key, points] of [
+      [this.perUser, `${usernameKey}|${address}`, this.cfg.maxFailures],
+      [this.perAddress, address, this.cfg.maxFailuresPerAddress],
     ] as const) {
       try {
-        const r = await limiter.penalty(key, 1);
-        if (r.remainingPoints <= 0) wait = Math.max(wait, r.msBeforeNext);
+        const r = await limiter.consume(key, 1);
+        if (r.consumedPoints >= points) {
+          last = true;
+          lockMs = Math.max(lockMs, r.msBeforeNext);
+        }
       } catch (e) {
-        if (e instanceof RateLimiterRes) wait = Math.max(wait, e.msBeforeNext);
+        if (e instanceof RateLimiterRes) waitMs = Math.max(waitMs, e.msBeforeNext || 1000);
         else throw e;
       }
     }
-    return wait;
+    return { waitMs, last, lockMs };
   }
 
+  /** A right password: the username's count is cleared, the address's attempt given back. */
   async succeeded(usernameKey: string, address: string): Promise<void> {
     await this.perUser.delete(`${usernameKey}|${address}`);
+    await this.perAddress.reward(address, 1).catch(() => undefined);
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,7 @@ import { NotFoundError } from '../connectors/connector.errors.js';
 import { joinPath, normalizePath } from '../connectors/path.js';
 import { MANIFEST_FORMAT, type ManifestHeader, type ManifestLine } from '../versions/manifest.js';
 import { MANIFEST_FOLDER, type VersionsService } from '../versions/versions.service.js';
-import type { ConnectorProvider } from './backup-runner.js';
+import type { ConnectorProvider } from '../runs/connector-provider.js';
 import type { TaskEntity } from './entities/task.entity.js';
 import type { TasksService } from './tasks.service.js';
 

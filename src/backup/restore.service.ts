@@ -1,18 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import type { Clock } from '../common/clock.js';
-import {
-  ConflictAppError,
-  NotFoundAppError,
-  ValidationAppError,
-} from '../common/errors/app-errors.js';
+import { NotFoundAppError, ValidationAppError } from '../common/errors/app-errors.js';
 import { InvalidPathError } from '../connectors/connector.errors.js';
 import { normalizePath } from '../connectors/path.js';
 import { isEmptyPolicy, type RetentionPolicy } from '../versions/retention.js';
 import type { VersionsService } from '../versions/versions.service.js';
 import type { AccountLookup } from './tasks.service.js';
-import type { ConflictPolicy, RestoreParams, RunEntity, RunKind } from './entities/run.entity.js';
-import type { RunQueue } from './run-queue.js';
-import type { RunsRepository } from './runs.repository.js';
+import type { RunStarter } from '../runs/runs.service.js';
+import type { ConflictPolicy, RestoreParams, RunEntity } from './entities/run.entity.js';
 import type { TasksRepository } from './tasks.repository.js';
 
 export interface RestoreRequest {
@@ -24,11 +18,10 @@ export interface RestoreRequest {
 /** Queues restore and prune runs: runs like backups, one at a time per task. */
 export class RestoreService {
   constructor(
-    private readonly runs: RunsRepository,
     private readonly tasks: TasksRepository,
     private readonly versions: VersionsService,
     private readonly accounts: AccountLookup,
-    private readonly queue: RunQueue,
+    private readonly runs: RunStarter,
     private readonly clock: Clock,
   ) {}
 
@@ -77,7 +70,8 @@ export class RestoreService {
       destination,
       conflict: req.conflict ?? 'skip-identical',
     };
-    return this.enqueue(task.id, 'restore', params);
+    // A restore waits behind a run of its task instead of being refused.
+    return this.runs.start('restore', task.id, { params, versionId, whenBusy: 'queue' });
   }
 
   /** Sets (or, with an empty policy, clears) the task's retention policy. */
@@ -98,7 +92,7 @@ export class RestoreService {
   async pruneAfterBackup(taskId: string): Promise<void> {
     const task = await this.tasks.findById(taskId);
     if (!task || isEmptyPolicy(task.retention)) return;
-    await this.enqueue(task.id, 'prune', null);
+    await this.runs.start('prune', task.id);
   }
 
   async startPrune(taskId: string): Promise<RunEntity> {
@@ -109,43 +103,6 @@ export class RestoreService {
         'retention: the task keeps every version; set a retention policy first',
       ]);
     }
-    return this.enqueue(task.id, 'prune', null);
-  }
-
-  private async enqueue(
-    taskId: string,
-    kind: RunKind,
-    params: RestoreParams | null,
-  ): Promise<RunEntity> {
-    const active = await this.runs.findActiveForTask(taskId);
-    if (active && kind === 'prune') {
-      throw new ConflictAppError(
-        `the task already has a ${active.status} ${active.kind} run (${active.id})`,
-      );
-    }
-    const run = await this.runs.insert({
-      id: randomUUID(),
-      taskId,
-      kind,
-      trigger: 'manual',
-      status: 'queued',
-      phase: 'queued',
-      filesTotal: 0,
-      filesCopied: 0,
-      filesUnchanged: 0,
-      filesFiltered: 0,
-      filesFailed: 0,
-      bytesTotal: 0,
-      bytesCopied: 0,
-      retries: 0,
-      versionId: kind === 'restore' ? params!.versionId : null,
-      params,
-      errorMessage: null,
-      createdAt: this.clock.now(),
-      startedAt: null,
-      finishedAt: null,
-    } as RunEntity);
-    this.queue.enqueue(run.id, taskId);
-    return run;
+    return this.runs.start('prune', task.id);
   }
 }

@@ -1,4 +1,6 @@
-import { isAbsolute, resolve } from 'node:path';
+import { isIP } from 'node:net';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 
 /** Typed configuration, read from the environment once at start-up and validated. */
 export interface AppConfig {
@@ -19,6 +21,30 @@ export interface AppConfig {
   /** Set with REDIS_URL: runs and schedule slots are BullMQ jobs shared by the cluster. */
   cluster?: ClusterConfig;
   auth: AuthConfig;
+  security: SecurityConfig;
+}
+
+/** Who may point the engine where: local folders and outbound addresses (README "Security"). */
+export interface SecurityConfig {
+  /**
+   * LOCAL_ROOTS: folders under which non-admin users may create local accounts, comma-separated.
+   * `/srv/backups/{user}` gives each user their own folder; `alice=/srv/alice` one user only.
+   * Unset: non-admins get no local folder; admins may use any folder but the engine's own.
+   */
+  localRoots: LocalRootGrant[];
+  /** OUTBOUND_ALLOW: private addresses (IPs or CIDRs) non-admins may reach (a NAS on the LAN). */
+  outboundAllow: string[];
+  /** Files and folders no account may reach, for anyone: data dir, key file, database, install. */
+  forbiddenPaths: string[];
+  /** SETUP_TOKEN: fixes the first-start token instead of a random one (automation). */
+  setupToken?: string;
+}
+
+export interface LocalRootGrant {
+  /** Absolute path; may contain `{user}`. */
+  path: string;
+  /** Only for this username (case-insensitive); undefined: every non-admin user. */
+  user?: string;
 }
 
 export interface AuthConfig {
@@ -202,7 +228,19 @@ export function loadConfig(env: Env = process.env): AppConfig {
       maxLoginFailuresPerAddress: int('LOGIN_MAX_FAILURES_PER_ADDRESS', 100, 1, 100_000),
       trustProxy: env.TRUST_PROXY || undefined,
     },
+    security: {
+      localRoots: loadLocalRoots(env.LOCAL_ROOTS, problems),
+      outboundAllow: loadOutboundAllow(env.OUTBOUND_ALLOW, problems),
+      forbiddenPaths: [],
+      setupToken: env.SETUP_TOKEN?.trim() || undefined,
+    },
   };
+  config.security.forbiddenPaths = [
+    dataDir,
+    config.secrets.keyFile,
+    ...(database.type === 'sqlite' ? [database.file] : []),
+    ENGINE_DIR,
+  ];
   if (Boolean(env.ADMIN_USERNAME) !== Boolean(env.ADMIN_PASSWORD)) {
     problems.push('ADMIN_USERNAME and ADMIN_PASSWORD go together: set both or neither');
   }
@@ -237,6 +275,51 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** The folder the engine is installed in: the nearest one above this file with a package.json. */
+const ENGINE_DIR = findEngineDir(import.meta.dirname ?? process.cwd());
+
+function findEngineDir(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return from;
+  }
+}
+
+/** `/a, /srv/{user}, bob=/home/bob/backup` -> grants; each path must be absolute. */
+export function loadLocalRoots(raw: string | undefined, problems: string[]): LocalRootGrant[] {
+  const out: LocalRootGrant[] = [];
+  for (const part of (raw ?? '').split(',')) {
+    const entry = part.trim();
+    if (!entry) continue;
+    const m = /^([A-Za-z0-9._@-]{1,64})=(.*)$/.exec(entry);
+    const path = (m ? m[2]! : entry).trim();
+    if (!isAbsolute(path) || path.includes('\0')) {
+      problems.push(`LOCAL_ROOTS: '${entry}' is not an absolute path (or user=/absolute/path)`);
+      continue;
+    }
+    out.push(m ? { path: resolve(path), user: m[1]!.toLowerCase() } : { path: resolve(path) });
+  }
+  return out;
+}
+
+function loadOutboundAllow(raw: string | undefined, problems: string[]): string[] {
+  const out: string[] = [];
+  for (const part of (raw ?? '').split(',')) {
+    const entry = part.trim();
+    if (!entry) continue;
+    const [ip, bits, extra] = entry.split('/');
+    const family = isIP(ip ?? '');
+    const max = family === 6 ? 128 : 32;
+    const okBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max);
+    if (family === 0 || !okBits || extra !== undefined) {
+      problems.push(
+        `OUTBOUND_ALLOW: '${entry}' is not an IP address or CIDR (10.0.0.0/8, fd00::/8)`,
+      );
+    } else out.push(entry);
+  }
+  return out;
 }
 
 function loadSmtp(env: Env, problems: string[]): SmtpConfig {

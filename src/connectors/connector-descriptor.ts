@@ -1,3 +1,4 @@
+import type { Agent } from 'node:http';
 import type { Clock } from '../common/clock.js';
 import type { Capabilities } from './capabilities.js';
 import type { Connector } from './connector.js';
@@ -19,7 +20,15 @@ export interface OptionSpec {
   advanced?: boolean;
   /** Allowed values, for a select box. */
   choices?: readonly string[];
+  /**
+   * What the value points at, for the access policy (src/security): a folder on this machine
+   * (an admin's grant), a server the user names (the outbound address policy), or a provider
+   * endpoint only an admin or the configuration may change (the OAuth app secret goes there).
+   */
+  target?: OptionTarget;
 }
+
+export type OptionTarget = 'local-folder' | 'server-url' | 'server-host' | 'admin-endpoint';
 
 export type ConnectorConfig = Record<string, string | number | boolean>;
 export type ConnectorSecrets = Record<string, string>;
@@ -36,6 +45,11 @@ export interface ConnectorContext {
   saveSecrets(secrets: ConnectorSecrets): Promise<void>;
   /** Give it to the connector's Pacer (`onRetry`), so a run's log names every fault it survived. */
   onRetry?: (e: RetryEvent) => void;
+  /**
+   * For servers the account's owner named (WebDAV, S3): an agent that checks every connection
+   * against the outbound address policy, redirects included. Undefined: no restriction (admins).
+   */
+  outboundAgent?: (url: string) => Agent;
 }
 
 /** OAuth 2.0 authorization-code flow of a provider, for connecting an account from the UI. */

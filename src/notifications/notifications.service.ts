@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { RunEntity } from '../backup/entities/run.entity.js';
 import type { TaskEntity } from '../backup/entities/task.entity.js';
 import type { RunsRepository } from '../backup/runs.repository.js';
@@ -18,6 +19,9 @@ export interface AccountReauthNeededEvent {
   message: string;
 }
 
+/** See `NotificationsService.perTask`. */
+export const NOTIFICATIONS_PER_TASK_PER_HOUR = 30;
+
 /** How many run errors a message lists. */
 const FIRST_ERRORS = 10;
 
@@ -34,6 +38,15 @@ export interface EventSource {
 export class NotificationsService {
   private readonly logger = new Logger('Notifications');
   private readonly pending = new Set<Promise<void>>();
+  /**
+   * Messages (mail and webhook together) per task per hour: a task run in a loop must not turn
+   * the operator's SMTP server into a mass mailer. 30 covers a run every two minutes.
+   */
+  private readonly perTask = new RateLimiterMemory({
+    keyPrefix: 'cbe-notify',
+    points: NOTIFICATIONS_PER_TASK_PER_HOUR,
+    duration: 3600,
+  });
 
   constructor(
     private readonly tasks: TasksRepository,
@@ -43,6 +56,8 @@ export class NotificationsService {
     private readonly webhooks: WebhookClient,
     private readonly clock: Clock,
     private readonly publicUrl: string,
+    /** Whether a task owner's webhook goes through the outbound address policy (non-admins). */
+    private readonly outbound?: { restrictsOutbound(ownerId: string | null): Promise<boolean> },
   ) {}
 
   listen(bus: EventSource, events: { completed: string; failed: string }): void {
@@ -67,6 +82,14 @@ export class NotificationsService {
     const fresh = (await this.runs.findById(run.id)) ?? run;
     const errors = await this.runs.listEvents(run.id, { levels: ['error'], limit: FIRST_ERRORS });
     const summary = summarizeRun(fresh, task.name, errors, this.publicUrl);
+    if (!(await this.withinRate(task.id))) {
+      await this.warn(
+        run.id,
+        `no notification sent: more than ${NOTIFICATIONS_PER_TASK_PER_HOUR} for this task in the last hour`,
+        new Error('rate limit'),
+      );
+      return;
+    }
     if (task.notifyEmails.length > 0) {
       try {
         const server = await this.smtp.effective();
@@ -78,7 +101,12 @@ export class NotificationsService {
     }
     if (task.webhookUrl) {
       try {
-        await this.webhooks.post(task.webhookUrl, { event: eventName(run), ...summary });
+        const restricted = (await this.outbound?.restrictsOutbound(task.ownerId)) ?? false;
+        await this.webhooks.post(
+          task.webhookUrl,
+          { event: eventName(run), ...summary },
+          { restricted },
+        );
       } catch (e) {
         await this.warn(run.id, `webhook ${redactUrl(task.webhookUrl)} failed`, e);
       }
@@ -115,6 +143,15 @@ export class NotificationsService {
       });
     } catch (err) {
       this.logger.warn(`re-authentication mail for account ${e.accountId} failed: ${msg(err)}`);
+    }
+  }
+
+  private async withinRate(taskId: string): Promise<boolean> {
+    try {
+      await this.perTask.consume(taskId, 1);
+      return true;
+    } catch {
+      return false;
     }
   }
 

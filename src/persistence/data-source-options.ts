@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { AccountEntity } from '../accounts/account.entity.js';
@@ -51,7 +51,8 @@ export function dataSourceOptions(db: DatabaseConfig): DataSourceOptions {
   if (db.type === 'postgres') {
     return { ...common, type: 'postgres', url: db.url, schema: db.schema, extra: { max: 10 } };
   }
-  mkdirSync(dirname(db.file), { recursive: true });
+  mkdirSync(dirname(db.file), { recursive: true, mode: 0o700 });
+  ownerOnly(db.file, true);
   return {
     ...common,
     type: 'better-sqlite3',
@@ -62,6 +63,21 @@ export function dataSourceOptions(db: DatabaseConfig): DataSourceOptions {
       raw.pragma('journal_mode = WAL');
       raw.pragma('synchronous = NORMAL');
       raw.pragma('busy_timeout = 5000');
+      // SQLite creates the WAL and shared-memory files with the database's mode; made sure here.
+      for (const f of [`${db.file}-wal`, `${db.file}-shm`]) ownerOnly(f, false);
     },
   };
+}
+
+/**
+ * The database holds every user's sealed secrets: readable by the engine's user only (0600),
+ * also when DATA_DIR or the file existed before (umask and older versions left 0644).
+ */
+function ownerOnly(file: string, create: boolean): void {
+  try {
+    if (create) closeSync(openSync(file, 'a', 0o600));
+    chmodSync(file, 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
 }

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Queue, Worker, type Job, type RepeatOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { TaskEntity } from '../backup/entities/task.entity.js';
-import { redisConnection } from '../backup/bullmq-run-queue.js';
+import { redisConnection } from '../runs/bullmq-run-queue.js';
 import type { ClusterConfig, ProcessRole } from '../config/app-config.js';
 import { nextRuns, type Schedule } from './schedule.js';
 import type { ScheduleTrigger, SchedulerService } from './scheduler.service.js';

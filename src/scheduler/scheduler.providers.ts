@@ -1,29 +1,16 @@
 import type { Provider } from '@nestjs/common';
-import type { RunQueue } from '../backup/run-queue.js';
-import { RunsRepository } from '../backup/runs.repository.js';
 import { TasksRepository } from '../backup/tasks.repository.js';
 import type { Clock } from '../common/clock.js';
-import { CLOCK, RUN_QUEUE, SCHEDULE_TRIGGER } from '../tokens.js';
-import { EmbeddedScheduleTrigger } from './embedded-schedule-trigger.js';
+import { RunsService } from '../runs/runs.service.js';
+import { CLOCK, SCHEDULE_TRIGGER } from '../tokens.js';
 import { SchedulerService, type ScheduleTrigger } from './scheduler.service.js';
 
-/** The scheduler and its trigger; `trigger` overrides the embedded timer (cluster mode). */
-export function schedulerProviders(trigger?: Provider): Provider[] {
-  return [
-    trigger ?? {
-      provide: SCHEDULE_TRIGGER,
-      useFactory: () => new EmbeddedScheduleTrigger(),
-    },
-    {
-      provide: SchedulerService,
-      useFactory: (
-        tasks: TasksRepository,
-        runs: RunsRepository,
-        queue: RunQueue,
-        clock: Clock,
-        t: ScheduleTrigger,
-      ) => new SchedulerService(tasks, runs, queue, clock, t),
-      inject: [TasksRepository, RunsRepository, RUN_QUEUE, CLOCK, SCHEDULE_TRIGGER],
-    },
-  ];
-}
+/** The scheduler over its trigger (the in-process timer, or BullMQ job schedulers: see PortsModule). */
+export const schedulerProviders: Provider[] = [
+  {
+    provide: SchedulerService,
+    useFactory: (tasks: TasksRepository, runs: RunsService, clock: Clock, t: ScheduleTrigger) =>
+      new SchedulerService(tasks, runs, clock, t),
+    inject: [TasksRepository, RunsService, CLOCK, SCHEDULE_TRIGGER],
+  },
+];

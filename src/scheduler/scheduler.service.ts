@@ -2,10 +2,9 @@ import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { RunEntity, RunTrigger } from '../backup/entities/run.entity.js';
 import type { TaskEntity } from '../backup/entities/task.entity.js';
-import type { RunQueue } from '../backup/run-queue.js';
-import type { RunsRepository } from '../backup/runs.repository.js';
 import type { TasksRepository } from '../backup/tasks.repository.js';
 import type { Clock } from '../common/clock.js';
+import { RunExistsError, type RunStarter } from '../runs/runs.service.js';
 import { latestSlotBetween, nextRuns, type Schedule } from './schedule.js';
 
 /** Where schedules turn into timers: in-process (embedded) or BullMQ job schedulers (cluster). */
@@ -29,8 +28,7 @@ export class SchedulerService {
 
   constructor(
     private readonly tasks: TasksRepository,
-    private readonly runs: RunsRepository,
-    private readonly queue: RunQueue,
+    private readonly runs: RunStarter,
     private readonly clock: Clock,
     private readonly trigger?: ScheduleTrigger,
   ) {}
@@ -120,50 +118,17 @@ export class SchedulerService {
     const task = await this.tasks.findById(taskId);
     if (!task || !isSchedulable(task)) return undefined;
     if (!(await this.tasks.claimScheduleSlot(taskId, slot))) return undefined;
-    const id = slotRunId(taskId, slot);
-    if (await this.runs.findById(id)) return undefined;
-    const now = this.clock.now();
-    const active = await this.runs.findActiveForTask(taskId);
-    const base = {
-      id,
-      taskId,
-      kind: 'backup' as const,
-      trigger,
-      filesTotal: 0,
-      filesCopied: 0,
-      filesUnchanged: 0,
-      filesFiltered: 0,
-      filesFailed: 0,
-      bytesTotal: 0,
-      bytesCopied: 0,
-      retries: 0,
-      versionId: null,
-      params: null,
-      scheduledFor: slot,
-      createdAt: now,
-      startedAt: null,
-    };
-    if (active) {
-      this.logger.warn(
-        `task '${task.name}': slot ${slot.toISOString()} skipped, run ${active.id} is still ${active.status}`,
-      );
-      return this.runs.insert({
-        ...base,
-        status: 'skipped',
-        phase: 'done',
-        errorMessage: `skipped: the previous run (${active.id}) was still ${active.status}`,
-        finishedAt: now,
+    try {
+      return await this.runs.start('backup', taskId, {
+        id: slotRunId(taskId, slot),
+        trigger,
+        scheduledFor: slot,
+        whenBusy: 'skip',
       });
+    } catch (e) {
+      if (e instanceof RunExistsError) return undefined;
+      throw e;
     }
-    const run = await this.runs.insert({
-      ...base,
-      status: 'queued',
-      phase: 'queued',
-      errorMessage: null,
-      finishedAt: null,
-    });
-    this.queue.enqueue(run.id, taskId);
-    return run;
   }
 }
 

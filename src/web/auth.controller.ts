@@ -10,7 +10,8 @@ import {
 } from '../auth/auth.service.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../tokens.js';
-import { ChangePasswordDto, LoginDto, NewUserDto } from './dto/auth.dto.js';
+import { SetupGate } from '../auth/setup-token.js';
+import { ChangePasswordDto, LoginDto, SetupDto } from './dto/auth.dto.js';
 
 /** A path on this site, or '/': never another origin (`//evil`, `/\evil`, `https://...`). */
 export function localRedirect(next: string | undefined): string {
@@ -20,7 +21,9 @@ export function localRedirect(next: string | undefined): string {
   try {
     const base = 'http://local.invalid';
     const url = new URL(next, base);
-    return url.origin === base ? url.pathname + url.search + url.hash : '/';
+    const local = url.pathname + url.search + url.hash;
+    // '/..//evil' resolves to the path '//evil', which a browser reads as another host.
+    return url.origin === base && !local.startsWith('//') ? local : '/';
   } catch {
     return '/';
   }
@@ -37,15 +40,22 @@ export class AuthController {
   constructor(
     private readonly auth: AuthService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly setupGate: SetupGate,
   ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (await this.auth.setupRequired()) this.setupGate.announce();
+  }
 
   /** Whether setup is needed, who is signed in, and the CSRF token for their requests. */
   @Public()
   @Get('session')
   async session(@Req() req: AuthedRequest) {
     const p = req.principal;
+    const setupRequired = await this.auth.setupRequired();
     return {
-      setupRequired: await this.auth.setupRequired(),
+      setupRequired,
+      ...(setupRequired ? { setupTokenRequired: this.setupGate.isRequired(req) } : {}),
       user: p ? view(p.user) : null,
       csrfToken: p?.sessionToken ? this.auth.csrfTokenFor(p.sessionToken) : null,
     };
@@ -55,11 +65,13 @@ export class AuthController {
   @Public()
   @Post('setup')
   async setup(
-    @Body() dto: NewUserDto,
+    @Body() dto: SetupDto,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const user = await this.auth.setup(dto);
+    // Once an admin exists the service answers 409 (sign in instead) whatever the token.
+    if (await this.auth.setupRequired()) this.setupGate.check(req, dto.setupToken);
+    const user = await this.auth.setup({ username: dto.username, password: dto.password });
     const token = await this.auth.createSession(user.id);
     this.setCookie(req, res, token);
     return { user: view(user), csrfToken: this.auth.csrfTokenFor(token) };

@@ -1,18 +1,25 @@
-import { Controller, Param, Sse, type MessageEvent } from '@nestjs/common';
+import { Controller, Inject, Param, Sse, type MessageEvent } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { EventEmitter2 } from '@nestjs/event-emitter';
 import { Observable } from 'rxjs';
-import type { RunEntity } from '../backup/entities/run.entity.js';
-import { RUN_EVENTS, type RunProgressEvent } from '../backup/run-events.js';
+import { RUN_EVENTS } from '../runs/run-events.js';
+import type { RunLiveEvent, RunLiveFeed } from '../runs/run-live-feed.js';
 import { CurrentUser } from '../auth/auth.guard.js';
 import type { Principal } from '../auth/auth.service.js';
 import { Ownership } from '../auth/ownership.js';
-import { RunsService } from '../backup/runs.service.js';
+import { RunsService } from '../runs/runs.service.js';
+import { RUN_LIVE_FEED } from '../tokens.js';
 import { toRunView } from './views.js';
 
 /** The events a run's stream carries; `run` first, then `progress`, then one final event. */
 export type RunStreamEventType =
   'run' | 'started' | 'progress' | 'completed' | 'failed' | 'cancelled';
+
+const STREAM_TYPE: Record<string, RunStreamEventType> = {
+  [RUN_EVENTS.started]: 'started',
+  [RUN_EVENTS.completed]: 'completed',
+  [RUN_EVENTS.failed]: 'failed',
+  [RUN_EVENTS.cancelled]: 'cancelled',
+};
 
 const FINAL: Record<string, RunStreamEventType> = {
   completed: 'completed',
@@ -32,7 +39,7 @@ const FINAL: Record<string, RunStreamEventType> = {
 export class RunStreamController {
   constructor(
     private readonly runs: RunsService,
-    private readonly bus: EventEmitter2,
+    @Inject(RUN_LIVE_FEED) private readonly feed: RunLiveFeed,
     private readonly owners: Ownership,
   ) {}
 
@@ -54,26 +61,16 @@ export class RunStreamController {
         subscriber.next(e);
         if (e.type !== 'progress' && e.type !== 'started') subscriber.complete();
       };
-      const onProgress = (...args: unknown[]) => {
-        const p = args[0] as RunProgressEvent;
-        if (p.runId !== id) return;
-        const { runId: _runId, taskId: _taskId, ...counters } = p;
-        send({ type: 'progress', data: counters });
-      };
-      const onRun =
-        (type: RunStreamEventType) =>
-        (...args: unknown[]) => {
-          const run = args[0] as RunEntity;
-          if (run.id === id) send({ type, data: toRunView(run) });
-        };
-      const listeners: [string, (...args: unknown[]) => void][] = [
-        [RUN_EVENTS.progress, onProgress],
-        [RUN_EVENTS.started, onRun('started')],
-        [RUN_EVENTS.completed, onRun('completed')],
-        [RUN_EVENTS.failed, onRun('failed')],
-        [RUN_EVENTS.cancelled, onRun('cancelled')],
-      ];
-      for (const [name, fn] of listeners) this.bus.on(name, fn);
+      // Any node's runs: the live feed is Redis pub/sub in a cluster, this process's bus otherwise.
+      const unsubscribe = this.feed.subscribe((e: RunLiveEvent) => {
+        if ('progress' in e) {
+          if (e.progress.runId !== id) return;
+          const { runId: _runId, taskId: _taskId, ...counters } = e.progress;
+          send({ type: 'progress', data: counters });
+        } else if (e.run.id === id) {
+          send({ type: STREAM_TYPE[e.name], data: toRunView(e.run) });
+        }
+      });
       this.runs.get(id).then(
         (run) => {
           subscriber.next({ type: 'run', data: toRunView(run) });
@@ -86,9 +83,7 @@ export class RunStreamController {
         },
         (e: unknown) => subscriber.error(e),
       );
-      return () => {
-        for (const [name, fn] of listeners) this.bus.off(name, fn);
-      };
+      return unsubscribe;
     });
   }
 }

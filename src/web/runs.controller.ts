@@ -3,7 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../auth/auth.guard.js';
 import type { Principal } from '../auth/auth.service.js';
 import { Ownership } from '../auth/ownership.js';
-import { RunsService } from '../backup/runs.service.js';
+import { RunsService } from '../runs/runs.service.js';
 import { ListRunsQuery, RunEventsQuery } from './dto/query.dto.js';
 import { toRunView } from './views.js';
 
@@ -46,5 +46,21 @@ export class RunsController {
   async cancel(@CurrentUser() p: Principal, @Param('id') id: string) {
     await this.owners.run(p, id);
     return toRunView(await this.runs.cancel(id));
+  }
+
+  /** Holds a running run between files, whichever node executes it; 409 unless running. */
+  @Post(':id/pause')
+  @HttpCode(202)
+  async pause(@CurrentUser() p: Principal, @Param('id') id: string) {
+    await this.owners.run(p, id);
+    return toRunView(await this.runs.pause(id));
+  }
+
+  /** Lets a paused run go on; 409 unless paused. */
+  @Post(':id/resume')
+  @HttpCode(202)
+  async resume(@CurrentUser() p: Principal, @Param('id') id: string) {
+    await this.owners.run(p, id);
+    return toRunView(await this.runs.resume(id));
   }
 }

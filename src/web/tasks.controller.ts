@@ -3,10 +3,11 @@ import { ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../auth/auth.guard.js';
 import type { Principal } from '../auth/auth.service.js';
 import { Ownership } from '../auth/ownership.js';
-import { RunsService } from '../backup/runs.service.js';
+import { RunsService } from '../runs/runs.service.js';
 import { TasksService } from '../backup/tasks.service.js';
 import { SchedulerService } from '../scheduler/scheduler.service.js';
 import { VersionsService } from '../versions/versions.service.js';
+import { AccessPolicy } from '../security/access-policy.js';
 import { CreateTaskDto, UpdateTaskDto } from './dto/task.dto.js';
 import { toRunView, toTaskDetailView, toTaskView, toVersionView } from './views.js';
 
@@ -19,6 +20,7 @@ export class TasksController {
     private readonly versions: VersionsService,
     private readonly scheduler: SchedulerService,
     private readonly owners: Ownership,
+    private readonly access: AccessPolicy,
   ) {}
 
   @Post()
@@ -27,6 +29,7 @@ export class TasksController {
       sourceAccountId: dto.sourceAccountId,
       targetAccountId: dto.targetAccountId,
     });
+    await this.checkWebhook(p, dto.notifications?.webhookUrl);
     const task = await this.tasks.create(dto, p.user.id);
     await this.scheduler.taskChanged(task.id, task);
     return toTaskDetailView(task, this.scheduler.nextRuns(task));
@@ -51,6 +54,7 @@ export class TasksController {
       sourceAccountId: dto.sourceAccountId,
       targetAccountId: dto.targetAccountId,
     });
+    await this.checkWebhook(p, dto.notifications?.webhookUrl);
     const task = await this.tasks.update(id, dto);
     await this.scheduler.taskChanged(task.id, task);
     return toTaskDetailView(task, this.scheduler.nextRuns(task));
@@ -69,12 +73,17 @@ export class TasksController {
   @HttpCode(202)
   async run(@CurrentUser() p: Principal, @Param('id') id: string) {
     await this.owners.task(p, id);
-    return toRunView(await this.runs.startBackup(id, 'manual'));
+    return toRunView(await this.runs.start('backup', id));
   }
 
   @Get(':id/versions')
   async versionsOf(@CurrentUser() p: Principal, @Param('id') id: string) {
     await this.owners.task(p, id);
     return (await this.versions.listVersions(id)).map(toVersionView);
+  }
+
+  /** A webhook goes where its owner may send requests (the outbound address policy). */
+  private async checkWebhook(p: Principal, url: string | null | undefined): Promise<void> {
+    if (url) await this.access.checkWebhook(url.trim(), p.user.id, 'notifications.webhookUrl');
   }
 }

@@ -57,8 +57,9 @@ describe('sign-in and the security of the API', () => {
   let root: string;
 
   beforeAll(async () => {
-    t = await startTestApp({ logger });
     root = await mkdtemp(join(tmpdir(), 'cbe-sec-'));
+    // The admin grants users this folder for local accounts (README "Security").
+    t = await startTestApp({ logger, env: { LOCAL_ROOTS: root } });
     await writeTree(join(root, 'src'), {
       'a.jpg': patternBytes(10_000, 1),
       'b/c.jpg': patternBytes(20_000, 2),
@@ -471,8 +472,10 @@ describe('first start without a configured admin', () => {
   afterAll(() => t?.close());
 
   it('should ask for the admin, refuse everything else, and create it once', async () => {
+    // On loopback (as here) no setup token is asked: test/e2e/attacker.e2e-spec.ts listens wider.
     expect((await t.anon.get('/api/auth/session').expect(200)).body).toEqual({
       setupRequired: true,
+      setupTokenRequired: false,
       user: null,
       csrfToken: null,
     });

@@ -288,6 +288,8 @@ export interface UserView extends User {
 
 export interface Session {
   setupRequired: boolean;
+  /** On a first start reachable from the network: the token from the engine log is needed. */
+  setupTokenRequired?: boolean;
   user: User | null;
   csrfToken: string | null;
 }
@@ -309,7 +311,7 @@ export interface ApiToken {
 export const api = {
   auth: {
     session: () => request<Session>('GET', '/api/auth/session'),
-    setup: (b: { username: string; password: string }) =>
+    setup: (b: { username: string; password: string; setupToken?: string }) =>
       request<SignedIn>('POST', '/api/auth/setup', b),
     login: (b: { username: string; password: string; next?: string }) =>
       request<SignedIn & { redirect: string }>('POST', '/api/auth/login', b),

@@ -5,7 +5,8 @@ export type RunKind = 'backup' | 'restore' | 'prune';
 export type RunTrigger = 'manual' | 'schedule' | 'catch-up';
 /** 'skipped': a schedule slot that came while the task's previous run was still going. */
 export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'skipped';
-export type RunPhase = 'queued' | 'planning' | 'transferring' | 'committing' | 'done';
+/** 'paused': held between files by a pause request until resumed or cancelled. */
+export type RunPhase = 'queued' | 'planning' | 'transferring' | 'committing' | 'paused' | 'done';
 
 export type ConflictPolicy = 'overwrite' | 'skip-identical' | 'keep-both';
 

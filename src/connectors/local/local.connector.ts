@@ -1,6 +1,6 @@
 import { createReadStream, createWriteStream, type Stats } from 'node:fs';
-import { mkdir, open, opendir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { mkdir, open, opendir, realpath, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Capabilities } from '../capabilities.js';
@@ -40,17 +40,22 @@ export class LocalConnector implements Connector {
   readonly kind = 'local';
   readonly capabilities = LOCAL_CAPABILITIES;
   private readonly root: string;
+  /** The root with symbolic links resolved: no path of the account may lead outside it. */
+  private realRoot?: Promise<string>;
 
   constructor(private readonly options: LocalOptions) {
     if (!isAbsolute(options.root)) {
       throw new InvalidPathError(`local root '${options.root}' must be an absolute path`);
+    }
+    if (options.root.includes('\0')) {
+      throw new InvalidPathError('local root must not contain a NUL character');
     }
     this.root = resolve(options.root);
   }
 
   async *list(dir: string, opts: CallOptions = {}): AsyncIterable<Entry> {
     const rel = normalizePath(dir);
-    const abs = this.abs(rel);
+    const abs = await this.confined(rel);
     let handle;
     try {
       handle = await opendir(abs, { bufferSize: LIST_BATCH });
@@ -71,6 +76,8 @@ export class LocalConnector implements Connector {
           throw mapFsError(e, childRel);
         }
         if (!st.isFile() && !st.isDirectory()) continue; // sockets, devices, fifos
+        // A link that leaves the root is neither listed nor followed (see `confined`).
+        if (dirent.isSymbolicLink() && !(await this.isInside(join(abs, dirent.name)))) continue;
         yield toEntry(childRel, st);
       }
     } catch (e) {
@@ -81,7 +88,7 @@ export class LocalConnector implements Connector {
   async stat(path: string): Promise<Entry> {
     const rel = normalizePath(path);
     try {
-      return toEntry(rel, await stat(this.abs(rel)));
+      return toEntry(rel, await stat(await this.confined(rel)));
     } catch (e) {
       throw mapFsError(e, rel);
     }
@@ -111,7 +118,7 @@ export class LocalConnector implements Connector {
   async write(path: string, body: Readable, meta: WriteMeta = {}): Promise<Entry> {
     const rel = normalizePath(path);
     if (rel === '') throw new IsADirectoryError('cannot write a file over the root folder');
-    const target = this.abs(rel);
+    const target = await this.confined(rel);
     await this.ensureFolder(parentPath(rel), meta);
     await this.assertNotFolder(rel);
     const tmp = this.abs(partialPathFor(rel));
@@ -136,6 +143,7 @@ export class LocalConnector implements Connector {
 
   async mkdir(path: string, opts: CallOptions = {}): Promise<Entry> {
     const rel = normalizePath(path);
+    await this.confined(rel);
     await this.ensureFolder(rel, opts);
     return this.stat(rel);
   }
@@ -149,6 +157,32 @@ export class LocalConnector implements Connector {
     } catch (e) {
       throw mapFsError(e, rel);
     }
+  }
+
+  /**
+   * The absolute path of `rel`, refused when symbolic links make it (or, for a path not created
+   * yet, its nearest existing folder) lead outside the root: a link to /etc inside a backed-up
+   * folder must not let anyone read or write /etc.
+   */
+  private async confined(rel: string): Promise<string> {
+    const abs = this.abs(rel);
+    let inside: boolean;
+    try {
+      inside = rel === '' || (await this.isInside(abs));
+    } catch (e) {
+      throw mapFsError(e, rel);
+    }
+    if (!inside) {
+      throw new InvalidPathError(`'${rel}' leads outside the account's folder (a symbolic link)`);
+    }
+    return abs;
+  }
+
+  private async isInside(abs: string): Promise<boolean> {
+    this.realRoot ??= realpath(this.root).catch(() => this.root);
+    const root = await this.realRoot;
+    const real = await realPathOrAncestor(abs);
+    return real === root || real.startsWith(root.endsWith(sep) ? root : root + sep);
   }
 
   private abs(rel: string): string {
@@ -179,6 +213,20 @@ export class LocalConnector implements Connector {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw mapFsError(e, rel);
+    }
+  }
+}
+
+/** `realpath`, or for a missing path its nearest existing ancestor's joined with the rest. */
+async function realPathOrAncestor(abs: string): Promise<string> {
+  const rest: string[] = [];
+  for (let p = abs; ; p = dirname(p)) {
+    try {
+      return join(await realpath(p), ...rest.reverse());
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || dirname(p) === p) throw e;
+      rest.push(basename(p));
     }
   }
 }

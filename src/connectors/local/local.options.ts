@@ -6,6 +6,7 @@ export const LOCAL_OPTIONS: readonly OptionSpec[] = [
     label: 'Folder',
     help: 'Absolute path of a folder on this machine or on a mounted external drive, e.g. /mnt/backup.',
     type: 'string',
+    target: 'local-folder',
     required: true,
   },
   {

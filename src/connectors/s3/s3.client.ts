@@ -1,3 +1,4 @@
+import type { Agent } from 'node:http';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Pacer } from '../pacer/pacer.js';
 import { mapS3Error } from './s3.errors.js';
@@ -11,8 +12,9 @@ export class S3ApiClient {
   constructor(
     options: S3ConnectorOptions,
     readonly pacer: Pacer,
+    agents?: { httpAgent: Agent; httpsAgent: Agent },
   ) {
-    this.s3 = createSdkClient(options);
+    this.s3 = createSdkClient(options, agents);
   }
 
   /** One S3 call through the pacer; `what` names the key in error messages. */
@@ -35,8 +37,12 @@ export class S3ApiClient {
   }
 }
 
-function createSdkClient(options: S3ConnectorOptions): S3Client {
+function createSdkClient(
+  options: S3ConnectorOptions,
+  agents?: { httpAgent: Agent; httpsAgent: Agent },
+): S3Client {
   return new S3Client({
+    ...(agents && { requestHandler: agents }),
     region: options.region,
     endpoint: options.endpoint,
     forcePathStyle: options.forcePathStyle,

@@ -12,5 +12,10 @@ export function createS3Connector(
 ): S3Connector {
   const options = s3OptionsFrom(settings);
   const pacer = new Pacer({ clock: ctx.clock, onRetry: ctx.onRetry, ...extras.pacer });
-  return new S3Connector(new S3ApiClient(options, pacer), options);
+  // A non-admin's endpoint: every connection is checked against the outbound address policy.
+  const agents = ctx.outboundAgent && {
+    httpAgent: ctx.outboundAgent('http:'),
+    httpsAgent: ctx.outboundAgent('https:'),
+  };
+  return new S3Connector(new S3ApiClient(options, pacer, agents), options);
 }

@@ -21,6 +21,7 @@ export const S3_OPTIONS: readonly OptionSpec[] = [
     label: 'Endpoint',
     help: 'S3 endpoint URL. Empty for Amazon S3; e.g. https://s3.us-west-004.backblazeb2.com (B2), https://s3.eu-central-1.wasabisys.com (Wasabi), http://minio.lan:9000 (MinIO).',
     type: 'string',
+    target: 'server-url',
   },
   {
     key: 'bucket',

@@ -6,6 +6,7 @@ export const SFTP_OPTIONS: readonly OptionSpec[] = [
     label: 'Host',
     help: 'Name or address of the SSH server.',
     type: 'string',
+    target: 'server-host',
     required: true,
   },
   { key: 'port', label: 'Port', help: 'SSH port.', type: 'number', default: 22 },

@@ -14,6 +14,11 @@ export function createWebDavConnector(
     username: o.username,
     password: o.password,
     authType: o.authType === 'digest' ? AuthType.Digest : AuthType.Password,
+    // A non-admin's server: every connection (redirects too) is checked against the policy.
+    ...(ctx.outboundAgent && {
+      httpAgent: ctx.outboundAgent('http:'),
+      httpsAgent: ctx.outboundAgent('https:'),
+    }),
   });
   const pacer = new Pacer({ clock: ctx.clock, onRetry: ctx.onRetry, ...extras.pacer });
   return new WebDavConnector(client, pacer, o.url);

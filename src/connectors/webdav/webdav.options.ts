@@ -10,6 +10,7 @@ export const WEBDAV_OPTIONS: readonly OptionSpec[] = [
     label: 'Server URL',
     help: 'URL of the WebDAV folder, e.g. https://cloud.example.com/remote.php/dav/files/alice/ (Nextcloud) or https://nas.lan/webdav/.',
     type: 'string',
+    target: 'server-url',
     required: true,
   },
   {

@@ -37,6 +37,17 @@ export class NewUserDto {
   password!: string;
 }
 
+export class SetupDto extends NewUserDto {
+  @ApiPropertyOptional({
+    description:
+      'Printed in the engine log at start; needed when the engine listens beyond loopback',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  setupToken?: string;
+}
+
 export class CreateUserDto extends NewUserDto {
   @ApiProperty({ enum: ['admin', 'user'] })
   @IsIn(['admin', 'user'])

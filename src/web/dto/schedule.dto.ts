@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
+  ArrayMaxSize,
   IsArray,
   IsIn,
   IsInt,
@@ -12,6 +13,9 @@ import {
   ValidateIf,
 } from 'class-validator';
 import type { NotifyOn } from '../../backup/entities/task.entity.js';
+
+/** Recipients of a task's notifications. */
+export const MAX_RECIPIENTS = 20;
 
 /** Shapes only; what the values mean (a real zone, a valid cron line) is checked by the service. */
 export class ScheduleDto {
@@ -61,7 +65,12 @@ export class NotificationsDto {
   @ApiPropertyOptional({ example: ['me@example.com'] })
   @IsOptional()
   @IsArray()
+  // Each run mails every recipient through the operator's SMTP server: a small list, not a list.
+  @ArrayMaxSize(MAX_RECIPIENTS, {
+    message: `emails must hold at most ${MAX_RECIPIENTS} recipients per task`,
+  })
   @IsString({ each: true })
+  @MaxLength(320, { each: true })
   emails?: string[];
 
   @ApiPropertyOptional({ enum: ['failure', 'completion', 'always'] })

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
+  ArrayMaxSize,
   IsArray,
   IsEmail,
   IsIn,
@@ -60,6 +61,20 @@ export class SmtpSettingsDto {
 export class SmtpTestDto {
   @ApiProperty({ example: ['me@example.com'] })
   @IsArray()
+  @ArrayMaxSize(20, { message: 'to must hold at most 20 recipients' })
   @IsEmail({}, { each: true })
   to!: string[];
+}
+
+export class LocalRootsDto {
+  @ApiProperty({
+    example: ['/srv/backups/{user}', 'alice=/home/alice/backup'],
+    description:
+      'Folders non-admin users may use for local accounts; {user} is the username, name=/path one user only',
+  })
+  @IsArray()
+  @ArrayMaxSize(200)
+  @IsString({ each: true })
+  @MaxLength(4096, { each: true })
+  roots!: string[];
 }

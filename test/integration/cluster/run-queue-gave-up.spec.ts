@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { BullMqRunQueue } from '../../../src/backup/bullmq-run-queue.js';
+import { BullMqRunQueue } from '../../../src/runs/bullmq-run-queue.js';
 
 describe('BullMqRunQueue when BullMQ gives a run up', () => {
   it('should report the run so it is not left running forever', async () => {

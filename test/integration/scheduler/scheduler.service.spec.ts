@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { RunEntity } from '../../../src/backup/entities/run.entity.js';
 import { TaskEntity } from '../../../src/backup/entities/task.entity.js';
-import type { RunQueue } from '../../../src/backup/run-queue.js';
+import type { RunQueue } from '../../../src/runs/run-queue.js';
 import { RunsRepository } from '../../../src/backup/runs.repository.js';
 import { TasksRepository } from '../../../src/backup/tasks.repository.js';
 import { Database } from '../../../src/persistence/database.js';
 import type { Schedule } from '../../../src/scheduler/schedule.js';
 import { SchedulerService } from '../../../src/scheduler/scheduler.service.js';
+import { RunsService } from '../../../src/runs/runs.service.js';
+import type { Clock } from '../../../src/common/clock.js';
 import { openDataSource, TEST_DATABASES, type TestDatabase } from '../../support/databases.js';
 import { FakeClock } from '../../support/fake-clock.js';
 
@@ -25,6 +27,16 @@ class RecordingQueue implements RunQueue {
   close(): Promise<void> {
     return Promise.resolve();
   }
+}
+
+/** The real run starter over the suite's repositories; the queue only records what it got. */
+function runStarter(
+  repos: { runs: RunsRepository; tasks: TasksRepository },
+  queue: RunQueue,
+  clock: Clock,
+): RunsService {
+  const versions = { markInterruptedVersions: () => Promise.resolve(0) };
+  return new RunsService(repos.runs, repos.tasks, versions, queue, clock);
 }
 
 const BERLIN_0230: Schedule = { kind: 'daily', time: '02:30', timezone: 'Europe/Berlin' };
@@ -57,7 +69,7 @@ describe.each(TEST_DATABASES)('SchedulerService on %s', (_name, create) => {
   function setup(start: string) {
     const clock = new FakeClock(Date.parse(start));
     const queue = new RecordingQueue();
-    const sut = new SchedulerService(tasks, runs, queue, clock);
+    const sut = new SchedulerService(tasks, runStarter({ runs, tasks }, queue, clock), clock);
     const advanceTo = (iso: string) => clock.sleep(Date.parse(iso) - clock.now().getTime());
     return { clock, queue, sut, advanceTo };
   }
@@ -192,7 +204,11 @@ describe.each(TEST_DATABASES)('SchedulerService on %s', (_name, create) => {
   it('should make one run of a slot when two nodes fire it at once', async () => {
     const t = setup('2026-11-20T12:00:00Z');
     const task = await saveTask(t.clock, { schedule: BERLIN_0230 });
-    const other = new SchedulerService(tasks, runs, new RecordingQueue(), t.clock);
+    const other = new SchedulerService(
+      tasks,
+      runStarter({ runs, tasks }, new RecordingQueue(), t.clock),
+      t.clock,
+    );
     const slot = new Date('2026-11-21T01:30:00Z');
     await t.advanceTo(slot.toISOString());
     const results = await Promise.all([

@@ -2,7 +2,7 @@ import { api, ApiError } from '../api.js';
 import { h, mount } from '../dom.js';
 import { field, formErrors, input, submit } from '../forms.js';
 import { go, type ScreenContext } from '../screen.js';
-import { loadSession, signedIn } from '../session.js';
+import { currentSession, loadSession, signedIn } from '../session.js';
 
 /** The server's rules (auth contract): usernames 1-64 of letters, digits, `. _ @ -`. */
 const USERNAME = /^[A-Za-z0-9._@-]{1,64}$/;
@@ -112,6 +112,9 @@ export function setupScreen(root: HTMLElement, ctx: ScreenContext): void {
   });
   const password = input({ type: 'password', autocomplete: 'new-password' });
   const confirm = input({ type: 'password', autocomplete: 'new-password' });
+  // Reachable from the network: the operator proves themself with the token from the log.
+  const needsToken = currentSession()?.setupTokenRequired === true;
+  const setupToken = input({ autocomplete: 'off', autocapitalize: 'none', spellcheck: false });
   const button = h('button', { type: 'submit', class: 'primary' }, 'Create the admin user');
   const form: HTMLFormElement = h(
     'form',
@@ -128,7 +131,11 @@ export function setupScreen(root: HTMLElement, ctx: ScreenContext): void {
         await submit(form, button, check, async () => {
           try {
             signedIn(
-              await api.auth.setup({ username: username.value.trim(), password: password.value }),
+              await api.auth.setup({
+                username: username.value.trim(),
+                password: password.value,
+                ...(needsToken ? { setupToken: setupToken.value.trim() } : {}),
+              }),
             );
             go(next ? `#${next}` : '#/accounts');
           } catch (e) {
@@ -152,6 +159,13 @@ export function setupScreen(root: HTMLElement, ctx: ScreenContext): void {
       help: 'At least 8 characters.',
     }),
     field('Confirm the password', confirm, { name: 'confirm', required: true }),
+    needsToken
+      ? field('Setup token', setupToken, {
+          name: 'setupToken',
+          required: true,
+          help: 'Printed in the engine log at start ("setup token: ...").',
+        })
+      : null,
     h('div', { class: 'actions' }, button),
   );
   mount(

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { ClusterConfig } from '../config/app-config.js';
-import type { RunExecutor, RunQueue } from './run-queue.js';
+import type { RunJobHandler, RunQueue } from './run-queue.js';
 
 export const RUNS_QUEUE = 'runs';
 
@@ -20,7 +20,7 @@ export function redisConnection(url: string): Redis {
  * Cluster mode: each run is one BullMQ job (id `run-<run id>`, so a run is queued once however
  * often it is enqueued). Workers hold a lock on the job while they execute it; a worker that dies
  * stops renewing it, BullMQ's stalled-job check puts the job back, and another worker executes the
- * run again (BackupRunner then marks what the dead attempt stored partial and reuses it). The
+ * run again (the dispatcher then marks what the dead attempt stored partial and reuses it). The
  * one-run-per-task rule is kept by the database (a task with a queued or running run gets no
  * second one), not by the queue.
  */
@@ -34,7 +34,7 @@ export class BullMqRunQueue implements RunQueue {
 
   constructor(
     private readonly config: ClusterConfig,
-    execute: RunExecutor | undefined,
+    execute: RunJobHandler | undefined,
     private readonly concurrency: number,
     /** Told when BullMQ gives a run up (its workers died more than maxStalledCount times). */
     private readonly onGaveUp?: (runId: string, reason: string) => Promise<void>,
@@ -84,7 +84,7 @@ export class BullMqRunQueue implements RunQueue {
     for (const c of this.connections) c.disconnect();
   }
 
-  private startWorker(execute: RunExecutor): void {
+  private startWorker(execute: RunJobHandler): void {
     const name = `worker-${process.pid}`;
     this.worker = new Worker<RunJobData>(
       RUNS_QUEUE,

@@ -9,7 +9,8 @@ export interface RunQueue {
   close(): Promise<void>;
 }
 
-export type RunExecutor = (runId: string, signal: AbortSignal) => Promise<void>;
+/** Executes one run (the dispatcher), aborted through the signal on cancel or shutdown. */
+export type RunJobHandler = (runId: string, signal: AbortSignal) => Promise<void>;
 
 /**
  * Embedded mode: a FIFO in this process, at most `parallel` runs at once and never two runs of the
@@ -26,7 +27,7 @@ export class EmbeddedRunQueue implements RunQueue {
   private closed = false;
 
   constructor(
-    private readonly execute: RunExecutor,
+    private readonly execute: RunJobHandler,
     private readonly parallel: number,
   ) {}
 

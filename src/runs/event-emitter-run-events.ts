@@ -1,6 +1,7 @@
 import type { EventEmitter2 } from '@nestjs/event-emitter';
-import type { RunEntity } from './entities/run.entity.js';
+import type { RunEntity } from '../backup/entities/run.entity.js';
 import { RUN_EVENTS, type RunEventsSink, type RunProgressEvent } from './run-events.js';
+import { finishedEventOf } from './run-outcome.js';
 
 /** Publishes run events on Nest's event bus (notifications and the live UI subscribe). */
 export class EventEmitterRunEvents implements RunEventsSink {
@@ -15,12 +16,6 @@ export class EventEmitterRunEvents implements RunEventsSink {
   }
 
   runFinished(run: RunEntity): void {
-    const name =
-      run.status === 'completed'
-        ? RUN_EVENTS.completed
-        : run.status === 'cancelled'
-          ? RUN_EVENTS.cancelled
-          : RUN_EVENTS.failed;
-    this.bus.emit(name, run);
+    this.bus.emit(finishedEventOf(run.status), run);
   }
 }

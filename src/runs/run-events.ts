@@ -1,5 +1,5 @@
-import type { RunEntity } from './entities/run.entity.js';
-import type { RunCounters } from './runs.repository.js';
+import type { RunEntity } from '../backup/entities/run.entity.js';
+import type { RunCounters } from '../backup/runs.repository.js';
 
 export const RUN_EVENTS = {
   started: 'backup.run.started',

@@ -1,32 +1,29 @@
-import { Logger } from '@nestjs/common';
-import type { Clock } from '../common/clock.js';
-import type { BackupConfig } from '../config/app-config.js';
-import type { Connector, Entry } from '../connectors/connector.js';
+import type { Clock } from '../../common/clock.js';
+import type { BackupConfig } from '../../config/app-config.js';
+import type { Connector, Entry } from '../../connectors/connector.js';
 import {
-  ConnectorError,
   FatalError,
   IntegrityError,
   InvalidPathError,
   isAbortError,
   NotFoundError,
-} from '../connectors/connector.errors.js';
-import { createDigest } from '../connectors/hashing/digests.js';
-import { commonHashKinds, firstHashMismatch } from '../connectors/hashing/hash-kinds.js';
-import { baseName, joinPath, normalizePath, parentPath } from '../connectors/path.js';
-import type { VersionFileEntity } from '../versions/entities/version-file.entity.js';
-import type { VersionsService } from '../versions/versions.service.js';
-import { describeError, type ConnectorProvider } from './backup-runner.js';
-import type { RunEventEntity } from './entities/run-error.entity.js';
-import type { ConflictPolicy, RestoreParams, RunEntity } from './entities/run.entity.js';
-import type { RunEventsSink } from './run-events.js';
-import type { RunsRepository } from './runs.repository.js';
-import type { TasksRepository } from './tasks.repository.js';
-import { runPool } from './transfer/pool.js';
-import { transferFile } from './transfer/transfer-file.js';
-import { withFileRetries } from './transfer/with-retries.js';
+} from '../../connectors/connector.errors.js';
+import { createDigest } from '../../connectors/hashing/digests.js';
+import { commonHashKinds, firstHashMismatch } from '../../connectors/hashing/hash-kinds.js';
+import { baseName, joinPath, normalizePath, parentPath } from '../../connectors/path.js';
+import type { VersionFileEntity } from '../../versions/entities/version-file.entity.js';
+import type { VersionsService } from '../../versions/versions.service.js';
+import type { ConflictPolicy, RestoreParams, RunEntity } from '../../backup/entities/run.entity.js';
+import type { TasksRepository } from '../../backup/tasks.repository.js';
+import { runPool } from '../../backup/transfer/pool.js';
+import { transferFile } from '../../backup/transfer/transfer-file.js';
+import { withFileRetries } from '../../backup/transfer/with-retries.js';
+import type { ConnectorProvider } from '../connector-provider.js';
+import type { RunExecutor } from '../run-executor.js';
+import { FilesFailedError } from '../run-outcome.js';
+import type { RunRecorder } from '../run-recorder.js';
 
-const PROGRESS_FLUSH_MS = 1_000;
-const MAX_LOGGED_EVENTS = 5_000;
+type Versions = Pick<VersionsService, 'getVersion' | 'findFile' | 'listFiles'>;
 
 /**
  * Restores a version (all of it, folders or single files) to its original account and folder or
@@ -34,85 +31,34 @@ const MAX_LOGGED_EVENTS = 5_000;
  * backup, each file verified against the ledger's SHA-256. Nothing is written outside the
  * destination folder: a path that would escape it is refused.
  */
-export class RestoreRunner {
-  private readonly logger = new Logger('RestoreRunner');
+export class RestoreExecutor implements RunExecutor {
+  readonly kind = 'restore' as const;
 
   constructor(
-    private readonly runs: RunsRepository,
-    private readonly tasks: TasksRepository,
-    private readonly versions: VersionsService,
+    private readonly tasks: Pick<TasksRepository, 'findById'>,
+    private readonly versions: Versions,
     private readonly connectors: ConnectorProvider,
-    private readonly events: RunEventsSink,
     private readonly clock: Clock,
-    private readonly config: BackupConfig,
+    private readonly config: Pick<BackupConfig, 'fileAttempts'>,
   ) {}
 
-  async execute(run: RunEntity, signal: AbortSignal): Promise<void> {
+  async execute(run: RunEntity, rec: RunRecorder, signal: AbortSignal): Promise<void> {
     const params = run.params;
-    const counters = {
-      filesTotal: 0,
-      filesCopied: 0,
-      filesUnchanged: 0,
-      filesFiltered: 0,
-      filesFailed: 0,
-      bytesTotal: 0,
-      bytesCopied: 0,
-      retries: 0,
-    };
-    const pending: Array<Omit<RunEventEntity, 'id'>> = [];
-    let logged = 0;
-    const log = (
-      level: RunEventEntity['level'],
-      path: string | null,
-      error: unknown,
-      message?: string,
-    ) => {
-      if (logged++ >= MAX_LOGGED_EVENTS) return;
-      pending.push({
-        runId: run.id,
-        level,
-        path,
-        code: error instanceof ConnectorError ? error.code : null,
-        message: message ?? describeError(error),
-        at: this.clock.now(),
-      });
-    };
-    let lastFlush = 0;
-    const flush = async (force: boolean) => {
-      if (!force && Date.now() - lastFlush < PROGRESS_FLUSH_MS) return;
-      lastFlush = Date.now();
-      this.events.runProgress({ runId: run.id, taskId: run.taskId, ...counters });
-      await this.runs.update(run.id, { ...counters });
-      await this.runs.addEvents(pending.splice(0));
-    };
-
+    const { counters } = rec;
     let source: Connector | undefined;
     let dest: Connector | undefined;
-    const startedAt = this.clock.now();
-    await this.runs.update(run.id, { status: 'running', phase: 'planning', startedAt });
-    this.events.runStarted({ ...run, status: 'running', startedAt });
     try {
       if (!params) throw new FatalError('the restore run has no parameters');
       const task = await this.tasks.findById(run.taskId);
       if (!task) throw new FatalError(`task ${run.taskId} was deleted`);
       const version = await this.versions.getVersion(params.versionId);
       if (version.status !== 'complete') {
-        log(
-          'warning',
-          null,
-          undefined,
+        rec.warn(
           `version ${version.seq} is ${version.status}: files it never stored cannot be restored`,
         );
       }
-      const onRetry = (e: { label: string; error: unknown; delayMs: number }) => {
-        counters.retries++;
-        log(
-          'retry',
-          null,
-          e.error,
-          `${e.label}: ${describeError(e.error)}; retrying in ${e.delayMs} ms`,
-        );
-      };
+      const onRetry = (e: { label: string; error: unknown; delayMs: number }) =>
+        rec.retry(e.label, e.error, e.delayMs);
       source = await this.connectors.open(task.targetAccountId, { onRetry });
       dest = await this.connectors.open(params.destination.accountId, { onRetry });
       if (!dest.capabilities.writable) {
@@ -137,13 +83,14 @@ export class RestoreRunner {
             throw e;
           },
         ));
-      await this.runs.update(run.id, { phase: 'transferring' });
+      await rec.phase('transferring');
       const files = this.selectFiles(params, (f) => {
         counters.filesTotal++;
         counters.bytesTotal += f.size;
       });
       await runPool(files, Math.max(1, task.concurrency), async (f) => {
         if (signal.aborted) return;
+        await rec.checkpoint(signal);
         try {
           const outcome = await this.restoreOne(
             src,
@@ -153,60 +100,22 @@ export class RestoreRunner {
             f,
             params.conflict,
             signal,
-            (n) => (counters.bytesCopied += n),
+            (n) => rec.addBytes(n),
             (attempt, e, delayMs) =>
-              onRetry({ label: `restore ${f.path} (attempt ${attempt})`, error: e, delayMs }),
+              rec.retry(`restore ${f.path} (attempt ${attempt})`, e, delayMs),
           );
           if (outcome === 'skipped') counters.filesUnchanged++;
           else counters.filesCopied++;
         } catch (e) {
           if (signal.aborted || isAbortError(e)) return;
-          counters.filesFailed++;
-          log('error', f.path, e);
+          rec.fileFailed(f.path, e);
         }
-        await flush(false);
+        await rec.progress();
       });
-      await flush(true);
+      await rec.progress(true);
       if (signal.aborted) throw new Error('cancelled by the user');
       if (counters.filesFailed > 0)
-        throw new FatalError(`${counters.filesFailed} file(s) could not be restored`);
-      const finishedAt = this.clock.now();
-      await this.runs.update(run.id, {
-        ...counters,
-        status: 'completed',
-        phase: 'done',
-        finishedAt,
-        errorMessage: null,
-      });
-      this.events.runFinished({
-        ...run,
-        ...counters,
-        status: 'completed',
-        phase: 'done',
-        finishedAt,
-      });
-    } catch (e) {
-      const cancelled = signal.aborted;
-      const message = cancelled ? 'cancelled by the user' : describeError(e);
-      if (!cancelled) this.logger.warn(`restore run ${run.id} failed: ${message}`);
-      await flush(true).catch(() => undefined);
-      const finishedAt = this.clock.now();
-      const status = cancelled ? 'cancelled' : 'failed';
-      await this.runs.update(run.id, {
-        ...counters,
-        status,
-        phase: 'done',
-        finishedAt,
-        errorMessage: message,
-      });
-      this.events.runFinished({
-        ...run,
-        ...counters,
-        status,
-        phase: 'done',
-        finishedAt,
-        errorMessage: message,
-      });
+        throw new FilesFailedError(`${counters.filesFailed} file(s) could not be restored`);
     } finally {
       await source?.close?.().catch(() => undefined);
       await dest?.close?.().catch(() => undefined);

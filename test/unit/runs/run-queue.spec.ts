@@ -1,4 +1,4 @@
-import { EmbeddedRunQueue } from '../../../src/backup/run-queue.js';
+import { EmbeddedRunQueue } from '../../../src/runs/run-queue.js';
 
 function deferred() {
   let resolve!: () => void;

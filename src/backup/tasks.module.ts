@@ -1,0 +1,44 @@
+import { Module } from '@nestjs/common';
+import { AccountsModule } from '../accounts/accounts.module.js';
+import { AccountsService } from '../accounts/accounts.service.js';
+import type { Clock } from '../common/clock.js';
+import type { AppConfig } from '../config/app-config.js';
+import { Database } from '../persistence/database.js';
+import { APP_CONFIG, CLOCK } from '../tokens.js';
+import { RunsRepository } from './runs.repository.js';
+import { TasksRepository } from './tasks.repository.js';
+import { TasksService } from './tasks.service.js';
+
+/**
+ * Backup tasks and the tables of their runs. The runs repository lives here, not in the runs
+ * module, because deleting a task deletes its runs in one transaction, and the runs module
+ * (which starts and executes runs) sits above tasks.
+ */
+@Module({
+  imports: [AccountsModule],
+  providers: [
+    {
+      provide: TasksRepository,
+      useFactory: (db: Database) => new TasksRepository(db),
+      inject: [Database],
+    },
+    {
+      provide: RunsRepository,
+      useFactory: (db: Database) => new RunsRepository(db),
+      inject: [Database],
+    },
+    {
+      provide: TasksService,
+      useFactory: (
+        tasks: TasksRepository,
+        runs: RunsRepository,
+        accounts: AccountsService,
+        clock: Clock,
+        config: AppConfig,
+      ) => new TasksService(tasks, runs, accounts, clock, config.backup.defaultConcurrency),
+      inject: [TasksRepository, RunsRepository, AccountsService, CLOCK, APP_CONFIG],
+    },
+  ],
+  exports: [TasksRepository, RunsRepository, TasksService],
+})
+export class TasksModule {}

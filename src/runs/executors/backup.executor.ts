@@ -1,0 +1,310 @@
+import type { Clock } from '../../common/clock.js';
+import type { BackupConfig } from '../../config/app-config.js';
+import type { Connector } from '../../connectors/connector.js';
+import {
+  AuthExpiredError,
+  ConnectorError,
+  FatalError,
+  isAbortError,
+  QuotaExceededError,
+} from '../../connectors/connector.errors.js';
+import type { RetryEvent } from '../../connectors/pacer/pacer.js';
+import { joinPath } from '../../connectors/path.js';
+import type { StoredFile } from '../../versions/version-ledger.repository.js';
+import type { VersionsService } from '../../versions/versions.service.js';
+import type { RunEntity } from '../../backup/entities/run.entity.js';
+import type { TaskEntity } from '../../backup/entities/task.entity.js';
+import { isUnchanged } from '../../backup/plan/change-detection.js';
+import { ExtensionFilter } from '../../backup/plan/extension-filter.js';
+import { SourcePlanner } from '../../backup/plan/source-planner.js';
+import type { WalkedFile } from '../../backup/plan/walk.js';
+import type { TasksRepository } from '../../backup/tasks.repository.js';
+import { runPool } from '../../backup/transfer/pool.js';
+import { SourceGoneError, transferFile } from '../../backup/transfer/transfer-file.js';
+import { withFileRetries } from '../../backup/transfer/with-retries.js';
+import type { ConnectorProvider } from '../connector-provider.js';
+import type { RunExecutor } from '../run-executor.js';
+import { FilesFailedError } from '../run-outcome.js';
+import type { RunRecorder } from '../run-recorder.js';
+
+/** Source paths resolved against the ledger per batch: one indexed query per 200 files. */
+const PLAN_BATCH = 200;
+/** Stored-file records are written in batches: fewer transactions, at most this many re-copied after a crash. */
+const RECORD_BATCH = 20;
+const RECORD_FLUSH_MS = 250;
+
+/** Errors that no other file of the run can escape either: stop the run at once. */
+function isRunFatal(e: unknown): boolean {
+  return e instanceof AuthExpiredError || e instanceof QuotaExceededError;
+}
+
+type Tasks = Pick<TasksRepository, 'findById' | 'saveChangeCursor'>;
+type Versions = Pick<
+  VersionsService,
+  'beginVersion' | 'commitVersion' | 'abandonVersion' | 'findCurrentFiles' | 'recordStoredFiles'
+>;
+
+/**
+ * Backup runs: plan (walk, filter, diff against the ledger), transfer K files at a time, record
+ * each verified file, then commit the version (manifest on the target first, then the ledger and
+ * the run's completion in one transaction). A run that fails or is cancelled leaves its version
+ * partial, never complete.
+ */
+export class BackupExecutor implements RunExecutor {
+  readonly kind = 'backup' as const;
+
+  constructor(
+    private readonly tasks: Tasks,
+    private readonly versions: Versions,
+    private readonly connectors: ConnectorProvider,
+    private readonly clock: Clock,
+    private readonly config: Pick<BackupConfig, 'fileAttempts'>,
+  ) {}
+
+  async execute(run: RunEntity, recorder: RunRecorder, signal: AbortSignal): Promise<void> {
+    const task = await this.tasks.findById(run.taskId);
+    if (!task) throw new FatalError(`task ${run.taskId} was deleted before the run started`);
+    await new BackupExecution(this.tasks, this.versions, this.connectors, this.clock, this.config, {
+      run,
+      task,
+      recorder,
+      signal,
+    }).execute();
+  }
+}
+
+/** The state of one backup run: what it has seen, what it stored and has yet to record. */
+class BackupExecution {
+  private readonly run: RunEntity;
+  private readonly task: TaskEntity;
+  private readonly rec: RunRecorder;
+  private readonly signal: AbortSignal;
+  private readonly seen = new Set<string>();
+  private pendingRecords: StoredFile[] = [];
+  private lastRecordFlush = 0;
+  private storedByThisRun = 0;
+  private fatal: unknown;
+  private planner: SourcePlanner | undefined;
+
+  constructor(
+    private readonly tasks: Tasks,
+    private readonly versions: Versions,
+    private readonly connectors: ConnectorProvider,
+    private readonly clock: Clock,
+    private readonly config: Pick<BackupConfig, 'fileAttempts'>,
+    ctx: { run: RunEntity; task: TaskEntity; recorder: RunRecorder; signal: AbortSignal },
+  ) {
+    this.run = ctx.run;
+    this.task = ctx.task;
+    this.rec = ctx.recorder;
+    this.signal = ctx.signal;
+  }
+
+  async execute(): Promise<void> {
+    const { task, rec } = this;
+    let source: Connector | undefined;
+    let target: Connector | undefined;
+    let version: { id: string; seq: number; storageFolder: string } | undefined;
+    try {
+      const onRetry = (e: RetryEvent) => rec.retry(e.label, e.error, e.delayMs);
+      source = await this.connectors.open(task.sourceAccountId, { onRetry });
+      target = await this.connectors.open(task.targetAccountId, { onRetry });
+      if (!target.capabilities.writable) {
+        throw new FatalError(
+          `the target account (${target.kind}) cannot be written to` +
+            (target.capabilities.readOnlyReason ? `: ${target.capabilities.readOnlyReason}` : ''),
+        );
+      }
+      version = await this.versions.beginVersion(task, this.run.id, this.clock.now());
+      await rec.setVersion(version.id);
+
+      const v = version;
+      const src = source;
+      const tgt = target;
+      const planner = new SourcePlanner(src, task.sourcePath, task.changeCursor, this.signal);
+      this.planner = planner;
+      await runPool(this.plan(planner), task.concurrency, (item) =>
+        this.copyOne(src, tgt, v, item),
+      );
+      if (planner.cursorWasRefused) {
+        rec.warn('the stored change cursor was refused by the source; listed everything instead');
+      }
+      await this.flushRecords(v.seq, true);
+      await rec.progress(true);
+
+      if (this.fatal) throw this.fatal;
+      if (this.signal.aborted) throw this.signal.reason ?? new Error('cancelled');
+      if (rec.counters.filesFailed > 0) {
+        throw new FilesFailedError(
+          `${rec.counters.filesFailed} file(s) could not be copied; the version stays partial and the next run retries them`,
+        );
+      }
+      await rec.phase('committing');
+      await this.versions.commitVersion(
+        task,
+        v,
+        tgt,
+        planner.mode === 'changes'
+          ? { deletedPaths: planner.deletedPaths() }
+          : { isSeen: (p) => this.seen.has(p) },
+        async (em) => {
+          await this.tasks.saveChangeCursor(task.id, planner.cursor ?? null, em);
+          await rec.finish('completed', { em });
+        },
+      );
+      await this.connectors.noteConnectorSuccess(task.sourceAccountId);
+    } catch (e) {
+      const error = this.fatal ?? e;
+      if (version) {
+        await this.flushRecords(version.seq, true).catch(() => undefined);
+        await this.versions.abandonVersion(version.id, this.storedByThisRun > 0);
+      }
+      if (error instanceof ConnectorError) {
+        await this.connectors.noteConnectorFailure(task.sourceAccountId, error);
+        await this.connectors.noteConnectorFailure(task.targetAccountId, error);
+      }
+      throw error;
+    } finally {
+      await source?.close?.().catch(() => undefined);
+      await target?.close?.().catch(() => undefined);
+    }
+  }
+
+  /** Walks the source, filters, and yields only what must be copied; pulled by the pool. */
+  private async *plan(planner: SourcePlanner): AsyncGenerator<WalkedFile> {
+    const { counters } = this.rec;
+    const filter = new ExtensionFilter(this.task.filterMode, this.task.filterExtensions);
+    let batch: WalkedFile[] = [];
+    for await (const f of planner.files()) {
+      if (this.fatal || this.signal.aborted) return;
+      if (!filter.accepts(f.rel)) {
+        counters.filesFiltered++;
+        continue;
+      }
+      if (this.seen.has(f.rel)) continue; // a provider listing the same path twice
+      this.seen.add(f.rel);
+      counters.filesTotal++;
+      counters.bytesTotal += f.entry.size ?? 0;
+      batch.push(f);
+      if (batch.length >= PLAN_BATCH) {
+        yield* await this.resolve(batch);
+        batch = [];
+      }
+    }
+    yield* await this.resolve(batch);
+    await this.rec.phase('transferring');
+  }
+
+  private async resolve(batch: WalkedFile[]): Promise<WalkedFile[]> {
+    if (batch.length === 0) return [];
+    const live = await this.versions.findCurrentFiles(
+      this.task.id,
+      batch.map((f) => f.rel),
+    );
+    const out: WalkedFile[] = [];
+    for (const f of batch) {
+      const stored = live.get(f.rel);
+      if (stored && isUnchanged(stored, f.entry)) this.rec.counters.filesUnchanged++;
+      else out.push(f);
+    }
+    await this.rec.progress();
+    return out;
+  }
+
+  private async copyOne(
+    source: Connector,
+    target: Connector,
+    version: { seq: number; storageFolder: string },
+    item: WalkedFile,
+  ): Promise<void> {
+    const { rec, signal } = this;
+    if (this.fatal || signal.aborted) return;
+    await rec.checkpoint(signal);
+    const storedPath = joinPath(version.storageFolder, item.rel);
+    const sourcePath = item.entry.path;
+    try {
+      const res = await withFileRetries(
+        async () => {
+          let sent = 0;
+          try {
+            return await transferFile({
+              source,
+              sourcePath,
+              target,
+              targetPath: storedPath,
+              expectedSize: item.entry.size,
+              modifiedAt: item.entry.modifiedAt,
+              signal,
+              onBytes: (n) => {
+                sent += n;
+                rec.addBytes(n);
+              },
+            });
+          } catch (e) {
+            rec.addBytes(-sent);
+            throw e;
+          }
+        },
+        {
+          attempts: this.config.fileAttempts,
+          clock: this.clock,
+          signal,
+          onRetry: (attempt, e, delayMs) =>
+            rec.retry(`copy ${sourcePath} (attempt ${attempt})`, e, delayMs),
+        },
+      );
+      rec.counters.filesCopied++;
+      this.storedByThisRun++;
+      this.pendingRecords.push({
+        path: item.rel,
+        size: res.size,
+        sha256: res.sha256,
+        sourceHashes: item.entry.hashes,
+        sourceId: item.entry.id ?? null,
+        modifiedAt: item.entry.modifiedAt ?? null,
+        storedPath,
+      });
+    } catch (e) {
+      if (signal.aborted || isAbortError(e)) return;
+      if (e instanceof SourceGoneError) {
+        rec.counters.filesTotal--;
+        rec.counters.bytesTotal -= item.entry.size ?? 0;
+        this.seen.delete(item.rel);
+        this.planner?.markVanished(item.rel);
+        rec.warn(
+          `${sourcePath}: deleted at the source during the run; not in this version`,
+          sourcePath,
+          e,
+        );
+        return;
+      }
+      if (isRunFatal(e)) {
+        this.fatal ??= e;
+        return;
+      }
+      rec.fileFailed(sourcePath, e);
+      return;
+    }
+    // The bytes are safely stored; a failure to record them is the ledger's, and ends the run.
+    try {
+      await this.flushRecords(version.seq, false);
+      await rec.progress();
+    } catch (e) {
+      this.fatal ??= e;
+    }
+  }
+
+  private async flushRecords(seq: number, force: boolean): Promise<void> {
+    const now = Date.now();
+    if (
+      !force &&
+      this.pendingRecords.length < RECORD_BATCH &&
+      now - this.lastRecordFlush < RECORD_FLUSH_MS
+    )
+      return;
+    this.lastRecordFlush = now;
+    const batch = this.pendingRecords;
+    this.pendingRecords = [];
+    await this.versions.recordStoredFiles(this.task.id, seq, batch);
+  }
+}

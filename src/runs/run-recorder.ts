@@ -1,0 +1,253 @@
+import type { EntityManager } from 'typeorm';
+import type { RunEventEntity } from '../backup/entities/run-error.entity.js';
+import type { RunEntity, RunPhase } from '../backup/entities/run.entity.js';
+import type { RunCounters, RunsRepository } from '../backup/runs.repository.js';
+import type { Clock } from '../common/clock.js';
+import { ConnectorError } from '../connectors/connector.errors.js';
+import type { RunEventsSink } from './run-events.js';
+import { describeError, FilesFailedError, RUN_OUTCOMES, type RunOutcome } from './run-outcome.js';
+
+/** Counters, the run log and progress are written at most this often (forced at the end). */
+const PROGRESS_FLUSH_MS = 1_000;
+/** The run log keeps the first events in full; beyond this only counts grow. */
+const MAX_LOGGED_EVENTS = 5_000;
+
+export type RunLogLevel = RunEventEntity['level'];
+
+/** Holds a paused run between files until it is resumed (or cancelled). */
+export interface RunPauseGate {
+  isPaused(runId: string): boolean;
+  /** Resolves when the run is resumed or cancelled, or the signal fires. */
+  waitWhilePaused(runId: string, signal: AbortSignal): Promise<void>;
+}
+
+/**
+ * What an executor reports through. Counters are plain fields (`recorder.counters.filesTotal++`)
+ * or `count`; everything else is a method, so the recorder decides when rows are written.
+ */
+export interface RunRecorder {
+  readonly runId: string;
+  readonly counters: RunCounters;
+  /** The run is in a new phase ('planning', 'transferring', 'committing', ...); written at once. */
+  phase(phase: RunPhase): Promise<void>;
+  /** The version this run writes (a backup) or reads (a restore). */
+  setVersion(versionId: string): Promise<void>;
+  count(counter: keyof RunCounters, by?: number): void;
+  /** Bytes moved inside a file (negative to take back the bytes of a failed attempt). */
+  addBytes(n: number): void;
+  info(message: string, path?: string | null): void;
+  /** Something the user should know that did not fail the file (a file gone mid-run, a refused cursor). */
+  warn(message: string, path?: string | null, error?: unknown): void;
+  /** One file failed for good: counted and logged; the run goes on. */
+  fileFailed(path: string, error: unknown, message?: string): void;
+  /** A retried fault: counted and logged at level 'retry'. */
+  retry(label: string, error: unknown, delayMs: number): void;
+  /** Publishes counters and the pending log; throttled to once a second unless forced. */
+  progress(force?: boolean): Promise<void>;
+  /** Between files: returns at once, or waits while the run is paused. */
+  checkpoint(signal: AbortSignal): Promise<void>;
+  /**
+   * Writes the run's final row. With `em` the row is written in the caller's transaction (a
+   * backup completes in the transaction that commits its version); the event is announced only
+   * after the executor returns.
+   */
+  finish(
+    outcome: RunOutcome,
+    opts?: { message?: string | null; em?: EntityManager },
+  ): Promise<void>;
+}
+
+export interface RunRecorderDeps {
+  runs: Pick<RunsRepository, 'update' | 'addEvents'>;
+  events: RunEventsSink;
+  clock: Clock;
+  pauses?: RunPauseGate;
+  /** Milliseconds for throttling only; wall time so that a test's frozen clock still flushes. */
+  ticks?: () => number;
+}
+
+export function zeroCounters(): RunCounters {
+  return {
+    filesTotal: 0,
+    filesCopied: 0,
+    filesUnchanged: 0,
+    filesFiltered: 0,
+    filesFailed: 0,
+    bytesTotal: 0,
+    bytesCopied: 0,
+    retries: 0,
+  };
+}
+
+/**
+ * The one place a run's row, log and events are written: counters, the event log (first 5,000
+ * events), throttled progress, and the final status. Created per run by the dispatcher.
+ */
+export class RepositoryRunRecorder implements RunRecorder {
+  readonly counters = zeroCounters();
+  private pending: Array<Omit<RunEventEntity, 'id'>> = [];
+  private logged = 0;
+  private lastProgress = 0;
+  private current: RunEntity;
+  private final: RunEntity | undefined;
+  private announced = false;
+  private pausing: Promise<void> | undefined;
+
+  constructor(
+    run: RunEntity,
+    private readonly deps: RunRecorderDeps,
+  ) {
+    this.current = { ...run };
+  }
+
+  get runId(): string {
+    return this.current.id;
+  }
+
+  /** The run as last written (the final row once finished). */
+  get run(): RunEntity {
+    return this.final ?? { ...this.current, ...this.counters };
+  }
+
+  get isFinished(): boolean {
+    return this.final !== undefined;
+  }
+
+  async start(phase: RunPhase): Promise<void> {
+    const startedAt = this.deps.clock.now();
+    this.current = { ...this.current, status: 'running', phase, startedAt };
+    await this.deps.runs.update(this.runId, { status: 'running', phase, startedAt });
+    this.deps.events.runStarted({ ...this.current });
+  }
+
+  async phase(phase: RunPhase): Promise<void> {
+    this.current.phase = phase;
+    await this.deps.runs.update(this.runId, { phase });
+  }
+
+  async setVersion(versionId: string): Promise<void> {
+    this.current.versionId = versionId;
+    await this.deps.runs.update(this.runId, { versionId });
+  }
+
+  count(counter: keyof RunCounters, by = 1): void {
+    this.counters[counter] += by;
+  }
+
+  addBytes(n: number): void {
+    this.counters.bytesCopied += n;
+  }
+
+  info(message: string, path: string | null = null): void {
+    this.log('info', path, undefined, message);
+  }
+
+  warn(message: string, path: string | null = null, error?: unknown): void {
+    this.log('warning', path, error, message);
+  }
+
+  fileFailed(path: string, error: unknown, message?: string): void {
+    this.counters.filesFailed++;
+    this.log('error', path, error, message);
+  }
+
+  retry(label: string, error: unknown, delayMs: number): void {
+    this.counters.retries++;
+    this.log('retry', null, error, `${label}: ${describeError(error)}; retrying in ${delayMs} ms`);
+  }
+
+  async progress(force = false): Promise<void> {
+    const now = this.ticks();
+    if (!force && now - this.lastProgress < PROGRESS_FLUSH_MS) return;
+    this.lastProgress = now;
+    this.deps.events.runProgress({
+      runId: this.runId,
+      taskId: this.current.taskId,
+      ...this.counters,
+    });
+    await this.deps.runs.update(this.runId, { ...this.counters });
+    await this.flushEvents();
+  }
+
+  async checkpoint(signal: AbortSignal): Promise<void> {
+    const gate = this.deps.pauses;
+    if (!gate?.isPaused(this.runId) || signal.aborted) return;
+    // K files finish together: the first to arrive shows the pause, all wait on the same one.
+    this.pausing ??= (async () => {
+      const before = this.current.phase;
+      await this.phase('paused');
+      await this.progress(true);
+      try {
+        await gate.waitWhilePaused(this.runId, signal);
+      } finally {
+        this.pausing = undefined;
+        if (!signal.aborted) await this.phase(before);
+      }
+    })();
+    await this.pausing;
+  }
+
+  async finish(
+    outcome: RunOutcome,
+    opts: { message?: string | null; em?: EntityManager } = {},
+  ): Promise<void> {
+    if (this.final) throw new Error(`run ${this.runId} is already ${this.final.status}`);
+    // Outside a transaction the log goes first: listeners of the final event read it.
+    if (!opts.em) await this.flushEvents();
+    const patch = {
+      ...this.counters,
+      status: RUN_OUTCOMES[outcome].status,
+      phase: 'done' as const,
+      finishedAt: this.deps.clock.now(),
+      errorMessage: opts.message ?? null,
+    };
+    await this.deps.runs.update(this.runId, patch, opts.em);
+    this.final = { ...this.current, ...patch };
+  }
+
+  /**
+   * The executor threw: the run is cancelled when its signal fired (unless the error says files
+   * failed), failed otherwise. Counters and the log are flushed first.
+   */
+  async fail(
+    error: unknown,
+    signal: AbortSignal,
+  ): Promise<{ cancelled: boolean; message: string }> {
+    const cancelled = signal.aborted && !(error instanceof FilesFailedError);
+    const message = cancelled ? 'cancelled by the user' : describeError(error);
+    await this.progress(true).catch(() => undefined);
+    await this.finish(cancelled ? 'cancelled' : 'failed', { message });
+    return { cancelled, message };
+  }
+
+  /** Writes the pending log (at most 5,000 events per run reach it). */
+  async flushEvents(): Promise<void> {
+    const events = this.pending;
+    this.pending = [];
+    await this.deps.runs.addEvents(events);
+  }
+
+  /** Announces the final row once (after any transaction that wrote it has committed). */
+  announce(): void {
+    if (!this.final || this.announced) return;
+    this.announced = true;
+    this.deps.events.runFinished({ ...this.final });
+  }
+
+  private log(level: RunLogLevel, path: string | null, error: unknown, message?: string): void {
+    if (this.logged >= MAX_LOGGED_EVENTS) return;
+    this.logged++;
+    this.pending.push({
+      runId: this.runId,
+      level,
+      path,
+      code: error instanceof ConnectorError ? error.code : null,
+      message: message ?? describeError(error),
+      at: this.deps.clock.now(),
+    });
+  }
+
+  private ticks(): number {
+    return (this.deps.ticks ?? Date.now)();
+  }
+}

@@ -1,0 +1,214 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import type { RunEventEntity } from '../backup/entities/run-error.entity.js';
+import type {
+  RestoreParams,
+  RunEntity,
+  RunKind,
+  RunTrigger,
+} from '../backup/entities/run.entity.js';
+import type { RunsRepository } from '../backup/runs.repository.js';
+import type { TasksRepository } from '../backup/tasks.repository.js';
+import type { Clock } from '../common/clock.js';
+import { ConflictAppError, NotFoundAppError } from '../common/errors/app-errors.js';
+import type { VersionsService } from '../versions/versions.service.js';
+import { LocalRunControl, type RunControl } from './run-control.js';
+import type { RunQueue } from './run-queue.js';
+import { zeroCounters } from './run-recorder.js';
+
+export interface StartRunOptions {
+  /** Who asked: 'manual' when absent. */
+  trigger?: RunTrigger;
+  /** What a restore (or a future kind) is asked to do. */
+  params?: RestoreParams | null;
+  /** The version the run reads (a restore). */
+  versionId?: string | null;
+  /** A run id fixed by the caller (a schedule slot: one run per slot, whatever node fires it). */
+  id?: string;
+  /** The schedule slot a scheduled or catch-up run belongs to. */
+  scheduledFor?: Date;
+  /**
+   * When the task already has a queued or running run: 'refuse' (409, the default), 'queue'
+   * (run after it; the queue never runs two of one task together), or 'skip' (record a
+   * 'skipped' run that never executes: a schedule slot that came while the previous run went on).
+   */
+  whenBusy?: 'refuse' | 'queue' | 'skip';
+}
+
+/** The one way a run is started; what the scheduler, tasks and restore services depend on. */
+export interface RunStarter {
+  start(kind: RunKind, taskId: string, opts?: StartRunOptions): Promise<RunEntity>;
+}
+
+/** A run id given to `start` is taken already (the slot was fired before). */
+export class RunExistsError extends ConflictAppError {}
+
+/**
+ * Starts, lists, cancels and recovers runs of every kind. `start` is the only place a run row is
+ * inserted and queued; executors (see `RunDispatcher`) do the rest.
+ */
+export class RunsService implements RunStarter {
+  private readonly logger = new Logger('RunsService');
+
+  constructor(
+    private readonly runs: RunsRepository,
+    private readonly tasks: Pick<TasksRepository, 'findById'>,
+    private readonly versions: Pick<VersionsService, 'markInterruptedVersions'>,
+    private readonly queue: RunQueue,
+    private readonly clock: Clock,
+    /** Cancel and pause across nodes (cluster); in-process by default. */
+    private readonly control: RunControl = new LocalRunControl(),
+  ) {
+    // Whichever node a cancel reaches, each node's queue drops or aborts the run it holds.
+    control.onCancel((runId) => this.queue.cancel(runId));
+  }
+
+  /** Inserts a run of `kind` for the task and queues it (or records it skipped, see `whenBusy`). */
+  async start(kind: RunKind, taskId: string, opts: StartRunOptions = {}): Promise<RunEntity> {
+    const task = await this.tasks.findById(taskId);
+    if (!task) throw NotFoundAppError.of('task', taskId);
+    if (opts.id && (await this.runs.findById(opts.id)))
+      throw new RunExistsError(`run '${opts.id}' exists already`);
+    const whenBusy = opts.whenBusy ?? 'refuse';
+    const active = whenBusy === 'queue' ? null : await this.runs.findActiveForTask(taskId);
+    const now = this.clock.now();
+    const base: RunEntity = {
+      id: opts.id ?? randomUUID(),
+      taskId,
+      kind,
+      trigger: opts.trigger ?? 'manual',
+      status: 'queued',
+      phase: 'queued',
+      ...zeroCounters(),
+      versionId: opts.versionId ?? null,
+      params: opts.params ?? null,
+      errorMessage: null,
+      scheduledFor: opts.scheduledFor ?? null,
+      createdAt: now,
+      startedAt: null,
+      finishedAt: null,
+    };
+    if (active && whenBusy === 'refuse') {
+      throw new ConflictAppError(
+        `task '${task.name}' already has a ${active.status} ${active.kind === kind ? '' : `${active.kind} `}run (${active.id})`,
+      );
+    }
+    if (active) {
+      this.logger.warn(
+        `task '${task.name}': ${kind} run skipped, run ${active.id} is still ${active.status}`,
+      );
+      return this.runs.insert({
+        ...base,
+        status: 'skipped',
+        phase: 'done',
+        errorMessage: `skipped: the previous run (${active.id}) was still ${active.status}`,
+        finishedAt: now,
+      });
+    }
+    const run = await this.runs.insert(base);
+    this.queue.enqueue(run.id, taskId);
+    return run;
+  }
+
+  async get(id: string): Promise<RunEntity> {
+    const run = await this.runs.findById(id);
+    if (!run) throw NotFoundAppError.of('run', id);
+    return run;
+  }
+
+  list(opts: { taskId?: string; ownerTaskIds?: string[]; limit: number }): Promise<RunEntity[]> {
+    return this.runs.list(opts);
+  }
+
+  async events(
+    id: string,
+    opts: { levels?: RunEventEntity['level'][]; limit: number; afterId?: number },
+  ): Promise<RunEventEntity[]> {
+    await this.get(id);
+    return this.runs.listEvents(id, opts);
+  }
+
+  async cancel(id: string): Promise<RunEntity> {
+    const run = await this.get(id);
+    if (run.status !== 'queued' && run.status !== 'running') {
+      throw new ConflictAppError(
+        `run '${id}' is ${run.status}; only a queued or running run can be cancelled`,
+      );
+    }
+    await this.control.cancel(id);
+    if (run.status === 'queued') {
+      await this.runs.update(id, {
+        status: 'cancelled',
+        phase: 'done',
+        finishedAt: this.clock.now(),
+        errorMessage: 'cancelled by the user',
+      });
+    }
+    return this.get(id);
+  }
+
+  /**
+   * Holds a running run between files (the files in flight finish; phase 'paused' once held),
+   * whichever node executes it, until `resume` or `cancel`.
+   */
+  async pause(id: string): Promise<RunEntity> {
+    const run = await this.get(id);
+    if (run.status !== 'running') {
+      throw new ConflictAppError(`run '${id}' is ${run.status}; only a running run can be paused`);
+    }
+    await this.control.pause(id);
+    return run;
+  }
+
+  async resume(id: string): Promise<RunEntity> {
+    const run = await this.get(id);
+    if (run.status !== 'running' || !this.control.isPaused(id)) {
+      throw new ConflictAppError(`run '${id}' is not paused`);
+    }
+    await this.control.resume(id);
+    return run;
+  }
+
+  /**
+   * At start-up: runs a dead process left 'running' are failed (their versions stay partial, and
+   * the next run reuses what they stored); runs still 'queued' are queued again.
+   */
+  async recoverAfterRestart(): Promise<void> {
+    const interrupted = await this.runs.listByStatus(['running']);
+    for (const run of interrupted) {
+      await this.runs.update(run.id, {
+        status: 'failed',
+        phase: 'done',
+        finishedAt: this.clock.now(),
+        errorMessage:
+          'interrupted: the engine stopped during this run; the next run continues from what it stored',
+      });
+    }
+    const partial = await this.versions.markInterruptedVersions();
+    if (interrupted.length > 0 || partial > 0) {
+      this.logger.warn(
+        `marked ${interrupted.length} interrupted run(s) failed and ${partial} version(s) partial`,
+      );
+    }
+    for (const run of await this.runs.listByStatus(['queued']))
+      this.queue.enqueue(run.id, run.taskId);
+  }
+}
+
+/**
+ * Cluster mode: BullMQ gave a run up after its workers died twice. Without this its row would
+ * stay 'running' and block every later run of its task.
+ */
+export async function failGivenUpRun(
+  deps: {
+    runs: Pick<RunsRepository, 'failIfActive'>;
+    versions: Pick<VersionsService, 'markRunVersionsPartial'>;
+    clock: Clock;
+  },
+  runId: string,
+  reason: string,
+): Promise<void> {
+  const message = `the run was given up after its workers stopped twice (${reason}); the next run continues from what it stored`;
+  if (await deps.runs.failIfActive(runId, message, deps.clock.now()))
+    await deps.versions.markRunVersionsPartial(runId);
+}

@@ -1,0 +1,37 @@
+import {
+  Inject,
+  Injectable,
+  Module,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { TasksModule } from '../backup/tasks.module.js';
+import { RunsModule } from '../runs/runs.module.js';
+import { schedulerProviders } from './scheduler.providers.js';
+import { SchedulerService } from './scheduler.service.js';
+
+/**
+ * Starts the scheduler once the app is up (catch-up first; the runs module, imported below, has
+ * recovered what a dead process left by then) and stops it before anything else shuts down, so
+ * no slot fires into a closed queue.
+ */
+@Injectable()
+class SchedulerLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(@Inject(SchedulerService) private readonly scheduler: SchedulerService) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.scheduler.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.scheduler.close();
+  }
+}
+
+/** Schedules -> queued runs (through RunsService.start); overlap and catch-up rules. */
+@Module({
+  imports: [TasksModule, RunsModule],
+  providers: [...schedulerProviders, SchedulerLifecycle],
+  exports: [SchedulerService],
+})
+export class SchedulerModule {}

@@ -1,0 +1,84 @@
+import type { EntityManager } from 'typeorm';
+import type { RunPhase } from '../../src/backup/entities/run.entity.js';
+import type { RunCounters } from '../../src/backup/runs.repository.js';
+import { describeError, type RunOutcome } from '../../src/runs/run-outcome.js';
+import { zeroCounters, type RunRecorder } from '../../src/runs/run-recorder.js';
+
+export interface RecordedLine {
+  level: 'info' | 'warning' | 'error' | 'retry';
+  path: string | null;
+  message: string;
+  error?: unknown;
+}
+
+/** A recorder that keeps everything in memory, for executor unit tests. */
+export class FakeRunRecorder implements RunRecorder {
+  readonly counters: RunCounters = zeroCounters();
+  readonly phases: RunPhase[] = [];
+  readonly lines: RecordedLine[] = [];
+  versionId: string | undefined;
+  progressCalls = 0;
+  checkpoints = 0;
+  finished: { outcome: RunOutcome; message: string | null; inTransaction: boolean } | undefined;
+
+  constructor(readonly runId = 'run-1') {}
+
+  phase(phase: RunPhase): Promise<void> {
+    this.phases.push(phase);
+    return Promise.resolve();
+  }
+
+  setVersion(versionId: string): Promise<void> {
+    this.versionId = versionId;
+    return Promise.resolve();
+  }
+
+  count(counter: keyof RunCounters, by = 1): void {
+    this.counters[counter] += by;
+  }
+
+  addBytes(n: number): void {
+    this.counters.bytesCopied += n;
+  }
+
+  info(message: string, path: string | null = null): void {
+    this.lines.push({ level: 'info', path, message });
+  }
+
+  warn(message: string, path: string | null = null, error?: unknown): void {
+    this.lines.push({ level: 'warning', path, message, error });
+  }
+
+  fileFailed(path: string, error: unknown, message?: string): void {
+    this.counters.filesFailed++;
+    this.lines.push({ level: 'error', path, message: message ?? describeError(error), error });
+  }
+
+  retry(label: string, error: unknown, _delayMs: number): void {
+    this.counters.retries++;
+    this.lines.push({ level: 'retry', path: null, message: label, error });
+  }
+
+  progress(): Promise<void> {
+    this.progressCalls++;
+    return Promise.resolve();
+  }
+
+  checkpoint(): Promise<void> {
+    this.checkpoints++;
+    return Promise.resolve();
+  }
+
+  finish(
+    outcome: RunOutcome,
+    opts: { message?: string | null; em?: EntityManager } = {},
+  ): Promise<void> {
+    if (this.finished) throw new Error('finished twice');
+    this.finished = { outcome, message: opts.message ?? null, inTransaction: !!opts.em };
+    return Promise.resolve();
+  }
+
+  linesAt(level: RecordedLine['level']): RecordedLine[] {
+    return this.lines.filter((l) => l.level === level);
+  }
+}

@@ -1,0 +1,202 @@
+import { jest } from '@jest/globals';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EntityManager } from 'typeorm';
+import { QuotaExceededError, TransientError } from '../../../src/connectors/connector.errors.js';
+import type { Connector } from '../../../src/connectors/connector.js';
+import { LocalConnector } from '../../../src/connectors/local/local.connector.js';
+import type { VersionFileEntity } from '../../../src/versions/entities/version-file.entity.js';
+import type { VersionEntity } from '../../../src/versions/entities/version.entity.js';
+import type { ConnectorProvider } from '../../../src/runs/connector-provider.js';
+import { BackupExecutor } from '../../../src/runs/executors/backup.executor.js';
+import { FilesFailedError } from '../../../src/runs/run-outcome.js';
+import { aRun, aTask } from '../../factories/run.factory.js';
+import { FakeClock } from '../../support/fake-clock.js';
+import { FakeRunRecorder } from '../../support/fake-run-recorder.js';
+import { FaultyConnector, type Fault } from '../../support/faulty-connector.js';
+import { sha256, writeTree } from '../../support/files.js';
+
+type Deps = ConstructorParameters<typeof BackupExecutor>;
+
+describe('BackupExecutor', () => {
+  let dir: string;
+  let source: LocalConnector;
+  let target: LocalConnector;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cbe-backup-exec-'));
+    source = new LocalConnector({ root: join(dir, 'src'), fsync: false });
+    target = new LocalConnector({ root: join(dir, 'dst'), fsync: false });
+    await source.mkdir('');
+    await target.mkdir('');
+    await writeTree(join(dir, 'src'), { 'a.txt': 'alpha', 'b/c.txt': 'charlie', 'd.jpg': 'delta' });
+  });
+
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  function setup(opts: { fault?: Fault; live?: Map<string, VersionFileEntity> } = {}) {
+    const src: Connector = opts.fault ? new FaultyConnector(source, opts.fault) : source;
+    const tasks: jest.Mocked<Deps[0]> = {
+      findById: jest.fn<Deps[0]['findById']>().mockResolvedValue(aTask()),
+      saveChangeCursor: jest.fn<Deps[0]['saveChangeCursor']>().mockResolvedValue(undefined),
+    };
+    const versions: jest.Mocked<Deps[1]> = {
+      beginVersion: jest
+        .fn<Deps[1]['beginVersion']>()
+        .mockResolvedValue({ id: 'v1', seq: 1, storageFolder: 'backup/v000001' } as VersionEntity),
+      commitVersion: jest
+        .fn<Deps[1]['commitVersion']>()
+        .mockImplementation((_t, _v, _tgt, _gone, also) => also({} as EntityManager)),
+      abandonVersion: jest.fn<Deps[1]['abandonVersion']>().mockResolvedValue(undefined),
+      findCurrentFiles: jest
+        .fn<Deps[1]['findCurrentFiles']>()
+        .mockResolvedValue(opts.live ?? new Map()),
+      recordStoredFiles: jest.fn<Deps[1]['recordStoredFiles']>().mockResolvedValue(undefined),
+    };
+    const connectors: jest.Mocked<ConnectorProvider> = {
+      open: jest
+        .fn<ConnectorProvider['open']>()
+        .mockImplementation((id) => Promise.resolve(id === 'acc-src' ? src : target)),
+      noteConnectorFailure: jest.fn<ConnectorProvider['noteConnectorFailure']>(),
+      noteConnectorSuccess: jest.fn<ConnectorProvider['noteConnectorSuccess']>(),
+    };
+    const clock = new FakeClock();
+    const sut = new BackupExecutor(tasks, versions, connectors, clock, { fileAttempts: 3 });
+    const recorder = new FakeRunRecorder();
+    const recorded = () => versions.recordStoredFiles.mock.calls.flatMap((c) => c[2]);
+    return { sut, tasks, versions, connectors, clock, recorder, recorded };
+  }
+
+  it('should copy every file and complete in the transaction that commits the version', async () => {
+    const { sut, versions, recorder, recorded } = setup();
+
+    await sut.execute(aRun(), recorder, new AbortController().signal);
+
+    expect(recorder.finished).toEqual({ outcome: 'completed', message: null, inTransaction: true });
+    expect(recorder.counters).toMatchObject({ filesTotal: 3, filesCopied: 3, bytesCopied: 17 });
+    expect(
+      recorded()
+        .map((f) => f.path)
+        .sort(),
+    ).toEqual(['a.txt', 'b/c.txt', 'd.jpg']);
+    expect(await readFile(join(dir, 'dst', 'backup/v000001/b/c.txt'), 'utf8')).toBe('charlie');
+    expect(recorder.versionId).toBe('v1');
+    expect(recorder.phases).toEqual(['transferring', 'committing']);
+    expect(versions.abandonVersion).not.toHaveBeenCalled();
+  });
+
+  it('should copy nothing when the ledger holds every file unchanged', async () => {
+    const live = new Map<string, VersionFileEntity>();
+    for (const [path, body] of [
+      ['a.txt', 'alpha'],
+      ['b/c.txt', 'charlie'],
+      ['d.jpg', 'delta'],
+    ]) {
+      const entry = await source.stat(path!);
+      live.set(path!, {
+        path: path!,
+        size: body!.length,
+        sha256: sha256(Buffer.from(body!)),
+        sourceHashes: entry.hashes,
+        modifiedAt: entry.modifiedAt ?? null,
+      } as VersionFileEntity);
+    }
+    const { sut, recorder, recorded } = setup({ live });
+
+    await sut.execute(aRun(), recorder, new AbortController().signal);
+
+    expect(recorder.counters).toMatchObject({ filesTotal: 3, filesUnchanged: 3, filesCopied: 0 });
+    expect(recorded()).toEqual([]);
+    expect(recorder.finished?.outcome).toBe('completed');
+  });
+
+  it('should retry a transient read failure and log it as a retry', async () => {
+    let failures = 0;
+    const { sut, recorder, clock } = setup({
+      fault: (op, path) =>
+        op === 'read' && path === 'a.txt' && failures++ === 0
+          ? new TransientError('connection reset')
+          : undefined,
+    });
+
+    await sut.execute(aRun(), recorder, new AbortController().signal);
+
+    expect(recorder.counters).toMatchObject({ filesCopied: 3, retries: 1, filesFailed: 0 });
+    expect(recorder.linesAt('retry').map((l) => l.message)).toEqual(['copy a.txt (attempt 2)']);
+    expect(clock.sleeps).toHaveLength(1);
+  });
+
+  it('should fail the run and leave the version partial when a file fails for good', async () => {
+    const { sut, versions, recorder, recorded } = setup({
+      fault: (op, path) =>
+        op === 'read' && path === 'd.jpg' ? new TransientError('still broken') : undefined,
+    });
+
+    await expect(sut.execute(aRun(), recorder, new AbortController().signal)).rejects.toThrow(
+      FilesFailedError,
+    );
+
+    expect(recorder.counters).toMatchObject({ filesCopied: 2, filesFailed: 1, retries: 2 });
+    expect(recorder.linesAt('error')).toEqual([
+      expect.objectContaining({ path: 'd.jpg', message: 'still broken' }),
+    ]);
+    expect(recorded()).toHaveLength(2);
+    expect(versions.abandonVersion).toHaveBeenCalledWith('v1', true);
+    expect(versions.commitVersion).not.toHaveBeenCalled();
+    expect(recorder.finished).toBeUndefined();
+  });
+
+  it('should stop the whole run when the target is full', async () => {
+    const full = new QuotaExceededError('the target is full');
+    const { sut, connectors, recorder } = setup();
+    const tgt = new FaultyConnector(target, (op) => (op === 'write' ? full : undefined));
+    connectors.open.mockImplementation((id) => Promise.resolve(id === 'acc-src' ? source : tgt));
+
+    await expect(sut.execute(aRun(), recorder, new AbortController().signal)).rejects.toBe(full);
+
+    expect(recorder.counters.filesFailed).toBe(0);
+    expect(connectors.noteConnectorFailure).toHaveBeenCalledWith('acc-tgt', full);
+  });
+
+  it('should refuse a target that cannot be written to before creating a version', async () => {
+    const { sut, versions, connectors, recorder } = setup();
+    const readOnly = new FaultyConnector(target, () => undefined, {
+      writable: false,
+      readOnlyReason: 'photos cannot be uploaded',
+    });
+    connectors.open.mockImplementation((id) =>
+      Promise.resolve(id === 'acc-src' ? source : readOnly),
+    );
+
+    await expect(sut.execute(aRun(), recorder, new AbortController().signal)).rejects.toThrow(
+      'cannot be written to: photos cannot be uploaded',
+    );
+    expect(versions.beginVersion).not.toHaveBeenCalled();
+  });
+
+  it('should stop copying and throw when the run is cancelled', async () => {
+    const controller = new AbortController();
+    const { sut, recorder, versions } = setup({
+      fault: (op) => {
+        if (op === 'read') controller.abort(new Error('cancelled by the user'));
+        return undefined;
+      },
+    });
+
+    await expect(sut.execute(aRun(), recorder, controller.signal)).rejects.toThrow(
+      'cancelled by the user',
+    );
+    expect(recorder.counters.filesFailed).toBe(0);
+    expect(versions.commitVersion).not.toHaveBeenCalled();
+  });
+
+  it('should fail when the task was deleted before the run started', async () => {
+    const { sut, tasks, recorder } = setup();
+    tasks.findById.mockResolvedValue(null);
+
+    await expect(sut.execute(aRun(), recorder, new AbortController().signal)).rejects.toThrow(
+      'task task-1 was deleted before the run started',
+    );
+  });
+});

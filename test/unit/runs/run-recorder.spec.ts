@@ -1,0 +1,151 @@
+import { jest } from '@jest/globals';
+import { TransientError } from '../../../src/connectors/connector.errors.js';
+import type { RunEventsSink } from '../../../src/runs/run-events.js';
+import { FilesFailedError } from '../../../src/runs/run-outcome.js';
+import { RepositoryRunRecorder, type RunRecorderDeps } from '../../../src/runs/run-recorder.js';
+import { aRun } from '../../factories/run.factory.js';
+import { FakeClock } from '../../support/fake-clock.js';
+
+type Runs = RunRecorderDeps['runs'];
+
+describe('RepositoryRunRecorder', () => {
+  function setup() {
+    let ticks = 0;
+    const runs: jest.Mocked<Runs> = {
+      update: jest.fn<Runs['update']>().mockResolvedValue(undefined),
+      addEvents: jest.fn<Runs['addEvents']>().mockResolvedValue(undefined),
+    };
+    const events: jest.Mocked<RunEventsSink> = {
+      runStarted: jest.fn(),
+      runProgress: jest.fn(),
+      runFinished: jest.fn(),
+    };
+    const clock = new FakeClock();
+    const sut = new RepositoryRunRecorder(aRun(), { runs, events, clock, ticks: () => ticks });
+    const advance = (ms: number) => (ticks += ms);
+    const logged = () => runs.addEvents.mock.calls.flatMap((c) => c[0]);
+    return { sut, runs, events, clock, advance, logged };
+  }
+
+  it('should mark the run running and announce it when started', async () => {
+    const { sut, runs, events, clock } = setup();
+
+    await sut.start('planning');
+
+    expect(runs.update).toHaveBeenCalledWith('run-1', {
+      status: 'running',
+      phase: 'planning',
+      startedAt: clock.now(),
+    });
+    expect(events.runStarted).toHaveBeenCalledWith(
+      expect.objectContaining({ id: 'run-1', status: 'running' }),
+    );
+  });
+
+  it('should publish progress at most once a second unless forced', async () => {
+    const { sut, events, advance } = setup();
+    advance(5_000);
+    sut.addBytes(10);
+
+    await sut.progress();
+    await sut.progress();
+    advance(999);
+    await sut.progress();
+    await sut.progress(true);
+    advance(1_000);
+    await sut.progress();
+
+    expect(events.runProgress).toHaveBeenCalledTimes(3);
+    expect(events.runProgress).toHaveBeenLastCalledWith(
+      expect.objectContaining({ runId: 'run-1', taskId: 'task-1', bytesCopied: 10 }),
+    );
+  });
+
+  it('should count and log per-file errors, warnings and retries with the connector error code', async () => {
+    const { sut, logged } = setup();
+
+    sut.fileFailed('a.txt', new TransientError('reset'));
+    sut.warn('b.txt: deleted at the source during the run', 'b.txt');
+    sut.retry('copy c.txt (attempt 2)', new TransientError('503'), 250);
+    await sut.progress(true);
+
+    expect(sut.counters).toMatchObject({ filesFailed: 1, retries: 1 });
+    expect(logged().map((e) => [e.level, e.path, e.code, e.message])).toEqual([
+      ['error', 'a.txt', 'TRANSIENT', 'reset'],
+      ['warning', 'b.txt', null, 'b.txt: deleted at the source during the run'],
+      ['retry', null, 'TRANSIENT', 'copy c.txt (attempt 2): 503; retrying in 250 ms'],
+    ]);
+  });
+
+  it('should keep only the first 5,000 events of a run in its log', async () => {
+    const { sut, logged } = setup();
+
+    for (let i = 0; i < 5_010; i++) sut.fileFailed(`f${i}`, new Error('x'));
+    await sut.progress(true);
+
+    expect(logged()).toHaveLength(5_000);
+    expect(sut.counters.filesFailed).toBe(5_010);
+  });
+
+  it('should write the final row with the counters and announce it only once, after', async () => {
+    const { sut, runs, events, clock } = setup();
+    sut.count('filesCopied', 2);
+
+    await sut.finish('completed');
+    expect(events.runFinished).not.toHaveBeenCalled();
+    sut.announce();
+    sut.announce();
+
+    expect(runs.update).toHaveBeenLastCalledWith(
+      'run-1',
+      expect.objectContaining({
+        status: 'completed',
+        phase: 'done',
+        filesCopied: 2,
+        errorMessage: null,
+        finishedAt: clock.now(),
+      }),
+      undefined,
+    );
+    expect(events.runFinished).toHaveBeenCalledTimes(1);
+    expect(events.runFinished).toHaveBeenCalledWith(
+      expect.objectContaining({ status: 'completed', filesCopied: 2 }),
+    );
+  });
+
+  it('should refuse to finish a run twice', async () => {
+    const { sut } = setup();
+    await sut.finish('completed');
+
+    await expect(sut.finish('failed')).rejects.toThrow('already completed');
+  });
+
+  it('should record a run whose signal fired as cancelled by the user', async () => {
+    const { sut, runs } = setup();
+    const controller = new AbortController();
+    controller.abort(new Error('cancelled by the user'));
+
+    const res = await sut.fail(new Error('This operation was aborted'), controller.signal);
+
+    expect(res).toEqual({ cancelled: true, message: 'cancelled by the user' });
+    expect(runs.update).toHaveBeenLastCalledWith(
+      'run-1',
+      expect.objectContaining({ status: 'cancelled', errorMessage: 'cancelled by the user' }),
+      undefined,
+    );
+  });
+
+  it('should record failed files as a failure even when a cancel came in meanwhile', async () => {
+    const { sut } = setup();
+    const controller = new AbortController();
+    controller.abort();
+
+    const res = await sut.fail(
+      new FilesFailedError('2 file(s) could not be copied'),
+      controller.signal,
+    );
+
+    expect(res).toEqual({ cancelled: false, message: '2 file(s) could not be copied' });
+    expect(sut.run.status).toBe('failed');
+  });
+});
