@@ -20,19 +20,19 @@ import { loadConfig } from '../src/config/app-config.js';
 import {
   startDropboxEmulator,
   type DropboxEmulator,
-} from '../test/emulators/dropbox/dropbox-emulator.js';
+} from '../emulators/dropbox/dropbox-emulator.js';
 import {
   startGoogleDriveEmulator,
   type GoogleDriveEmulator,
-} from '../test/emulators/google-drive/google-drive.emulator.js';
+} from '../emulators/google-drive/google-drive.emulator.js';
 import {
   startICloudPhotosEmulator,
   type ICloudPhotosEmulator,
-} from '../test/emulators/icloud-photos/icloud-photos.emulator.js';
+} from '../emulators/icloud-photos/icloud-photos.emulator.js';
 import {
   startOneDriveEmulator,
   type OneDriveEmulator,
-} from '../test/emulators/onedrive/onedrive-emulator.js';
+} from '../emulators/onedrive/onedrive-emulator.js';
 import { driveContents, postcardJpeg, rng } from './demo-samples.js';
 
 export type DemoCloud = 'google-drive' | 'onedrive' | 'dropbox' | 'icloud-photos';

@@ -11,9 +11,9 @@
  */
 import { createHash } from 'node:crypto';
 import { constants as bufferConstants } from 'node:buffer';
-import type { EmulatorKind } from '../../test/emulators/emulator-control.js';
-import { startICloudPhotosEmulator } from '../../test/emulators/icloud-photos/icloud-photos.emulator.js';
-import { startEmulator } from '../../test/emulators/start-emulator.js';
+import type { EmulatorKind } from '../../emulators/emulator-control.js';
+import { startICloudPhotosEmulator } from '../../emulators/icloud-photos/icloud-photos.emulator.js';
+import { startEmulator } from '../../emulators/start-emulator.js';
 import { contentBlocks, sha256File } from './bench-util.js';
 
 export type { EmulatorKind };

@@ -18,9 +18,9 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { syncBuiltinESMExports } from 'node:module';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { startDropboxEmulator } from '../emulators/dropbox/dropbox-emulator.js';
-import { startGoogleDriveEmulator } from '../emulators/google-drive/google-drive.emulator.js';
-import { startOneDriveEmulator } from '../emulators/onedrive/onedrive-emulator.js';
+import { startDropboxEmulator } from '../../emulators/dropbox/dropbox-emulator.js';
+import { startGoogleDriveEmulator } from '../../emulators/google-drive/google-drive.emulator.js';
+import { startOneDriveEmulator } from '../../emulators/onedrive/onedrive-emulator.js';
 import { patternBytes } from '../support/files.js';
 import {
   FAULT_KINDS,

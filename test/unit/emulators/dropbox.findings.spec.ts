@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import {
   startDropboxEmulator,
   type DropboxEmulator,
-} from '../../emulators/dropbox/dropbox-emulator.js';
+} from '../../../emulators/dropbox/dropbox-emulator.js';
 
 /**
  * Issue 20, Dropbox: each request exactly as an independent client sends it to the real service,

@@ -5,8 +5,8 @@ import {
   EMULATOR_KINDS,
   type EmulatorControlApi,
   type EmulatorKind,
-} from '../../emulators/emulator-control.js';
-import { startEmulator } from '../../emulators/start-emulator.js';
+} from '../../../emulators/emulator-control.js';
+import { startEmulator } from '../../../emulators/start-emulator.js';
 
 /**
  * The control suite: every emulator's shared control API (seed, faults, request log, reset, stop)

@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import {
   startGoogleDriveEmulator,
   type GoogleDriveEmulator,
-} from '../../emulators/google-drive/google-drive.emulator.js';
+} from '../../../emulators/google-drive/google-drive.emulator.js';
 
 /**
  * Issue 20, Google Drive: each request exactly as an independent client sends it to the real

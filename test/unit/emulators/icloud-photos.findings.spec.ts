@@ -4,7 +4,7 @@ import {
   startICloudPhotosEmulator,
   WIDGET_KEY,
   type ICloudPhotosEmulator,
-} from '../../emulators/icloud-photos/icloud-photos.emulator.js';
+} from '../../../emulators/icloud-photos/icloud-photos.emulator.js';
 
 interface Cookie {
   name: string;

@@ -1,7 +1,7 @@
 import {
   startOneDriveEmulator,
   type OneDriveEmulator,
-} from '../../emulators/onedrive/onedrive-emulator.js';
+} from '../../../emulators/onedrive/onedrive-emulator.js';
 
 /**
  * Issue 20, OneDrive: each request exactly as an independent client sends it to the real service,

@@ -9,7 +9,7 @@ import {
   computeVerifier,
   SrpServer,
   type SrpProtocol,
-} from '../../../src/connectors/icloud-photos/srp.js';
+} from '../../src/connectors/icloud-photos/srp.js';
 import {
   resourceBytes,
   resourceKey,

@@ -4,7 +4,7 @@ import { open, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
-import { DropboxContentHash } from '../../../src/connectors/hashing/dropbox-content-hash.js';
+import { DropboxContentHash } from '../../src/connectors/hashing/dropbox-content-hash.js';
 import { FaultQueue, type FaultSpec } from './dropbox-emulator.faults.js';
 import {
   badRequest,

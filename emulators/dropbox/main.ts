@@ -2,7 +2,7 @@ import { startDropboxEmulator } from './dropbox-emulator.js';
 
 /**
  * Standalone Dropbox emulator for the demo and the benchmarks:
- *   node --import tsx test/emulators/dropbox/main.ts [port]   (or the compiled dist file)
+ *   npm run build && node dist/emulators/dropbox/main.js [port]   (or the compiled dist file)
  * Port from argv[2] or DROPBOX_EMULATOR_PORT (0 = any free port). Prints the hosts and
  * credentials as JSON; faults are driven with POST <baseUrl>/_control/<action>.
  */

@@ -3,7 +3,7 @@ import { createReadStream, type ReadStream } from 'node:fs';
 import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { QuickXorHash } from '../../../src/connectors/hashing/quickxor-hash.js';
+import { QuickXorHash } from '../../src/connectors/hashing/quickxor-hash.js';
 
 /** Immutable stored content: a file under the store's temp dir plus the hashes Graph reports. */
 export interface Blob {

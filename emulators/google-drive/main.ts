@@ -1,6 +1,6 @@
 /**
  * Standalone Google Drive emulator for the demo and the benchmarks.
- *   node --import tsx test/emulators/google-drive/main.ts [port]   (or GOOGLE_DRIVE_EMULATOR_PORT)
+ *   npm run build && node dist/emulators/google-drive/main.js [port]   (or GOOGLE_DRIVE_EMULATOR_PORT)
  * Prints the base URL and the credentials as JSON on one line, then serves until SIGINT/SIGTERM.
  * Faults over HTTP: POST /__control/<action> (rate-limit-next, fail-next, cut-next-download,
  * cut-next-upload-chunk, partial-persist-next, expire-tokens, revoke-refresh-tokens,

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DropboxContentHash } from '../../../src/connectors/hashing/dropbox-content-hash.js';
+import { DropboxContentHash } from '../../src/connectors/hashing/dropbox-content-hash.js';
 
 /**
  * The emulated Dropbox namespace: a case-insensitive tree keyed by `path_lower` with the display

@@ -2,7 +2,7 @@ import { startICloudPhotosEmulator } from './icloud-photos.emulator.js';
 
 /**
  * Standalone iCloud Photos emulator for the demo and the benchmarks.
- *   npx tsc -p tsconfig.json --outDir /tmp/cbe && node /tmp/cbe/test/emulators/icloud-photos/main.js [port] [librarySize]
+ *   npx tsc -p tsconfig.json --outDir /tmp/cbe && node /tmp/cbe/emulators/icloud-photos/main.js [port] [librarySize]
  * or PORT / ICLOUD_LIBRARY_SIZE / ICLOUD_MAX_FILE_SIZE in the environment. Benchmarks: 100000.
  */
 async function main(): Promise<void> {

@@ -1,7 +1,7 @@
 import { startOneDriveEmulator } from './onedrive-emulator.js';
 
 // Standalone OneDrive / Graph emulator for the demo and benchmarks:
-//   npm run build && node dist/test/emulators/onedrive/main.js [port]   (or ONEDRIVE_EMULATOR_PORT=...)
+//   npm run build && node dist/emulators/onedrive/main.js [port]   (or ONEDRIVE_EMULATOR_PORT=...)
 // Point the connector's graphBaseUrl and authorityBaseUrl at the printed base URL. Faults can be
 // injected with POST {baseUrl}/_emulator/control {"action":"rateLimitNext","args":[{"retryAfterSec":2}]}.
 const port = Number(process.argv[2] ?? process.env.ONEDRIVE_EMULATOR_PORT ?? 0);
