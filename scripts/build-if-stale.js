@@ -20,7 +20,7 @@ const parts = [
       'src',
       'scripts',
       'bench',
-      'test/emulators',
+      'emulators',
       'tsconfig.json',
       'tsconfig.build.json',
       'package-lock.json',

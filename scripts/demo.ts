@@ -20,19 +20,19 @@ import { loadConfig } from '../src/config/app-config.js';
 import {
   startDropboxEmulator,
   type DropboxEmulator,
-} from '../test/emulators/dropbox/dropbox-emulator.js';
+} from '../emulators/dropbox/dropbox-emulator.js';
 import {
   startGoogleDriveEmulator,
   type GoogleDriveEmulator,
-} from '../test/emulators/google-drive/google-drive.emulator.js';
+} from '../emulators/google-drive/google-drive.emulator.js';
 import {
   startICloudPhotosEmulator,
   type ICloudPhotosEmulator,
-} from '../test/emulators/icloud-photos/icloud-photos.emulator.js';
+} from '../emulators/icloud-photos/icloud-photos.emulator.js';
 import {
   startOneDriveEmulator,
   type OneDriveEmulator,
-} from '../test/emulators/onedrive/onedrive-emulator.js';
+} from '../emulators/onedrive/onedrive-emulator.js';
 import { driveContents, heavyJpeg, postcardJpeg, rng } from './demo-samples.js';
 
 export type DemoCloud = 'google-drive' | 'onedrive' | 'dropbox' | 'icloud-photos';
@@ -374,29 +374,29 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
   };
   try {
     progress('starting the cloud emulators');
-    const seeded = (day: number) =>
-      new Date(Date.UTC(2025, 8, day, 10, 30)).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const seeded = (day: number) => new Date(Date.UTC(2025, 8, day, 10, 30));
 
     const drive: GoogleDriveEmulator = await startGoogleDriveEmulator({
       port: port('google-drive'),
       fixtures: false,
     });
     stops.push(() => drive.stop());
-    for (const [i, [path, bytes]] of Object.entries(driveContents('google-drive', 11)).entries())
-      await drive.seed.file(path, bytes, { modifiedTime: seeded(1 + (i % 28)) });
-
     const onedrive: OneDriveEmulator = await startOneDriveEmulator({
       port: port('onedrive'),
       clientSecret: 'demo-onedrive-app-secret',
     });
     stops.push(() => onedrive.stop());
-    for (const [i, [path, bytes]] of Object.entries(driveContents('onedrive', 22)).entries())
-      await onedrive.seed.file(path, bytes, { modifiedAt: new Date(seeded(1 + (i % 28))) });
-
     const dropbox: DropboxEmulator = await startDropboxEmulator({ port: port('dropbox') });
     stops.push(() => dropbox.stop());
-    for (const [i, [path, bytes]] of Object.entries(driveContents('dropbox', 33)).entries())
-      await dropbox.seedFile(`/${path}`, bytes, { clientModified: seeded(1 + (i % 28)) });
+    // The same sample tree in each, through the emulators' shared control API.
+    for (const [api, seed] of [
+      [drive.api, 11],
+      [onedrive.api, 22],
+      [dropbox.api, 33],
+    ] as const) {
+      for (const [i, [path, bytes]] of Object.entries(driveContents(api.kind, seed)).entries())
+        await api.seedFile(path, bytes, { modifiedAt: seeded(1 + (i % 28)) });
+    }
 
     const icloud: ICloudPhotosEmulator = await startICloudPhotosEmulator({
       port: port('icloud-photos'),

@@ -4,22 +4,19 @@
  *
  *   fork('dist/bench/support/emulator-host.js', [kind, JSON options])   (see emulator-process.ts)
  *
- * The emulators' own `main.ts` print their base URL and credentials but only some expose their
- * request log over HTTP (OneDrive and iCloud Photos do not) and their seeding helpers are
- * in-process only, so this host starts the same emulator through the same start function and
- * answers over the IPC channel: seed a file with the emulator's seeding helper, hash the bytes
+ * The emulators' seeding helpers are in-process only, so this host starts the emulator and
+ * answers over the IPC channel through the emulators' shared control API: seed a file with the emulator's seeding helper, hash the bytes
  * the emulator stores at a path (its own blob file, read from disk, independent of any
  * connector), summarise and clear the request log, hand out the iCloud second-factor code.
  */
 import { createHash } from 'node:crypto';
 import { constants as bufferConstants } from 'node:buffer';
-import { startDropboxEmulator } from '../../test/emulators/dropbox/dropbox-emulator.js';
-import { startGoogleDriveEmulator } from '../../test/emulators/google-drive/google-drive.emulator.js';
-import { startICloudPhotosEmulator } from '../../test/emulators/icloud-photos/icloud-photos.emulator.js';
-import { startOneDriveEmulator } from '../../test/emulators/onedrive/onedrive-emulator.js';
+import type { EmulatorKind } from '../../emulators/emulator-control.js';
+import { startICloudPhotosEmulator } from '../../emulators/icloud-photos/icloud-photos.emulator.js';
+import { startEmulator } from '../../emulators/start-emulator.js';
 import { contentBlocks, sha256File } from './bench-util.js';
 
-export type EmulatorKind = 'dropbox' | 'google-drive' | 'onedrive' | 'icloud-photos';
+export type { EmulatorKind };
 
 export interface RequestSummary {
   total: number;
@@ -87,110 +84,45 @@ function tally(labels: string[]): RequestSummary {
   return { total: labels.length, byLabel };
 }
 
-const trimSlash = (p: string) => p.replace(/^\/+/, '');
-
+/**
+ * One emulator behind the shared control API (emulator.api): seeding, stored bytes, the request
+ * log and the second-factor code are the same calls for all four.
+ */
 async function host(kind: EmulatorKind, options: Record<string, unknown>): Promise<Hosted> {
-  switch (kind) {
-    case 'dropbox': {
-      const e = await startDropboxEmulator({ port: 0 });
-      return {
-        info: { baseUrl: e.baseUrl, hosts: e.hosts, credentials: e.credentials },
-        seed: async (path, content) => {
-          await e.seedFile(`/${trimSlash(path)}`, content);
-        },
-        blobPath: (path) => {
-          const n = e.store.resolve(`/${trimSlash(path)}`);
-          return n && n.kind === 'file' ? n.blob : undefined;
-        },
-        requests: () =>
-          tally(e.requestLog.filter((r) => r.host !== '_control').map((r) => `${r.route}`)),
-        clearRequests: () => e.clearRequestLog(),
-        securityCode: () => null,
-        stop: () => e.stop(),
-      };
-    }
-    case 'google-drive': {
-      const e = await startGoogleDriveEmulator({ port: 0, fixtures: false });
-      return {
-        info: { baseUrl: e.baseUrl, credentials: e.credentials },
-        seed: async (path, content) => {
-          await e.seed.file(trimSlash(path), content);
-        },
-        blobPath: (path) => e.findByPath(trimSlash(path))?.blob?.path,
-        requests: () =>
-          tally(
-            e.requestLog.map((r) => {
-              const p = r.path
-                .replace(/\/files\/[^/]+/, '/files/{id}')
-                .replace(/\/drive\/v3/, '')
-                .replace(/^\/upload\/drive\/v3/, '/upload');
-              const extra = r.query.alt === 'media' ? '?alt=media' : '';
-              return `${r.method} ${p}${extra}`;
-            }),
-          ),
-        clearRequests: () => {
-          e.requestLog.length = 0;
-        },
-        securityCode: () => null,
-        stop: () => e.stop(),
-      };
-    }
-    case 'onedrive': {
-      const e = await startOneDriveEmulator({ port: 0 });
-      return {
-        info: { baseUrl: e.baseUrl, credentials: e.credentials },
-        seed: async (path, content) => {
-          await e.seed.file(trimSlash(path), content);
-        },
-        blobPath: (path) => e.drive.resolve(e.drive.root, trimSlash(path).split('/'))?.blob?.path,
-        requests: () =>
-          tally(
-            e.requestLog.map((r) => {
-              const path = r.url.split('?')[0]!;
-              const what =
-                /:\/(children|content|createUploadSession)$/.exec(path)?.[1] ??
-                /\/(children|content|createUploadSession|delta)$/.exec(path)?.[1] ??
-                (r.role === 'graph' ? 'item' : '');
-              return `${r.role} ${r.method}${what ? ` ${what}` : ''}`;
-            }),
-          ),
-        clearRequests: () => {
-          e.requestLog.length = 0;
-        },
-        securityCode: () => null,
-        stop: () => e.stop(),
-      };
-    }
-    case 'icloud-photos': {
-      const librarySize = Number(options.librarySize ?? 1000);
-      const e = await startICloudPhotosEmulator({
-        port: 0,
-        librarySize,
-        maxFileSize: Number(options.maxFileSize ?? 48 * 1024),
-        minFileSize: Number(options.minFileSize ?? 1024),
-      });
-      return {
-        info: {
-          baseUrl: e.baseUrl,
-          authBaseUrl: e.authBaseUrl,
-          setupBaseUrl: e.setupBaseUrl,
-          credentials: e.credentials,
-          librarySize,
-          visibleItems: e.primary.visible().length,
-        },
-        seed: () => Promise.reject(new Error('the iCloud Photos library is generated, not seeded')),
-        blobPath: () => undefined,
-        requests: () => ({
-          total: e.requestLog.count(),
-          byLabel: e.requestLog.counts(),
-          queries: queryStats(e.requestLog.entries),
-        }),
-        clearRequests: () => e.requestLog.clear(),
-        securityCode: () => e.control.lastSecurityCode() ?? null,
-        stop: () => e.stop(),
-      };
-    }
+  if (kind === 'icloud-photos') {
+    const librarySize = Number(options.librarySize ?? 1000);
+    const e = await startICloudPhotosEmulator({
+      port: 0,
+      librarySize,
+      maxFileSize: Number(options.maxFileSize ?? 48 * 1024),
+      minFileSize: Number(options.minFileSize ?? 1024),
+    });
+    return {
+      info: { ...e.api.info, librarySize, visibleItems: e.primary.visible().length },
+      seed: () => Promise.reject(new Error('the iCloud Photos library is generated, not seeded')),
+      blobPath: () => undefined,
+      requests: () => ({
+        ...tally(e.api.requests().map((r) => r.label)),
+        queries: queryStats(e.requestLog.entries),
+      }),
+      clearRequests: () => e.api.clearRequests(),
+      securityCode: () => e.api.secondFactorCode() ?? null,
+      stop: () => e.api.stop(),
+    };
   }
+  const api = await startEmulator(
+    kind,
+    kind === 'google-drive' ? { port: 0, fixtures: false } : { port: 0 },
+  );
+  return {
+    info: api.info,
+    seed: (path, content) => api.seedFile(path, content),
+    blobPath: (path) => api.storedFilePath(path),
+    requests: () => tally(api.requests().map((r) => r.label)),
+    clearRequests: () => api.clearRequests(),
+    securityCode: () => api.secondFactorCode() ?? null,
+    stop: () => api.stop(),
+  };
 }
 
 async function main(): Promise<void> {

@@ -18,9 +18,9 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { syncBuiltinESMExports } from 'node:module';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { startDropboxEmulator } from '../emulators/dropbox/dropbox-emulator.js';
-import { startGoogleDriveEmulator } from '../emulators/google-drive/google-drive.emulator.js';
-import { startOneDriveEmulator } from '../emulators/onedrive/onedrive-emulator.js';
+import { startDropboxEmulator } from '../../emulators/dropbox/dropbox-emulator.js';
+import { startGoogleDriveEmulator } from '../../emulators/google-drive/google-drive.emulator.js';
+import { startOneDriveEmulator } from '../../emulators/onedrive/onedrive-emulator.js';
 import { patternBytes } from '../support/files.js';
 import {
   FAULT_KINDS,
@@ -239,7 +239,7 @@ async function adapterFor(kind: ChaosCloud): Promise<CloudAdapter> {
     case 'dropbox': {
       const e = await startDropboxEmulator({ port: 0, maxLongpollMs: 200 });
       return {
-        info: { baseUrl: e.baseUrl, hosts: e.hosts, credentials: e.credentials },
+        info: e.api.info,
         classify: (_req, url) => {
           if (url.pathname.startsWith('/content/temp/'))
             return { cls: 'download', route: 'files/download' };
@@ -259,12 +259,8 @@ async function adapterFor(kind: ChaosCloud): Promise<CloudAdapter> {
         // A session append keeps a random prefix of what it read (as a half-landed append).
         pushUploadCut: (route, after, rnd) =>
           e.control.cutNextUpload(after, Math.floor(rnd() * after), { route }),
-        expireTokens: () => e.control.expireAccessTokens(),
-        seed: async (path, content, modifiedAt) => {
-          await e.seedFile(`/${trimSlash(path)}`, content, {
-            clientModified: modifiedAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-          });
-        },
+        expireTokens: () => e.api.inject({ kind: 'expireAccessTokens' }),
+        seed: (path, content, modifiedAt) => e.api.seedFile(path, content, { modifiedAt }),
         tree: (folder) => {
           const prefix = folder ? `/${trimSlash(folder)}/`.toLowerCase() : '/';
           const out: Array<{ path: string; blobPath: string }> = [];
@@ -274,13 +270,13 @@ async function adapterFor(kind: ChaosCloud): Promise<CloudAdapter> {
           }
           return out;
         },
-        stop: () => e.stop(),
+        stop: () => e.api.stop(),
       };
     }
     case 'google-drive': {
       const e = await startGoogleDriveEmulator({ port: 0, fixtures: false });
       return {
-        info: { baseUrl: e.baseUrl, credentials: e.credentials },
+        info: e.api.info,
         classify: (req, url) => {
           const p = url.pathname;
           if (p.startsWith('/upload/drive/v3/'))
@@ -315,10 +311,8 @@ async function adapterFor(kind: ChaosCloud): Promise<CloudAdapter> {
         // Drive keeps whole 256 KiB units of a broken chunk (its default for a cut).
         pushUploadCut: (_route, after) =>
           e.control.inject({ type: 'cutUpload', afterBytes: after }),
-        expireTokens: () => e.control.expireTokens(),
-        seed: async (path, content, modifiedAt) => {
-          await e.seed.file(trimSlash(path), content, { modifiedTime: modifiedAt.toISOString() });
-        },
+        expireTokens: () => e.api.inject({ kind: 'expireAccessTokens' }),
+        seed: (path, content, modifiedAt) => e.api.seedFile(path, content, { modifiedAt }),
         tree: (folder) => {
           const out: Array<{ path: string; blobPath: string }> = [];
           const walk = (id: string, prefix: string) => {
@@ -334,7 +328,7 @@ async function adapterFor(kind: ChaosCloud): Promise<CloudAdapter> {
           if (root) walk(root, folder ? `${trimSlash(folder)}/` : '');
           return out;
         },
-        stop: () => e.stop(),
+        stop: () => e.api.stop(),
       };
     }
     case 'onedrive': {
@@ -342,7 +336,7 @@ async function adapterFor(kind: ChaosCloud): Promise<CloudAdapter> {
       const target = (cls: ReqClass) =>
         cls === 'api' ? 'graph' : cls === 'upload' ? 'upload' : 'download';
       return {
-        info: { baseUrl: e.baseUrl, credentials: e.credentials },
+        info: e.api.info,
         classify: (req, url) => {
           const p = url.pathname;
           if (p.startsWith('/v1.0/')) return { cls: 'api', route: p };
@@ -364,10 +358,8 @@ async function adapterFor(kind: ChaosCloud): Promise<CloudAdapter> {
         },
         pushUploadCut: (_route, after) =>
           e.control.cutNextUploadFragment(after, { keepPartial: false }),
-        expireTokens: () => e.control.expireToken(),
-        seed: async (path, content, modifiedAt) => {
-          await e.seed.file(trimSlash(path), content, { modifiedAt });
-        },
+        expireTokens: () => e.api.inject({ kind: 'expireAccessTokens' }),
+        seed: (path, content, modifiedAt) => e.api.seedFile(path, content, { modifiedAt }),
         tree: (folder) => {
           const out: Array<{ path: string; blobPath: string }> = [];
           const root = e.drive.resolve(e.drive.root, trimSlash(folder).split('/').filter(Boolean));
@@ -381,7 +373,7 @@ async function adapterFor(kind: ChaosCloud): Promise<CloudAdapter> {
           if (root) walk(root, folder ? `${trimSlash(folder)}/` : '');
           return out;
         },
-        stop: () => e.stop(),
+        stop: () => e.api.stop(),
       };
     }
   }

@@ -1,5 +1,5 @@
-import { createDropboxForTest } from '../emulators/dropbox/connector-for-test.js';
-import { startDropboxEmulator } from '../emulators/dropbox/dropbox-emulator.js';
+import { createDropboxForTest } from '../../emulators/dropbox/connector-for-test.js';
+import { startDropboxEmulator } from '../../emulators/dropbox/dropbox-emulator.js';
 import { describeConnectorConformance } from './connector-conformance.js';
 
 describeConnectorConformance('dropbox', {

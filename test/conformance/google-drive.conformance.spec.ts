@@ -1,5 +1,5 @@
-import { createGoogleDriveForTest } from '../emulators/google-drive/connector-for-test.js';
-import { startGoogleDriveEmulator } from '../emulators/google-drive/google-drive.emulator.js';
+import { createGoogleDriveForTest } from '../../emulators/google-drive/connector-for-test.js';
+import { startGoogleDriveEmulator } from '../../emulators/google-drive/google-drive.emulator.js';
 import { describeConnectorConformance } from './connector-conformance.js';
 
 describeConnectorConformance('google-drive', {

@@ -1,5 +1,5 @@
-import { createICloudPhotosForTest } from '../emulators/icloud-photos/connector-for-test.js';
-import { startICloudPhotosEmulator } from '../emulators/icloud-photos/icloud-photos.emulator.js';
+import { createICloudPhotosForTest } from '../../emulators/icloud-photos/connector-for-test.js';
+import { startICloudPhotosEmulator } from '../../emulators/icloud-photos/icloud-photos.emulator.js';
 import { describeConnectorConformance } from './connector-conformance.js';
 
 const READ_ONLY =

@@ -5,19 +5,19 @@ import { SecretVault } from '../../src/accounts/secret-vault.js';
 import {
   startDropboxEmulator,
   type DropboxEmulator,
-} from '../emulators/dropbox/dropbox-emulator.js';
+} from '../../emulators/dropbox/dropbox-emulator.js';
 import {
   startGoogleDriveEmulator,
   type GoogleDriveEmulator,
-} from '../emulators/google-drive/google-drive.emulator.js';
+} from '../../emulators/google-drive/google-drive.emulator.js';
 import {
   startOneDriveEmulator,
   type OneDriveEmulator,
-} from '../emulators/onedrive/onedrive-emulator.js';
+} from '../../emulators/onedrive/onedrive-emulator.js';
 import {
   startICloudPhotosEmulator,
   type ICloudPhotosEmulator,
-} from '../emulators/icloud-photos/icloud-photos.emulator.js';
+} from '../../emulators/icloud-photos/icloud-photos.emulator.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 /** The app believes it is reachable here; the browser below maps that origin to the test server. */

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import {
   startDropboxEmulator,
   type DropboxEmulator,
-} from '../emulators/dropbox/dropbox-emulator.js';
-import { createDropboxForTest } from '../emulators/dropbox/connector-for-test.js';
+} from '../../emulators/dropbox/dropbox-emulator.js';
+import { createDropboxForTest } from '../../emulators/dropbox/connector-for-test.js';
 import { patternBytes } from '../support/files.js';
 import { startTestApp, waitForRun, type RunView, type TestApp } from '../support/test-app.js';
 

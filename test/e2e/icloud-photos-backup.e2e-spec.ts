@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { startICloudPhotos, type ICloudPhotosCloud } from '../support/cloud-fixtures.js';
 import { hashTree, patternBytes, sha256, writeTree } from '../support/files.js';
 import { startTestApp, waitForRun, type RunView, type TestApp } from '../support/test-app.js';
-import type { AssetState } from '../emulators/icloud-photos/library.js';
+import type { AssetState } from '../../emulators/icloud-photos/library.js';
 
 /**
  * iCloud Photos (a read-only source) backed up to a local folder through the real API, queue and

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import {
   startDropboxEmulator,
   type DropboxEmulator,
-} from '../emulators/dropbox/dropbox-emulator.js';
+} from '../../emulators/dropbox/dropbox-emulator.js';
 import {
   ADMIN,
   ensureWebBuild,

@@ -3,17 +3,17 @@ import { ConnectorRegistry } from '../../src/connectors/connector.registry.js';
 import {
   startDropboxEmulator,
   type RequestLogEntry as DropboxLogEntry,
-} from '../emulators/dropbox/dropbox-emulator.js';
+} from '../../emulators/dropbox/dropbox-emulator.js';
 import {
   startGoogleDriveEmulator,
   type RequestLogEntry as DriveLogEntry,
-} from '../emulators/google-drive/google-drive.emulator.js';
-import { startOneDriveEmulator } from '../emulators/onedrive/onedrive-emulator.js';
+} from '../../emulators/google-drive/google-drive.emulator.js';
+import { startOneDriveEmulator } from '../../emulators/onedrive/onedrive-emulator.js';
 import {
   startICloudPhotosEmulator,
   type ICloudPhotosEmulator,
-} from '../emulators/icloud-photos/icloud-photos.emulator.js';
-import type { AssetState } from '../emulators/icloud-photos/library.js';
+} from '../../emulators/icloud-photos/icloud-photos.emulator.js';
+import type { AssetState } from '../../emulators/icloud-photos/library.js';
 import type { TestApp } from './test-app.js';
 
 /**

@@ -10,7 +10,7 @@ import {
 import {
   startDropboxEmulator,
   type DropboxEmulator,
-} from '../../emulators/dropbox/dropbox-emulator.js';
+} from '../../../emulators/dropbox/dropbox-emulator.js';
 import { removeClusterBuild, startWorker, type WorkerProcess } from '../../support/cluster.js';
 import {
   createPostgresDatabase,

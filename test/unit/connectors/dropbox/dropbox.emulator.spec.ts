@@ -2,7 +2,7 @@ import { Dropbox } from 'dropbox';
 import {
   startDropboxEmulator,
   type DropboxEmulator,
-} from '../../../emulators/dropbox/dropbox-emulator.js';
+} from '../../../../emulators/dropbox/dropbox-emulator.js';
 
 /** The emulator must be as strict as the real service, or the connector tests prove nothing. */
 describe('Dropbox emulator', () => {

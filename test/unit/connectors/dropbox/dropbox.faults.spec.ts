@@ -11,12 +11,12 @@ import {
 import {
   createDropboxForTest,
   type DropboxForTest,
-} from '../../../emulators/dropbox/connector-for-test.js';
+} from '../../../../emulators/dropbox/connector-for-test.js';
 import {
   startDropboxEmulator,
   type DropboxEmulator,
   type RequestLogEntry,
-} from '../../../emulators/dropbox/dropbox-emulator.js';
+} from '../../../../emulators/dropbox/dropbox-emulator.js';
 
 const CHUNK = 256 * 1024;
 

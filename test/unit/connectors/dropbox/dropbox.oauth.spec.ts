@@ -5,7 +5,7 @@ import { dropboxConnectorDescriptor } from '../../../../src/connectors/dropbox/i
 import {
   startDropboxEmulator,
   type DropboxEmulator,
-} from '../../../emulators/dropbox/dropbox-emulator.js';
+} from '../../../../emulators/dropbox/dropbox-emulator.js';
 
 const pkce = () => {
   const verifier = randomBytes(48).toString('base64url');

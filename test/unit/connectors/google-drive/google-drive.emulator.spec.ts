@@ -1,7 +1,7 @@
 import {
   startGoogleDriveEmulator,
   type GoogleDriveEmulator,
-} from '../../../emulators/google-drive/google-drive.emulator.js';
+} from '../../../../emulators/google-drive/google-drive.emulator.js';
 
 /** The emulator must be as strict as the real service, or the connector tests prove nothing. */
 describe('google-drive emulator strictness', () => {

@@ -6,12 +6,12 @@ import {
   TransientError,
 } from '../../../../src/connectors/connector.errors.js';
 import type { GoogleDriveConnector } from '../../../../src/connectors/google-drive/google-drive.connector.js';
-import { createGoogleDriveForTest } from '../../../emulators/google-drive/connector-for-test.js';
+import { createGoogleDriveForTest } from '../../../../emulators/google-drive/connector-for-test.js';
 import {
   startGoogleDriveEmulator,
   type GoogleDriveEmulator,
   type RequestLogEntry,
-} from '../../../emulators/google-drive/google-drive.emulator.js';
+} from '../../../../emulators/google-drive/google-drive.emulator.js';
 import { bytesOf, KiB, recordingClock, sha256, streamOf } from './helpers.js';
 
 const CHUNK = 256 * KiB;

@@ -9,11 +9,11 @@ import {
 import { googleDriveConnectorDescriptor } from '../../../../src/connectors/google-drive/index.js';
 import type { GoogleDriveConnector } from '../../../../src/connectors/google-drive/google-drive.connector.js';
 import { systemClock } from '../../../../src/common/clock.js';
-import { createGoogleDriveForTest } from '../../../emulators/google-drive/connector-for-test.js';
+import { createGoogleDriveForTest } from '../../../../emulators/google-drive/connector-for-test.js';
 import {
   startGoogleDriveEmulator,
   type GoogleDriveEmulator,
-} from '../../../emulators/google-drive/google-drive.emulator.js';
+} from '../../../../emulators/google-drive/google-drive.emulator.js';
 
 async function listAll(c: GoogleDriveConnector, dir: string): Promise<Entry[]> {
   const out: Entry[] = [];

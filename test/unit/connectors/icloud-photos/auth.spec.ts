@@ -8,11 +8,11 @@ import {
 import {
   emulatorEndpoints,
   signInWithTrust,
-} from '../../../emulators/icloud-photos/connector-for-test.js';
+} from '../../../../emulators/icloud-photos/connector-for-test.js';
 import {
   startICloudPhotosEmulator,
   type ICloudPhotosEmulator,
-} from '../../../emulators/icloud-photos/icloud-photos.emulator.js';
+} from '../../../../emulators/icloud-photos/icloud-photos.emulator.js';
 
 describe('ICloudAuthService', () => {
   let emu: ICloudPhotosEmulator;

@@ -1,11 +1,11 @@
 import type { Change, ChangePage } from '../../../../src/connectors/connector.js';
 import { CursorExpiredError } from '../../../../src/connectors/connector.errors.js';
 import type { ICloudPhotosConnector } from '../../../../src/connectors/icloud-photos/icloud-photos.connector.js';
-import { createICloudPhotosForTest } from '../../../emulators/icloud-photos/connector-for-test.js';
+import { createICloudPhotosForTest } from '../../../../emulators/icloud-photos/connector-for-test.js';
 import {
   startICloudPhotosEmulator,
   type ICloudPhotosEmulator,
-} from '../../../emulators/icloud-photos/icloud-photos.emulator.js';
+} from '../../../../emulators/icloud-photos/icloud-photos.emulator.js';
 
 async function drain(
   c: ICloudPhotosConnector,

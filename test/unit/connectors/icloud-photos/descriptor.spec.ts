@@ -5,11 +5,14 @@ import {
   icloudPhotosConnectorDescriptor,
   sessionToSecrets,
 } from '../../../../src/connectors/icloud-photos/index.js';
-import { fastClock, signInWithTrust } from '../../../emulators/icloud-photos/connector-for-test.js';
+import {
+  fastClock,
+  signInWithTrust,
+} from '../../../../emulators/icloud-photos/connector-for-test.js';
 import {
   startICloudPhotosEmulator,
   type ICloudPhotosEmulator,
-} from '../../../emulators/icloud-photos/icloud-photos.emulator.js';
+} from '../../../../emulators/icloud-photos/icloud-photos.emulator.js';
 
 describe('icloudPhotosConnectorDescriptor', () => {
   let emu: ICloudPhotosEmulator;

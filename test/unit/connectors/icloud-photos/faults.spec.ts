@@ -12,11 +12,11 @@ import {
   createICloudPhotosForTest,
   fastClock,
   type ICloudTestHandle,
-} from '../../../emulators/icloud-photos/connector-for-test.js';
+} from '../../../../emulators/icloud-photos/connector-for-test.js';
 import {
   startICloudPhotosEmulator,
   type ICloudPhotosEmulator,
-} from '../../../emulators/icloud-photos/icloud-photos.emulator.js';
+} from '../../../../emulators/icloud-photos/icloud-photos.emulator.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 

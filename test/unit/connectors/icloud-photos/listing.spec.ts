@@ -1,9 +1,9 @@
 import type { Connector, Entry } from '../../../../src/connectors/connector.js';
-import { createICloudPhotosForTest } from '../../../emulators/icloud-photos/connector-for-test.js';
+import { createICloudPhotosForTest } from '../../../../emulators/icloud-photos/connector-for-test.js';
 import {
   startICloudPhotosEmulator,
   type ICloudPhotosEmulator,
-} from '../../../emulators/icloud-photos/icloud-photos.emulator.js';
+} from '../../../../emulators/icloud-photos/icloud-photos.emulator.js';
 
 async function walk(c: Connector, dir: string): Promise<Entry[]> {
   const out: Entry[] = [];

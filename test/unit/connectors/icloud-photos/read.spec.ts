@@ -8,12 +8,12 @@ import {
   UnsupportedError,
 } from '../../../../src/connectors/connector.errors.js';
 import type { PhotoVariant } from '../../../../src/connectors/icloud-photos/icloud-photos.mapper.js';
-import { createICloudPhotosForTest } from '../../../emulators/icloud-photos/connector-for-test.js';
+import { createICloudPhotosForTest } from '../../../../emulators/icloud-photos/connector-for-test.js';
 import {
   startICloudPhotosEmulator,
   type ICloudPhotosEmulator,
-} from '../../../emulators/icloud-photos/icloud-photos.emulator.js';
-import type { ResourceVariant } from '../../../emulators/icloud-photos/library.js';
+} from '../../../../emulators/icloud-photos/icloud-photos.emulator.js';
+import type { ResourceVariant } from '../../../../emulators/icloud-photos/library.js';
 
 const RES: Record<PhotoVariant, ResourceVariant> = {
   original: 'resOriginal',

@@ -9,11 +9,11 @@ import {
   emulatorEndpoints,
   fastClock,
   signInWithTrust,
-} from '../../../emulators/icloud-photos/connector-for-test.js';
+} from '../../../../emulators/icloud-photos/connector-for-test.js';
 import {
   startICloudPhotosEmulator,
   type ICloudPhotosEmulator,
-} from '../../../emulators/icloud-photos/icloud-photos.emulator.js';
+} from '../../../../emulators/icloud-photos/icloud-photos.emulator.js';
 
 async function walk(c: Connector, dir: string): Promise<Entry[]> {
   const out: Entry[] = [];

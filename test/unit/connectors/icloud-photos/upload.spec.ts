@@ -2,11 +2,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { NotFoundError, UnsupportedError } from '../../../../src/connectors/connector.errors.js';
 import type { Entry } from '../../../../src/connectors/connector.js';
-import { createICloudPhotosForTest } from '../../../emulators/icloud-photos/connector-for-test.js';
+import { createICloudPhotosForTest } from '../../../../emulators/icloud-photos/connector-for-test.js';
 import {
   startICloudPhotosEmulator,
   type ICloudPhotosEmulator,
-} from '../../../emulators/icloud-photos/icloud-photos.emulator.js';
+} from '../../../../emulators/icloud-photos/icloud-photos.emulator.js';
 
 /** Experimental upload (brief §4.2: createUploadUrl -> content URL -> putAsset) against the emulator. */
 

@@ -13,12 +13,12 @@ import type { OneDriveConnector } from '../../../../src/connectors/onedrive/oned
 import {
   createOneDriveForTest,
   instantClock,
-} from '../../../emulators/onedrive/connector-for-test.js';
+} from '../../../../emulators/onedrive/connector-for-test.js';
 import {
   startOneDriveEmulator,
   type OneDriveEmulator,
   type RequestLogEntry,
-} from '../../../emulators/onedrive/onedrive-emulator.js';
+} from '../../../../emulators/onedrive/onedrive-emulator.js';
 
 const FRAG = 320 * 1024;
 

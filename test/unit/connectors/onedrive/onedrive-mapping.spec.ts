@@ -19,7 +19,7 @@ import {
   itemPathAddress,
 } from '../../../../src/connectors/onedrive/onedrive.names.js';
 import { ODD_NAMES } from '../../../conformance/connector-conformance.js';
-import { invalidNameReason } from '../../../emulators/onedrive/drive-model.js';
+import { invalidNameReason } from '../../../../emulators/onedrive/drive-model.js';
 
 describe('OneDrive error mapping', () => {
   const f = (status: number, code: string, retryAfter?: string) =>

@@ -4,11 +4,11 @@ import {
   oneDriveConnectorDescriptor,
   oneDriveOAuthFlow,
 } from '../../../../src/connectors/onedrive/index.js';
-import { instantClock } from '../../../emulators/onedrive/connector-for-test.js';
+import { instantClock } from '../../../../emulators/onedrive/connector-for-test.js';
 import {
   startOneDriveEmulator,
   type OneDriveEmulator,
-} from '../../../emulators/onedrive/onedrive-emulator.js';
+} from '../../../../emulators/onedrive/onedrive-emulator.js';
 
 const REDIRECT = 'http://127.0.0.1:9/oauth/callback';
 

@@ -4,11 +4,11 @@ import { buffer } from 'node:stream/consumers';
 import { NotFoundError, UnsupportedError } from '../../../../src/connectors/connector.errors.js';
 import type { OneDriveConnector } from '../../../../src/connectors/onedrive/onedrive.connector.js';
 import { UNKNOWN_SIZE_MAX } from '../../../../src/connectors/onedrive/onedrive.write.js';
-import { createOneDriveForTest } from '../../../emulators/onedrive/connector-for-test.js';
+import { createOneDriveForTest } from '../../../../emulators/onedrive/connector-for-test.js';
 import {
   startOneDriveEmulator,
   type OneDriveEmulator,
-} from '../../../emulators/onedrive/onedrive-emulator.js';
+} from '../../../../emulators/onedrive/onedrive-emulator.js';
 
 const PIECE = 64 * 1024;
 

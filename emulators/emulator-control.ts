@@ -1,0 +1,61 @@
+/**
+ * The one control API every cloud emulator implements (`emulator.api`), so tests, benchmarks, the
+ * fault suite and the demo drive all four the same way instead of through four adapters. What is
+ * specific to one service (Drive's partial persistence, Graph's delta expiry, iCloud's second
+ * factor...) stays on that emulator's own `control`.
+ */
+export type EmulatorKind = 'google-drive' | 'onedrive' | 'dropbox' | 'icloud-photos';
+
+export const EMULATOR_KINDS: readonly EmulatorKind[] = [
+  'google-drive',
+  'onedrive',
+  'dropbox',
+  'icloud-photos',
+];
+
+/** Faults every service has an answer for, each in that service's own error shape. */
+export type EmulatorFault =
+  /** 429 (the service's rate-limit answer) with Retry-After, on the next `times` requests. */
+  | { kind: 'rateLimit'; retryAfterSeconds?: number; times?: number }
+  /** 503 (or 500) on the next `times` requests; Retry-After only when given. */
+  | { kind: 'serverError'; status?: 500 | 503; retryAfterSeconds?: number; times?: number }
+  /** The next download stops after `afterBytes` body bytes and the connection drops. */
+  | { kind: 'cutDownload'; afterBytes: number }
+  /** Access tokens (iCloud: the web session) issued so far stop working. */
+  | { kind: 'expireAccessTokens' };
+
+export interface EmulatorRequest {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  /** HTTP status answered (undefined while in flight). */
+  status?: number;
+  /** A stable label for counting, e.g. `GET /files/{id}?alt=media`, `files/upload`, `cdn GET`. */
+  label: string;
+}
+
+export interface EmulatorControlApi {
+  readonly kind: EmulatorKind;
+  /** Where this server listens (http://127.0.0.1:port). */
+  readonly baseUrl: string;
+  /** Everything a client needs to reach it: URLs, client id/secret, tokens, Apple ID. */
+  readonly info: Record<string, unknown>;
+  /**
+   * Puts a file at a path (`a/b.txt`; for iCloud Photos the file name of a new photo, as a JPEG).
+   * Parent folders are created.
+   */
+  seedFile(path: string, content: Buffer | string, opts?: { modifiedAt?: Date }): Promise<void>;
+  /** The file holding the stored bytes of the file at a path, or undefined (assertions only). */
+  storedFilePath(path: string): string | undefined;
+  inject(fault: EmulatorFault): void;
+  /** The second-factor code last sent to the account's "trusted device" (iCloud; else undefined). */
+  secondFactorCode(): string | undefined;
+  /** Requests received so far (control calls excluded), oldest first. */
+  requests(): EmulatorRequest[];
+  clearRequests(): void;
+  /** Drops pending faults and the request log; the stored content stays. */
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+export const trimSlashes = (p: string): string => p.replace(/^\/+|\/+$/g, '');
