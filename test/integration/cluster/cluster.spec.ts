@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -64,6 +64,9 @@ describe('cluster mode: an API node and two worker processes on Redis and Postgr
     ]);
     sourceRoot = await mkdtemp(join(tmpdir(), 'cbe-src-'));
     targetRoot = await mkdtemp(join(tmpdir(), 'cbe-dst-'));
+    // An account on a folder that does not exist is refused (an unplugged drive): make them first.
+    await mkdir(join(sourceRoot, 'small'));
+    await mkdir(join(sourceRoot, 'slow'));
     const account = async (kind: string, root: string) =>
       (
         await api.http
