@@ -20,20 +20,23 @@ export const EXIT = {
   unavailable: 7,
   /** The run was cancelled. */
   cancelled: 8,
+  /** The run completed with warnings: some files were skipped (the log lists them). */
+  warnings: 9,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 export const EXIT_CODES_HELP = `Exit codes:
   0  success (a watched run completed)
-  1  the run or operation failed
+  1  the run or operation failed (also a run that ended offline: nothing was written)
   2  wrong command line, or a value the engine refused
   3  the engine could not be reached (--url, CBE_URL)
   4  no token or the token was refused (--token, CBE_TOKEN)
   5  not found
   6  conflict (e.g. the task is already running)
   7  not available on this engine
-  8  the run was cancelled`;
+  8  the run was cancelled
+  9  the run completed with warnings (some files were skipped; see its log)`;
 
 /** An error that ends the command with a message and an exit code. */
 export class CliError extends Error {

@@ -17,7 +17,7 @@ export interface RunView extends ProgressSample {
   durationMs: number | null;
 }
 
-const FINISHED = new Set(['completed', 'failed', 'cancelled', 'skipped']);
+const FINISHED = new Set(['completed', 'warning', 'failed', 'offline', 'cancelled', 'skipped']);
 
 export interface WatchOutput {
   write(text: string): void;
@@ -26,7 +26,8 @@ export interface WatchOutput {
 
 /** What a finished run means for a script. */
 export function exitCodeOfRun(run: RunView): ExitCode {
-  if (run.status === 'failed') return EXIT.failed;
+  if (run.status === 'failed' || run.status === 'offline') return EXIT.failed;
+  if (run.status === 'warning') return EXIT.warnings;
   if (run.status === 'cancelled') return EXIT.cancelled;
   return EXIT.ok;
 }

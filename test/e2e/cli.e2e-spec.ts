@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -60,6 +60,7 @@ describe('the cbe command line against a running engine', () => {
       options: { root: join(dir, 'src') },
     });
     sourceId = src.id;
+    await mkdir(join(dir, 'dst')); // an account on a folder that does not exist is refused
     const dst = await api<{ id: string }>(engine.baseUrl, 'POST', '/api/accounts', {
       kind: 'local',
       name: 'target',
@@ -149,11 +150,14 @@ describe('the cbe command line against a running engine', () => {
   });
 
   it('should exit 1 when the watched run fails', async () => {
+    // A drive unplugged after its account was made: the run ends offline, nothing written.
+    await mkdir(join(dir, 'unplugged'));
     const gone = await api<{ id: string }>(engine.baseUrl, 'POST', '/api/accounts', {
       kind: 'local',
       name: 'missing',
-      options: { root: join(dir, 'no-such-folder') },
+      options: { root: join(dir, 'unplugged') },
     });
+    await rm(join(dir, 'unplugged'), { recursive: true });
     const task = await api<{ id: string }>(engine.baseUrl, 'POST', '/api/tasks', {
       name: 'failing',
       sourceAccountId: gone.id,
@@ -161,7 +165,7 @@ describe('the cbe command line against a running engine', () => {
       targetPath: 'never',
     });
     const sut = await cbe(['tasks', 'run', task.id, '--watch']);
-    expect(sut.out).toMatch(/failed/);
+    expect(sut.out).toMatch(/offline/);
     expect(sut.code).toBe(EXIT.failed);
   });
 

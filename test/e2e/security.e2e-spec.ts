@@ -15,6 +15,10 @@ import {
 /** Routes anyone may call; every other API route must answer 401 without a session. */
 const PUBLIC_ROUTES = new Set([
   'GET /api/health',
+  // Probes for a load balancer or an orchestrator: they say whether the engine is up and ready,
+  // never what it holds.
+  'GET /api/health/live',
+  'GET /api/health/ready',
   'GET /api/auth/session',
   'POST /api/auth/setup',
   'POST /api/auth/login',

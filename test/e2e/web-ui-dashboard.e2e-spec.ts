@@ -18,14 +18,20 @@ import { patternBytes, writeTree } from '../support/files.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 /**
- * The home page and the run pages, driven in Chromium: the dashboard after a failed and a
- * successful run, the Runs page filtered, a run's log with its per-file error (and as CSV), live
- * progress of multi-MB files measured in bytes, dark mode and phone width.
+ * The home page and the run pages, driven in Chromium: the dashboard after a failed, a
+ * completed-with-warnings and a successful run, the Runs page filtered, a run's log with its
+ * per-file error (and as CSV), live progress of multi-MB files measured in bytes, dark mode and
+ * phone width.
  */
 
 const MB = 1_000_000;
-/** A folder whose one file cannot be read: its backups fail with a per-file error. */
+/**
+ * A folder whose one file cannot be read: its backups complete with warnings, a version holding
+ * the good file and a per-file error in the log.
+ */
 const BROKEN = 'broken';
+/** A source folder removed before its task runs: the run stops, nothing written, and fails. */
+const UNPLUGGED = 'unplugged';
 /** Reads of the `videos` folder flow at about this many bytes per second. */
 const THROTTLE_BPS = 2 * MB;
 
@@ -94,6 +100,7 @@ describe('web UI in a browser: dashboard, runs, progress, logs, themes', () => {
       'photos/notes.txt': Buffer.from('notes\n'),
       [`${BROKEN}/fine.jpg`]: patternBytes(200_000, 3),
       [`${BROKEN}/unreadable.jpg`]: patternBytes(300_000, 4),
+      [`${UNPLUGGED}/letter.txt`]: Buffer.from('dear drive\n'),
       'videos/a-note.txt': Buffer.from('small first\n'),
       'videos/clip-1.mov': patternBytes(3 * MB, 5),
       'videos/clip-2.mov': patternBytes(3 * MB, 6),
@@ -128,6 +135,7 @@ describe('web UI in a browser: dashboard, runs, progress, logs, themes', () => {
     ).id;
     ids.broken = (await task('Documents', BROKEN)).id;
     ids.videos = (await task('Videos', 'videos', { concurrency: 1 })).id;
+    ids.unplugged = (await task('Archive', UNPLUGGED)).id;
     b = await openBrowser(base, {
       shotPrefix: 'dashboard',
       // Every value the progress bar and its text show, as the page draws them.
@@ -156,9 +164,9 @@ describe('web UI in a browser: dashboard, runs, progress, logs, themes', () => {
   it('should open on the overview, with an empty state before anything ran', async () => {
     await signInThroughUi(b, base, ADMIN, '/dashboard');
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
-    // Three tasks, none run yet.
+    // Four tasks, none run yet.
     await page.locator('[data-headline="never"]').waitFor();
-    expect(await page.locator('li[data-task]').count()).toBe(3);
+    expect(await page.locator('li[data-task]').count()).toBe(4);
     expect(
       await page.locator(`li[data-task="${ids.photos}"] [data-fact="last"]`).textContent(),
     ).toBe('Never run');
@@ -171,13 +179,17 @@ describe('web UI in a browser: dashboard, runs, progress, logs, themes', () => {
     ).toBe('Manual only');
   });
 
-  it('should show a failed and a successful task at a glance', async () => {
+  it('should show a failed, a warned and a successful task at a glance', async () => {
     expect((await runToEnd(ids.photos)).status).toBe('completed');
-    expect((await runToEnd(ids.broken)).status).toBe('failed');
+    // One unreadable file no longer fails the run: the good file is kept in a version.
+    expect((await runToEnd(ids.broken)).status).toBe('warning');
+    // A source folder gone at run time still stops the run, nothing written.
+    await rm(join(dir, 'src', UNPLUGGED), { recursive: true, force: true });
+    expect((await runToEnd(ids.unplugged)).status).toBe('offline');
     await page.reload();
     const bad = page.locator('[data-headline="bad"]');
     await bad.waitFor();
-    expect(await bad.textContent()).toBe('1 of 3 tasks needs attention.');
+    expect(await bad.textContent()).toBe('2 of 4 tasks need attention.');
 
     const photos = page.locator(`li[data-task="${ids.photos}"]`);
     expect(await photos.getAttribute('data-health')).toBe('ok');
@@ -188,48 +200,69 @@ describe('web UI in a browser: dashboard, runs, progress, logs, themes', () => {
     expect(await photos.locator('[data-fact="protected"]').textContent()).toBe('3 files · 4 MB');
 
     const broken = page.locator(`li[data-task="${ids.broken}"]`);
-    expect(await broken.getAttribute('data-health')).toBe('failed');
-    expect(await broken.locator('.health-badge').textContent()).toBe('Last backup failed');
+    expect(await broken.getAttribute('data-health')).toBe('attention');
+    expect(await broken.locator('.health-badge').textContent()).toBe('Needs attention');
     expect(await broken.locator('[data-fact="last"]').textContent()).toMatch(
-      /^Failed .* — 1 file\(s\) could not be copied/,
+      /^Completed with warnings .* — 1 file\(s\) skipped \(see the run log\)/,
     );
-    expect(await broken.locator('[data-fact="version"]').textContent()).toBe('None yet');
-    // Today's cell of each strip: green for the good task, red for the failed one.
+    // The good file is protected all the same.
+    expect(await broken.locator('[data-fact="version"]').textContent()).toMatch(/^Version 1, /);
+    expect(await broken.locator('[data-fact="protected"]').textContent()).toBe('1 file · 200 kB');
+
+    const unplugged = page.locator(`li[data-task="${ids.unplugged}"]`);
+    expect(await unplugged.getAttribute('data-health')).toBe('failed');
+    expect(await unplugged.locator('.health-badge').textContent()).toBe('Last backup failed');
+    expect(await unplugged.locator('[data-fact="last"]').textContent()).toMatch(
+      new RegExp(`^Stopped .* — the source is offline: the folder '${UNPLUGGED}' is not there`),
+    );
+    expect(await unplugged.locator('[data-fact="version"]').textContent()).toBe('None yet');
+    expect(await unplugged.locator('[data-fact="protected"]').textContent()).toBe('–');
+    // Today's cell of each strip: green for the good and the warned task, red for the failed one.
     const today = await page.evaluate(() => {
       const d = new Date();
       const p = (n: number) => String(n).padStart(2, '0');
       return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
     });
-    expect(await photos.locator(`.strip [data-day="${today}"]`).getAttribute('data-outcome')).toBe(
-      'ok',
-    );
-    expect(await broken.locator(`.strip [data-day="${today}"]`).getAttribute('data-outcome')).toBe(
-      'failed',
+    const outcome = (card: typeof photos) =>
+      card.locator(`.strip [data-day="${today}"]`).getAttribute('data-outcome');
+    expect(await outcome(photos)).toBe('ok');
+    expect(await outcome(broken)).toBe('ok');
+    expect(await outcome(unplugged)).toBe('failed');
+    expect(await broken.locator(`.strip [data-day="${today}"]`).getAttribute('title')).toMatch(
+      /: 1 completed with warnings$/,
     );
     expect(await broken.locator('.strip').getAttribute('aria-label')).toBe(
+      'Last 30 days: 1 day with good runs, 0 days with failures, 29 days without runs',
+    );
+    expect(await unplugged.locator('.strip').getAttribute('aria-label')).toBe(
       'Last 30 days: 0 days with good runs, 1 day with failures, 29 days without runs',
     );
     expect(await photos.locator('.strip .day').count()).toBe(30);
-    // Storage used on the target: all three tasks write to the USB drive.
+    // Storage used on the target: all four tasks write to the USB drive (4.2 MB stored).
     expect(await page.locator('.storage-list li').textContent()).toMatch(
-      /^USB drive4(\.\d)? MB3 tasks$/,
+      /^USB drive4(\.\d)? MB4 tasks$/,
     );
     // Repeated buttons say which task they act on.
-    await page.getByRole('button', { name: 'Run “Documents” now' }).waitFor();
+    await page.getByRole('button', { name: 'Run “Archive” now' }).waitFor();
     await page.getByRole('link', { name: 'Restore from “Photos”' }).waitFor();
-    await b.shot('failed-and-ok');
+    await b.shot('failed-warned-and-ok');
   });
 
   it('should filter the Runs page by task, kind, status and date', async () => {
     await page.goto(`${base}/#/runs`);
     await page.getByRole('heading', { name: 'Runs' }).waitFor();
-    expect(await page.locator('li[data-run]').count()).toBe(2);
-    await page.getByLabel('Result').selectOption('failed');
-    await page.waitForURL((u) => u.hash === '#/runs?status=failed');
+    expect(await page.locator('li[data-run]').count()).toBe(3);
+    await page.getByLabel('Result').selectOption('warning');
+    await page.waitForURL((u) => u.hash === '#/runs?status=warning');
     await page.locator('li[data-run]').first().waitFor();
     expect(await page.locator('li[data-run]').count()).toBe(1);
     expect(await page.locator('li[data-run] a').textContent()).toBe('Backup of “Documents”');
+    expect(await page.locator('li[data-run] .badge').textContent()).toBe('Completed with warnings');
     await b.shot('runs-filtered');
+    await page.getByLabel('Result').selectOption('offline');
+    await page.waitForURL((u) => u.hash === '#/runs?status=offline');
+    await page.locator('li[data-run] a', { hasText: 'Archive' }).waitFor();
+    expect(await page.locator('li[data-run] a').allTextContents()).toEqual(['Backup of “Archive”']);
     await page.getByLabel('Result').selectOption('');
     await page.getByLabel('Task').selectOption({ label: 'Photos' });
     await page.waitForURL((u) => u.hash === `#/runs?task=${ids.photos}`);
@@ -258,8 +291,8 @@ describe('web UI in a browser: dashboard, runs, progress, logs, themes', () => {
     expect(JSON.stringify(refused.body)).toContain('status must be one of');
   });
 
-  it('should tell a failed run’s story in plain lines, with the file and its reason', async () => {
-    await page.goto(`${base}/#/runs?status=failed`);
+  it('should tell a warned run’s story in plain lines, with the file and its reason', async () => {
+    await page.goto(`${base}/#/runs?status=warning`);
     await page.locator('li[data-run] a').click();
     await page.getByRole('heading', { name: 'Backup of “Documents”' }).waitFor();
     const log = page.getByRole('list', { name: 'Run log' });
@@ -268,11 +301,13 @@ describe('web UI in a browser: dashboard, runs, progress, logs, themes', () => {
     expect(lines.join('\n')).toMatch(/Listed 2 files at the source; .*to protect\./);
     expect(lines.join('\n')).toMatch(/Copied 1 new or changed file \(200 kB\)\./);
     expect(lines.join('\n')).toMatch(/1 file could not be copied: the reasons are below\./);
-    expect(lines.join('\n')).toMatch(/Failed .*1 file\(s\) could not be copied/);
+    expect(lines.join('\n')).toMatch(
+      /Completed with warnings .*: 1 file\(s\) skipped \(see the run log\)/,
+    );
     const fileLine = await log.locator('li.log-error', { has: page.locator('code') }).textContent();
     expect(fileLine).toContain(`${BROKEN}/unreadable.jpg`);
     expect(fileLine).toContain('permission denied while reading');
-    await b.shot('run-failed-log');
+    await b.shot('run-warning-log');
     // The same as CSV, one line per entry.
     const download = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Download log as CSV' }).click();
@@ -285,8 +320,24 @@ describe('web UI in a browser: dashboard, runs, progress, logs, themes', () => {
       run: { status: string };
       log: { level: string; path: string | null }[];
     };
-    expect(parsed.run.status).toBe('failed');
-    expect(parsed.log.some((l) => l.path === `${BROKEN}/unreadable.jpg`)).toBe(true);
+    expect(parsed.run.status).toBe('warning');
+    expect(
+      parsed.log.some((l) => l.level === 'error' && l.path === `${BROKEN}/unreadable.jpg`),
+    ).toBe(true);
+  });
+
+  it('should tell a failed run’s story: stopped, nothing written, and why', async () => {
+    await page.goto(`${base}/#/runs?status=offline`);
+    await page.locator('li[data-run] a', { hasText: 'Archive' }).click();
+    await page.getByRole('heading', { name: 'Backup of “Archive”' }).waitFor();
+    const log = page.getByRole('list', { name: 'Run log' });
+    await log.locator('li.log-error').first().waitFor();
+    expect((await log.locator('li').allTextContents()).join('\n')).toMatch(
+      new RegExp(
+        `Stopped .*, nothing written: the source is offline: the folder '${UNPLUGGED}' is not there`,
+      ),
+    );
+    await b.shot('run-failed-log');
   });
 
   it('should follow a run of multi-MB files live by bytes and show its duration at the end', async () => {
