@@ -1,5 +1,5 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -114,10 +114,13 @@ describe('health: liveness and readiness', () => {
         .post('/api/accounts')
         .send({ kind: 'local', name: 'here', options: { root: dir } })
         .expect(201);
+      // A drive unplugged after its account was made.
+      await mkdir(join(dir, 'missing'));
       await t.http
         .post('/api/accounts')
         .send({ kind: 'local', name: 'gone', options: { root: join(dir, 'missing') } })
         .expect(201);
+      await rm(join(dir, 'missing'), { recursive: true });
       await t.anon.get('/api/health/accounts').expect(401);
       const res = await t.http.get('/api/health/accounts').expect(200);
       const byName = Object.fromEntries(

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { patternBytes, writeTree } from '../support/files.js';
@@ -73,6 +73,7 @@ describe('Prometheus metrics at /api/metrics', () => {
           .expect(201)
       ).body.id as string;
     const src = await account('src', join(dir, 'src'));
+    await mkdir(join(dir, 'dst')); // an account on a folder that does not exist is refused
     const dst = await account('dst', join(dir, 'dst'));
     const task = (
       await t.http
@@ -84,7 +85,10 @@ describe('Prometheus metrics at /api/metrics', () => {
       const run = await t.http.post(`/api/tasks/${task}/run`).expect(202);
       expect((await waitForRun(t.http, run.body.id)).status).toBe('completed');
     }
+    // A source drive unplugged after its account was made: the run ends offline.
+    await mkdir(join(dir, 'nowhere'));
     const missing = await account('missing', join(dir, 'nowhere'));
+    await rm(join(dir, 'nowhere'), { recursive: true });
     const failing = (
       await t.http
         .post('/api/tasks')
@@ -92,11 +96,11 @@ describe('Prometheus metrics at /api/metrics', () => {
         .expect(201)
     ).body.id as string;
     const bad = await t.http.post(`/api/tasks/${failing}/run`).expect(202);
-    expect((await waitForRun(t.http, bad.body.id)).status).toBe('failed');
+    expect((await waitForRun(t.http, bad.body.id)).status).toBe('offline');
 
-    const text = await until('cbe_runs_total{kind="backup",outcome="failed"}', 1);
+    const text = await until('cbe_runs_total{kind="backup",outcome="offline"}', 1);
     expect(value(text, 'cbe_runs_total{kind="backup",outcome="completed"}')).toBe(2);
-    expect(value(text, 'cbe_runs_total{kind="backup",outcome="failed"}')).toBe(1);
+    expect(value(text, 'cbe_runs_total{kind="backup",outcome="offline"}')).toBe(1);
     expect(value(text, 'cbe_files_total{kind="backup",result="copied"}')).toBe(12);
     expect(value(text, 'cbe_files_total{kind="backup",result="unchanged"}')).toBe(12);
     expect(value(text, 'cbe_bytes_copied_total{kind="backup"}')).toBe(totalBytes);

@@ -266,6 +266,7 @@ describe('web UI in a browser: dashboard, runs, progress, logs, themes', () => {
     await page.getByLabel('Result').selectOption('');
     await page.getByLabel('Task').selectOption({ label: 'Photos' });
     await page.waitForURL((u) => u.hash === `#/runs?task=${ids.photos}`);
+    await page.locator('li[data-run] a', { hasText: 'Photos' }).waitFor();
     expect(await page.locator('li[data-run] a').allTextContents()).toEqual(['Backup of “Photos”']);
     await page.getByLabel('Kind').selectOption('restore');
     await page.getByText('No run matches these filters.').waitFor();
