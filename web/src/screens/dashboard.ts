@@ -100,12 +100,16 @@ function lastResult(t: TaskHealth): HTMLElement {
             ? 'Queued'
             : r.status === 'cancelled'
               ? 'Cancelled'
-              : 'Skipped';
+              : r.status === 'warning'
+                ? 'Completed with warnings'
+                : r.status === 'offline'
+                  ? 'Stopped'
+                  : 'Skipped';
   return h(
     'span',
     null,
     h('a', { href: `#/runs/${r.id}`, title: formatDate(when) }, `${verb} ${formatRelative(when)}`),
-    r.status === 'failed' && r.errorMessage
+    (r.status === 'failed' || r.status === 'offline' || r.status === 'warning') && r.errorMessage
       ? h('span', { class: 'reason' }, ` — ${r.errorMessage}`)
       : null,
   );

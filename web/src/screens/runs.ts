@@ -163,7 +163,8 @@ export async function runsScreen(root: HTMLElement, ctx: ScreenContext): Promise
                   { class: 'meta' },
                   `${formatDate(r.createdAt)} · ${r.kind === 'restore' ? 'restored' : 'copied'} ${formatCount(r.filesCopied)} of ${formatCount(r.filesTotal)} files · ${formatBytes(r.bytesCopied)}${FINAL.has(r.status) ? ` · took ${formatDuration(durationOf(r))}` : ''}`,
                 ),
-                r.status === 'failed' && r.errorMessage
+                (r.status === 'failed' || r.status === 'offline' || r.status === 'warning') &&
+                  r.errorMessage
                   ? h('span', { class: 'reason' }, r.errorMessage)
                   : null,
               ),
