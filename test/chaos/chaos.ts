@@ -525,9 +525,17 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
             retries: after.retries,
             errorMessage: after.errorMessage,
           });
+          // The engine resumes a run a crash interrupted at start-up (issue 18), reusing what it
+          // stored; after too many interruptions it fails it as interrupted instead.
+          if (after.status === 'queued' || after.status === 'running') {
+            log(`run ${run.id} resumed after the restart`);
+            last = '';
+            lastChange = Date.now();
+            continue;
+          }
           if (after.status !== 'failed' || !/interrupted/i.test(after.errorMessage ?? ''))
             problems.push(
-              `the run killed by SIGKILL ${kills} is '${after.status}' after the restart (${after.errorMessage}), not failed as interrupted`,
+              `the run killed by SIGKILL ${kills} is '${after.status}' after the restart (${after.errorMessage}), neither resumed nor failed as interrupted`,
             );
           break;
         }
