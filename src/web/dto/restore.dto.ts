@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -57,33 +58,32 @@ export class RestoreDto {
   conflict?: ConflictPolicy;
 }
 
+/**
+ * A retention count (0-10000, optional): one definition for the policy a task stores and the one
+ * a prune preview takes from the query string (where numbers arrive as text).
+ */
+function KeepCount(opts: { fromQuery?: boolean } = {}): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ minimum: 0, maximum: 10000 }),
+    IsOptional(),
+    ...(opts.fromQuery ? [Type(() => Number)] : []),
+    IsInt(),
+    Min(0),
+    Max(10000),
+  );
+}
+
 export class RetentionDto {
-  @ApiPropertyOptional({ minimum: 0, maximum: 10000 })
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(10000)
+  @KeepCount()
   keepLast?: number;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 10000 })
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(10000)
+  @KeepCount()
   keepDaily?: number;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 10000 })
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(10000)
+  @KeepCount()
   keepWeekly?: number;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 10000 })
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(10000)
+  @KeepCount()
   keepMonthly?: number;
 }
 
@@ -149,35 +149,15 @@ export class VerifyDto {
 
 /** A retention policy given in the query string, for a prune preview; none: the task's own. */
 export class PrunePreviewQuery {
-  @ApiPropertyOptional({ minimum: 0, maximum: 10000 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(10000)
+  @KeepCount({ fromQuery: true })
   keepLast?: number;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 10000 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(10000)
+  @KeepCount({ fromQuery: true })
   keepDaily?: number;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 10000 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(10000)
+  @KeepCount({ fromQuery: true })
   keepWeekly?: number;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 10000 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(10000)
+  @KeepCount({ fromQuery: true })
   keepMonthly?: number;
 }
