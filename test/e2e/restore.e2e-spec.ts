@@ -41,11 +41,19 @@ describe.each(TEST_DATABASES)(
       return run;
     }
 
-    /** Waits until the task has no queued or running run (a prune may follow a backup). */
+    /**
+     * Waits until the task has no queued or running run (a prune may follow a backup). The prune
+     * is queued by a listener of the backup's completed event, a moment after the backup's row
+     * says completed: idle must hold over two looks 200 ms apart.
+     */
     async function settle(): Promise<void> {
+      let idleSince: number | undefined;
       for (;;) {
         const runs = (await t.http.get(`/api/runs?taskId=${taskId}`).expect(200)).body as RunView[];
-        if (!runs.some((r) => r.status === 'queued' || r.status === 'running')) return;
+        const busy = runs.some((r) => r.status === 'queued' || r.status === 'running');
+        if (busy) idleSince = undefined;
+        else if (idleSince === undefined) idleSince = Date.now();
+        else if (Date.now() - idleSince >= 200) return;
         await new Promise((r) => setTimeout(r, 30));
       }
     }
