@@ -15,7 +15,7 @@ import { PortsModule } from './ports/ports.module.js';
 import { RunsModule } from './runs/runs.module.js';
 import { SchedulerModule } from './scheduler/scheduler.module.js';
 import { VersionsModule } from './versions/versions.module.js';
-import { HttpModule } from './web/http.module.js';
+import { HttpModule } from './http/http.module.js';
 import { HealthModule } from './health/health.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
 import request from 'supertest';
-import { serveWebUi } from '../../../src/web/web-ui.js';
+import { serveWebUi } from '../../../src/http/web-ui.js';
 
 /** An Express app standing in for Nest's: the two calls serveWebUi makes. */
 function appServing(distDir: string): express.Express {

@@ -6,7 +6,7 @@ import type { NextFunction, Request, Response } from 'express';
 
 /**
  * Where `npm run build:web` puts the browser app: `<repo>/web/dist`, found from this file both
- * in the sources (`src/web/`) and in the build (`dist/src/web/`).
+ * in the sources (`src/http/`) and in the build (`dist/src/http/`).
  */
 export function defaultWebDistDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));

@@ -5,7 +5,7 @@ import type { Ownership } from '../../../src/auth/ownership.js';
 import { RUN_EVENTS } from '../../../src/runs/run-events.js';
 import { LocalRunLiveFeed } from '../../../src/runs/run-live-feed.js';
 import type { RunsService } from '../../../src/runs/runs.service.js';
-import { RunStreamController } from '../../../src/web/run-stream.controller.js';
+import { RunStreamController } from '../../../src/http/run-stream.controller.js';
 import { aRun } from '../../factories/run.factory.js';
 
 describe('RunStreamController', () => {
