@@ -12,3 +12,4 @@ export const RUN_EVENTS_SINK = Symbol('RUN_EVENTS_SINK');
 export const RUN_LIVE_FEED = Symbol('RUN_LIVE_FEED');
 export const RUN_CONTROL = Symbol('RUN_CONTROL');
 export const OAUTH_STATE_STORE = Symbol('OAUTH_STATE_STORE');
+export const NOTIFICATION_RATE = Symbol('NOTIFICATION_RATE');

@@ -25,6 +25,17 @@ export interface TaskInput {
   notifications?: { emails?: string[]; on?: NotifyOn; webhookUrl?: string | null };
 }
 
+/** A task as notifications see it. */
+export type TaskNotificationSettings = Pick<
+  TaskEntity,
+  'id' | 'name' | 'ownerId' | 'notifyEmails' | 'notifyOn' | 'webhookUrl'
+>;
+
+function notificationSettingsOf(t: TaskEntity): TaskNotificationSettings {
+  const { id, name, ownerId, notifyEmails, notifyOn, webhookUrl } = t;
+  return { id, name, ownerId, notifyEmails, notifyOn, webhookUrl };
+}
+
 const EMAIL = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/;
 
 export interface AccountLookup {
@@ -114,6 +125,17 @@ export class TasksService {
       task,
     } satisfies TaskChangedEvent);
     return task;
+  }
+
+  /** What notifications need of a task (who is told, when): they read no repository. */
+  async notificationSettings(taskId: string): Promise<TaskNotificationSettings | null> {
+    const task = await this.tasks.findById(taskId);
+    return task ? notificationSettingsOf(task) : null;
+  }
+
+  /** The notification settings of every task that uses the account (a re-sign-in mail). */
+  async notificationSettingsUsingAccount(accountId: string): Promise<TaskNotificationSettings[]> {
+    return (await this.tasks.listUsingAccount(accountId)).map(notificationSettingsOf);
   }
 
   async tasksUsingAccount(accountId: string): Promise<string[]> {

@@ -9,16 +9,18 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { SecretVault } from '../accounts/secret-vault.js';
 import { TasksModule } from '../backup/tasks.module.js';
-import { RunsRepository } from '../backup/runs.repository.js';
-import { TasksRepository } from '../backup/tasks.repository.js';
+import { TasksService } from '../backup/tasks.service.js';
 import type { Clock } from '../common/clock.js';
 import type { AppConfig } from '../config/app-config.js';
 import { Database } from '../persistence/database.js';
 import { RUN_EVENTS } from '../runs/run-events.js';
-import { APP_CONFIG, CLOCK } from '../tokens.js';
+import { RunsModule } from '../runs/runs.module.js';
+import { RunsService } from '../runs/runs.service.js';
+import { APP_CONFIG, CLOCK, NOTIFICATION_RATE } from '../tokens.js';
 import { AccessPolicy } from '../security/access-policy.js';
 import { SecurityModule } from '../security/security.module.js';
 import { HttpWebhookClient, NodemailerMailer, type Mailer } from './mailer.js';
+import type { NotificationRate } from './notification-rate.js';
 import { NotificationsService } from './notifications.service.js';
 import { SettingsRepository } from './settings.repository.js';
 import { SmtpSettingsService } from './smtp-settings.service.js';
@@ -51,14 +53,14 @@ const providers: Provider[] = [
   {
     provide: NotificationsService,
     useFactory: (
-      tasks: TasksRepository,
-      runs: RunsRepository,
+      tasks: TasksService,
+      runs: RunsService,
       smtp: SmtpSettingsService,
       mailer: Mailer,
-      clock: Clock,
       bus: EventEmitter2,
       config: AppConfig,
       access: AccessPolicy,
+      rate: NotificationRate,
     ) => {
       const service = new NotificationsService(
         tasks,
@@ -66,23 +68,23 @@ const providers: Provider[] = [
         smtp,
         mailer,
         new HttpWebhookClient(access.outbound),
-        clock,
         config.publicUrl,
         access,
+        rate,
       );
       // Nobody calls notifications: they follow run events (and 'account.reauth.needed').
       service.listen(bus, RUN_EVENTS);
       return service;
     },
     inject: [
-      TasksRepository,
-      RunsRepository,
+      TasksService,
+      RunsService,
       SmtpSettingsService,
       MAILER,
-      CLOCK,
       EventEmitter2,
       APP_CONFIG,
       AccessPolicy,
+      NOTIFICATION_RATE,
     ],
   },
   NotificationsLifecycle,
@@ -90,7 +92,7 @@ const providers: Provider[] = [
 
 /** Mail (SMTP settings) and webhooks, driven by run and account events. */
 @Module({
-  imports: [AccountsModule, TasksModule, SecurityModule],
+  imports: [AccountsModule, TasksModule, RunsModule, SecurityModule],
   providers,
   exports: [SmtpSettingsService, NotificationsService],
 })

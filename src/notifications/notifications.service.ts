@@ -1,11 +1,12 @@
 import { Logger } from '@nestjs/common';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
-import type { RunEntity } from '../backup/entities/run.entity.js';
-import type { TaskEntity } from '../backup/entities/task.entity.js';
-import type { RunsRepository } from '../backup/runs.repository.js';
-import type { TasksRepository } from '../backup/tasks.repository.js';
-import type { Clock } from '../common/clock.js';
+import type { TaskNotificationSettings } from '../backup/tasks.service.js';
+import type { RunFinishedEvent } from '../runs/run-events.js';
 import type { Mailer, WebhookClient } from './mailer.js';
+import {
+  InMemoryNotificationRate,
+  NOTIFICATIONS_PER_TASK_PER_HOUR,
+  type NotificationRate,
+} from './notification-rate.js';
 import { esc, runMessage, summarizeRun } from './run-message.js';
 import type { SmtpSettingsService } from './smtp-settings.service.js';
 
@@ -19,11 +20,18 @@ export interface AccountReauthNeededEvent {
   message: string;
 }
 
-/** See `NotificationsService.perTask`. */
-export const NOTIFICATIONS_PER_TASK_PER_HOUR = 30;
+export { NOTIFICATIONS_PER_TASK_PER_HOUR };
 
-/** How many run errors a message lists. */
-const FIRST_ERRORS = 10;
+/** Who is told about a task's runs: the tasks module's service (TasksService) answers. */
+export interface TaskNotificationDirectory {
+  notificationSettings(taskId: string): Promise<TaskNotificationSettings | null>;
+  notificationSettingsUsingAccount(accountId: string): Promise<TaskNotificationSettings[]>;
+}
+
+/** Where a notification that failed is noted: the run's log (RunsService). */
+export interface RunNotes {
+  note(runId: string, code: string, message: string): Promise<void>;
+}
 
 /** The events the service listens to; EventEmitter2 in the app, anything with `on` in tests. */
 export interface EventSource {
@@ -38,30 +46,22 @@ export interface EventSource {
 export class NotificationsService {
   private readonly logger = new Logger('Notifications');
   private readonly pending = new Set<Promise<void>>();
-  /**
-   * Messages (mail and webhook together) per task per hour: a task run in a loop must not turn
-   * the operator's SMTP server into a mass mailer. 30 covers a run every two minutes.
-   */
-  private readonly perTask = new RateLimiterMemory({
-    keyPrefix: 'cbe-notify',
-    points: NOTIFICATIONS_PER_TASK_PER_HOUR,
-    duration: 3600,
-  });
 
   constructor(
-    private readonly tasks: TasksRepository,
-    private readonly runs: RunsRepository,
+    private readonly tasks: TaskNotificationDirectory,
+    private readonly runs: RunNotes,
     private readonly smtp: SmtpSettingsService,
     private readonly mailer: Mailer,
     private readonly webhooks: WebhookClient,
-    private readonly clock: Clock,
     private readonly publicUrl: string,
     /** Whether a task owner's webhook goes through the outbound address policy (non-admins). */
     private readonly outbound?: { restrictsOutbound(ownerId: string | null): Promise<boolean> },
+    /** Messages per task per hour, mail and webhook together (cluster-wide in a cluster). */
+    private readonly rate: NotificationRate = new InMemoryNotificationRate(),
   ) {}
 
   listen(bus: EventSource, events: { completed: string; failed: string }): void {
-    const onRun = (run: RunEntity) => this.track(this.onRunFinished(run));
+    const onRun = (run: RunFinishedEvent) => this.track(this.onRunFinished(run));
     bus.on(events.completed, onRun);
     bus.on(events.failed, onRun);
     bus.on(ACCOUNT_REAUTH_NEEDED, (e: AccountReauthNeededEvent) =>
@@ -74,15 +74,14 @@ export class NotificationsService {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
-  async onRunFinished(run: RunEntity): Promise<void> {
+  /** Builds the message from the final event alone (the run row, first errors, a held version). */
+  async onRunFinished(run: RunFinishedEvent): Promise<void> {
     if (run.kind !== 'backup' && run.kind !== 'restore' && run.kind !== 'verify') return;
     if (!['completed', 'warning', 'failed', 'offline'].includes(run.status)) return;
-    const task = await this.tasks.findById(run.taskId);
+    const task = await this.tasks.notificationSettings(run.taskId);
     if (!task || !wants(task, run)) return;
-    const fresh = (await this.runs.findById(run.id)) ?? run;
-    const errors = await this.runs.listEvents(run.id, { levels: ['error'], limit: FIRST_ERRORS });
-    const summary = summarizeRun(fresh, task.name, errors, this.publicUrl);
-    if (!(await this.withinRate(task.id))) {
+    const summary = summarizeRun(run, task.name, this.publicUrl);
+    if (!(await this.withinRate(task.id, run.id))) {
       await this.warn(
         run.id,
         `no notification sent: more than ${NOTIFICATIONS_PER_TASK_PER_HOUR} for this task in the last hour`,
@@ -114,7 +113,7 @@ export class NotificationsService {
   }
 
   async onReauthNeeded(e: AccountReauthNeededEvent): Promise<void> {
-    const using = await this.tasks.listUsingAccount(e.accountId);
+    const using = await this.tasks.notificationSettingsUsingAccount(e.accountId);
     const to = [...new Set(using.flatMap((t) => t.notifyEmails))];
     if (to.length === 0) return;
     const server = await this.smtp.effective();
@@ -146,12 +145,13 @@ export class NotificationsService {
     }
   }
 
-  private async withinRate(taskId: string): Promise<boolean> {
+  private async withinRate(taskId: string, runId: string): Promise<boolean> {
     try {
-      await this.perTask.consume(taskId, 1);
+      return await this.rate.take(taskId);
+    } catch (e) {
+      // The counter is unreachable (Redis down): better one mail too many than a lost failure.
+      this.logger.warn(`run ${runId}: notification rate not counted: ${msg(e)}`);
       return true;
-    } catch {
-      return false;
     }
   }
 
@@ -166,20 +166,11 @@ export class NotificationsService {
 
   private async warn(runId: string, what: string, e: unknown): Promise<void> {
     this.logger.warn(`run ${runId}: ${what}: ${msg(e)}`);
-    await this.runs.addEvents([
-      {
-        runId,
-        level: 'warning',
-        path: null,
-        code: 'notification',
-        message: `${what}: ${msg(e)}`,
-        at: this.clock.now(),
-      },
-    ]);
+    await this.runs.note(runId, 'notification', `${what}: ${msg(e)}`);
   }
 }
 
-function wants(task: TaskEntity, run: RunEntity): boolean {
+function wants(task: TaskNotificationSettings, run: RunFinishedEvent): boolean {
   switch (task.notifyOn) {
     case 'always':
       return true;
@@ -191,7 +182,7 @@ function wants(task: TaskEntity, run: RunEntity): boolean {
   }
 }
 
-function eventName(run: RunEntity): string {
+function eventName(run: RunFinishedEvent): string {
   return run.status === 'completed' || run.status === 'warning'
     ? 'backup.run.completed'
     : 'backup.run.failed';

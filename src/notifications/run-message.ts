@@ -1,11 +1,12 @@
-import type { RunEventEntity } from '../backup/entities/run-error.entity.js';
 import type { RunEntity } from '../backup/entities/run.entity.js';
+import type { RunFinishedEvent } from '../runs/run-events.js';
 import type { MailMessage } from './mailer.js';
 
 export interface RunSummary {
   taskId: string;
   taskName: string;
   runId: string;
+  kind: RunEntity['kind'];
   status: RunEntity['status'];
   trigger: RunEntity['trigger'];
   succeeded: boolean;
@@ -18,22 +19,36 @@ export interface RunSummary {
   startedAt: string | null;
   finishedAt: string | null;
   durationMs: number | null;
+  versionId: string | null;
   errors: Array<{ path: string | null; message: string }>;
+  /** The version the run committed is held by the deletion guard, and how to decide on it. */
+  held: {
+    versionId: string;
+    reason: string;
+    deleted: number;
+    changed: number;
+    previousFileCount: number;
+    reviewUrl: string;
+    approveUrl: string;
+    discardUrl: string;
+  } | null;
   url: string;
 }
 
+/** Everything from the final run event; nothing is read from the database. */
 export function summarizeRun(
-  run: RunEntity,
+  run: RunFinishedEvent,
   taskName: string,
-  errors: RunEventEntity[],
   publicUrl: string,
 ): RunSummary {
   const started = run.startedAt ?? null;
   const finished = run.finishedAt ?? null;
+  const held = run.held ?? null;
   return {
     taskId: run.taskId,
     taskName,
     runId: run.id,
+    kind: run.kind,
     status: run.status,
     trigger: run.trigger,
     succeeded: run.status === 'completed' || run.status === 'warning',
@@ -47,22 +62,45 @@ export function summarizeRun(
     finishedAt: finished ? new Date(finished).toISOString() : null,
     durationMs:
       started && finished ? new Date(finished).getTime() - new Date(started).getTime() : null,
-    errors: errors.map((e) => ({ path: e.path, message: e.message })),
+    versionId: run.versionId ?? null,
+    errors: (run.firstErrors ?? []).map((e) => ({ path: e.path, message: e.message })),
+    held: held
+      ? {
+          ...held,
+          reviewUrl: `${publicUrl}/#/tasks/${run.taskId}/versions`,
+          approveUrl: `${publicUrl}/api/versions/${held.versionId}/approve`,
+          discardUrl: `${publicUrl}/api/versions/${held.versionId}/discard`,
+        }
+      : null,
     url: `${publicUrl}/#/runs/${run.id}`,
   };
 }
 
-/** The mail about one finished run: a plain-text and an HTML part with the same facts. */
+const KIND_NAME: Record<RunEntity['kind'], string> = {
+  backup: 'Backup',
+  restore: 'Restore',
+  prune: 'Prune',
+  verify: 'Verify',
+};
+
+/**
+ * The mail about one finished run: a plain-text and an HTML part with the same facts. Each
+ * outcome says what the owner must know: an offline run names what is missing and that nothing
+ * was written; a held version says what it would delete, that nothing was pruned, and how to
+ * approve or discard it; a run with warnings lists the files it skipped and why.
+ */
 export function runMessage(s: RunSummary, to: string[]): MailMessage {
-  const outcome =
-    s.status === 'warning'
+  const kind = KIND_NAME[s.kind] ?? 'Backup';
+  const outcome = s.held
+    ? 'completed, version HELD for approval'
+    : s.status === 'warning'
       ? 'completed with WARNINGS'
       : s.status === 'offline'
         ? 'OFFLINE, nothing written'
         : s.succeeded
           ? 'completed'
           : 'FAILED';
-  const subject = `Backup "${s.taskName}" ${outcome}`;
+  const subject = `${kind} "${s.taskName}" ${outcome}`;
   const facts: Array<[string, string]> = [
     ['Task', s.taskName],
     [
@@ -78,31 +116,65 @@ export function runMessage(s: RunSummary, to: string[]): MailMessage {
     ['Started by', s.trigger],
     ['Copied', `${s.filesCopied} file(s), ${formatBytes(s.bytesCopied)}`],
     ['Unchanged', `${s.filesUnchanged} file(s)`],
-    ['Failed', `${s.filesFailed} file(s)`],
+    [s.status === 'warning' ? 'Skipped' : 'Failed', `${s.filesFailed} file(s)`],
     ['Duration', s.durationMs === null ? '-' : formatDuration(s.durationMs)],
     ['Finished', s.finishedAt ?? '-'],
   ];
+  // Paragraphs of plain sentences, the same in both parts.
+  const notes: string[] = [];
+  if (s.status === 'offline') {
+    notes.push(
+      `Nothing was written: no new version, no file copied, and every earlier version is kept as it was. ` +
+        `Reconnect or mount what is missing (an unplugged drive, a moved or deleted folder, a signed-out account); the next run continues from there.`,
+    );
+  }
+  if (s.held) {
+    const h = s.held;
+    const changed = h.changed > 0 ? ` and change ${h.changed}` : '';
+    notes.push(
+      `The new version is HELD: it would delete ${h.deleted} of the ${h.previousFileCount} files of the last complete version${changed}. ` +
+        `Why: ${h.reason}.`,
+      `Nothing was pruned: while the version is held, retention deletes no older version, and it does not count as a kept version. Its files are stored.`,
+      `If the change is intended, approve the version; if the source was emptied or replaced by mistake, discard it. ` +
+        `In the web app: ${h.reviewUrl} (Versions of the task). With the API: POST ${h.approveUrl} or POST ${h.discardUrl}.`,
+    );
+  }
   const errorLines = s.errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message));
+  const errorTitle =
+    s.status === 'warning'
+      ? `Skipped files (not in this version; the next run tries them again)${s.filesFailed > errorLines.length ? `, first ${errorLines.length} of ${s.filesFailed}` : ''}:`
+      : 'First errors:';
   const text = [
-    `Backup "${s.taskName}" ${s.succeeded ? 'completed' : 'failed'}.`,
+    `${kind} "${s.taskName}" ${outcome}.`,
     '',
     ...facts.map(([k, v]) => `${k}: ${v}`),
-    ...(errorLines.length > 0 ? ['', 'First errors:', ...errorLines.map((l) => `- ${l}`)] : []),
+    ...notes.flatMap((n) => ['', n]),
+    ...(errorLines.length > 0 ? ['', errorTitle, ...errorLines.map((l) => `- ${l}`)] : []),
     '',
     `Run details: ${s.url}`,
     '',
   ].join('\n');
+  const alarming = !s.succeeded || s.status === 'warning';
   const html = [
-    `<p>Backup <b>${esc(s.taskName)}</b> ${s.succeeded ? 'completed' : '<b style="color:#b00">failed</b>'}.</p>`,
+    `<p>${esc(kind)} <b>${esc(s.taskName)}</b> ${alarming ? `<b style="color:#b00">${esc(outcome)}</b>` : esc(outcome)}.</p>`,
     '<table>',
     ...facts.map(([k, v]) => `<tr><th align="left">${esc(k)}</th><td>${esc(v)}</td></tr>`),
     '</table>',
+    ...notes.map((n) => `<p>${linkify(n)}</p>`),
     ...(errorLines.length > 0
-      ? ['<p>First errors:</p><ul>', ...errorLines.map((l) => `<li>${esc(l)}</li>`), '</ul>']
+      ? [`<p>${esc(errorTitle)}</p><ul>`, ...errorLines.map((l) => `<li>${esc(l)}</li>`), '</ul>']
       : []),
     `<p><a href="${esc(s.url)}">Run details</a></p>`,
   ].join('\n');
   return { to, subject, text, html };
+}
+
+/** Escapes a sentence and makes its web-app address (not the POST ones) a link. */
+function linkify(sentence: string): string {
+  return esc(sentence).replace(
+    /(https?:\/\/[^\s]+\/#\/[^\s]+?)(?=[\s)]|$)/g,
+    (url) => `<a href="${url}">${url}</a>`,
+  );
 }
 
 export function formatBytes(n: number): string {

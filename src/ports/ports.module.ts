@@ -12,6 +12,10 @@ import { InMemoryOAuthStateStore, RedisOAuthStateStore } from '../accounts/oauth
 import { SecretVault } from '../accounts/secret-vault.js';
 import type { Clock } from '../common/clock.js';
 import type { AppConfig } from '../config/app-config.js';
+import {
+  InMemoryNotificationRate,
+  RedisNotificationRate,
+} from '../notifications/notification-rate.js';
 import { EventEmitterRunEvents } from '../runs/event-emitter-run-events.js';
 import { RedisRunEvents } from '../runs/redis-run-events.js';
 import { LocalRunControl, RedisRunControl } from '../runs/run-control.js';
@@ -22,6 +26,7 @@ import type { ScheduleTrigger } from '../scheduler/scheduler.service.js';
 import {
   APP_CONFIG,
   CLOCK,
+  NOTIFICATION_RATE,
   OAUTH_STATE_STORE,
   RUN_CONTROL,
   RUN_EVENTS_SINK,
@@ -124,12 +129,23 @@ const providers: Provider[] = [
     },
     inject: [APP_CONFIG, CLOCK, RedisConnections],
   },
+  {
+    provide: NOTIFICATION_RATE,
+    // Cluster: any node may finish a task's run; the per-task rate is counted in Redis.
+    useFactory: async (config: AppConfig, redis: RedisConnections) => {
+      if (!config.cluster) return new InMemoryNotificationRate();
+      const { commands, prefix } = await redis.get();
+      return new RedisNotificationRate(commands, prefix);
+    },
+    inject: [APP_CONFIG, RedisConnections],
+  },
 ];
 
 /**
  * The one place adapters are chosen. Every piece of state a second node must see is a port with
  * an in-process adapter (embedded mode) and a Redis one (cluster mode, REDIS_URL set): the run
- * queue, the schedule trigger, run events (live progress, SSE), cancel and pause, OAuth state.
+ * queue, the schedule trigger, run events (live progress, SSE), cancel and pause, OAuth state,
+ * the per-task notification rate.
  * Pending iCloud sign-ins need no port: the half-finished session waits in the account's sealed
  * secrets in the database, which every node shares. The login throttle picks its Redis store
  * itself (src/auth/login-throttle.ts).
@@ -144,6 +160,7 @@ const providers: Provider[] = [
     RUN_LIVE_FEED,
     RUN_CONTROL,
     OAUTH_STATE_STORE,
+    NOTIFICATION_RATE,
   ],
 })
 export class PortsModule {}

@@ -14,9 +14,26 @@ export interface RunProgressEvent extends RunCounters {
   taskId: string;
 }
 
+/**
+ * A finished run as its final event carries it: the final row, plus what its owner is told and
+ * the database does not hold in the row (notifications build their message from this alone).
+ */
+export interface RunFinishedEvent extends RunEntity {
+  /** The first error-level lines of the run log (at most 10): failed or skipped files and why. */
+  firstErrors?: Array<{ path: string | null; message: string }>;
+  /** The version this run committed was held by the deletion guard: why, and what it would do. */
+  held?: {
+    versionId: string;
+    reason: string;
+    deleted: number;
+    changed: number;
+    previousFileCount: number;
+  };
+}
+
 /** Where the engine announces what runs do; notifications and the UI listen, nobody is called. */
 export interface RunEventsSink {
   runStarted(run: RunEntity): void;
   runProgress(p: RunProgressEvent): void;
-  runFinished(run: RunEntity): void;
+  runFinished(run: RunFinishedEvent): void;
 }

@@ -4,13 +4,15 @@ import type { RunEntity, RunPhase } from '../backup/entities/run.entity.js';
 import type { RunCounters, RunsRepository } from '../backup/runs.repository.js';
 import type { Clock } from '../common/clock.js';
 import { ConnectorError } from '../connectors/connector.errors.js';
-import type { RunEventsSink } from './run-events.js';
+import type { RunEventsSink, RunFinishedEvent } from './run-events.js';
 import { describeError, FilesFailedError, RUN_OUTCOMES, type RunOutcome } from './run-outcome.js';
 
 /** Counters, the run log and progress are written at most this often (forced at the end). */
 const PROGRESS_FLUSH_MS = 1_000;
 /** The run log keeps the first events in full; beyond this only counts grow. */
 const MAX_LOGGED_EVENTS = 5_000;
+/** Error lines the final event carries (the mail lists them). */
+const FIRST_ERRORS = 10;
 
 export type RunLogLevel = RunEventEntity['level'];
 
@@ -51,10 +53,14 @@ export interface RunRecorder {
    * backup completes in the transaction that commits its version); the event is announced only
    * after the executor returns.
    */
-  finish(
-    outcome: RunOutcome,
-    opts?: { message?: string | null; em?: EntityManager },
-  ): Promise<void>;
+  finish(outcome: RunOutcome, opts?: RunFinishOptions): Promise<void>;
+}
+
+export interface RunFinishOptions {
+  message?: string | null;
+  em?: EntityManager;
+  /** The committed version was held by the deletion guard (carried by the final event). */
+  held?: RunFinishedEvent['held'];
 }
 
 export interface RunRecorderDeps {
@@ -90,6 +96,8 @@ export class RepositoryRunRecorder implements RunRecorder {
   private lastProgress = 0;
   private current: RunEntity;
   private final: RunEntity | undefined;
+  private held: RunFinishedEvent['held'];
+  private readonly firstErrors: Array<{ path: string | null; message: string }> = [];
   private announced = false;
   private pausing: Promise<void> | undefined;
 
@@ -187,10 +195,7 @@ export class RepositoryRunRecorder implements RunRecorder {
     await this.pausing;
   }
 
-  async finish(
-    outcome: RunOutcome,
-    opts: { message?: string | null; em?: EntityManager } = {},
-  ): Promise<void> {
+  async finish(outcome: RunOutcome, opts: RunFinishOptions = {}): Promise<void> {
     if (this.final) throw new Error(`run ${this.runId} is already ${this.final.status}`);
     // Outside a transaction the log goes first: listeners of the final event read it.
     if (!opts.em) await this.flushEvents();
@@ -203,6 +208,7 @@ export class RepositoryRunRecorder implements RunRecorder {
     };
     await this.deps.runs.update(this.runId, patch, opts.em);
     this.final = { ...this.current, ...patch };
+    this.held = opts.held;
   }
 
   /**
@@ -231,18 +237,25 @@ export class RepositoryRunRecorder implements RunRecorder {
   announce(): void {
     if (!this.final || this.announced) return;
     this.announced = true;
-    this.deps.events.runFinished({ ...this.final });
+    this.deps.events.runFinished({
+      ...this.final,
+      firstErrors: [...this.firstErrors],
+      ...(this.held ? { held: this.held } : {}),
+    });
   }
 
   private log(level: RunLogLevel, path: string | null, error: unknown, message?: string): void {
     if (this.logged >= MAX_LOGGED_EVENTS) return;
     this.logged++;
+    const text = message ?? describeError(error);
+    if (level === 'error' && this.firstErrors.length < FIRST_ERRORS)
+      this.firstErrors.push({ path, message: text });
     this.pending.push({
       runId: this.runId,
       level,
       path,
       code: error instanceof ConnectorError ? error.code : null,
-      message: message ?? describeError(error),
+      message: text,
       at: this.deps.clock.now(),
     });
   }

@@ -170,6 +170,13 @@ export class RunsService implements RunStarter {
     return run;
   }
 
+  /** Adds a warning to a finished run's log (a mail that could not be sent, for example). */
+  async note(runId: string, code: string, message: string): Promise<void> {
+    await this.runs.addEvents([
+      { runId, level: 'warning', path: null, code, message, at: this.clock.now() },
+    ]);
+  }
+
   /**
    * At start-up: runs a dead process left 'running' are failed (their versions stay partial, and
    * the next run reuses what they stored); runs still 'queued' are queued again.

@@ -34,7 +34,16 @@ export interface VersionChange {
   changed: number;
 }
 
-export type GuardVerdict = { verdict: 'ok' } | { verdict: 'hold'; reason: string };
+export type GuardVerdict =
+  | { verdict: 'ok' }
+  | {
+      verdict: 'hold';
+      reason: string;
+      /** Files of the last complete version the held one would drop (all of them when emptied). */
+      deleted: number;
+      changed: number;
+      previousFileCount: number;
+    };
 
 /** Decides whether a version is committed complete or held. Pure. */
 export function checkDeletionGuard(
@@ -47,6 +56,9 @@ export function checkDeletionGuard(
     return {
       verdict: 'hold',
       reason: `the source listed no files at all, where the last complete version held ${prev}: an emptied or unmounted source?`,
+      deleted: prev,
+      changed: 0,
+      previousFileCount: prev,
     };
   }
   const gone = change.deleted + (thresholds.countChanged ? change.changed : 0);
@@ -58,6 +70,9 @@ export function checkDeletionGuard(
     return {
       verdict: 'hold',
       reason: `${what} of ${prev} files (${Math.round(share * 100)} %, more than ${Math.round(thresholds.maxShare * 100)} % and more than ${thresholds.minFiles} files): much more than usual`,
+      deleted: change.deleted,
+      changed: change.changed,
+      previousFileCount: prev,
     };
   }
   return { verdict: 'ok' };

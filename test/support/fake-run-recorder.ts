@@ -1,8 +1,11 @@
-import type { EntityManager } from 'typeorm';
 import type { RunPhase } from '../../src/backup/entities/run.entity.js';
 import type { RunCounters } from '../../src/backup/runs.repository.js';
 import { describeError, type RunOutcome } from '../../src/runs/run-outcome.js';
-import { zeroCounters, type RunRecorder } from '../../src/runs/run-recorder.js';
+import {
+  zeroCounters,
+  type RunFinishOptions,
+  type RunRecorder,
+} from '../../src/runs/run-recorder.js';
 
 export interface RecordedLine {
   level: 'info' | 'warning' | 'error' | 'retry';
@@ -19,7 +22,14 @@ export class FakeRunRecorder implements RunRecorder {
   versionId: string | undefined;
   progressCalls = 0;
   checkpoints = 0;
-  finished: { outcome: RunOutcome; message: string | null; inTransaction: boolean } | undefined;
+  finished:
+    | {
+        outcome: RunOutcome;
+        message: string | null;
+        inTransaction: boolean;
+        held?: RunFinishOptions['held'];
+      }
+    | undefined;
 
   constructor(readonly runId = 'run-1') {}
 
@@ -69,12 +79,14 @@ export class FakeRunRecorder implements RunRecorder {
     return Promise.resolve();
   }
 
-  finish(
-    outcome: RunOutcome,
-    opts: { message?: string | null; em?: EntityManager } = {},
-  ): Promise<void> {
+  finish(outcome: RunOutcome, opts: RunFinishOptions = {}): Promise<void> {
     if (this.finished) throw new Error('finished twice');
-    this.finished = { outcome, message: opts.message ?? null, inTransaction: !!opts.em };
+    this.finished = {
+      outcome,
+      message: opts.message ?? null,
+      inTransaction: !!opts.em,
+      ...(opts.held ? { held: opts.held } : {}),
+    };
     return Promise.resolve();
   }
 

@@ -189,6 +189,17 @@ class BackupExecution {
           await rec.finish(warnings.length > 0 ? 'warning' : 'completed', {
             em,
             message: warnings.length > 0 ? warnings.join('; ') : null,
+            ...(verdict.verdict === 'hold'
+              ? {
+                  held: {
+                    versionId: v.id,
+                    reason: verdict.reason,
+                    deleted: verdict.deleted,
+                    changed: verdict.changed,
+                    previousFileCount: verdict.previousFileCount,
+                  },
+                }
+              : {}),
           });
         },
         { skipped },

@@ -205,7 +205,13 @@ describe('BackupExecutor', () => {
   it('should end with a warning saying why when the deletion guard holds the version', async () => {
     const { sut, versions, recorder } = setup();
     versions.commitVersion.mockImplementation(async (_t, _v, _tgt, _gone, also) => {
-      const held = { verdict: 'hold' as const, reason: 'the source listed no files at all' };
+      const held = {
+        verdict: 'hold' as const,
+        reason: 'the source listed no files at all',
+        deleted: 30,
+        changed: 0,
+        previousFileCount: 30,
+      };
       await also({} as EntityManager, held);
       return held;
     });
@@ -214,6 +220,8 @@ describe('BackupExecutor', () => {
 
     expect(recorder.finished).toMatchObject({ outcome: 'warning', inTransaction: true });
     expect(recorder.finished!.message).toContain('version held for approval: the source listed');
+    // The final event carries it, so that the mail can say what the held version would delete.
+    expect(recorder.finished!.held).toMatchObject({ deleted: 30, previousFileCount: 30 });
   });
 
   it('should stop the whole run when the target is full', async () => {

@@ -113,6 +113,32 @@ describe('RepositoryRunRecorder', () => {
     );
   });
 
+  it('should carry the first errors and a held version in the final event (notifications read nothing else)', async () => {
+    const { sut, events } = setup();
+    sut.warn('a file vanished mid-run', 'gone.txt');
+    for (let i = 0; i < 12; i++) sut.fileFailed(`bad-${i}.txt`, new Error('unreadable'));
+    const held = {
+      versionId: 'v2',
+      reason: 'emptied',
+      deleted: 30,
+      changed: 0,
+      previousFileCount: 30,
+    };
+
+    await sut.finish('warning', { message: 'version held', held });
+    sut.announce();
+
+    const event = events.runFinished.mock.calls[0]![0];
+    expect(event.firstErrors).toHaveLength(10);
+    expect(event.firstErrors![0]).toEqual({ path: 'bad-0.txt', message: 'unreadable' });
+    expect(event.held).toEqual(held);
+    expect(event).toMatchObject({
+      status: 'warning',
+      filesFailed: 12,
+      errorMessage: 'version held',
+    });
+  });
+
   it('should refuse to finish a run twice', async () => {
     const { sut } = setup();
     await sut.finish('completed');
