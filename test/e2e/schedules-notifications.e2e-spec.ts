@@ -221,7 +221,7 @@ describe('schedules and notifications through the API', () => {
       const [mail] = await smtp.waitFor(1);
       expect(mail!.subject).toBe('Backup "blocked" FAILED');
       expect(mail!.text).toContain('Result: failed: ');
-      expect(mail!.html).toContain('failed</b>');
+      expect(mail!.html).toContain('FAILED</b>');
     });
 
     it('should keep the run completed and log a warning when the SMTP server refuses', async () => {
