@@ -137,7 +137,9 @@ export class RestoreService {
     taskId: string,
     opts: { versionId?: string; readPercent?: number },
   ): Promise<RunEntity> {
-    const readPercent = opts.readPercent ?? 0;
+    // Without a percent of its own, a run reads back what the task says (0 for a new task).
+    const readPercent =
+      opts.readPercent ?? (await this.tasks.findById(taskId))?.verifyReadPercent ?? 0;
     if (!Number.isFinite(readPercent) || readPercent < 0 || readPercent > 100)
       throw new ValidationAppError(['readPercent must be a number from 0 to 100']);
     if (opts.versionId) {

@@ -36,4 +36,20 @@ export class TasksRepository extends OwnedEntityRepository<TaskEntity> {
     );
     return (res.affected ?? 0) > 0;
   }
+
+  /** As `claimScheduleSlot`, for the task's verify schedule. */
+  async claimVerifySlot(id: string, slot: Date): Promise<boolean> {
+    const res = await this.db.write((em) =>
+      em
+        .createQueryBuilder()
+        .update(TaskEntity)
+        .set({ verifyCheckpoint: slot })
+        .where('id = :id', { id })
+        .andWhere('(verify_checkpoint IS NULL OR verify_checkpoint < :slot)', {
+          slot: slot.getTime(),
+        })
+        .execute(),
+    );
+    return (res.affected ?? 0) > 0;
+  }
 }

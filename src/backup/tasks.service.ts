@@ -4,6 +4,7 @@ import { NotFoundAppError, ValidationAppError } from '../common/errors/app-error
 import { InvalidPathError } from '../connectors/connector.errors.js';
 import { normalizePath, relativeTo } from '../connectors/path.js';
 import { parseSchedule, type ScheduleInput } from '../scheduler/schedule.js';
+import { effectiveDeletionGuard, type DeletionGuardSettings } from '../versions/deletion-guard.js';
 import type { FilterMode, NotifyOn, TaskEntity } from './entities/task.entity.js';
 import { parseExtensions } from './plan/extension-filter.js';
 import type { RunsRepository } from './runs.repository.js';
@@ -23,6 +24,10 @@ export interface TaskInput {
   schedule?: ScheduleInput;
   catchUp?: boolean;
   notifications?: { emails?: string[]; on?: NotifyOn; webhookUrl?: string | null };
+  /** Partial: unnamed fields keep their value; null puts the defaults back (the guard stays on). */
+  deletionGuard?: Partial<DeletionGuardSettings> | null;
+  /** Verify runs of the task: the read-back percent and when they start on their own. */
+  verify?: { readPercent?: number; schedule?: ScheduleInput | null };
 }
 
 /** A task as notifications see it. */
@@ -86,6 +91,10 @@ export class TasksService {
         notifyOn: 'failure',
         webhookUrl: null,
         retention: null,
+        deletionGuard: null,
+        verifyReadPercent: 0,
+        verifySchedule: null,
+        verifyCheckpoint: now,
         createdAt: now,
         updatedAt: now,
       },
@@ -185,6 +194,9 @@ export class TasksService {
     if (input.catchUp !== undefined) next.catchUp = input.catchUp;
     if (input.notifications !== undefined)
       this.applyNotifications(next, input.notifications, problems);
+    if (input.deletionGuard !== undefined)
+      next.deletionGuard = applyDeletionGuard(task.deletionGuard, input.deletionGuard, problems);
+    if (input.verify !== undefined) applyVerify(next, input.verify, problems);
     if (problems.length === 0 && next.sourceAccountId === next.targetAccountId) {
       // Backing a folder up into itself grows without end; into its parent would copy the copies.
       if (relativeTo(next.sourcePath, next.targetPath) !== undefined) {
@@ -213,6 +225,9 @@ export class TasksService {
     ) {
       next.scheduleCheckpoint = this.clock.now();
     }
+    // The same for verify slots: a new verify schedule counts from now.
+    if (JSON.stringify(next.verifySchedule) !== JSON.stringify(task.verifySchedule))
+      next.verifyCheckpoint = this.clock.now();
     return next;
   }
 
@@ -237,5 +252,74 @@ export class TasksService {
         problems.push(`notifications.webhookUrl: '${url}' is not an http(s) URL`);
       } else next.webhookUrl = url;
     }
+  }
+}
+
+/**
+ * The guard's fields, checked one by one (the API's DTO checks shapes too; tools call this
+ * service directly). Stored as the full effective settings, so a later change of the defaults
+ * does not loosen a task its owner configured.
+ */
+function applyDeletionGuard(
+  stored: Partial<DeletionGuardSettings> | null,
+  input: Partial<DeletionGuardSettings> | null,
+  problems: string[],
+): Partial<DeletionGuardSettings> | null {
+  if (input === null) return null;
+  const next = { ...effectiveDeletionGuard(stored) };
+  if (input.enabled !== undefined) {
+    if (typeof input.enabled !== 'boolean')
+      problems.push('deletionGuard.enabled must be true or false');
+    else next.enabled = input.enabled;
+  }
+  if (input.percent !== undefined) {
+    if (
+      typeof input.percent !== 'number' ||
+      !Number.isFinite(input.percent) ||
+      input.percent < 0 ||
+      input.percent > 100
+    )
+      problems.push(
+        `deletionGuard.percent must be a number from 0 to 100 (got ${JSON.stringify(input.percent)})`,
+      );
+    else next.percent = input.percent;
+  }
+  if (input.minFiles !== undefined) {
+    if (!Number.isInteger(input.minFiles) || input.minFiles < 0)
+      problems.push(
+        `deletionGuard.minFiles must be a whole number of 0 or more (got ${JSON.stringify(input.minFiles)})`,
+      );
+    else next.minFiles = input.minFiles;
+  }
+  for (const key of ['countChanged', 'holdWhenEmptied'] as const) {
+    if (input[key] === undefined) continue;
+    if (typeof input[key] !== 'boolean')
+      problems.push(`deletionGuard.${key} must be true or false`);
+    else next[key] = input[key];
+  }
+  return next;
+}
+
+function applyVerify(
+  next: TaskEntity,
+  input: NonNullable<TaskInput['verify']>,
+  problems: string[],
+): void {
+  if (input.readPercent !== undefined) {
+    const p = input.readPercent;
+    if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p > 100)
+      problems.push(
+        `verify.readPercent must be a whole number from 0 to 100 (got ${JSON.stringify(p)})`,
+      );
+    else next.verifyReadPercent = p;
+  }
+  if (input.schedule !== undefined) {
+    if (input.schedule === null) {
+      next.verifySchedule = null;
+      return;
+    }
+    const { schedule, problems: bad } = parseSchedule(input.schedule);
+    problems.push(...bad.map((b) => `verify.${b}`));
+    if (schedule) next.verifySchedule = schedule.kind === 'none' ? null : schedule;
   }
 }

@@ -5,6 +5,7 @@ import type { Principal } from '../auth/auth.service.js';
 import { Ownership } from '../auth/ownership.js';
 import { RunsService } from '../runs/runs.service.js';
 import { TasksService } from '../backup/tasks.service.js';
+import type { TaskEntity } from '../backup/entities/task.entity.js';
 import { SchedulerService } from '../scheduler/scheduler.service.js';
 import { VersionsService } from '../versions/versions.service.js';
 import { AccessPolicy } from '../security/access-policy.js';
@@ -31,7 +32,7 @@ export class TasksController {
     });
     await this.checkWebhook(p, dto.notifications?.webhookUrl);
     const task = await this.tasks.create(dto, p.user.id);
-    return toTaskDetailView(task, this.scheduler.nextRuns(task));
+    return this.detail(task);
   }
 
   @Get()
@@ -43,7 +44,7 @@ export class TasksController {
   async get(@CurrentUser() p: Principal, @Param('id') id: string) {
     await this.owners.task(p, id);
     const task = await this.tasks.get(id);
-    return toTaskDetailView(task, this.scheduler.nextRuns(task));
+    return this.detail(task);
   }
 
   @Patch(':id')
@@ -55,7 +56,15 @@ export class TasksController {
     });
     await this.checkWebhook(p, dto.notifications?.webhookUrl);
     const task = await this.tasks.update(id, dto);
-    return toTaskDetailView(task, this.scheduler.nextRuns(task));
+    return this.detail(task);
+  }
+
+  private detail(task: TaskEntity) {
+    return toTaskDetailView(
+      task,
+      this.scheduler.nextRuns(task),
+      this.scheduler.nextVerifyRuns(task),
+    );
   }
 
   @Delete(':id')

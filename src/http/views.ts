@@ -2,6 +2,7 @@ import type { RunEntity } from '../backup/entities/run.entity.js';
 import type { TaskEntity } from '../backup/entities/task.entity.js';
 import type { VersionEntity } from '../versions/entities/version.entity.js';
 import { DST_RULE, MONTH_END_RULE, toZonedIso } from '../scheduler/schedule.js';
+import { effectiveDeletionGuard } from '../versions/deletion-guard.js';
 
 export function toTaskView(t: TaskEntity) {
   return {
@@ -24,14 +25,24 @@ export function toTaskView(t: TaskEntity) {
     },
     catchUp: t.catchUp,
     notifications: { emails: t.notifyEmails, on: t.notifyOn, webhookUrl: t.webhookUrl },
+    deletionGuard: effectiveDeletionGuard(t.deletionGuard),
+    verify: { readPercent: t.verifyReadPercent, schedule: t.verifySchedule ?? { kind: 'none' } },
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
   };
 }
 
 /** A task with its next scheduled runs (ISO 8601 with the schedule zone's offset). */
-export function toTaskDetailView(t: TaskEntity, nextRuns: Date[]) {
-  return { ...toTaskView(t), nextRuns: nextRuns.map((d) => toZonedIso(d, t.schedule.timezone)) };
+export function toTaskDetailView(t: TaskEntity, nextRuns: Date[], nextVerifyRuns: Date[] = []) {
+  const view = toTaskView(t);
+  return {
+    ...view,
+    nextRuns: nextRuns.map((d) => toZonedIso(d, t.schedule.timezone)),
+    verify: {
+      ...view.verify,
+      nextRuns: nextVerifyRuns.map((d) => toZonedIso(d, t.verifySchedule?.timezone)),
+    },
+  };
 }
 
 export function toRunView(r: RunEntity) {

@@ -5,12 +5,19 @@ import type { TaskEntity } from '../backup/entities/task.entity.js';
 import { redisConnection } from '../runs/bullmq-run-queue.js';
 import type { ClusterConfig, ProcessRole } from '../config/app-config.js';
 import { nextRuns, type Schedule } from './schedule.js';
-import type { ScheduleTrigger, SchedulerService } from './scheduler.service.js';
+import {
+  isSchedulable,
+  isVerifySchedulable,
+  type ScheduleTrigger,
+  type SchedulerService,
+} from './scheduler.service.js';
 
 export const SLOTS_QUEUE = 'schedule-slots';
 
 interface SlotJobData {
   taskId: string;
+  /** Absent on jobs of schedulers made before verify schedules: a backup slot. */
+  kind?: 'backup' | 'verify';
 }
 
 /**
@@ -24,6 +31,7 @@ export function scheduleRepeatStrategy(millis: number, opts: RepeatOptions): num
 }
 
 const schedulerId = (taskId: string) => `task-${taskId}`;
+const verifySchedulerId = (taskId: string) => `verify-${taskId}`;
 
 /**
  * Cluster mode: one BullMQ job scheduler per scheduled task. Each slot becomes one job with the
@@ -56,7 +64,9 @@ export class BullMqScheduleTrigger implements ScheduleTrigger {
       SLOTS_QUEUE,
       async (job: Job<SlotJobData>) => {
         const slot = new Date(job.opts.prevMillis ?? job.timestamp);
-        await scheduler.fireSlot(job.data.taskId, slot, 'schedule');
+        if (job.data.kind === 'verify')
+          await scheduler.fireVerifySlot(job.data.taskId, slot, 'schedule');
+        else await scheduler.fireSlot(job.data.taskId, slot, 'schedule');
       },
       {
         connection: this.connect(),
@@ -67,16 +77,22 @@ export class BullMqScheduleTrigger implements ScheduleTrigger {
     this.worker.on('error', (e) => this.logger.error(`slot worker: ${e.message}`));
   }
 
+  /** One job scheduler per armed schedule of the task (backup, verify); the others removed. */
   async taskChanged(taskId: string, task: TaskEntity | undefined): Promise<void> {
-    if (!task) {
-      await this.queue.removeJobScheduler(schedulerId(taskId));
-      return;
-    }
-    await this.queue.upsertJobScheduler(
-      schedulerId(taskId),
-      { pattern: JSON.stringify(task.schedule) },
-      { name: 'slot', data: { taskId } },
-    );
+    if (task && isSchedulable(task)) {
+      await this.queue.upsertJobScheduler(
+        schedulerId(taskId),
+        { pattern: JSON.stringify(task.schedule) },
+        { name: 'slot', data: { taskId, kind: 'backup' } },
+      );
+    } else await this.queue.removeJobScheduler(schedulerId(taskId));
+    if (task && isVerifySchedulable(task)) {
+      await this.queue.upsertJobScheduler(
+        verifySchedulerId(taskId),
+        { pattern: JSON.stringify(task.verifySchedule) },
+        { name: 'verify-slot', data: { taskId, kind: 'verify' } },
+      );
+    } else await this.queue.removeJobScheduler(verifySchedulerId(taskId));
   }
 
   async close(): Promise<void> {
@@ -87,11 +103,15 @@ export class BullMqScheduleTrigger implements ScheduleTrigger {
 
   /** At an API node's start: one job scheduler per scheduled task, none for the others. */
   private async syncAll(scheduler: SchedulerService): Promise<void> {
-    const wanted = new Map((await scheduler.schedulableTasks()).map((t) => [schedulerId(t.id), t]));
+    const tasks = await scheduler.schedulableTasks();
+    const wanted = new Set([
+      ...tasks.filter(isSchedulable).map((t) => schedulerId(t.id)),
+      ...tasks.filter(isVerifySchedulable).map((t) => verifySchedulerId(t.id)),
+    ]);
     for (const s of await this.queue.getJobSchedulers(0, -1)) {
       if (!wanted.has(s.key)) await this.queue.removeJobScheduler(s.key);
     }
-    for (const t of wanted.values()) await this.taskChanged(t.id, t);
+    for (const t of tasks) await this.taskChanged(t.id, t);
   }
 
   private connect(): Redis {

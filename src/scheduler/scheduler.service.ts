@@ -45,13 +45,20 @@ export class SchedulerService {
 
   /** The API changed a task: the trigger re-arms (embedded) or upserts its job scheduler (cluster). */
   async taskChanged(taskId: string, task: TaskEntity | undefined): Promise<void> {
-    await this.trigger?.taskChanged(taskId, task && isSchedulable(task) ? task : undefined);
+    const armed = task && (isSchedulable(task) || isVerifySchedulable(task)) ? task : undefined;
+    await this.trigger?.taskChanged(taskId, armed);
   }
 
   /** The next `count` slots of a task from now; none while it is paused or unscheduled. */
   nextRuns(task: TaskEntity, count = 5): Date[] {
     if (!isSchedulable(task)) return [];
     return nextRuns(task.schedule as Schedule, this.clock.now(), count);
+  }
+
+  /** The next `count` verify slots of a task; none while it is paused or has no verify schedule. */
+  nextVerifyRuns(task: TaskEntity, count = 5): Date[] {
+    if (!isVerifySchedulable(task)) return [];
+    return nextRuns(task.verifySchedule as Schedule, this.clock.now(), count);
   }
 
   preview(schedule: Schedule, count: number): Date[] {
@@ -75,6 +82,20 @@ export class SchedulerService {
         );
       }
     }
+    for (const task of await this.tasks.listAll()) {
+      if (!isVerifySchedulable(task)) continue;
+      const slot = latestSlotBetween(
+        task.verifySchedule as Schedule,
+        verifyCheckpointOf(task),
+        now,
+      );
+      if (!slot) continue;
+      // A missed verify runs once at start-up when the task catches up, as a missed backup does.
+      if (task.catchUp) {
+        const run = await this.fireVerifySlot(task.id, slot, 'catch-up');
+        if (run) out.push(run);
+      } else await this.tasks.claimVerifySlot(task.id, slot);
+    }
     return out;
   }
 
@@ -89,11 +110,23 @@ export class SchedulerService {
       const run = await this.fireSlot(task.id, slot, 'schedule');
       if (run) out.push(run);
     }
+    for (const task of await this.tasks.listAll()) {
+      if (!isVerifySchedulable(task)) continue;
+      const slot = latestSlotBetween(
+        task.verifySchedule as Schedule,
+        verifyCheckpointOf(task),
+        now,
+      );
+      if (!slot) continue;
+      const run = await this.fireVerifySlot(task.id, slot, 'schedule');
+      if (run) out.push(run);
+    }
     return out;
   }
 
+  /** Tasks with a backup schedule, a verify schedule, or both (a BullMQ node arms them). */
   async schedulableTasks(): Promise<TaskEntity[]> {
-    return (await this.tasks.listAll()).filter(isSchedulable);
+    return (await this.tasks.listAll()).filter((t) => isSchedulable(t) || isVerifySchedulable(t));
   }
 
   /** The earliest next slot of any task: when the embedded timer should wake up. */
@@ -104,6 +137,12 @@ export class SchedulerService {
       if (!isSchedulable(task)) continue;
       const from = checkpointOf(task) > now ? checkpointOf(task) : now;
       const [next] = nextRuns(task.schedule as Schedule, from, 1);
+      if (next && (!best || next < best)) best = next;
+    }
+    for (const task of await this.tasks.listAll()) {
+      if (!isVerifySchedulable(task)) continue;
+      const from = verifyCheckpointOf(task) > now ? verifyCheckpointOf(task) : now;
+      const [next] = nextRuns(task.verifySchedule as Schedule, from, 1);
       if (next && (!best || next < best)) best = next;
     }
     return best;
@@ -130,10 +169,46 @@ export class SchedulerService {
       throw e;
     }
   }
+
+  /**
+   * One verify slot of one task: claimed once (its own checkpoint, a run id of task + slot +
+   * 'verify'), then a verify run of every version of the task, reading back the task's percent.
+   * A backup still running does not skip it: the verify run waits in the queue behind it.
+   */
+  async fireVerifySlot(
+    taskId: string,
+    slot: Date,
+    trigger: RunTrigger,
+  ): Promise<RunEntity | undefined> {
+    const task = await this.tasks.findById(taskId);
+    if (!task || !isVerifySchedulable(task)) return undefined;
+    if (!(await this.tasks.claimVerifySlot(taskId, slot))) return undefined;
+    try {
+      return await this.runs.start('verify', taskId, {
+        id: slotRunId(`verify:${taskId}`, slot),
+        trigger,
+        scheduledFor: slot,
+        params: { readPercent: task.verifyReadPercent },
+        whenBusy: 'queue',
+      });
+    } catch (e) {
+      if (e instanceof RunExistsError) return undefined;
+      throw e;
+    }
+  }
 }
 
 export function isSchedulable(task: TaskEntity): boolean {
   return task.enabled && task.schedule.kind !== 'none' && !!task.schedule.timezone;
+}
+
+export function isVerifySchedulable(task: TaskEntity): boolean {
+  const v = task.verifySchedule;
+  return task.enabled && !!v && v.kind !== 'none' && !!v.timezone;
+}
+
+function verifyCheckpointOf(task: TaskEntity): Date {
+  return task.verifyCheckpoint ?? task.updatedAt;
 }
 
 function checkpointOf(task: TaskEntity): Date {

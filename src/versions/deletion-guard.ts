@@ -22,6 +22,50 @@ export const DEFAULT_DELETION_THRESHOLDS: DeletionThresholds = {
   holdWhenEmptied: true,
 };
 
+/**
+ * The guard as a task stores it (a task field, set through the API and the task form). On by
+ * default with the defaults below; stricter or looser by `percent` and `minFiles`; off only when
+ * `enabled` is set to false explicitly.
+ */
+export interface DeletionGuardSettings {
+  enabled: boolean;
+  /** Hold when more than this percent (0-100) of the last complete version's files went away. */
+  percent: number;
+  /** ...and more than this many files did. */
+  minFiles: number;
+  countChanged: boolean;
+  holdWhenEmptied: boolean;
+}
+
+export const DEFAULT_DELETION_GUARD: DeletionGuardSettings = {
+  enabled: true,
+  percent: DEFAULT_DELETION_THRESHOLDS.maxShare * 100,
+  minFiles: DEFAULT_DELETION_THRESHOLDS.minFiles,
+  countChanged: DEFAULT_DELETION_THRESHOLDS.countChanged,
+  holdWhenEmptied: DEFAULT_DELETION_THRESHOLDS.holdWhenEmptied,
+};
+
+/** A task's stored settings (null: never set) with the defaults filled in. */
+export function effectiveDeletionGuard(
+  stored: Partial<DeletionGuardSettings> | null | undefined,
+): DeletionGuardSettings {
+  return { ...DEFAULT_DELETION_GUARD, ...(stored ?? {}) };
+}
+
+/** What `checkDeletionGuard` compares with, from a task's settings; null when turned off. */
+export function deletionThresholdsOf(
+  stored: Partial<DeletionGuardSettings> | null | undefined,
+): DeletionThresholds | null {
+  const s = effectiveDeletionGuard(stored);
+  if (!s.enabled) return null;
+  return {
+    maxShare: s.percent / 100,
+    minFiles: s.minFiles,
+    countChanged: s.countChanged,
+    holdWhenEmptied: s.holdWhenEmptied,
+  };
+}
+
 /** What the new version does to the last complete one. */
 export interface VersionChange {
   /** Files of the last complete version; null when there is none (a first run is never held). */

@@ -1,5 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { epochMillis, jsonText } from '../../persistence/column-transformers.js';
+import type { DeletionGuardSettings } from '../../versions/deletion-guard.js';
 import type { RetentionPolicy } from '../../versions/retention.js';
 
 export type FilterMode = 'all' | 'include' | 'exclude';
@@ -88,6 +89,25 @@ export class TaskEntity {
   /** Receives a JSON POST when a run ends (same `notifyOn` rule as the mail). */
   @Column('text', { name: 'webhook_url', nullable: true })
   webhookUrl!: string | null;
+
+  /**
+   * The deletion guard's thresholds (src/versions/deletion-guard.ts); null: the defaults. Only
+   * `enabled: false` turns it off.
+   */
+  @Column('text', { name: 'deletion_guard', nullable: true, transformer: jsonText })
+  deletionGuard!: Partial<DeletionGuardSettings> | null;
+
+  /** Verify runs without their own `readPercent` (scheduled ones) read back this share (0-100). */
+  @Column('integer', { name: 'verify_read_percent', default: 0 })
+  verifyReadPercent!: number;
+
+  /** When verify runs start on their own; null or kind 'none': only when asked. */
+  @Column('text', { name: 'verify_schedule', nullable: true, transformer: jsonText })
+  verifySchedule!: TaskSchedule | null;
+
+  /** The last verify slot handled (or when the verify schedule was set), as `scheduleCheckpoint`. */
+  @Column('bigint', { name: 'verify_checkpoint', nullable: true, transformer: epochMillis })
+  verifyCheckpoint!: Date | null;
 
   @Column('bigint', { name: 'created_at', transformer: epochMillis })
   createdAt!: Date;

@@ -5,6 +5,7 @@ import {
   IsIn,
   IsInt,
   IsNotEmpty,
+  IsNumber,
   IsOptional,
   IsString,
   Max,
@@ -14,6 +15,70 @@ import {
 } from 'class-validator';
 import type { FilterMode } from '../../backup/entities/task.entity.js';
 import { NotificationsDto, ScheduleDto } from './schedule.dto.js';
+
+/** The deletion guard of a task: on by default; only `enabled: false` turns it off. */
+export class DeletionGuardDto {
+  @ApiPropertyOptional({ default: true, description: 'false turns the guard off for this task' })
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 100,
+    default: 50,
+    description: 'hold a version when more than this percent of the files went away...',
+  })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(100)
+  percent?: number;
+
+  @ApiPropertyOptional({ minimum: 0, default: 20, description: '...and more than this many files' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  minFiles?: number;
+
+  @ApiPropertyOptional({ default: true, description: 'count changed files with the deleted ones' })
+  @IsOptional()
+  @IsBoolean()
+  countChanged?: boolean;
+
+  @ApiPropertyOptional({
+    default: true,
+    description: 'hold when the source lists nothing where it held files',
+  })
+  @IsOptional()
+  @IsBoolean()
+  holdWhenEmptied?: boolean;
+}
+
+/** Verify runs of a task. */
+export class VerifySettingsDto {
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 100,
+    default: 0,
+    description: 'percent of the stored copies read back and compared by SHA-256',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  readPercent?: number;
+
+  @ApiPropertyOptional({
+    type: ScheduleDto,
+    nullable: true,
+    description: 'when verify runs start on their own',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ScheduleDto)
+  schedule?: ScheduleDto | null;
+}
 
 export class FilterDto {
   @ApiProperty({ enum: ['all', 'include', 'exclude'] })
@@ -110,6 +175,22 @@ export class CreateTaskDto {
   @ValidateNested()
   @Type(() => NotificationsDto)
   notifications?: NotificationsDto;
+
+  @ApiPropertyOptional({
+    type: DeletionGuardDto,
+    nullable: true,
+    description: 'null puts the defaults back',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => DeletionGuardDto)
+  deletionGuard?: DeletionGuardDto | null;
+
+  @ApiPropertyOptional({ type: VerifySettingsDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => VerifySettingsDto)
+  verify?: VerifySettingsDto;
 }
 
 /** Every field of a task, each optional: only what is sent changes. */

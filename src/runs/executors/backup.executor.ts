@@ -11,6 +11,7 @@ import {
 import type { RetryEvent } from '../../connectors/pacer/pacer.js';
 import { joinPath } from '../../connectors/path.js';
 import type { StoredFile } from '../../versions/version-ledger.repository.js';
+import { deletionThresholdsOf } from '../../versions/deletion-guard.js';
 import type { VersionsService } from '../../versions/versions.service.js';
 import type { RunEntity } from '../../backup/entities/run.entity.js';
 import type { TaskEntity } from '../../backup/entities/task.entity.js';
@@ -202,7 +203,7 @@ class BackupExecution {
               : {}),
           });
         },
-        { skipped },
+        { skipped, guard: deletionThresholdsOf(task.deletionGuard) },
       );
       await this.connectors.noteConnectorSuccess(task.sourceAccountId);
     } catch (e) {

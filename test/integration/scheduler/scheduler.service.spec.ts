@@ -233,4 +233,75 @@ describe.each(TEST_DATABASES)('SchedulerService on %s', (_name, create) => {
     ]);
     expect(t.sut.nextRuns({ ...task, enabled: false })).toEqual([]);
   });
+
+  describe('verify schedules (issue 18: verify runs are schedulable)', () => {
+    const WEEKLY_SUN_0400: Schedule = {
+      kind: 'weekly',
+      time: '04:00',
+      weekdays: ['sun'],
+      timezone: 'Europe/Berlin',
+    };
+
+    it('should start one verify run per weekly slot with the task read-back percent, beside the backups', async () => {
+      // Friday 2026-11-20; the next Sunday 04:00 Berlin is 2026-11-22T03:00Z.
+      const t = setup('2026-11-20T12:00:00Z');
+      const task = await saveTask(t.clock, {
+        schedule: BERLIN_0230,
+        verifySchedule: WEEKLY_SUN_0400,
+        verifyReadPercent: 10,
+        verifyCheckpoint: t.clock.now(),
+      });
+
+      const fired = await tickThrough(t, '2026-11-29T12:00:00Z');
+
+      const all = await runs.list({ taskId: task.id, limit: 50 });
+      const verifies = all.filter((r) => r.kind === 'verify');
+      expect(verifies.map((r) => r.scheduledFor!.toISOString()).sort()).toEqual([
+        '2026-11-22T03:00:00.000Z',
+        '2026-11-29T03:00:00.000Z',
+      ]);
+      expect(verifies[0]).toMatchObject({ trigger: 'schedule', params: { readPercent: 10 } });
+      expect(all.filter((r) => r.kind === 'backup')).toHaveLength(9);
+      expect(fired).toHaveLength(11);
+    });
+
+    it('should make one verify run of a slot when two nodes fire it at once', async () => {
+      const t = setup('2026-11-20T12:00:00Z');
+      const task = await saveTask(t.clock, {
+        schedule: { kind: 'none' },
+        verifySchedule: WEEKLY_SUN_0400,
+        verifyReadPercent: 0,
+        verifyCheckpoint: t.clock.now(),
+      });
+      const other = new SchedulerService(
+        tasks,
+        runStarter({ runs, tasks }, new RecordingQueue(), t.clock),
+        t.clock,
+      );
+      const slot = new Date('2026-11-22T03:00:00Z');
+      await t.advanceTo(slot.toISOString());
+      const results = await Promise.all([
+        t.sut.fireVerifySlot(task.id, slot, 'schedule'),
+        other.fireVerifySlot(task.id, slot, 'schedule'),
+        t.sut.tick(),
+      ]);
+      expect(results.flat().filter((r) => r !== undefined)).toHaveLength(1);
+      expect(await runs.list({ taskId: task.id, limit: 10 })).toHaveLength(1);
+    });
+
+    it('should start no verify run of a paused task, nor report its slots', async () => {
+      const t = setup('2026-11-20T12:00:00Z');
+      const task = await saveTask(t.clock, {
+        schedule: { kind: 'none' },
+        verifySchedule: WEEKLY_SUN_0400,
+        verifyCheckpoint: t.clock.now(),
+        enabled: false,
+      });
+      expect(t.sut.nextVerifyRuns(task)).toEqual([]);
+      expect(t.sut.nextVerifyRuns({ ...task, enabled: true })[0]!.toISOString()).toBe(
+        '2026-11-22T03:00:00.000Z',
+      );
+      expect(await tickThrough(t, '2026-11-23T00:00:00Z')).toEqual([]);
+    });
+  });
 });

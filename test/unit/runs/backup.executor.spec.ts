@@ -1,3 +1,4 @@
+import { DEFAULT_DELETION_THRESHOLDS } from '../../../src/versions/deletion-guard.js';
 import { jest } from '@jest/globals';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -158,7 +159,7 @@ describe('BackupExecutor', () => {
       expect.anything(),
       expect.anything(),
       expect.any(Function),
-      { skipped: 1 },
+      { skipped: 1, guard: DEFAULT_DELETION_THRESHOLDS },
     );
     expect(recorder.finished).toMatchObject({ outcome: 'warning', inTransaction: true });
     expect(recorder.finished!.message).toContain('1 file(s) skipped');
