@@ -187,6 +187,8 @@ export interface Task {
   catchUp?: boolean;
   notifications?: { emails: string[]; on: string; webhookUrl: string | null };
   nextRuns?: string[];
+  deletionGuard?: DeletionGuard;
+  verify?: { readPercent: number; schedule: Schedule; nextRuns?: string[] };
   createdAt: string;
   updatedAt: string;
 }
@@ -203,7 +205,18 @@ export type TaskInput = Partial<{
   schedule: Schedule;
   catchUp: boolean;
   notifications: { emails: string[]; on: string; webhookUrl: string | null };
+  deletionGuard: Partial<DeletionGuard> | null;
+  verify: { readPercent?: number; schedule?: Schedule | null };
 }>;
+
+/** A task's deletion guard: on by default; `enabled: false` turns it off. */
+export interface DeletionGuard {
+  enabled: boolean;
+  percent: number;
+  minFiles: number;
+  countChanged: boolean;
+  holdWhenEmptied: boolean;
+}
 
 export type RunStatus =
   'queued' | 'running' | 'completed' | 'warning' | 'failed' | 'offline' | 'cancelled' | 'skipped';

@@ -224,4 +224,43 @@ describe('cluster mode: an API node and two worker processes on Redis and Postgr
       connection.disconnect();
     }
   }, 120_000);
+
+  it('should fire a verify slot as its own job, making one verify run', async () => {
+    const task = await api.http
+      .post('/api/tasks')
+      .send({
+        name: 'verified weekly',
+        sourceAccountId: sourceId,
+        targetAccountId: targetId,
+        targetPath: 'verified',
+        verify: {
+          readPercent: 100,
+          schedule: { kind: 'weekly', time: '04:00', weekdays: ['sun'], timezone: 'UTC' },
+        },
+      })
+      .expect(201);
+    const next = Date.parse(task.body.verify.nextRuns[0]);
+    const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const queue = new Queue(SLOTS_QUEUE, { connection, prefix });
+    try {
+      const delayed = await queue.getDelayed();
+      // No backup schedule: only the verify scheduler is armed.
+      expect(delayed.some((j) => j.id?.startsWith(`repeat:task-${task.body.id}:`))).toBe(false);
+      const job = delayed.find((j) => j.id === `repeat:verify-${task.body.id}:${next}`);
+      expect(job).toBeDefined();
+      await job!.promote();
+      let runs: Array<{ id: string; kind: string; trigger: string; scheduledFor: string }> = [];
+      for (let i = 0; runs.length === 0 && i < 400; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        runs = (await api.http.get(`/api/runs?taskId=${task.body.id}`).expect(200)).body;
+      }
+      expect(runs).toHaveLength(1);
+      expect(runs[0]).toMatchObject({ kind: 'verify', trigger: 'schedule' });
+      expect(Date.parse(runs[0]!.scheduledFor)).toBe(next);
+      await waitForRun(api.http, runs[0]!.id, 60_000);
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
+  }, 120_000);
 });

@@ -1,4 +1,12 @@
-import { ApiError, api, type Retention, type Schedule, type Task, type TaskInput } from '../api.js';
+import {
+  ApiError,
+  api,
+  type DeletionGuard,
+  type Retention,
+  type Schedule,
+  type Task,
+  type TaskInput,
+} from '../api.js';
 import { h, mount } from '../dom.js';
 import { field, fieldset, formErrors, input, select, showProblems, submit } from '../forms.js';
 import { folderPicker } from '../picker.js';
@@ -201,6 +209,81 @@ export async function taskFormScreen(root: HTMLElement, ctx: ScreenContext): Pro
     placeholder: 'https://…',
   });
 
+  // Safety: the deletion guard and verify runs (task fields; the guard is on unless turned off)
+  const guard: DeletionGuard = task?.deletionGuard ?? {
+    enabled: true,
+    percent: 50,
+    minFiles: 20,
+    countChanged: true,
+    holdWhenEmptied: true,
+  };
+  const guardOn = input({ type: 'checkbox', checked: guard.enabled });
+  const guardPercent = input({ type: 'number', min: 0, max: 100, value: String(guard.percent) });
+  const guardMin = input({ type: 'number', min: 0, value: String(guard.minFiles) });
+  const guardChanged = input({ type: 'checkbox', checked: guard.countChanged });
+  const guardEmptied = input({ type: 'checkbox', checked: guard.holdWhenEmptied });
+  const guardDetails = [guardPercent, guardMin, guardChanged, guardEmptied];
+  const updateGuard = () => guardDetails.forEach((el) => (el.disabled = !guardOn.checked));
+  guardOn.addEventListener('change', updateGuard);
+  updateGuard();
+  const vs: Schedule = task?.verify?.schedule ?? { kind: 'none' };
+  const readPercent = input({
+    type: 'number',
+    min: 0,
+    max: 100,
+    value: String(task?.verify?.readPercent ?? 0),
+  });
+  const verifyKind = select(
+    [
+      ['none', 'Only when I ask'],
+      ['weekly', 'Every week'],
+      ['monthly', 'Every month'],
+    ],
+    { value: vs.kind === 'weekly' || vs.kind === 'monthly' ? vs.kind : 'none' },
+  );
+  const verifyDay = select(
+    WEEKDAYS.map((d, i): [string, string] => [
+      d,
+      ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'][i]!,
+    ]),
+    { value: vs.weekdays?.[0] ?? 'sun' },
+  );
+  const verifyDom = input({ type: 'number', min: 1, max: 31, value: String(vs.dayOfMonth ?? 1) });
+  const verifyTime = input({ type: 'time', value: vs.time ?? '04:00' });
+  const verifyZone = zonePicker(vs.timezone ?? zone);
+  // Labels differ from the backup schedule's: one label names one control on the page.
+  const verifyDayField = field('Verify on', verifyDay, { name: 'verify.schedule.weekdays' });
+  const verifyDomField = field('Verify on day of the month', verifyDom, {
+    name: 'verify.schedule.dayOfMonth',
+  });
+  const verifyTimeField = field('Verify at', verifyTime, { name: 'verify.schedule.time' });
+  const verifyZoneField = field('Verify time zone', verifyZone, {
+    name: 'verify.schedule.timezone',
+  });
+  const updateVerify = () => {
+    const k = verifyKind.value;
+    verifyDayField.hidden = k !== 'weekly';
+    verifyDomField.hidden = k !== 'monthly';
+    verifyTimeField.hidden = k === 'none';
+    verifyZoneField.hidden = k === 'none';
+  };
+  verifyKind.addEventListener('change', updateVerify);
+  updateVerify();
+  const readVerifySchedule = (): Schedule => {
+    const k = verifyKind.value as Schedule['kind'];
+    if (k === 'none') return { kind: 'none' };
+    return {
+      kind: k,
+      time: verifyTime.value,
+      timezone: verifyZone.value,
+      ...(k === 'weekly'
+        ? { weekdays: [verifyDay.value] }
+        : { dayOfMonth: Number(verifyDom.value) }),
+    };
+  };
+  const whole = (v: string, min: number, max: number) =>
+    v.trim() !== '' && Number.isInteger(Number(v)) && Number(v) >= min && Number(v) <= max;
+
   // Retention (its own endpoint)
   const retention = new Map(
     RETENTION_KEYS.map(([k]) => [
@@ -228,6 +311,19 @@ export async function taskFormScreen(root: HTMLElement, ctx: ScreenContext): Pro
     if (c !== '' && !(Number.isInteger(Number(c)) && Number(c) >= 1 && Number(c) <= 32))
       p.push('concurrency must be a whole number from 1 to 32');
     p.push(...scheduleProblems());
+    if (guardOn.checked) {
+      const pc = Number(guardPercent.value);
+      if (guardPercent.value.trim() === '' || !(pc >= 0 && pc <= 100))
+        p.push('deletionGuard.percent must be a number from 0 to 100');
+      if (!whole(guardMin.value, 0, 1e9))
+        p.push('deletionGuard.minFiles must be a whole number of 0 or more');
+    }
+    if (!whole(readPercent.value, 0, 100))
+      p.push('verify.readPercent must be a whole number from 0 to 100');
+    if (verifyKind.value !== 'none' && !/^\d{2}:\d{2}$/.test(verifyTime.value))
+      p.push('verify.schedule.time: choose a time');
+    if (verifyKind.value === 'monthly' && !whole(verifyDom.value, 1, 31))
+      p.push('verify.schedule.dayOfMonth must be between 1 and 31');
     for (const [k, el] of retention) {
       const v = el.value.trim();
       if (v !== '' && !(Number.isInteger(Number(v)) && Number(v) >= 0 && Number(v) <= 10000))
@@ -254,6 +350,17 @@ export async function taskFormScreen(root: HTMLElement, ctx: ScreenContext): Pro
       on: notifyOn.value,
       webhookUrl: webhook.value.trim() === '' ? null : webhook.value.trim(),
     },
+    // Turned off, the thresholds are kept as they were (they come back when turned on again).
+    deletionGuard: guardOn.checked
+      ? {
+          enabled: true,
+          percent: Number(guardPercent.value),
+          minFiles: Number(guardMin.value),
+          countChanged: guardChanged.checked,
+          holdWhenEmptied: guardEmptied.checked,
+        }
+      : { enabled: false },
+    verify: { readPercent: Number(readPercent.value), schedule: readVerifySchedule() },
   });
 
   const form: HTMLFormElement = h(
@@ -349,6 +456,37 @@ export async function taskFormScreen(root: HTMLElement, ctx: ScreenContext): Pro
         name: 'notifications.webhookUrl',
         help: 'Receives a JSON POST when a run ends.',
       }),
+    ),
+    h(
+      'fieldset',
+      { class: 'section' },
+      h('legend', null, 'Safety'),
+      field('Hold suspicious versions', guardOn, {
+        name: 'deletionGuard.enabled',
+        help: 'A version that deletes or changes much more than usual (an emptied or unplugged source, ransomware) is kept but held: nothing older is pruned until you approve it.',
+      }),
+      field('When more than … % of the files go', guardPercent, {
+        name: 'deletionGuard.percent',
+        help: 'Lower is stricter. 0 to 100.',
+      }),
+      field('…and more than … files', guardMin, {
+        name: 'deletionGuard.minFiles',
+        help: 'Small folders may change wholesale: below this nothing is held.',
+      }),
+      field('Count changed files too', guardChanged, { name: 'deletionGuard.countChanged' }),
+      field('Hold when the source is empty', guardEmptied, {
+        name: 'deletionGuard.holdWhenEmptied',
+        help: 'The source lists nothing where it held files before.',
+      }),
+      field('Verify: read back … % of the stored files', readPercent, {
+        name: 'verify.readPercent',
+        help: 'Every check lists each stored copy (exists, right size); this share is also read and compared by SHA-256. 0 to 100.',
+      }),
+      field('Verify the backup', verifyKind, { name: 'verify.schedule.kind' }),
+      verifyDayField,
+      verifyDomField,
+      verifyTimeField,
+      verifyZoneField,
     ),
     h(
       'fieldset',
