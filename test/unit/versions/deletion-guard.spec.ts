@@ -1,6 +1,9 @@
 import {
   checkDeletionGuard,
+  DEFAULT_DELETION_GUARD,
   DEFAULT_DELETION_THRESHOLDS,
+  deletionThresholdsOf,
+  effectiveDeletionGuard,
 } from '../../../src/versions/deletion-guard.js';
 
 const change = (over: Partial<Parameters<typeof checkDeletionGuard>[0]> = {}) => ({
@@ -68,5 +71,30 @@ describe('checkDeletionGuard', () => {
     const strict = { ...DEFAULT_DELETION_THRESHOLDS, maxShare: 0.1, minFiles: 5 };
 
     expect(checkDeletionGuard(change({ deleted: 11 }), strict)).toMatchObject({ verdict: 'hold' });
+  });
+});
+
+describe('deletionThresholdsOf (a task setting)', () => {
+  const thirty = { previousFileCount: 100, fileCount: 70, deleted: 30, changed: 0 };
+
+  it('should use the defaults when the task never set the guard, and hold nothing at 30 %', () => {
+    expect(deletionThresholdsOf(null)).toEqual(DEFAULT_DELETION_THRESHOLDS);
+    expect(checkDeletionGuard(thirty, deletionThresholdsOf(null))).toEqual({ verdict: 'ok' });
+  });
+
+  it('should hold by a stricter task threshold, keeping the fields the task did not set', () => {
+    const t = deletionThresholdsOf({ percent: 20, minFiles: 10 });
+    expect(t).toEqual({ ...DEFAULT_DELETION_THRESHOLDS, maxShare: 0.2, minFiles: 10 });
+    expect(checkDeletionGuard(thirty, t)).toMatchObject({
+      verdict: 'hold',
+      deleted: 30,
+      previousFileCount: 100,
+    });
+  });
+
+  it('should be off only when the task says enabled: false', () => {
+    expect(deletionThresholdsOf({ enabled: false, percent: 1 })).toBeNull();
+    expect(deletionThresholdsOf({ percent: 100 })).not.toBeNull();
+    expect(effectiveDeletionGuard({})).toEqual(DEFAULT_DELETION_GUARD);
   });
 });
