@@ -133,7 +133,7 @@ export function runMessage(s: RunSummary, to: string[]): MailMessage {
     const changed = h.changed > 0 ? ` and change ${h.changed}` : '';
     notes.push(
       `The new version is HELD: it would delete ${h.deleted} of the ${h.previousFileCount} files of the last complete version${changed}. ` +
-        `Why: ${h.reason}.`,
+        `Why: ${h.reason}${/[.?!]$/.test(h.reason) ? '' : '.'}`,
       `Nothing was pruned: while the version is held, retention deletes no older version, and it does not count as a kept version. Its files are stored.`,
       `If the change is intended, approve the version; if the source was emptied or replaced by mistake, discard it. ` +
         `In the web app: ${h.reviewUrl} (Versions of the task). With the API: POST ${h.approveUrl} or POST ${h.discardUrl}.`,
