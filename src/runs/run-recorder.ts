@@ -5,6 +5,7 @@ import type { RunCounters, RunsRepository } from '../backup/runs.repository.js';
 import type { Clock } from '../common/clock.js';
 import { ConnectorError } from '../connectors/connector.errors.js';
 import type { RunEventsSink } from './run-events.js';
+import type { RunFinishHooks } from './run-finish-hooks.js';
 import { describeError, FilesFailedError, RUN_OUTCOMES, type RunOutcome } from './run-outcome.js';
 
 /** Counters, the run log and progress are written at most this often (forced at the end). */
@@ -62,6 +63,8 @@ export interface RunRecorderDeps {
   events: RunEventsSink;
   clock: Clock;
   pauses?: RunPauseGate;
+  /** Rules that follow a run's end (retention), run before the final event is announced. */
+  finishHooks?: Pick<RunFinishHooks, 'run'>;
   /** Milliseconds for throttling only; wall time so that a test's frozen clock still flushes. */
   ticks?: () => number;
 }
@@ -92,6 +95,8 @@ export class RepositoryRunRecorder implements RunRecorder {
   private final: RunEntity | undefined;
   private announced = false;
   private pausing: Promise<void> | undefined;
+  /** What finish hooks queued in the final row's transaction: done once it has committed. */
+  private readonly afterCommit: Array<() => void> = [];
 
   constructor(
     run: RunEntity,
@@ -203,6 +208,11 @@ export class RepositoryRunRecorder implements RunRecorder {
     };
     await this.deps.runs.update(this.runId, patch, opts.em);
     this.final = { ...this.current, ...patch };
+    const em = opts.em;
+    await this.deps.finishHooks?.run(
+      { ...this.final },
+      em ? { em, afterCommit: (fn) => this.afterCommit.push(fn) } : undefined,
+    );
   }
 
   /**
@@ -231,6 +241,7 @@ export class RepositoryRunRecorder implements RunRecorder {
   announce(): void {
     if (!this.final || this.announced) return;
     this.announced = true;
+    for (const fn of this.afterCommit.splice(0)) fn();
     this.deps.events.runFinished({ ...this.final });
   }
 

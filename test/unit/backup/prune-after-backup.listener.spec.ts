@@ -1,7 +1,9 @@
 import { jest } from '@jest/globals';
+import type { EntityManager } from 'typeorm';
 import { PruneAfterBackupListener } from '../../../src/backup/prune-after-backup.listener.js';
 import type { RestoreService } from '../../../src/backup/restore.service.js';
 import { ConflictAppError } from '../../../src/common/errors/app-errors.js';
+import { RunFinishHooks } from '../../../src/runs/run-finish-hooks.js';
 import { aRun } from '../../factories/run.factory.js';
 
 describe('PruneAfterBackupListener', () => {
@@ -9,31 +11,39 @@ describe('PruneAfterBackupListener', () => {
     const restores = {
       pruneAfterBackup: jest.fn<RestoreService['pruneAfterBackup']>().mockResolvedValue(undefined),
     };
-    const sut = new PruneAfterBackupListener(restores as unknown as RestoreService);
-    return { sut, restores };
+    const hooks = new RunFinishHooks();
+    const sut = new PruneAfterBackupListener(restores as unknown as RestoreService, hooks);
+    sut.onModuleInit();
+    return { hooks, restores };
   }
 
-  it('should queue a prune after a completed backup of the task', async () => {
-    const { sut, restores } = setup();
+  it("should queue a prune in the transaction of a completed backup's final row", async () => {
+    const { hooks, restores } = setup();
+    const tx = { em: {} as EntityManager, afterCommit: jest.fn() };
 
-    await sut.onRunCompleted(aRun({ kind: 'backup', status: 'completed' }));
+    await hooks.run(aRun({ kind: 'backup', status: 'completed' }), tx);
+    await hooks.run(aRun({ kind: 'backup', status: 'warning' }), undefined);
 
-    expect(restores.pruneAfterBackup).toHaveBeenCalledWith('task-1');
+    expect(restores.pruneAfterBackup.mock.calls).toEqual([
+      ['task-1', tx],
+      ['task-1', undefined],
+    ]);
   });
 
-  it('should not prune after a restore or a prune', async () => {
-    const { sut, restores } = setup();
+  it('should not prune after a restore, a prune, or a failed backup', async () => {
+    const { hooks, restores } = setup();
 
-    await sut.onRunCompleted(aRun({ kind: 'restore', status: 'completed' }));
-    await sut.onRunCompleted(aRun({ kind: 'prune', status: 'completed' }));
+    await hooks.run(aRun({ kind: 'restore', status: 'completed' }), undefined);
+    await hooks.run(aRun({ kind: 'prune', status: 'completed' }), undefined);
+    await hooks.run(aRun({ kind: 'backup', status: 'failed' }), undefined);
 
     expect(restores.pruneAfterBackup).not.toHaveBeenCalled();
   });
 
-  it('should let a refused prune pass without throwing into the event bus', async () => {
-    const { sut, restores } = setup();
+  it('should let a refused prune pass without failing the backup', async () => {
+    const { hooks, restores } = setup();
     restores.pruneAfterBackup.mockRejectedValue(new ConflictAppError('busy'));
 
-    await expect(sut.onRunCompleted(aRun())).resolves.toBeUndefined();
+    await expect(hooks.run(aRun(), undefined)).resolves.toBeUndefined();
   });
 });
