@@ -54,6 +54,7 @@ export class RunDispatcher {
         `run ${run.id} resumed after an interrupted attempt (${n} version(s) partial)`,
       );
     }
+    await this.deps.pauses?.adopt?.(run.id);
     const recorder = new RepositoryRunRecorder(run, this.deps);
     const executor = this.executors.get(run.kind);
     try {

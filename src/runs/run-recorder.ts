@@ -17,6 +17,11 @@ export type RunLogLevel = RunEventEntity['level'];
 
 /** Holds a paused run between files until it is resumed (or cancelled). */
 export interface RunPauseGate {
+  /**
+   * Before this node executes a run: learns of a pause made while another node held it (a
+   * cluster keeps pauses in Redis, so a run taken over from a dead worker stays paused).
+   */
+  adopt?(runId: string): Promise<void>;
   isPaused(runId: string): boolean;
   /** Resolves when the run is resumed or cancelled, or the signal fires. */
   waitWhilePaused(runId: string, signal: AbortSignal): Promise<void>;

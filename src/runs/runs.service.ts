@@ -174,7 +174,7 @@ export class RunsService implements RunStarter {
 
   async resume(id: string): Promise<RunEntity> {
     const run = await this.get(id);
-    if (run.status !== 'running' || !this.control.isPaused(id)) {
+    if (run.status !== 'running' || !(await this.control.pausedAnywhere(id))) {
       throw new ConflictAppError(`run '${id}' is not paused`);
     }
     await this.control.resume(id);
