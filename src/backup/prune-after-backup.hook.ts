@@ -9,7 +9,7 @@ import { RestoreService } from './restore.service.js';
  * transaction of the version), so whoever sees the backup completed finds the prune queued.
  */
 @Injectable()
-export class PruneAfterBackupListener implements OnModuleInit {
+export class PruneAfterBackupHook implements OnModuleInit {
   constructor(
     @Inject(RestoreService) private readonly restores: RestoreService,
     @Inject(RunFinishHooks) private readonly hooks: RunFinishHooks,

@@ -1,18 +1,18 @@
 import { jest } from '@jest/globals';
 import type { EntityManager } from 'typeorm';
-import { PruneAfterBackupListener } from '../../../src/backup/prune-after-backup.listener.js';
+import { PruneAfterBackupHook } from '../../../src/backup/prune-after-backup.hook.js';
 import type { RestoreService } from '../../../src/backup/restore.service.js';
 import { ConflictAppError } from '../../../src/common/errors/app-errors.js';
 import { RunFinishHooks } from '../../../src/runs/run-finish-hooks.js';
 import { aRun } from '../../factories/run.factory.js';
 
-describe('PruneAfterBackupListener', () => {
+describe('PruneAfterBackupHook', () => {
   function setup() {
     const restores = {
       pruneAfterBackup: jest.fn<RestoreService['pruneAfterBackup']>().mockResolvedValue(undefined),
     };
     const hooks = new RunFinishHooks();
-    const sut = new PruneAfterBackupListener(restores as unknown as RestoreService, hooks);
+    const sut = new PruneAfterBackupHook(restores as unknown as RestoreService, hooks);
     sut.onModuleInit();
     return { hooks, restores };
   }
