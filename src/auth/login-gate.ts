@@ -81,8 +81,22 @@ export class LoginGate {
       return next();
     }
     const address = req.ip ?? 'unknown';
+    // Listening before the store answers: a client gone meanwhile (Redis is a round trip away)
+    // must still give its place back.
+    let state: 'waiting' | 'entered' | 'ended' = 'waiting';
+    const leave = () => this.store.leave(address).catch((e: unknown) => this.warn(e));
+    const ended = () => {
+      if (state === 'entered') void leave();
+      state = 'ended';
+    };
+    res.on('finish', ended);
+    res.on('close', ended);
     this.store.enter(address, this.maxPerAddress).then(
       (entered) => {
+        if (state === 'ended') {
+          if (entered) void leave();
+          return;
+        }
         if (!entered) {
           res.setHeader('Retry-After', '1');
           res.status(429).json({
@@ -92,21 +106,14 @@ export class LoginGate {
           });
           return;
         }
-        let released = false;
-        const release = () => {
-          if (released) return;
-          released = true;
-          this.store.leave(address).catch((e: unknown) => this.warn(e));
-        };
-        res.on('finish', release);
-        res.on('close', release);
+        state = 'entered';
         next();
       },
       (e: unknown) => {
         // The store is unreachable (Redis down): let the sign-in on to the throttle, which
         // decides before any hash is computed.
         this.warn(e);
-        next();
+        if (state !== 'ended') next();
       },
     );
   };

@@ -228,10 +228,14 @@ describe('cluster ports: two API nodes and a worker share OAuth state, run event
   it('should keep a run paused when its worker is replaced, until it is resumed from an API node', async () => {
     const runId = await startSlowRun('pause-restart');
     const get = async (http: Http) => (await http.get(`/api/runs/${runId}`).expect(200)).body;
+    // Distinct source files stored in the target (a file the killed attempt copied but had not
+    // recorded yet is copied again into the new attempt's version folder).
     const stored = async () =>
-      (await readdir(join(targetRoot, 'pause-restart'), { recursive: true })).filter((n) =>
-        /(^|\/)f\d\d\.bin$/.test(n),
-      ).length;
+      new Set(
+        (await readdir(join(targetRoot, 'pause-restart'), { recursive: true }))
+          .map((n) => /(?:^|\/)(f\d\d\.bin)$/.exec(n)?.[1])
+          .filter((n) => n !== undefined),
+      ).size;
     await until('the run to copy files', async () => {
       const r = await get(apiA.http);
       return r.status === 'running' && r.filesCopied >= 2 ? r : undefined;

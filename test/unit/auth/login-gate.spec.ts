@@ -43,6 +43,23 @@ describe('LoginGate', () => {
     expect(await pass(gate, aSignIn())).toBe(false);
   });
 
+  it('should give the place back of a client that left before the store answered', async () => {
+    let answer!: (entered: boolean) => void;
+    const store = new InMemoryLoginGateStore();
+    const leave = jest.spyOn(store, 'leave');
+    jest.spyOn(store, 'enter').mockReturnValueOnce(new Promise((r) => (answer = r)));
+    const gate = new LoginGate(store, 1);
+    const gone = aSignIn();
+    const next = jest.fn();
+
+    gate.middleware(gone.req, gone.response, next as unknown as NextFunction);
+    gone.res.emit('close');
+    answer(true);
+    await new Promise((r) => setImmediate(r));
+
+    expect([next.mock.calls.length, leave.mock.calls.length]).toEqual([0, 1]);
+  });
+
   it('should let a sign-in on to the throttle when its store is unreachable', async () => {
     const gate = new LoginGate({
       enter: () => Promise.reject(new Error('Redis down')),
