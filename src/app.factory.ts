@@ -29,7 +29,7 @@ export async function createApp(
   });
   app.disable('x-powered-by');
   // First: a sign-in flood is answered before any other work (headers, parsing, Nest).
-  app.use(new LoginGate().middleware);
+  app.use(app.get(LoginGate).middleware);
   app.use(securityHeaders({ https: opts.config.publicUrl.startsWith('https:') }));
   app.use(jsonOnly);
   app.useBodyParser('json', { limit: '1mb' });

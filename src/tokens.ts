@@ -13,3 +13,6 @@ export const RUN_LIVE_FEED = Symbol('RUN_LIVE_FEED');
 export const RUN_CONTROL = Symbol('RUN_CONTROL');
 export const OAUTH_STATE_STORE = Symbol('OAUTH_STATE_STORE');
 export const NOTIFICATION_RATE = Symbol('NOTIFICATION_RATE');
+/** The login throttle's counters and the in-flight sign-in gate's store (src/auth). */
+export const LOGIN_LIMITERS = Symbol('LOGIN_LIMITERS');
+export const LOGIN_GATE_STORE = Symbol('LOGIN_GATE_STORE');

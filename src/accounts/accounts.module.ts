@@ -3,7 +3,6 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { Clock } from '../common/clock.js';
 import type { AppConfig } from '../config/app-config.js';
 import { ConnectorRegistry } from '../connectors/connector.registry.js';
-import { ICloudAuthService } from '../connectors/icloud-photos/index.js';
 import { Database } from '../persistence/database.js';
 import { APP_CONFIG, CLOCK, OAUTH_STATE_STORE } from '../tokens.js';
 import { AccountsRepository } from './accounts.repository.js';
@@ -61,9 +60,8 @@ import { SecurityModule } from '../security/security.module.js';
     },
     {
       provide: ICloudSignInService,
-      useFactory: (a: AccountsService) =>
-        new ICloudSignInService(a, (endpoints) => new ICloudAuthService(endpoints)),
-      inject: [AccountsService],
+      useFactory: (a: AccountsService, reg: ConnectorRegistry) => new ICloudSignInService(a, reg),
+      inject: [AccountsService, ConnectorRegistry],
     },
   ],
   exports: [

@@ -1,13 +1,12 @@
 import { AppError, ConflictAppError, ValidationAppError } from '../common/errors/app-errors.js';
-import type { ConnectorSettings } from '../connectors/connector-descriptor.js';
-import {
-  ICloudSignInError,
-  sessionFromSecrets,
-  sessionToSecrets,
-  type ICloudAuthService,
-  type ICloudSession,
-} from '../connectors/icloud-photos/index.js';
-import type { ICloudEndpoints } from '../connectors/icloud-photos/icloud-photos.options.js';
+import { hasInteractiveSignIn } from '../connectors/capabilities.js';
+import type {
+  ConnectorSecrets,
+  ConnectorSettings,
+  InteractiveSignIn,
+} from '../connectors/connector-descriptor.js';
+import { SignInRefusedError } from '../connectors/connector.errors.js';
+import type { ConnectorRegistry } from '../connectors/connector.registry.js';
 import type { AccountsService, AccountView } from './accounts.service.js';
 
 export const ICLOUD_KIND = 'icloud-photos';
@@ -21,8 +20,6 @@ export class ICloudSignInRefusedError extends AppError {
 export class ICloudLockedError extends AppError {
   readonly status = 423;
 }
-
-export type ICloudAuthFactory = (endpoints: ICloudEndpoints) => ICloudAuthService;
 
 export interface ICloudSignInInput {
   /** Required for a new account; a re-sign-in keeps the old name unless given. */
@@ -52,15 +49,22 @@ const CODE_MESSAGE =
 
 /**
  * Connects iCloud Photos accounts: SRP sign-in with the Apple ID password, then (unless a stored
- * trust token spares it) the 6-digit code from a trusted device. The half-finished session waits
- * in the vault, in the account's secrets, with the account in state 'awaiting-code'. Passwords
- * and codes are never logged nor returned.
+ * trust token spares it) the 6-digit code from a trusted device. The connector's interactive
+ * sign-in (found through the registry) speaks to Apple; the half-finished session waits in the
+ * vault, in the account's secrets, with the account in state 'awaiting-code'. Passwords and
+ * codes are never logged nor returned.
  */
 export class ICloudSignInService {
   constructor(
     private readonly accounts: AccountsService,
-    private readonly authFor: ICloudAuthFactory,
+    private readonly registry: Pick<ConnectorRegistry, 'get'>,
   ) {}
+
+  private get flow(): InteractiveSignIn {
+    const d = this.registry.get(ICLOUD_KIND);
+    if (!hasInteractiveSignIn(d)) throw new Error(`connector '${ICLOUD_KIND}' has no sign-in`);
+    return d.interactiveSignIn;
+  }
 
   async signIn(input: ICloudSignInInput): Promise<ICloudSignInAnswer> {
     const options = { ...input.options };
@@ -98,40 +102,34 @@ export class ICloudSignInService {
     await this.accounts.checkAccess(ICLOUD_KIND, settings, input.ownerId, options);
     // The client id and trust token of the same Apple ID are what spare a new code.
     const sameAppleId = previous && String(previous.config.appleId) === appleId;
-    const before = sameAppleId ? sessionFromSecrets(appleId!, previous!.secrets) : undefined;
-    const auth = this.authFor(endpointsOf(settings));
-    const result = await mapSignInErrors(() => auth.signIn(appleId!, input.password, before));
-    if (result.state === 'authenticated') {
-      const account = await this.save(
-        input.accountId,
-        name!,
-        settings,
-        result.session,
-        'connected',
-        input.ownerId,
-      );
-      return { account, state: 'connected' };
-    }
-    // Since iOS 26.4 Apple shows no code until the client asks for one.
-    const asked = await mapSignInErrors(() => auth.requestCode(result.session));
+    const result = await mapSignInErrors(() =>
+      this.flow.signIn({
+        config: settings.config,
+        identity: appleId!,
+        password: input.password,
+        previous: sameAppleId ? previous!.secrets : undefined,
+      }),
+    );
+    const connected = result.state === 'authenticated';
     const account = await this.save(
       input.accountId,
       name!,
       settings,
-      asked,
-      'awaiting-code',
+      result.secrets,
+      connected ? 'connected' : 'awaiting-code',
       input.ownerId,
     );
-    return { account, state: 'needs-code' };
+    return { account, state: connected ? 'connected' : 'needs-code' };
   }
 
   async submitCode(id: string, code: string): Promise<ICloudSignInAnswer> {
-    const { settings, session } = await this.pending(id);
-    const auth = this.authFor(endpointsOf(settings));
+    const settings = await this.pending(id);
     try {
-      const result = await mapSignInErrors(() => auth.submitCode(session, code));
+      const session = await mapSignInErrors(() =>
+        this.flow.submitCode({ ...this.sessionOf(settings), code }),
+      );
       const account = await this.accounts.replaceSettings(id, {
-        settings: withSession(settings, result.session),
+        settings: withSession(settings, session),
         state: 'connected',
       });
       return { account, state: 'connected' };
@@ -150,9 +148,8 @@ export class ICloudSignInService {
 
   /** Asks Apple to show a new code on the trusted devices. */
   async requestCode(id: string): Promise<ICloudSignInAnswer> {
-    const { settings, session } = await this.pending(id);
-    const auth = this.authFor(endpointsOf(settings));
-    const asked = await mapSignInErrors(() => auth.requestCode(session));
+    const settings = await this.pending(id);
+    const asked = await mapSignInErrors(() => this.flow.requestCode(this.sessionOf(settings)));
     const account = await this.accounts.replaceSettings(id, {
       settings: withSession(settings, asked),
       state: 'awaiting-code',
@@ -161,9 +158,11 @@ export class ICloudSignInService {
     return { account, state: 'needs-code' };
   }
 
-  private async pending(
-    id: string,
-  ): Promise<{ settings: ConnectorSettings; session: ICloudSession }> {
+  private sessionOf(s: ConnectorSettings) {
+    return { config: s.config, identity: String(s.config.appleId), secrets: s.secrets };
+  }
+
+  private async pending(id: string): Promise<ConnectorSettings> {
     const existing = await this.accounts.settingsFor(id);
     if (existing.kind !== ICLOUD_KIND) {
       throw new ValidationAppError([
@@ -176,15 +175,14 @@ export class ICloudSignInService {
         `account '${id}' is not waiting for a verification code (state '${view.state}'): sign in again first`,
       );
     }
-    const s = existing.settings;
-    return { settings: s, session: sessionFromSecrets(String(s.config.appleId), s.secrets) };
+    return existing.settings;
   }
 
   private save(
     accountId: string | undefined,
     name: string,
     settings: ConnectorSettings,
-    session: ICloudSession,
+    session: ConnectorSecrets,
     state: 'connected' | 'awaiting-code',
     ownerId?: string,
   ): Promise<AccountView> {
@@ -199,16 +197,9 @@ export class ICloudSignInService {
   }
 }
 
-function endpointsOf(s: ConnectorSettings): ICloudEndpoints {
-  return {
-    authBaseUrl: String(s.config.authBaseUrl),
-    setupBaseUrl: String(s.config.setupBaseUrl),
-    webOrigin: String(s.config.webOrigin),
-  };
-}
-
-function withSession(s: ConnectorSettings, session: ICloudSession): ConnectorSettings {
-  return { config: s.config, secrets: { ...s.secrets, ...sessionToSecrets(session) } };
+/** The account's settings with the session's secrets (the password, if kept, stays). */
+function withSession(s: ConnectorSettings, session: ConnectorSecrets): ConnectorSettings {
+  return { config: s.config, secrets: { ...s.secrets, ...session } };
 }
 
 /** Apple's refusals become 400/423 with the reason in words; network trouble stays a 502. */
@@ -216,7 +207,7 @@ async function mapSignInErrors<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    if (!(e instanceof ICloudSignInError)) throw e;
+    if (!(e instanceof SignInRefusedError)) throw e;
     switch (e.reason) {
       case 'wrong-password':
         throw new ICloudSignInRefusedError(

@@ -1,10 +1,4 @@
-import {
-  Inject,
-  Injectable,
-  Module,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Injectable, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { AccountsRepository } from '../accounts/accounts.repository.js';
@@ -15,17 +9,18 @@ import { TasksRepository } from '../backup/tasks.repository.js';
 import type { Clock } from '../common/clock.js';
 import type { AppConfig } from '../config/app-config.js';
 import { Database } from '../persistence/database.js';
-import { APP_CONFIG, CLOCK } from '../tokens.js';
+import { APP_CONFIG, CLOCK, LOGIN_GATE_STORE, LOGIN_LIMITERS } from '../tokens.js';
 import { VersionsModule } from '../versions/versions.module.js';
 import { VersionsService } from '../versions/versions.service.js';
 import { AuthGuard } from './auth.guard.js';
 import { AuthService } from './auth.service.js';
-import { LoginThrottle } from './login-throttle.js';
+import { LoginGate, type LoginGateStore } from './login-gate.js';
+import { LoginThrottle, type LoginLimiterFactory } from './login-throttle.js';
 import { Ownership } from './ownership.js';
 
-/** The first admin is created once the app is up; the login throttle's store closes at shutdown. */
+/** The first admin is created once the app is up. */
 @Injectable()
-class AuthLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+class AuthLifecycle implements OnApplicationBootstrap {
   constructor(
     @Inject(AuthService) private readonly auth: AuthService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -33,10 +28,6 @@ class AuthLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 
   async onApplicationBootstrap(): Promise<void> {
     await this.auth.ensureAdmin(this.config.auth.adminUsername, this.config.auth.adminPassword);
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.auth.close();
   }
 }
 
@@ -53,20 +44,29 @@ class AuthLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
         t: TasksRepository,
         c: Clock,
         config: AppConfig,
+        limiters: LoginLimiterFactory,
       ) =>
         new AuthService(
           db,
           a,
           t,
-          await LoginThrottle.create({
-            maxFailures: config.auth.maxLoginFailures,
-            lockSeconds: config.auth.loginLockSeconds,
-            maxFailuresPerAddress: config.auth.maxLoginFailuresPerAddress,
-            redisUrl: config.cluster?.redisUrl,
-          }),
+          new LoginThrottle(
+            {
+              maxFailures: config.auth.maxLoginFailures,
+              lockSeconds: config.auth.loginLockSeconds,
+              maxFailuresPerAddress: config.auth.maxLoginFailuresPerAddress,
+            },
+            limiters,
+          ),
           c,
         ),
-      inject: [Database, AccountsRepository, TasksRepository, CLOCK, APP_CONFIG],
+      inject: [Database, AccountsRepository, TasksRepository, CLOCK, APP_CONFIG, LOGIN_LIMITERS],
+    },
+    {
+      // app.factory.ts puts its middleware first, before any parsing.
+      provide: LoginGate,
+      useFactory: (store: LoginGateStore) => new LoginGate(store),
+      inject: [LOGIN_GATE_STORE],
     },
     {
       provide: Ownership,
@@ -76,6 +76,6 @@ class AuthLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     },
     AuthLifecycle,
   ],
-  exports: [AuthService, Ownership],
+  exports: [AuthService, Ownership, LoginGate],
 })
 export class AuthModule {}

@@ -324,10 +324,6 @@ export class AuthService {
     return toUserView(user);
   }
 
-  async close(): Promise<void> {
-    await this.throttle.close();
-  }
-
   private newUser(username: string, passwordHash: string, role: UserRole): UserEntity {
     return {
       id: randomUUID(),

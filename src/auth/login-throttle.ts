@@ -6,6 +6,28 @@ import {
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible';
 
+/** What a login limiter counts: `points` failures per `duration` seconds, then a block. */
+export interface LoginLimiterOptions {
+  keyPrefix: string;
+  points: number;
+  duration: number;
+  blockDuration: number;
+}
+
+/**
+ * Makes the throttle's counters; the ports module chooses the store: this process's memory
+ * (embedded) or Redis (a cluster, so every API node counts the same failures).
+ */
+export type LoginLimiterFactory = (opts: LoginLimiterOptions) => RateLimiterAbstract;
+
+export const memoryLoginLimiters: LoginLimiterFactory = (opts) => new RateLimiterMemory(opts);
+
+/** Counters in Redis under `<prefix>:<keyPrefix>`; `redis` should fail fast when Redis is down. */
+export function redisLoginLimiters(redis: Redis, prefix: string): LoginLimiterFactory {
+  return (opts) =>
+    new RateLimiterRedis({ storeClient: redis, ...opts, keyPrefix: `${prefix}:${opts.keyPrefix}` });
+}
+
 export interface ThrottleConfig {
   /** Failed sign-ins allowed per username from one address before it is locked. */
   maxFailures: number;
@@ -13,8 +35,6 @@ export interface ThrottleConfig {
   lockSeconds: number;
   /** Failed sign-ins allowed from one address across all usernames, per hour. */
   maxFailuresPerAddress: number;
-  /** Shared counters for a cluster (every API node sees the same failures). */
-  redisUrl?: string;
 }
 
 /**
@@ -23,41 +43,25 @@ export interface ThrottleConfig {
  * one client cannot walk through usernames. A success clears the username's count.
  */
 export class LoginThrottle {
-  /** ioredis is imported only in a cluster: a single node keeps its counters in memory. */
-  static async create(cfg: ThrottleConfig): Promise<LoginThrottle> {
-    if (!cfg.redisUrl) return new LoginThrottle(cfg);
-    const { Redis } = await import('ioredis');
-    const redis = new Redis(cfg.redisUrl, { enableOfflineQueue: false, lazyConnect: false });
-    redis.on('error', () => undefined); // surfaced by the calls that fail
-    return new LoginThrottle(cfg, redis);
-  }
-
   private readonly perUser: RateLimiterAbstract;
   private readonly perAddress: RateLimiterAbstract;
-  /** Counters in Redis when `redis` is given (a cluster), else in this process. */
+
   constructor(
     private readonly cfg: ThrottleConfig,
-    private readonly redis?: Redis,
+    limiters: LoginLimiterFactory = memoryLoginLimiters,
   ) {
-    const user = {
-      keyPrefix: 'cbe-login-user',
+    this.perUser = limiters({
+      keyPrefix: 'login-user',
       points: cfg.maxFailures,
       duration: cfg.lockSeconds,
       blockDuration: cfg.lockSeconds,
-    };
-    const address = {
-      keyPrefix: 'cbe-login-addr',
+    });
+    this.perAddress = limiters({
+      keyPrefix: 'login-addr',
       points: cfg.maxFailuresPerAddress,
       duration: 3600,
       blockDuration: 3600,
-    };
-    if (redis) {
-      this.perUser = new RateLimiterRedis({ storeClient: redis, ...user });
-      this.perAddress = new RateLimiterRedis({ storeClient: redis, ...address });
-    } else {
-      this.perUser = new RateLimiterMemory(user);
-      this.perAddress = new RateLimiterMemory(address);
-    }
+    });
   }
 
   /**
@@ -94,9 +98,5 @@ export class LoginThrottle {
   async succeeded(usernameKey: string, address: string): Promise<void> {
     await this.perUser.delete(`${usernameKey}|${address}`);
     await this.perAddress.reward(address, 1).catch(() => undefined);
-  }
-
-  async close(): Promise<void> {
-    if (this.redis) await this.redis.quit().catch(() => undefined);
   }
 }

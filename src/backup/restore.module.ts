@@ -8,7 +8,7 @@ import { CLOCK } from '../tokens.js';
 import { VersionsModule } from '../versions/versions.module.js';
 import { VersionsService } from '../versions/versions.service.js';
 import { LedgerImportService } from './ledger-import.service.js';
-import { PruneAfterBackupListener } from './prune-after-backup.listener.js';
+import { PruneAfterBackupHook } from './prune-after-backup.hook.js';
 import { RestoreService } from './restore.service.js';
 import { TasksModule } from './tasks.module.js';
 import { TasksRepository } from './tasks.repository.js';
@@ -29,7 +29,7 @@ import { TasksService } from './tasks.service.js';
       ) => new RestoreService(tasks, versions, accounts, runs, clock),
       inject: [TasksRepository, VersionsService, AccountsService, RunsService, CLOCK],
     },
-    PruneAfterBackupListener,
+    PruneAfterBackupHook,
     {
       provide: LedgerImportService,
       useFactory: (tasks: TasksService, versions: VersionsService, accounts: AccountsService) =>

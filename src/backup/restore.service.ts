@@ -9,6 +9,7 @@ import { normalizePath } from '../connectors/path.js';
 import { isEmptyPolicy, type RetentionPolicy } from '../versions/retention.js';
 import type { VersionsService } from '../versions/versions.service.js';
 import type { AccountLookup } from './tasks.service.js';
+import type { RunTransaction } from '../runs/run-finish-hooks.js';
 import type { RunStarter } from '../runs/runs.service.js';
 import type {
   ConflictPolicy,
@@ -97,11 +98,14 @@ export class RestoreService {
     return task.retention;
   }
 
-  /** After a completed backup of a task with a policy, a prune run follows. */
-  async pruneAfterBackup(taskId: string): Promise<void> {
+  /**
+   * After a completed backup of a task with a policy, a prune run follows; with `tx` it is
+   * inserted in the transaction that completes the backup and queued once that commits.
+   */
+  async pruneAfterBackup(taskId: string, tx?: RunTransaction): Promise<void> {
     const task = await this.tasks.findById(taskId);
     if (!task || isEmptyPolicy(task.retention)) return;
-    await this.runs.start('prune', task.id);
+    await this.runs.start('prune', task.id, { tx });
   }
 
   /**

@@ -38,8 +38,9 @@ export class RunsRepository {
     return this.db.dataSource.getRepository(RunEntity);
   }
 
-  findById(id: string): Promise<RunEntity | null> {
-    return this.repo.findOneBy({ id });
+  /** With `em`: read inside that transaction (a run started by a finish hook). */
+  findById(id: string, em?: EntityManager): Promise<RunEntity | null> {
+    return (em ? em.getRepository(RunEntity) : this.repo).findOneBy({ id });
   }
 
   /** The newest runs, of one task, or of the tasks of one owner (`ownerTaskIds`), or all. */
@@ -73,8 +74,11 @@ export class RunsRepository {
   }
 
   /** A queued or running run of the task, if any. */
-  findActiveForTask(taskId: string): Promise<RunEntity | null> {
-    return this.repo.findOneBy({ taskId, status: In(['queued', 'running'] satisfies RunStatus[]) });
+  findActiveForTask(taskId: string, em?: EntityManager): Promise<RunEntity | null> {
+    return (em ? em.getRepository(RunEntity) : this.repo).findOneBy({
+      taskId,
+      status: In(['queued', 'running'] satisfies RunStatus[]),
+    });
   }
 
   listByStatus(statuses: RunStatus[]): Promise<RunEntity[]> {
@@ -93,8 +97,9 @@ export class RunsRepository {
     return (res.affected ?? 0) > 0;
   }
 
-  insert(run: RunEntity): Promise<RunEntity> {
-    return this.db.write((em) => em.save(RunEntity, run));
+  insert(run: RunEntity, em?: EntityManager): Promise<RunEntity> {
+    if (em) return em.save(RunEntity, run);
+    return this.db.write((w) => w.save(RunEntity, run));
   }
 
   async update(id: string, patch: Partial<RunEntity>, em?: EntityManager): Promise<void> {

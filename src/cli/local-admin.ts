@@ -35,7 +35,7 @@ export class LocalAdmin {
       );
     }
     const db = new Database(ds);
-    const throttle = await LoginThrottle.create({
+    const throttle = new LoginThrottle({
       maxFailures: config.auth.maxLoginFailures,
       lockSeconds: config.auth.loginLockSeconds,
       maxFailuresPerAddress: config.auth.maxLoginFailuresPerAddress,
@@ -69,7 +69,6 @@ export class LocalAdmin {
   }
 
   async close(): Promise<void> {
-    await this.auth.close();
     await this.ds.destroy();
   }
 }

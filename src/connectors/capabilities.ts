@@ -5,6 +5,7 @@ import type {
   RootPresence,
   ServerSideCopier,
 } from './connector.js';
+import type { ConnectorDescriptor, InteractiveSignIn } from './connector-descriptor.js';
 import type { HashKind } from './hashing/hash-kinds.js';
 
 /** What a connector can do, declared up front so the engine and the conformance suite adapt. */
@@ -57,4 +58,11 @@ export function hasRootPresence(c: Connector): c is Connector & RootPresence {
 
 export function hasPartialCleaner(c: Connector): c is Connector & PartialCleaner {
   return typeof (c as Partial<PartialCleaner>).removePartials === 'function';
+}
+
+/** The connector's accounts connect by password and a code from the user's devices (iCloud). */
+export function hasInteractiveSignIn(
+  d: ConnectorDescriptor,
+): d is ConnectorDescriptor & { interactiveSignIn: InteractiveSignIn } {
+  return d.interactiveSignIn !== undefined;
 }

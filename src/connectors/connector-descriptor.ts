@@ -70,6 +70,40 @@ export interface OAuthFlow {
   }): Promise<ConnectorSettings>;
 }
 
+/**
+ * Password sign-in with a second factor from the user's devices (iCloud Photos), for connecting
+ * an account from the UI instead of OAuth. The session, finished or waiting for the code, is
+ * returned as secrets: the accounts module keeps it sealed in the account, where any node of a
+ * cluster finds it when the code arrives.
+ */
+export interface InteractiveSignIn {
+  /** The option naming who signs in ('appleId'); its value is `identity` below. */
+  identityOption: string;
+  /**
+   * Signs in with the password. `previous`: the secrets of an earlier session of the same
+   * identity (its trust token can spare the code). 'needs-code': a code was asked for.
+   */
+  signIn(req: {
+    config: ConnectorConfig;
+    identity: string;
+    password: string;
+    previous?: ConnectorSecrets;
+  }): Promise<{ state: 'authenticated' | 'needs-code'; secrets: ConnectorSecrets }>;
+  /** Asks for a new code on the user's devices; the session's secrets as they are now. */
+  requestCode(req: {
+    config: ConnectorConfig;
+    identity: string;
+    secrets: ConnectorSecrets;
+  }): Promise<ConnectorSecrets>;
+  /** Finishes the sign-in with the code; the signed-in session's secrets. */
+  submitCode(req: {
+    config: ConnectorConfig;
+    identity: string;
+    secrets: ConnectorSecrets;
+    code: string;
+  }): Promise<ConnectorSecrets>;
+}
+
 export interface ConnectorDescriptor {
   /** Stable id used in config and the database: 'local', 'google-drive', ... */
   kind: string;
@@ -80,4 +114,6 @@ export interface ConnectorDescriptor {
   capabilities: Capabilities;
   create(settings: ConnectorSettings, ctx: ConnectorContext): Connector;
   oauth?: OAuthFlow;
+  /** Accounts connect by password and code (errors: SignInRefusedError), see hasInteractiveSignIn. */
+  interactiveSignIn?: InteractiveSignIn;
 }

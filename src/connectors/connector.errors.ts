@@ -62,6 +62,28 @@ export class InvalidRangeError extends ConnectorError {
 export class AuthExpiredError extends ConnectorError {
   readonly code = 'AUTH_EXPIRED';
 }
+
+/** Why an interactive sign-in (password and code, see InteractiveSignIn) was refused. */
+export type SignInRefusal =
+  | 'wrong-password'
+  | 'needs-code'
+  | 'wrong-code'
+  | 'code-locked'
+  | 'account-locked'
+  | 'security-key-only'
+  | 'session-expired';
+
+/** An interactive sign-in failed in a way only the user can fix; `reason` tells the UI what to say. */
+export class SignInRefusedError extends AuthExpiredError {
+  constructor(
+    readonly reason: SignInRefusal,
+    message: string,
+    opts: ConnectorErrorOptions = {},
+  ) {
+    super(message, opts);
+  }
+}
+
 export class QuotaExceededError extends ConnectorError {
   readonly code = 'QUOTA_EXCEEDED';
 }

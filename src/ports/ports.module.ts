@@ -8,6 +8,8 @@ import {
 } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { Redis } from 'ioredis';
+import { InMemoryLoginGateStore, RedisLoginGateStore } from '../auth/login-gate.js';
+import { memoryLoginLimiters, redisLoginLimiters } from '../auth/login-throttle.js';
 import { InMemoryOAuthStateStore, RedisOAuthStateStore } from '../accounts/oauth-state.store.js';
 import { SecretVault } from '../accounts/secret-vault.js';
 import type { Clock } from '../common/clock.js';
@@ -27,6 +29,8 @@ import {
   APP_CONFIG,
   CLOCK,
   NOTIFICATION_RATE,
+  LOGIN_GATE_STORE,
+  LOGIN_LIMITERS,
   OAUTH_STATE_STORE,
   RUN_CONTROL,
   RUN_EVENTS_SINK,
@@ -46,6 +50,7 @@ export type RunQueueFactory = (
 class RedisConnections implements OnApplicationShutdown {
   private commands: Redis | undefined;
   private subscriber: Redis | undefined;
+  private failFast: Redis | undefined;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
@@ -58,9 +63,24 @@ class RedisConnections implements OnApplicationShutdown {
     return { commands: this.commands, subscriber: this.subscriber, prefix: cluster.queuePrefix };
   }
 
+  /**
+   * For sign-in counters: no offline queue, so a sign-in fails at once when Redis is down
+   * instead of waiting for it (the run queue's connection waits).
+   */
+  async signIns(): Promise<{ redis: Redis; prefix: string }> {
+    const cluster = this.config.cluster!;
+    const { Redis } = await import('ioredis');
+    if (!this.failFast) {
+      this.failFast = new Redis(cluster.redisUrl, { enableOfflineQueue: false });
+      this.failFast.on('error', () => undefined); // surfaced by the calls that fail
+    }
+    return { redis: this.failFast, prefix: cluster.queuePrefix };
+  }
+
   onApplicationShutdown(): void {
     this.commands?.disconnect();
     this.subscriber?.disconnect();
+    this.failFast?.disconnect();
   }
 }
 
@@ -139,16 +159,34 @@ const providers: Provider[] = [
     },
     inject: [APP_CONFIG, RedisConnections],
   },
+  {
+    provide: LOGIN_LIMITERS,
+    useFactory: async (config: AppConfig, redis: RedisConnections) => {
+      if (!config.cluster) return memoryLoginLimiters;
+      const s = await redis.signIns();
+      return redisLoginLimiters(s.redis, s.prefix);
+    },
+    inject: [APP_CONFIG, RedisConnections],
+  },
+  {
+    provide: LOGIN_GATE_STORE,
+    useFactory: async (config: AppConfig, redis: RedisConnections) => {
+      if (!config.cluster) return new InMemoryLoginGateStore();
+      const s = await redis.signIns();
+      return new RedisLoginGateStore(s.redis, s.prefix);
+    },
+    inject: [APP_CONFIG, RedisConnections],
+  },
 ];
 
 /**
  * The one place adapters are chosen. Every piece of state a second node must see is a port with
  * an in-process adapter (embedded mode) and a Redis one (cluster mode, REDIS_URL set): the run
- * queue, the schedule trigger, run events (live progress, SSE), cancel and pause, OAuth state,
- * the per-task notification rate.
- * Pending iCloud sign-ins need no port: the half-finished session waits in the account's sealed
- * secrets in the database, which every node shares. The login throttle picks its Redis store
- * itself (src/auth/login-throttle.ts).
+ * queue, the schedule trigger, run events (live progress, SSE), cancel and pause (a pause is
+ * kept in Redis until resumed), OAuth state, the login throttle's counters, the sign-ins in
+ * flight per address and the per-task notification rate. Pending iCloud sign-ins need no port:
+ * the half-finished session waits in the account's sealed secrets in the database, which every
+ * node shares.
  */
 @Global()
 @Module({
@@ -161,6 +199,8 @@ const providers: Provider[] = [
     RUN_CONTROL,
     OAUTH_STATE_STORE,
     NOTIFICATION_RATE,
+    LOGIN_LIMITERS,
+    LOGIN_GATE_STORE,
   ],
 })
 export class PortsModule {}

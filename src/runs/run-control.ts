@@ -11,7 +11,8 @@ export interface RunControl extends RunPauseGate {
   cancel(runId: string): Promise<void>;
   pause(runId: string): Promise<void>;
   resume(runId: string): Promise<void>;
-  isPaused(runId: string): boolean;
+  /** Whether the run is paused, by whichever node (cluster: asked of Redis, not this node's memory). */
+  pausedAnywhere(runId: string): Promise<boolean>;
   /** This node's queue: told to cancel a run it executes or holds. */
   onCancel(handler: (runId: string) => void): void;
 }
@@ -41,6 +42,10 @@ export class LocalRunControl implements RunControl {
 
   isPaused(runId: string): boolean {
     return this.paused.has(runId);
+  }
+
+  pausedAnywhere(runId: string): Promise<boolean> {
+    return Promise.resolve(this.paused.has(runId));
   }
 
   onCancel(handler: (runId: string) => void): void {
@@ -85,9 +90,15 @@ export class LocalRunControl implements RunControl {
   }
 }
 
+/** How long a pause is kept in Redis for a run nobody resumes or cancels (a run given up). */
+const PAUSE_TTL_SECONDS = 30 * 24 * 3600;
+
 /**
  * Cluster mode: requests are published on a Redis channel every node subscribes to (the node
- * that made the request included); each node applies them to what it executes or holds.
+ * that made the request included); each node applies them to what it executes or holds. A pause
+ * is also kept in Redis (`<prefix>:run-paused:<run id>`) until resume or cancel, so a worker that
+ * takes a run over (its first worker died or was replaced) holds it too, and any API node can
+ * tell it is paused.
  */
 export class RedisRunControl extends LocalRunControl {
   private readonly logger = new Logger('RunControl');
@@ -96,7 +107,7 @@ export class RedisRunControl extends LocalRunControl {
   constructor(
     private readonly publisher: Redis,
     subscriber: Redis,
-    prefix: string,
+    private readonly prefix: string,
   ) {
     super();
     this.channel = `${prefix}:run-control`;
@@ -115,16 +126,32 @@ export class RedisRunControl extends LocalRunControl {
     });
   }
 
-  override cancel(runId: string): Promise<void> {
-    return this.send({ op: 'cancel', runId });
+  override async cancel(runId: string): Promise<void> {
+    await this.publisher.del(this.pausedKey(runId));
+    await this.send({ op: 'cancel', runId });
   }
 
-  override pause(runId: string): Promise<void> {
-    return this.send({ op: 'pause', runId });
+  override async pause(runId: string): Promise<void> {
+    await this.publisher.set(this.pausedKey(runId), '1', 'EX', PAUSE_TTL_SECONDS);
+    await this.send({ op: 'pause', runId });
   }
 
-  override resume(runId: string): Promise<void> {
-    return this.send({ op: 'resume', runId });
+  override async resume(runId: string): Promise<void> {
+    await this.publisher.del(this.pausedKey(runId));
+    await this.send({ op: 'resume', runId });
+  }
+
+  override async pausedAnywhere(runId: string): Promise<boolean> {
+    return (await this.publisher.exists(this.pausedKey(runId))) === 1;
+  }
+
+  /** Before this node executes a run: a pause made while another node held it applies here. */
+  async adopt(runId: string): Promise<void> {
+    if (await this.pausedAnywhere(runId)) this.apply({ op: 'pause', runId });
+  }
+
+  private pausedKey(runId: string): string {
+    return `${this.prefix}:run-paused:${runId}`;
   }
 
   private async send(m: ControlMessage): Promise<void> {

@@ -6,7 +6,7 @@ import type { VersionsService } from '../versions/versions.service.js';
 import type { RunEventsSink } from './run-events.js';
 import type { RunExecutor } from './run-executor.js';
 import { FilesFailedError } from './run-outcome.js';
-import { RepositoryRunRecorder, type RunPauseGate } from './run-recorder.js';
+import { RepositoryRunRecorder, type RunPauseGate, type RunRecorderDeps } from './run-recorder.js';
 
 export interface RunDispatcherDeps {
   runs: Pick<RunsRepository, 'findById' | 'update' | 'addEvents'>;
@@ -14,6 +14,7 @@ export interface RunDispatcherDeps {
   events: RunEventsSink;
   clock: Clock;
   pauses?: RunPauseGate;
+  finishHooks?: RunRecorderDeps['finishHooks'];
 }
 
 /**
@@ -53,6 +54,7 @@ export class RunDispatcher {
         `run ${run.id} resumed after an interrupted attempt (${n} version(s) partial)`,
       );
     }
+    await this.deps.pauses?.adopt?.(run.id);
     const recorder = new RepositoryRunRecorder(run, this.deps);
     const executor = this.executors.get(run.kind);
     try {

@@ -5,6 +5,7 @@ import type { RunCounters, RunsRepository } from '../backup/runs.repository.js';
 import type { Clock } from '../common/clock.js';
 import { ConnectorError } from '../connectors/connector.errors.js';
 import type { RunEventsSink, RunFinishedEvent } from './run-events.js';
+import type { RunFinishHooks } from './run-finish-hooks.js';
 import { describeError, FilesFailedError, RUN_OUTCOMES, type RunOutcome } from './run-outcome.js';
 
 /** Counters, the run log and progress are written at most this often (forced at the end). */
@@ -18,6 +19,11 @@ export type RunLogLevel = RunEventEntity['level'];
 
 /** Holds a paused run between files until it is resumed (or cancelled). */
 export interface RunPauseGate {
+  /**
+   * Before this node executes a run: learns of a pause made while another node held it (a
+   * cluster keeps pauses in Redis, so a run taken over from a dead worker stays paused).
+   */
+  adopt?(runId: string): Promise<void>;
   isPaused(runId: string): boolean;
   /** Resolves when the run is resumed or cancelled, or the signal fires. */
   waitWhilePaused(runId: string, signal: AbortSignal): Promise<void>;
@@ -68,6 +74,8 @@ export interface RunRecorderDeps {
   events: RunEventsSink;
   clock: Clock;
   pauses?: RunPauseGate;
+  /** Rules that follow a run's end (retention), run before the final event is announced. */
+  finishHooks?: Pick<RunFinishHooks, 'run'>;
   /** Milliseconds for throttling only; wall time so that a test's frozen clock still flushes. */
   ticks?: () => number;
 }
@@ -100,6 +108,8 @@ export class RepositoryRunRecorder implements RunRecorder {
   private readonly firstErrors: Array<{ path: string | null; message: string }> = [];
   private announced = false;
   private pausing: Promise<void> | undefined;
+  /** What finish hooks queued in the final row's transaction: done once it has committed. */
+  private readonly afterCommit: Array<() => void> = [];
 
   constructor(
     run: RunEntity,
@@ -209,6 +219,11 @@ export class RepositoryRunRecorder implements RunRecorder {
     await this.deps.runs.update(this.runId, patch, opts.em);
     this.final = { ...this.current, ...patch };
     this.held = opts.held;
+    const em = opts.em;
+    await this.deps.finishHooks?.run(
+      { ...this.final },
+      em ? { em, afterCommit: (fn) => this.afterCommit.push(fn) } : undefined,
+    );
   }
 
   /**
@@ -237,6 +252,7 @@ export class RepositoryRunRecorder implements RunRecorder {
   announce(): void {
     if (!this.final || this.announced) return;
     this.announced = true;
+    for (const fn of this.afterCommit.splice(0)) fn();
     this.deps.events.runFinished({
       ...this.final,
       firstErrors: [...this.firstErrors],

@@ -11,6 +11,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG, RUN_QUEUE } from '../tokens.js';
 import { VersionsModule } from '../versions/versions.module.js';
 import type { RunQueue } from './run-queue.js';
+import { RunFinishHooks } from './run-finish-hooks.js';
 import { runsProviders } from './runs.providers.js';
 import { RunsService } from './runs.service.js';
 
@@ -40,6 +41,6 @@ class RunsLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 @Module({
   imports: [AccountsModule, TasksModule, VersionsModule],
   providers: [...runsProviders, RunsLifecycle],
-  exports: [RunsService],
+  exports: [RunsService, RunFinishHooks],
 })
 export class RunsModule {}

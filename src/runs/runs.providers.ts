@@ -24,6 +24,7 @@ import type { RunControl } from './run-control.js';
 import { RunDispatcher } from './run-dispatcher.js';
 import type { RunEventsSink } from './run-events.js';
 import type { RunExecutor } from './run-executor.js';
+import { RunFinishHooks } from './run-finish-hooks.js';
 import type { RunQueue } from './run-queue.js';
 import { failGivenUpRun, RunsService } from './runs.service.js';
 
@@ -48,6 +49,8 @@ function executors(
  * the ports module), and the service that starts, cancels and pauses runs.
  */
 export const runsProviders: Provider[] = [
+  // One per app (two API nodes in one test process must not share their hooks).
+  { provide: RunFinishHooks, useFactory: () => new RunFinishHooks() },
   {
     provide: RunDispatcher,
     useFactory: (
@@ -59,9 +62,10 @@ export const runsProviders: Provider[] = [
       pauses: RunControl,
       clock: Clock,
       config: AppConfig,
+      finishHooks: RunFinishHooks,
     ) =>
       new RunDispatcher(
-        { runs, versions, events, clock, pauses },
+        { runs, versions, events, clock, pauses, finishHooks },
         executors(config, tasks, versions, accounts, clock),
       ),
     inject: [
@@ -73,6 +77,7 @@ export const runsProviders: Provider[] = [
       RUN_CONTROL,
       CLOCK,
       APP_CONFIG,
+      RunFinishHooks,
     ],
   },
   {

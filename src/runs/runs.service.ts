@@ -14,6 +14,7 @@ import type { Clock } from '../common/clock.js';
 import { ConflictAppError, NotFoundAppError } from '../common/errors/app-errors.js';
 import type { VersionsService } from '../versions/versions.service.js';
 import { LocalRunControl, type RunControl } from './run-control.js';
+import type { RunTransaction } from './run-finish-hooks.js';
 import type { RunQueue } from './run-queue.js';
 import { zeroCounters } from './run-recorder.js';
 
@@ -34,6 +35,11 @@ export interface StartRunOptions {
    * 'skipped' run that never executes: a schedule slot that came while the previous run went on).
    */
   whenBusy?: 'refuse' | 'queue' | 'skip';
+  /**
+   * Insert the run in this transaction (a finish hook's: the prune after a backup is inserted
+   * with the backup's version) and queue it once that has committed.
+   */
+  tx?: RunTransaction;
 }
 
 /** The one way a run is started; what the scheduler, tasks and restore services depend on. */
@@ -68,10 +74,11 @@ export class RunsService implements RunStarter {
   async start(kind: RunKind, taskId: string, opts: StartRunOptions = {}): Promise<RunEntity> {
     const task = await this.tasks.findById(taskId);
     if (!task) throw NotFoundAppError.of('task', taskId);
-    if (opts.id && (await this.runs.findById(opts.id)))
+    const em = opts.tx?.em;
+    if (opts.id && (await this.runs.findById(opts.id, em)))
       throw new RunExistsError(`run '${opts.id}' exists already`);
     const whenBusy = opts.whenBusy ?? 'refuse';
-    const active = whenBusy === 'queue' ? null : await this.runs.findActiveForTask(taskId);
+    const active = whenBusy === 'queue' ? null : await this.runs.findActiveForTask(taskId, em);
     const now = this.clock.now();
     const base: RunEntity = {
       id: opts.id ?? randomUUID(),
@@ -98,16 +105,20 @@ export class RunsService implements RunStarter {
       this.logger.warn(
         `task '${task.name}': ${kind} run skipped, run ${active.id} is still ${active.status}`,
       );
-      return this.runs.insert({
-        ...base,
-        status: 'skipped',
-        phase: 'done',
-        errorMessage: `skipped: the previous run (${active.id}) was still ${active.status}`,
-        finishedAt: now,
-      });
+      return this.runs.insert(
+        {
+          ...base,
+          status: 'skipped',
+          phase: 'done',
+          errorMessage: `skipped: the previous run (${active.id}) was still ${active.status}`,
+          finishedAt: now,
+        },
+        em,
+      );
     }
-    const run = await this.runs.insert(base);
-    this.queue.enqueue(run.id, taskId);
+    const run = await this.runs.insert(base, em);
+    if (opts.tx) opts.tx.afterCommit(() => this.queue.enqueue(run.id, taskId));
+    else this.queue.enqueue(run.id, taskId);
     return run;
   }
 
@@ -163,7 +174,7 @@ export class RunsService implements RunStarter {
 
   async resume(id: string): Promise<RunEntity> {
     const run = await this.get(id);
-    if (run.status !== 'running' || !this.control.isPaused(id)) {
+    if (run.status !== 'running' || !(await this.control.pausedAnywhere(id))) {
       throw new ConflictAppError(`run '${id}' is not paused`);
     }
     await this.control.resume(id);

@@ -1,38 +1,23 @@
 import {
-  AuthExpiredError,
   ConnectorError,
   FatalError,
   NotFoundError,
   parseRetryAfter,
   QuotaExceededError,
   RateLimitedError,
+  SignInRefusedError,
+  type SignInRefusal,
   TransientError,
-  type ConnectorErrorOptions,
 } from '../connector.errors.js';
 
-export type ICloudSignInReason =
-  | 'wrong-password'
-  | 'needs-code'
-  | 'wrong-code'
-  | 'code-locked'
-  | 'account-locked'
-  | 'security-key-only'
-  | 'session-expired';
+export type ICloudSignInReason = SignInRefusal;
 
 export const REAUTH_MESSAGE =
   'iCloud re-authentication needed: Apple asks for a new verification code (the trust token ' +
   'expired or was revoked). Sign in to the account again to enter a code.';
 
-/** Sign-in failed in a way only the user can fix; `reason` tells the UI what to say. */
-export class ICloudSignInError extends AuthExpiredError {
-  constructor(
-    readonly reason: ICloudSignInReason,
-    message: string,
-    opts: ConnectorErrorOptions = {},
-  ) {
-    super(message, opts);
-  }
-}
+/** Apple refused a sign-in in a way only the user can fix; `reason` tells the UI what to say. */
+export class ICloudSignInError extends SignInRefusedError {}
 
 /** CloudKit errors that come inside a 200 body, or as the JSON of an error status. */
 const CK_TRANSIENT = new Set(['THROTTLED', 'TRY_AGAIN_LATER', 'RETRY_LATER', 'CAS_OP_LOCK']);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -76,6 +76,7 @@ describe('cluster ports: two API nodes and a worker share OAuth state, run event
   let apiA: TestApp;
   let apiB: TestApp;
   let worker: WorkerProcess;
+  let workerEnv: Record<string, string>;
   let sourceRoot: string;
   let targetRoot: string;
   let slowSourceId: string;
@@ -100,7 +101,8 @@ describe('cluster ports: two API nodes and a worker share OAuth state, run event
     apiA = await startTestApp({ db, registry: registry(), env: { ...env, ROLE: 'api' } });
     apiB = await startTestApp({ db, registry: registry(), env: { ...env, ROLE: 'api' } });
     const dataDir = await mkdtemp(join(tmpdir(), 'cbe-worker-'));
-    worker = await startWorker({ ...env, DATA_DIR: dataDir });
+    workerEnv = { ...env, DATA_DIR: dataDir };
+    worker = await startWorker(workerEnv);
     sourceRoot = await mkdtemp(join(tmpdir(), 'cbe-src-'));
     targetRoot = await mkdtemp(join(tmpdir(), 'cbe-dst-'));
     const files: Record<string, Buffer> = {};
@@ -222,4 +224,45 @@ describe('cluster ports: two API nodes and a worker share OAuth state, run event
     expect(run.status).toBe('cancelled');
     expect(run.filesCopied).toBeLessThan(40);
   }, 90_000);
+
+  it('should keep a run paused when its worker is replaced, until it is resumed from an API node', async () => {
+    const runId = await startSlowRun('pause-restart');
+    const get = async (http: Http) => (await http.get(`/api/runs/${runId}`).expect(200)).body;
+    // Distinct source files stored in the target (a file the killed attempt copied but had not
+    // recorded yet is copied again into the new attempt's version folder).
+    const stored = async () =>
+      new Set(
+        (await readdir(join(targetRoot, 'pause-restart'), { recursive: true }))
+          .map((n) => /(?:^|\/)(f\d\d\.bin)$/.exec(n)?.[1])
+          .filter((n) => n !== undefined),
+      ).size;
+    await until('the run to copy files', async () => {
+      const r = await get(apiA.http);
+      return r.status === 'running' && r.filesCopied >= 2 ? r : undefined;
+    });
+    await apiB.http.post(`/api/runs/${runId}/pause`).expect(202);
+    await until('the pause', async () =>
+      (await get(apiA.http)).phase === 'paused' ? 1 : undefined,
+    );
+
+    // The worker dies while the run is paused; a new worker process takes the run over.
+    await worker.kill('SIGKILL');
+    worker = await startWorker(workerEnv);
+    await until('the new worker to take the run', async () =>
+      worker.executed().includes(runId) ? 1 : undefined,
+    );
+    await until('the run to be held again', async () =>
+      (await get(apiB.http)).phase === 'paused' ? 1 : undefined,
+    );
+    const held = await stored();
+    await new Promise((r) => setTimeout(r, 1_500));
+    const still = await get(apiA.http);
+    expect([still.status, still.phase, await stored()]).toEqual(['running', 'paused', held]);
+    expect(held).toBeLessThan(40);
+
+    await apiA.http.post(`/api/runs/${runId}/resume`).expect(202);
+    const run = await waitForRun(apiB.http, runId, 60_000);
+    expect(run.status).toBe('completed');
+    expect(await stored()).toBe(40);
+  }, 120_000);
 });
