@@ -103,6 +103,8 @@ export interface DropboxEmulatorControl {
   /** The next upload request reads `afterBytes`, keeps `keepBytes` of them, then the connection drops. */
   cutNextUpload(afterBytes: number, keepBytes?: number, opts?: { route?: string }): void;
   corruptNextCommit(): void;
+  /** Queues any fault as the emulator models it (the shared control API's entry point). */
+  pushFault(f: FaultSpec): void;
   expireAccessTokens(): void;
   revokeRefreshTokens(): void;
   setInsufficientSpace(on: boolean): void;
@@ -1172,6 +1174,7 @@ export async function startDropboxEmulator(
         route: o.route,
       }),
     corruptNextCommit: () => faults.push({ kind: 'corrupt_commit', route: 'commit' }),
+    pushFault: (f) => faults.push(f),
     expireAccessTokens: () => oauth.expireAccessTokens(),
     revokeRefreshTokens: () => oauth.revokeRefreshTokens(),
     setInsufficientSpace: (on) => {

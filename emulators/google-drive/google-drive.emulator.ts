@@ -174,6 +174,7 @@ export async function startGoogleDriveEmulator(
   const oauth = new OAuthServer(opts.tokenTtlSeconds ?? 3599);
   const faults = new FaultQueue();
   const requestLog: RequestLogEntry[] = [];
+  const entries = new WeakMap<IncomingMessage, RequestLogEntry>();
   let uploadCap: UploadCap = null;
   let maxPageSize: number | null = null;
   let baseUrl = '';
@@ -195,6 +196,10 @@ export async function startGoogleDriveEmulator(
     sessionTtlMs: opts.sessionTtlMs ?? 7 * 24 * 3600_000,
     uploadCap: () => uploadCap,
     sendFile,
+    noteFault: (req, fault) => {
+      const entry = entries.get(req);
+      if (entry) entry.fault = fault;
+    },
   });
 
   const control: GoogleDriveControl = {
@@ -260,6 +265,7 @@ export async function startGoogleDriveEmulator(
           : Number(req.headers['content-length']),
     };
     if (!url.pathname.startsWith('/__control')) requestLog.push(entry);
+    entries.set(req, entry);
     res.on('finish', () => (entry.status = res.statusCode));
     route(req, res, url, entry).catch((e: unknown) => {
       if (e instanceof DriveApiError) return sendDriveError(res, e);

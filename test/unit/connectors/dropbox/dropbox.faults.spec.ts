@@ -11,7 +11,7 @@ import {
 import {
   createDropboxForTest,
   type DropboxForTest,
-} from '../../../../emulators/dropbox/connector-for-test.js';
+} from '../../../support/connectors/dropbox.js';
 import {
   startDropboxEmulator,
   type DropboxEmulator,

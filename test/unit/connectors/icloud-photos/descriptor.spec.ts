@@ -8,7 +8,7 @@ import {
 import {
   fastClock,
   signInWithTrust,
-} from '../../../../emulators/icloud-photos/connector-for-test.js';
+} from '../../../support/connectors/icloud-photos.js';
 import {
   startICloudPhotosEmulator,
   type ICloudPhotosEmulator,

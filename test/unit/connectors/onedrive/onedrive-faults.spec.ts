@@ -13,7 +13,7 @@ import type { OneDriveConnector } from '../../../../src/connectors/onedrive/oned
 import {
   createOneDriveForTest,
   instantClock,
-} from '../../../../emulators/onedrive/connector-for-test.js';
+} from '../../../support/connectors/onedrive.js';
 import {
   startOneDriveEmulator,
   type OneDriveEmulator,
