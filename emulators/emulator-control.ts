@@ -63,6 +63,12 @@ export interface EmulatorRequest {
   bodyBytes?: number;
   /** The emulator cut this request's connection (an injected fault). */
   cut?: boolean;
+  /**
+   * For a data-carrying request of a chunked upload: its session (Dropbox session id, Drive
+   * upload_id, Graph upload URL path) and the byte range it claimed (from its cursor or
+   * Content-Range).
+   */
+  upload?: { session: string; offset: number; length: number };
 }
 
 /** A stored file: its path in the cloud and the file holding its bytes. */
@@ -95,6 +101,14 @@ export interface EmulatorControlApi {
   /** Drops pending faults and the request log; the stored content stays. */
   reset(): void;
   stop(): Promise<void>;
+}
+
+/** 'bytes 0-262143/800000' -> first byte and length; undefined for a status query ('bytes *\/N'). */
+export function contentRangeOf(
+  header: string | undefined,
+): { first: number; length: number } | undefined {
+  const m = header ? /^bytes (\d+)-(\d+)\//.exec(header) : null;
+  return m ? { first: Number(m[1]), length: Number(m[2]) - Number(m[1]) + 1 } : undefined;
 }
 
 export const trimSlashes = (p: string): string => p.replace(/^\/+|\/+$/g, '');

@@ -30,6 +30,18 @@ function dropboxMatch(m: FaultMatch | undefined): { route?: string; routes?: str
   return {};
 }
 
+/** An append or finish that carries bytes of a session: its cursor. */
+function uploadOf(
+  route: string,
+  arg: unknown,
+  bytes: number | undefined,
+): { session: string; offset: number; length: number } | undefined {
+  if (!route.startsWith('files/upload_session/') || !bytes) return undefined;
+  const c = (arg as { cursor?: { offset?: number; session_id?: string } } | undefined)?.cursor;
+  if (!c?.session_id) return undefined;
+  return { session: c.session_id, offset: c.offset ?? 0, length: bytes };
+}
+
 /** The shared control API over the Dropbox emulator's own control and seeder. */
 export function dropboxControlApi(e: Omit<DropboxEmulator, 'api'>): EmulatorControlApi {
   const api: EmulatorControlApi = {
@@ -107,6 +119,7 @@ export function dropboxControlApi(e: Omit<DropboxEmulator, 'api'>): EmulatorCont
           range: r.range,
           bodyBytes: r.declaredBytes,
           cut: r.cut,
+          upload: uploadOf(r.route, r.arg, r.declaredBytes),
         })),
     clearRequests: () => e.clearRequestLog(),
     reset: () => {

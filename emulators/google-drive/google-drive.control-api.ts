@@ -1,4 +1,5 @@
 import {
+  contentRangeOf,
   trimSlashes,
   type EmulatorControlApi,
   type FaultMatch,
@@ -26,6 +27,19 @@ function driveTarget(
           ? 'download'
           : fallback;
   return { target, pathIncludes: m?.pathIncludes };
+}
+
+/** A chunk PUT (or POST) to a resumable session URI: its upload_id and Content-Range. */
+function uploadOf(
+  method: string,
+  path: string,
+  uploadId: string | undefined,
+  contentRange: string | undefined,
+): { session: string; offset: number; length: number } | undefined {
+  if (method === 'GET' || uploadId === undefined || !path.startsWith('/upload/drive/v3/files'))
+    return undefined;
+  const cr = contentRangeOf(contentRange);
+  return cr && { session: uploadId, offset: cr.first, length: cr.length };
 }
 
 /** The shared control API over the Drive emulator's own control and seeder. */
@@ -105,6 +119,7 @@ export function googleDriveControlApi(e: Omit<GoogleDriveEmulator, 'api'>): Emul
           range: r.range,
           bodyBytes: r.contentLength,
           cut: r.fault?.startsWith('cut') === true ? true : undefined,
+          upload: uploadOf(r.method, r.path, r.query.upload_id, r.contentRange),
         };
       }),
     clearRequests: () => void (e.requestLog.length = 0),

@@ -104,6 +104,7 @@ export function iCloudPhotosControlApi(e: Omit<ICloudPhotosEmulator, 'api'>): Em
         path: r.path,
         status: r.status || undefined,
         label: r.endpoint,
+        range: r.range,
       })),
     clearRequests: () => e.requestLog.clear(),
     reset: () => {

@@ -1,4 +1,5 @@
 import {
+  contentRangeOf,
   trimSlashes,
   unsupportedFault,
   type EmulatorControlApi,
@@ -98,6 +99,13 @@ export function oneDriveControlApi(e: Omit<OneDriveEmulator, 'api'>): EmulatorCo
           range: r.range,
           bodyBytes: r.contentLength,
           cut: r.fault?.startsWith('cut') === true ? true : undefined,
+          upload: (() => {
+            const cr =
+              r.role === 'upload' && r.method === 'PUT'
+                ? contentRangeOf(r.contentRange)
+                : undefined;
+            return cr && { session: path, offset: cr.first, length: cr.length };
+          })(),
         };
       }),
     clearRequests: () => void (e.requestLog.length = 0),
