@@ -4,7 +4,7 @@ import { open, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
-import { DropboxContentHash } from '../../src/connectors/hashing/dropbox-content-hash.js';
+import { ContentHash } from './content-hash.js';
 import { FaultQueue, type FaultSpec } from './dropbox-emulator.faults.js';
 import {
   badRequest,
@@ -375,7 +375,7 @@ export async function startDropboxEmulator(
     }
     const cut = faults.take(ctx.route, ['cut_upload']);
     const socket = ctx.req.socket; // detached from req once the body iterator is closed
-    const hash = new DropboxContentHash();
+    const hash = new ContentHash();
     const fh = await open(file, 'r+');
     let bytes = 0;
     let aborted = false;

@@ -6,11 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  computeVerifier,
-  SrpServer,
-  type SrpProtocol,
-} from '../../src/connectors/icloud-photos/srp.js';
+import { computeVerifier, SrpServer, type SrpProtocol } from './srp-server.js';
 import {
   resourceBytes,
   resourceKey,
