@@ -1123,6 +1123,7 @@ export async function startDropboxEmulator(
           throw new HttpError(401, { error_summary: `${tag}/`, error: { '.tag': tag } });
         }
       }
+      if (def.auth) checkNamespaceHeaders(route, req);
       const arg = await parseArg({ req, res, route, log }, def);
       log.arg = arg;
       applyFaults(route);
@@ -1332,4 +1333,58 @@ export async function startDropboxEmulator(
     },
   };
   return { ...emulatorHandle, api: dropboxControlApi(emulatorHandle) };
+}
+
+/**
+ * `Dropbox-API-Path-Root` (the namespace paths are relative to) and the team headers. The one
+ * account has one namespace: `home`, or `root`/`namespace_id` naming it, are served; another
+ * answers Dropbox's 422 path-root error. `Dropbox-API-Select-User`/`-Select-Admin` are for team
+ * apps: a user's token is refused.
+ */
+function checkNamespaceHeaders(route: string, req: IncomingMessage): void {
+  for (const h of ['dropbox-api-select-user', 'dropbox-api-select-admin']) {
+    if (req.headers[h] !== undefined) {
+      const name = h.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase());
+      throw badRequest(
+        route,
+        `Unexpected "${name.replace('Api', 'API')}" header: the access token belongs to a user, not a team.`,
+      );
+    }
+  }
+  const raw = req.headers['dropbox-api-path-root'];
+  if (raw === undefined) return;
+  const invalid = (why: string) =>
+    badRequest(route, `Invalid value for HTTP header "Dropbox-API-Path-Root": ${why}.`);
+  let root: Record<string, unknown>;
+  try {
+    const v: unknown = JSON.parse(String(raw));
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error();
+    root = v as Record<string, unknown>;
+  } catch {
+    throw invalid('could not decode input as JSON');
+  }
+  const pathRootError = (error: Record<string, unknown>) =>
+    new HttpError(422, { error_summary: `${String(error['.tag'])}/..`, error });
+  switch (root['.tag']) {
+    case 'home':
+      return;
+    case 'root':
+      if (typeof root.root !== 'string') throw invalid("'root' must be a namespace id string");
+      if (root.root === ROOT_NAMESPACE_ID) return;
+      throw pathRootError({
+        '.tag': 'invalid_root',
+        invalid_root: {
+          '.tag': 'user',
+          root_namespace_id: ROOT_NAMESPACE_ID,
+          home_namespace_id: ROOT_NAMESPACE_ID,
+        },
+      });
+    case 'namespace_id':
+      if (typeof root.namespace_id !== 'string')
+        throw invalid("'namespace_id' must be a namespace id string");
+      if (root.namespace_id === ROOT_NAMESPACE_ID) return;
+      throw pathRootError({ '.tag': 'no_permission' });
+    default:
+      throw invalid(`unknown tag '${String(root['.tag'])}' (expected home, root or namespace_id)`);
+  }
 }
