@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DropboxContentHash } from '../../src/connectors/hashing/dropbox-content-hash.js';
+import { ContentHash } from './content-hash.js';
 
 /**
  * The emulated Dropbox namespace: a case-insensitive tree keyed by `path_lower` with the display
@@ -490,7 +490,7 @@ export function newId(): string {
 }
 
 export async function hashFile(file: string): Promise<string> {
-  const h = new DropboxContentHash();
+  const h = new ContentHash();
   for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 }))
     h.update(chunk as Buffer);
   return h.digest();

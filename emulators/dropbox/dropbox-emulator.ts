@@ -4,7 +4,7 @@ import { open, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
-import { DropboxContentHash } from '../../src/connectors/hashing/dropbox-content-hash.js';
+import { ContentHash } from './content-hash.js';
 import { FaultQueue, type FaultSpec } from './dropbox-emulator.faults.js';
 import {
   badRequest,
@@ -103,6 +103,8 @@ export interface DropboxEmulatorControl {
   /** The next upload request reads `afterBytes`, keeps `keepBytes` of them, then the connection drops. */
   cutNextUpload(afterBytes: number, keepBytes?: number, opts?: { route?: string }): void;
   corruptNextCommit(): void;
+  /** Queues any fault as the emulator models it (the shared control API's entry point). */
+  pushFault(f: FaultSpec): void;
   expireAccessTokens(): void;
   revokeRefreshTokens(): void;
   setInsufficientSpace(on: boolean): void;
@@ -373,7 +375,7 @@ export async function startDropboxEmulator(
     }
     const cut = faults.take(ctx.route, ['cut_upload']);
     const socket = ctx.req.socket; // detached from req once the body iterator is closed
-    const hash = new DropboxContentHash();
+    const hash = new ContentHash();
     const fh = await open(file, 'r+');
     let bytes = 0;
     let aborted = false;
@@ -1121,6 +1123,7 @@ export async function startDropboxEmulator(
           throw new HttpError(401, { error_summary: `${tag}/`, error: { '.tag': tag } });
         }
       }
+      if (def.auth) checkNamespaceHeaders(route, req);
       const arg = await parseArg({ req, res, route, log }, def);
       log.arg = arg;
       applyFaults(route);
@@ -1172,6 +1175,7 @@ export async function startDropboxEmulator(
         route: o.route,
       }),
     corruptNextCommit: () => faults.push({ kind: 'corrupt_commit', route: 'commit' }),
+    pushFault: (f) => faults.push(f),
     expireAccessTokens: () => oauth.expireAccessTokens(),
     revokeRefreshTokens: () => oauth.revokeRefreshTokens(),
     setInsufficientSpace: (on) => {
@@ -1329,4 +1333,58 @@ export async function startDropboxEmulator(
     },
   };
   return { ...emulatorHandle, api: dropboxControlApi(emulatorHandle) };
+}
+
+/**
+ * `Dropbox-API-Path-Root` (the namespace paths are relative to) and the team headers. The one
+ * account has one namespace: `home`, or `root`/`namespace_id` naming it, are served; another
+ * answers Dropbox's 422 path-root error. `Dropbox-API-Select-User`/`-Select-Admin` are for team
+ * apps: a user's token is refused.
+ */
+function checkNamespaceHeaders(route: string, req: IncomingMessage): void {
+  for (const h of ['dropbox-api-select-user', 'dropbox-api-select-admin']) {
+    if (req.headers[h] !== undefined) {
+      const name = h.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase());
+      throw badRequest(
+        route,
+        `Unexpected "${name.replace('Api', 'API')}" header: the access token belongs to a user, not a team.`,
+      );
+    }
+  }
+  const raw = req.headers['dropbox-api-path-root'];
+  if (raw === undefined) return;
+  const invalid = (why: string) =>
+    badRequest(route, `Invalid value for HTTP header "Dropbox-API-Path-Root": ${why}.`);
+  let root: Record<string, unknown>;
+  try {
+    const v: unknown = JSON.parse(String(raw));
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error();
+    root = v as Record<string, unknown>;
+  } catch {
+    throw invalid('could not decode input as JSON');
+  }
+  const pathRootError = (error: Record<string, unknown>) =>
+    new HttpError(422, { error_summary: `${String(error['.tag'])}/..`, error });
+  switch (root['.tag']) {
+    case 'home':
+      return;
+    case 'root':
+      if (typeof root.root !== 'string') throw invalid("'root' must be a namespace id string");
+      if (root.root === ROOT_NAMESPACE_ID) return;
+      throw pathRootError({
+        '.tag': 'invalid_root',
+        invalid_root: {
+          '.tag': 'user',
+          root_namespace_id: ROOT_NAMESPACE_ID,
+          home_namespace_id: ROOT_NAMESPACE_ID,
+        },
+      });
+    case 'namespace_id':
+      if (typeof root.namespace_id !== 'string')
+        throw invalid("'namespace_id' must be a namespace id string");
+      if (root.namespace_id === ROOT_NAMESPACE_ID) return;
+      throw pathRootError({ '.tag': 'no_permission' });
+    default:
+      throw invalid(`unknown tag '${String(root['.tag'])}' (expected home, root or namespace_id)`);
+  }
 }

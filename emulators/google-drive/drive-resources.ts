@@ -1,5 +1,14 @@
 import { EXPORT_FORMATS, FOLDER_MIME, isNative, type StoredFile } from './drive-store.js';
 
+/** The one user the emulator knows (about.user, owners, lastModifyingUser). */
+export const EMULATED_USER = {
+  kind: 'drive#user',
+  displayName: 'Emulated User',
+  emailAddress: 'user@example.com',
+  me: true,
+  permissionId: '00000000000000000000',
+} as const;
+
 /** The File resource with every field the fake knows; `fields` filtering happens afterwards. */
 export function fileResource(f: StoredFile, apiOrigin: string): Record<string, unknown> {
   const native = isNative(f.mimeType);
@@ -17,6 +26,24 @@ export function fileResource(f: StoredFile, apiOrigin: string): Record<string, u
     createdTime: f.createdTime,
     modifiedTime: f.modifiedTime,
     ownedByMe: f.driveId === undefined,
+    spaces: ['drive'],
+    shared: false,
+    viewedByMe: true,
+    modifiedByMe: true,
+    isAppAuthorized: true,
+    hasThumbnail: false,
+    thumbnailVersion: '0',
+    writersCanShare: true,
+    copyRequiresWriterPermission: false,
+    viewersCanCopyContent: true,
+    hasAugmentedPermissions: false,
+    permissionIds: [EMULATED_USER.permissionId],
+    lastModifyingUser: { ...EMULATED_USER },
+    ...(f.driveId === undefined ? { owners: [{ ...EMULATED_USER }] } : {}),
+    iconLink: `https://drive-thirdparty.googleusercontent.com/16/type/${f.mimeType}`,
+    webViewLink: isFolder
+      ? `https://drive.google.com/drive/folders/${f.id}`
+      : `https://drive.google.com/file/d/${f.id}/view?usp=drivesdk`,
     capabilities: {
       canDownload: !isFolder,
       canEdit: true,
@@ -34,6 +61,7 @@ export function fileResource(f: StoredFile, apiOrigin: string): Record<string, u
     out.teamDriveId = f.driveId;
   }
   if (f.blob) {
+    out.webContentLink = `https://drive.google.com/uc?id=${f.id}&export=download`;
     out.size = String(f.blob.size);
     out.quotaBytesUsed = String(f.blob.size);
     out.md5Checksum = f.blob.md5;

@@ -31,6 +31,8 @@ export interface UploadContext {
   uploadCap(): UploadCap;
   /** Sends a file resource filtered by `fields`. */
   sendFile(res: ServerResponse, status: number, f: StoredFile, fields: string | null): void;
+  /** Notes in the request log that a fault fired on this request. */
+  noteFault(req: IncomingMessage, fault: string): void;
 }
 
 interface FileMetadata {
@@ -259,6 +261,7 @@ export class UploadHandler {
     await this.persist(s, cr.first, got, kept);
     s.puts.push({ first: cr.first, last, kept });
     if (fault?.type === 'cutUpload' || got < size) {
+      if (fault?.type === 'cutUpload') this.ctx.noteFault(req, `cutUpload after ${got}`);
       socket.destroy();
       return;
     }

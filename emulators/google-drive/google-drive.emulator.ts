@@ -12,14 +12,26 @@ import {
 import type { EmulatorControlApi } from '../emulator-control.js';
 import { DRIVE_SCOPE, json, OAuthServer } from './drive-oauth.js';
 import { googleDriveControlApi } from './google-drive.control-api.js';
-import { applyFields, parseFields, parseOrderBy, type OrderKey } from './drive-query.js';
+import {
+  ABOUT_SCHEMA,
+  applyFields,
+  CHANGE_LIST_SCHEMA,
+  DRIVE_LIST_SCHEMA,
+  DRIVE_SCHEMA,
+  FILE_LIST_SCHEMA,
+  FILE_SCHEMA,
+  parseFields,
+  START_PAGE_TOKEN_SCHEMA,
+  type Schema,
+} from './drive-fields.js';
+import { parseOrderBy, type OrderKey } from './drive-query.js';
 import {
   evaluateQuery,
   parseSearchQuery,
   requiredParent,
   type SearchTarget,
 } from './drive-search-query.js';
-import { DEFAULT_FILE_FIELDS, fileResource, pick } from './drive-resources.js';
+import { DEFAULT_FILE_FIELDS, EMULATED_USER, fileResource, pick } from './drive-resources.js';
 import {
   applyWritableMetadata,
   DOC_MIME,
@@ -162,6 +174,7 @@ export async function startGoogleDriveEmulator(
   const oauth = new OAuthServer(opts.tokenTtlSeconds ?? 3599);
   const faults = new FaultQueue();
   const requestLog: RequestLogEntry[] = [];
+  const entries = new WeakMap<IncomingMessage, RequestLogEntry>();
   let uploadCap: UploadCap = null;
   let maxPageSize: number | null = null;
   let baseUrl = '';
@@ -172,7 +185,7 @@ export async function startGoogleDriveEmulator(
   };
   const renderFile = (f: StoredFile, fields: string | null): unknown => {
     const full = fileResource(f, publicOrigin);
-    const tree = parseFields(fields);
+    const tree = parseFields(fields, FILE_SCHEMA);
     return tree === undefined ? pick(full, DEFAULT_FILE_FIELDS) : applyFields(full, tree);
   };
 
@@ -183,6 +196,10 @@ export async function startGoogleDriveEmulator(
     sessionTtlMs: opts.sessionTtlMs ?? 7 * 24 * 3600_000,
     uploadCap: () => uploadCap,
     sendFile,
+    noteFault: (req, fault) => {
+      const entry = entries.get(req);
+      if (entry) entry.fault = fault;
+    },
   });
 
   const control: GoogleDriveControl = {
@@ -248,6 +265,7 @@ export async function startGoogleDriveEmulator(
           : Number(req.headers['content-length']),
     };
     if (!url.pathname.startsWith('/__control')) requestLog.push(entry);
+    entries.set(req, entry);
     res.on('finish', () => (entry.status = res.statusCode));
     route(req, res, url, entry).catch((e: unknown) => {
       if (e instanceof DriveApiError) return sendDriveError(res, e);
@@ -294,6 +312,8 @@ export async function startGoogleDriveEmulator(
       // Session URIs are capabilities: the bearer header is optional on chunk PUTs.
       if (!isChunk || req.headers.authorization) oauth.checkBearer(req);
       if (applyErrorFault(isChunk ? 'uploadChunk' : 'upload', path, res, entry)) return;
+      // A bad selection is refused before anything is stored, as Drive checks it first.
+      if (!isChunk) parseFields(url.searchParams.get('fields'), FILE_SCHEMA);
       if (isChunk || (method === 'POST' && !upload[1]) || (method === 'PATCH' && upload[1])) {
         return uploads.handle(req, res, url, upload[1] ? decodeURIComponent(upload[1]) : undefined);
       }
@@ -309,6 +329,10 @@ export async function startGoogleDriveEmulator(
     const isDownload = (rest.length === 2 && q.get('alt') === 'media') || rest[2] === 'export';
     if (applyErrorFault(isDownload ? 'download' : 'api', path, res, entry)) return;
     const all = q.get('supportsAllDrives') === 'true' || q.get('supportsTeamDrives') === 'true';
+    // `fields` is checked against the resource the method returns before the method runs, so a
+    // bad selection changes nothing (create, update, copy).
+    const schema = responseSchema(rest, method, q);
+    if (schema) parseFields(q.get('fields'), schema);
 
     if (rest[0] === 'files') {
       if (rest.length === 1 && method === 'GET') return listFiles(q, res);
@@ -343,10 +367,9 @@ export async function startGoogleDriveEmulator(
           );
         if (driveId && !store.drives.has(driveId))
           throw new DriveApiError(404, 'notFound', `Shared drive not found: ${driveId}`);
-        return json(res, 200, {
-          kind: 'drive#startPageToken',
-          startPageToken: String(store.startPageToken),
-        });
+        const body = { kind: 'drive#startPageToken', startPageToken: String(store.startPageToken) };
+        const tree = parseFields(q.get('fields'), START_PAGE_TOKEN_SCHEMA);
+        return json(res, 200, tree === undefined ? body : applyFields(body, tree));
       }
       if (rest.length === 1 && method === 'GET') return listChanges(q, res, all);
     }
@@ -354,27 +377,22 @@ export async function startGoogleDriveEmulator(
       const drives = [...store.drives.values()].map((d) => ({ kind: 'drive#drive', ...d }));
       if (rest.length === 1) {
         const body = { kind: 'drive#driveList', drives };
-        const tree = parseFields(q.get('fields'));
+        const tree = parseFields(q.get('fields'), DRIVE_LIST_SCHEMA);
         return json(res, 200, tree === undefined ? body : applyFields(body, tree));
       }
       const d = drives.find((x) => x.id === rest[1]);
       if (!d) throw new DriveApiError(404, 'notFound', `Shared drive not found: ${rest[1]}`);
-      return json(res, 200, d);
+      const tree = parseFields(q.get('fields'), DRIVE_SCHEMA);
+      return json(res, 200, tree === undefined ? d : applyFields(d, tree));
     }
     if (rest[0] === 'about' && rest.length === 1 && method === 'GET') {
-      const tree = parseFields(q.get('fields'));
+      const tree = parseFields(q.get('fields'), ABOUT_SCHEMA);
       if (tree === undefined)
         throw driveErrors.badRequest("The 'fields' parameter is required for this method.");
       const { usageInDrive, usageInDriveTrash } = store.usage();
       const about = {
         kind: 'drive#about',
-        user: {
-          kind: 'drive#user',
-          displayName: 'Emulated User',
-          emailAddress: USER_EMAIL,
-          me: true,
-          permissionId: '00000000000000000000',
-        },
+        user: { ...EMULATED_USER },
         storageQuota: {
           limit: String(15 * 1024 ** 3),
           usage: String(usageInDrive),
@@ -495,7 +513,7 @@ export async function startGoogleDriveEmulator(
     };
     if (offset + take < hits.length)
       body.nextPageToken = encodePageToken({ o: offset + take, f: fingerprint });
-    const tree = parseFields(q.get('fields'));
+    const tree = parseFields(q.get('fields'), FILE_LIST_SCHEMA);
     if (tree === undefined) {
       body.files = page.map((f) => pick(fileResource(f, publicOrigin), DEFAULT_FILE_FIELDS));
       return json(res, 200, body);
@@ -747,7 +765,7 @@ export async function startGoogleDriveEmulator(
     };
     if (relevant.length > page.length) body.nextPageToken = String(relevant[page.length]!.token);
     else body.newStartPageToken = String(store.startPageToken);
-    const tree = parseFields(q.get('fields'));
+    const tree = parseFields(q.get('fields'), CHANGE_LIST_SCHEMA);
     if (tree === undefined) {
       body.changes = (body.changes as Array<Record<string, unknown>>).map((c) => ({
         ...pick(c, ['kind', 'changeType', 'time', 'removed', 'fileId', 'driveId']),
@@ -988,3 +1006,19 @@ async function seedFixtures(seed: GoogleDriveSeeder): Promise<SharedDrive> {
 }
 
 export { DRIVE_SCOPE };
+
+/** The resource a Drive v3 method answers with, for checking `fields` up front. */
+function responseSchema(rest: string[], method: string, q: URLSearchParams): Schema | undefined {
+  const [resource, id, sub] = rest;
+  if (resource === 'files') {
+    if (rest.length === 1) return method === 'GET' ? FILE_LIST_SCHEMA : FILE_SCHEMA;
+    if (rest.length === 2 && id !== undefined && q.get('alt') !== 'media') return FILE_SCHEMA;
+    if (rest.length === 3 && sub === 'copy') return FILE_SCHEMA;
+    return undefined;
+  }
+  if (resource === 'changes')
+    return id === 'startPageToken' ? START_PAGE_TOKEN_SCHEMA : CHANGE_LIST_SCHEMA;
+  if (resource === 'drives') return rest.length === 1 ? DRIVE_LIST_SCHEMA : DRIVE_SCHEMA;
+  if (resource === 'about') return ABOUT_SCHEMA;
+  return undefined;
+}

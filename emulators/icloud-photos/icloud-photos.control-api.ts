@@ -2,8 +2,26 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { trimSlashes, type EmulatorControlApi } from '../emulator-control.js';
+import {
+  trimSlashes,
+  unsupportedFault,
+  type EmulatorControlApi,
+  type FaultMatch,
+} from '../emulator-control.js';
 import type { ICloudPhotosEmulator } from './icloud-photos.emulator.js';
+
+/** iCloud's fault scopes for a shared match; a path cannot be matched here. */
+function scopeOf(m: FaultMatch | undefined): 'ck' | 'upload' | 'cdn' | 'any' {
+  if (m?.pathIncludes !== undefined)
+    throw unsupportedFault('icloud-photos', 'a fault matched by path (match by traffic)');
+  return m?.traffic === 'api'
+    ? 'ck'
+    : m?.traffic === 'upload'
+      ? 'upload'
+      : m?.traffic === 'download'
+        ? 'cdn'
+        : 'any';
+}
 
 /**
  * The shared control API over the iCloud Photos emulator. Seeding adds a JPEG photo to the
@@ -48,6 +66,11 @@ export function iCloudPhotosControlApi(e: Omit<ICloudPhotosEmulator, 'api'>): Em
         .filter((a) => a.filename === name && a.upload)
         .pop()?.upload?.file;
     },
+    storedFiles: () =>
+      e.primary
+        .visible()
+        .filter((a) => a.upload && a.filename !== undefined)
+        .map((a) => ({ path: a.filename!, storedPath: a.upload!.file })),
     secondFactorCode: () => e.control.lastSecurityCode(),
     inject: (f) => {
       switch (f.kind) {
@@ -56,17 +79,21 @@ export function iCloudPhotosControlApi(e: Omit<ICloudPhotosEmulator, 'api'>): Em
             status: 429,
             retryAfterSec: f.retryAfterSeconds ?? 1,
             count: f.times,
-            scope: 'any',
+            scope: scopeOf(f.match),
           });
         case 'serverError':
           return e.control.throttle({
             status: f.status ?? 503,
             retryAfterSec: f.retryAfterSeconds,
             count: f.times,
-            scope: 'any',
+            scope: scopeOf(f.match),
           });
         case 'cutDownload':
+          if (!['any', 'cdn'].includes(scopeOf(f.match)))
+            throw unsupportedFault('icloud-photos', 'a download cut on other traffic');
           return e.control.cutNextDownload(f.afterBytes);
+        case 'cutUpload':
+          throw unsupportedFault('icloud-photos', 'an upload cut');
         case 'expireAccessTokens':
           return e.control.expireSession(401);
       }
@@ -77,6 +104,7 @@ export function iCloudPhotosControlApi(e: Omit<ICloudPhotosEmulator, 'api'>): Em
         path: r.path,
         status: r.status || undefined,
         label: r.endpoint,
+        range: r.range,
       })),
     clearRequests: () => e.requestLog.clear(),
     reset: () => {

@@ -1,15 +1,12 @@
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { isFavorite, parseFilters, SMART_ALBUM_COUNT_NAMES, SMART_ALBUMS } from './ck-query.js';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  computeVerifier,
-  SrpServer,
-  type SrpProtocol,
-} from '../../src/connectors/icloud-photos/srp.js';
+import { computeVerifier, SrpServer, type SrpProtocol } from './srp-server.js';
 import {
   resourceBytes,
   resourceKey,
@@ -461,7 +458,7 @@ export async function startICloudPhotosEmulator(
       addedDate: { type: 'TIMESTAMP', value: a.addedDate },
       timeZoneOffset: { type: 'INT64', value: a.tzOffset },
       isHidden: { type: 'INT64', value: a.hidden ? 1 : 0 },
-      isFavorite: { type: 'INT64', value: a.index % 11 === 0 ? 1 : 0 },
+      isFavorite: { type: 'INT64', value: isFavorite(a) ? 1 : 0 },
     };
     if (a.deleted) {
       f.isDeleted = { type: 'INT64', value: 1 };
@@ -536,13 +533,6 @@ export async function startICloudPhotosEmulator(
 
   // ---------------------------------------------------------------- handlers
 
-  const filterValue = (query: Record<string, unknown>, field: string): unknown => {
-    const raw = query.filterBy;
-    const list = (Array.isArray(raw) ? raw : raw ? [raw] : []) as Array<Record<string, unknown>>;
-    const f = list.find((x) => x.fieldName === field);
-    return (f?.fieldValue as { value?: unknown } | undefined)?.value;
-  };
-
   const runQuery = (
     db: Db,
     body: Record<string, unknown>,
@@ -552,6 +542,9 @@ export async function startICloudPhotosEmulator(
     const recordType = String(query.recordType ?? '');
     log.recordType = recordType;
     const z = zoneOf(db, (body.zoneID as { zoneName?: unknown } | undefined)?.zoneName);
+    const filters = parseFilters(recordType, query.filterBy, (reason) =>
+      ckError(400, 'BAD_REQUEST', reason),
+    );
     if (recordType === 'CheckIndexingState') {
       return {
         records: [
@@ -574,29 +567,37 @@ export async function startICloudPhotosEmulator(
     const base = { syncToken: syncToken(z) };
     switch (recordType) {
       case 'HyperionIndexCountLookup': {
-        const ids = filterValue(query, 'indexCountID');
-        const id = Array.isArray(ids) ? String(ids[0]) : '';
-        let count: number;
-        if (id === 'CPLAssetByAssetDateWithoutHiddenOrDeleted') count = z.visible().length;
-        else if (id.startsWith('CPLContainerRelationNotDeletedByAssetDate:'))
-          count = z.albumMembers(id.split(':')[1] ?? '').length;
-        else throw ckError(400, 'BAD_REQUEST', `Unknown index count id ${id}`);
+        const ids = filters.get('indexCountID');
+        if (!Array.isArray(ids))
+          throw ckError(400, 'BAD_REQUEST', 'filterBy: indexCountID is required');
+        const countOf = (id: string): number => {
+          if (id === 'CPLAssetByAssetDateWithoutHiddenOrDeleted') return z.visible().length;
+          if (id === 'CPLAssetHiddenByAssetDate') return hiddenAssets(z).length;
+          if (id === 'CPLAssetDeletedByExpungedDate') return deletedAssets(z).length;
+          if (id.startsWith('CPLContainerRelationNotDeletedByAssetDate:'))
+            return z.albumMembers(id.split(':')[1] ?? '').length;
+          const smart = /^CPLAssetInSmartAlbumByAssetDate:(\w+)$/.exec(id)?.[1];
+          const album = smart === undefined ? undefined : SMART_ALBUM_COUNT_NAMES[smart];
+          if (album) return z.visible().filter(SMART_ALBUMS[album]!).length;
+          throw ckError(400, 'BAD_REQUEST', `Unknown index count id ${id}`);
+        };
         return {
           ...base,
-          records: [
-            {
-              recordName: id,
-              recordType: 'IndexCountResult',
-              fields: { itemCount: { type: 'INT64', value: count } },
-            },
-          ],
+          records: (ids as string[]).map((id) => ({
+            recordName: id,
+            recordType: 'IndexCountResult',
+            fields: { itemCount: { type: 'INT64', value: countOf(id) } },
+          })),
         };
       }
       case 'CPLAssetAndMasterByAssetDateWithoutHiddenOrDeleted':
+      case 'CPLAssetAndMasterInSmartAlbumByAssetDate':
+      case 'CPLAssetAndMasterHiddenByAssetDate':
+      case 'CPLAssetAndMasterDeletedByExpungedDate':
       case 'CPLContainerRelationLiveByPosition':
       case 'CPLContainerRelationLiveByAssetDate': {
-        const startRank = Number(filterValue(query, 'startRank') ?? 0);
-        const direction = String(filterValue(query, 'direction') ?? 'ASCENDING');
+        const startRank = Number(filters.get('startRank') ?? 0);
+        const direction = String(filters.get('direction') ?? 'ASCENDING');
         if (!Number.isInteger(startRank) || startRank < 0)
           throw ckError(400, 'BAD_REQUEST', 'bad startRank');
         log.startRank = startRank;
@@ -605,12 +606,19 @@ export async function startICloudPhotosEmulator(
         const isAlbum = byPosition || recordType === 'CPLContainerRelationLiveByAssetDate';
         let albumId = '';
         if (isAlbum) {
-          albumId = String(filterValue(query, 'parentId') ?? '');
+          albumId = String(filters.get('parentId') ?? '');
           if (!z.albums.some((a) => a.recordName === albumId && !a.deleted)) {
             throw ckError(400, 'BAD_REQUEST', 'Unknown container for parentId');
           }
           items = byPosition ? z.albumMembersByPosition(albumId) : z.albumMembers(albumId);
-        } else items = z.visible();
+        } else if (recordType === 'CPLAssetAndMasterInSmartAlbumByAssetDate') {
+          const album = filters.get('smartAlbum');
+          if (typeof album !== 'string')
+            throw ckError(400, 'BAD_REQUEST', 'filterBy: smartAlbum is required');
+          items = z.visible().filter(SMART_ALBUMS[album]!);
+        } else if (recordType === 'CPLAssetAndMasterHiddenByAssetDate') items = hiddenAssets(z);
+        else if (recordType === 'CPLAssetAndMasterDeletedByExpungedDate') items = deletedAssets(z);
+        else items = z.visible();
         if (direction === 'DESCENDING') items = [...items].reverse();
         const per = isAlbum ? 3 : 2;
         const records: unknown[] = [];
@@ -627,7 +635,7 @@ export async function startICloudPhotosEmulator(
         return { ...base, records };
       }
       case 'CPLAlbumByPositionLive': {
-        const parent = filterValue(query, 'parentId');
+        const parent = filters.get('parentId');
         const all = z.albums.filter(
           (a) => !a.deleted && (parent === undefined || a.parentId === parent),
         );
@@ -1767,4 +1775,18 @@ export async function startICloudPhotosEmulator(
       }),
   };
   return { ...emulatorHandle, api: iCloudPhotosControlApi(emulatorHandle) };
+}
+
+/** Hidden (not deleted) assets by capture date: the Hidden album. */
+function hiddenAssets(z: ZoneLibrary): AssetState[] {
+  return z.assets
+    .filter((a) => a.hidden && !a.deleted && !a.purged)
+    .sort((x, y) => x.assetDate - y.assetDate || (x.assetId < y.assetId ? -1 : 1));
+}
+
+/** Deleted, not yet purged assets: Recently Deleted. */
+function deletedAssets(z: ZoneLibrary): AssetState[] {
+  return z.assets
+    .filter((a) => a.deleted && !a.purged)
+    .sort((x, y) => x.assetDate - y.assetDate || (x.assetId < y.assetId ? -1 : 1));
 }

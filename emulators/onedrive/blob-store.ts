@@ -3,7 +3,7 @@ import { createReadStream, type ReadStream } from 'node:fs';
 import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { QuickXorHash } from '../../src/connectors/hashing/quickxor-hash.js';
+import { QuickXor } from './quickxor.js';
 
 /** Immutable stored content: a file under the store's temp dir plus the hashes Graph reports. */
 export interface Blob {
@@ -19,7 +19,7 @@ export interface Blob {
  * upload sessions (one fragment at a time, in order).
  */
 export class BlobWriter {
-  private readonly qx = new QuickXorHash();
+  private readonly qx = new QuickXor();
   private readonly sha: Hash = createHash('sha256');
   private written = 0;
   private closed = false;

@@ -19,6 +19,13 @@ import {
   type HostRole,
 } from './graph-wire.js';
 import { assertTenant, IdentityPlatform } from './identity-platform.js';
+import {
+  checkQueryOptions,
+  compareKeys,
+  parseFilter,
+  parseOrderBy,
+  sortKeyOf,
+} from './graph-query.js';
 import { oneDriveControlApi } from './onedrive.control-api.js';
 import type { EmulatorControlApi } from '../emulator-control.js';
 
@@ -328,7 +335,10 @@ class OneDriveEmulatorServer {
         const blob = this.register(
           await this.store.fromBuffer(Buffer.isBuffer(data) ? data : Buffer.from(data)),
         );
-        return this.drive.putFile(parent, segs[segs.length - 1]!, blob, o.modifiedAt).item.id;
+        const { item } = this.drive.putFile(parent, segs[segs.length - 1]!, blob, o.modifiedAt);
+        // Seeded content was last changed then, on the service too.
+        if (o.modifiedAt) item.modifiedAt = o.modifiedAt;
+        return item.id;
       },
       read: async (path) => {
         const item = this.drive.resolve(this.drive.root, splitPath(path));
@@ -576,10 +586,27 @@ class OneDriveEmulatorServer {
     if (rest === '') {
       if (method !== 'GET')
         throw new HttpError(405, 'invalidRequest', 'Method not allowed on a drive.');
-      return sendJson(res, 200, this.driveJson(drive));
+      return sendJson(
+        res,
+        200,
+        this.select(this.driveJson(drive), checkQueryOptions(url.searchParams, 'drive')),
+      );
     }
     const addr = parseItemAddress(rest);
-    const q = url.searchParams;
+    let q = url.searchParams;
+    if (method === 'GET') {
+      const context =
+        addr.action === 'delta'
+          ? 'delta'
+          : addr.action === 'search'
+            ? 'search'
+            : addr.action === 'children'
+              ? 'collection'
+              : addr.action === ''
+                ? 'item'
+                : undefined;
+      if (context) q = checkQueryOptions(q, context);
+    }
 
     if (addr.action === 'delta') {
       if (method !== 'GET') throw new HttpError(405, 'invalidRequest', 'delta is GET only.');
@@ -628,6 +655,8 @@ class OneDriveEmulatorServer {
         return this.deleteItem(req, res, drive, item);
       case 'GET children':
         return this.children(res, drive, item, q, raw);
+      case 'GET search':
+        return this.search(res, drive, item, addr.search ?? '', q, raw);
       case 'POST children':
         return this.createFolder(req, res, drive, item, q);
       case 'GET content':
@@ -738,11 +767,20 @@ class OneDriveEmulatorServer {
    * inline, as Graph does. Other navigation properties are refused with Graph's OData message.
    */
   private expand(drive: Drive, item: Item, q: URLSearchParams): Record<string, unknown> {
-    const out = this.select(this.itemJson(drive, item, false), q);
+    return this.expandJson(drive, item, this.itemJson(drive, item, false), q);
+  }
+
+  private expandJson(
+    drive: Drive,
+    item: Item,
+    json: Record<string, unknown>,
+    q: URLSearchParams,
+  ): Record<string, unknown> {
+    const out = this.select(json, q);
     const exp = q.get('$expand');
     if (!exp) return out;
     for (const part of exp.split(/,(?![^(]*\))/).map((p) => p.trim())) {
-      const m = /^([A-Za-z]+)(?:\(\$select=([^)]*)\))?$/.exec(part);
+      const m = /^([A-Za-z]+)(?:\(\$?select=([^)]*)\))?$/.exec(part);
       if (!m || m[1] !== 'children') {
         throw new HttpError(
           400,
@@ -777,27 +815,77 @@ class OneDriveEmulatorServer {
     q: URLSearchParams,
     rawPath: string,
   ): void {
+    if (folder.kind !== 'folder') {
+      // A file has no children: Graph answers an empty collection.
+      return sendJson(res, 200, { value: [] });
+    }
+    this.sendCollection(res, drive, drive.childrenOf(folder), q, rawPath);
+  }
+
+  /**
+   * `search(q='...')` on a folder (the root: the whole drive): the items below it whose name holds
+   * the words of the query, without case. The real service also matches metadata and content and
+   * ranks by relevance; here the order is by name unless `$orderby` says otherwise.
+   */
+  private search(
+    res: ServerResponse,
+    drive: Drive,
+    base: Item,
+    text: string,
+    q: URLSearchParams,
+    rawPath: string,
+  ): void {
+    const words = text
+      .toLowerCase()
+      .split(/\s+/)
+      .filter((w) => w !== '');
+    const found: Item[] = [];
+    const walk = (folder: Item) => {
+      for (const c of drive.childrenOf(folder)) {
+        const name = c.name.toLowerCase();
+        if (words.every((w) => name.includes(w))) found.push(c);
+        if (c.kind === 'folder') walk(c);
+      }
+    };
+    if (base.kind === 'folder') walk(base);
+    this.sendCollection(res, drive, found, q, rawPath);
+  }
+
+  /** One page of a driveItem collection: `$filter`, `$orderby`, keyset `$skiptoken`, `$top`. */
+  private sendCollection(
+    res: ServerResponse,
+    drive: Drive,
+    items: Item[],
+    q: URLSearchParams,
+    rawPath: string,
+  ): void {
     const top = this.pageSize(q);
-    const all = drive
-      .childrenOf(folder)
-      .sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : 1));
+    const keys = parseOrderBy(q.get('$orderby'), drive.driveType);
+    const filterText = q.get('$filter');
+    const keep = filterText === null ? undefined : parseFilter(filterText, drive.driveType);
+    let rows = items.map((i) => ({ item: i, json: this.itemJson(drive, i, false) }));
+    if (keep) rows = rows.filter((r) => keep(r.json));
+    const keyed = rows
+      .map((r) => ({ ...r, key: sortKeyOf(r.json, keys) }))
+      .sort((a, b) => compareKeys(a.key, b.key, keys));
     const skip = q.get('$skiptoken');
     let start = 0;
     if (skip !== null) {
-      const after = fromBase64url<{ after: string }>(skip)?.after;
-      if (after === undefined) throw new HttpError(400, 'invalidRequest', 'Invalid $skiptoken.');
+      const after = fromBase64url<{ k: (string | number)[] }>(skip)?.k;
+      if (!Array.isArray(after) || after.length !== keys.length + 2)
+        throw new HttpError(400, 'invalidRequest', 'Invalid $skiptoken.');
       // Keyset paging: items created while paging do not shift later pages.
-      start = all.findIndex((i) => i.name.toLowerCase() > after);
-      if (start < 0) start = all.length;
+      start = keyed.findIndex((r) => compareKeys(r.key, after, keys) > 0);
+      if (start < 0) start = keyed.length;
     }
-    const page = all.slice(start, start + top);
+    const page = keyed.slice(start, start + top);
     const body: Record<string, unknown> = {
-      value: page.map((i) => this.select(this.itemJson(drive, i, false), q)),
+      value: page.map((r) => this.expandJson(drive, r.item, r.json, q)),
     };
-    if (start + top < all.length) {
+    if (start + top < keyed.length) {
       const next = new URLSearchParams();
       for (const [k, v] of q) if (k !== '$skiptoken') next.set(k, v);
-      next.set('$skiptoken', base64url({ after: page[page.length - 1]!.name.toLowerCase() }));
+      next.set('$skiptoken', base64url({ k: page[page.length - 1]!.key }));
       body['@odata.nextLink'] = `${this.origin('graph')}/v1.0${rawPath}?${next.toString()}`;
     }
     sendJson(res, 200, body);
@@ -1599,13 +1687,17 @@ interface ItemAddress {
   base: 'root' | 'items';
   id?: string;
   segments: string[];
-  action: '' | 'children' | 'content' | 'createUploadSession' | 'copy' | 'delta';
+  action: '' | 'children' | 'content' | 'createUploadSession' | 'copy' | 'delta' | 'search';
+  /** The q of `search(q='...')`, unquoted. */
+  search?: string;
 }
 
 const ACTIONS = new Set(['children', 'content', 'createUploadSession', 'copy', 'delta']);
 
 /** `/root`, `/items/{id}`, then `:/a/b:` or `:/a/b` (path addressing), then `/action`. */
 function parseItemAddress(rest: string): ItemAddress {
+  // `/drive/search(q=)` searches the whole drive, as `/drive/root/search(q=)` does.
+  if (/^\/search\(/.test(rest)) rest = `/root${rest}`;
   let m = /^\/root(.*)$/.exec(rest);
   let addr: ItemAddress;
   let tail: string;
@@ -1630,6 +1722,18 @@ function parseItemAddress(rest: string): ItemAddress {
       throw new HttpError(400, 'invalidRequest', 'A path must start with / after the colon.');
   }
   if (tail === '' || tail === '/') return addr;
+  const fn = /^\/search\((.*)\)$/.exec(tail);
+  if (fn) {
+    // search(q='text'): a function call whose one parameter is a quoted OData string.
+    const arg = /^q='((?:[^']|'')*)'$/.exec(decodeSegment(fn[1]!));
+    if (!arg)
+      throw new HttpError(
+        400,
+        'invalidRequest',
+        "search takes one parameter, q, as a quoted string: search(q='text').",
+      );
+    return { ...addr, action: 'search', search: arg[1]!.replace(/''/g, "'") };
+  }
   const action = tail.replace(/^\//, '').replace(/\(\)$/, '');
   if (!ACTIONS.has(action))
     throw new HttpError(400, 'invalidRequest', `Unsupported segment '${action}'.`);

@@ -18,9 +18,8 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { syncBuiltinESMExports } from 'node:module';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { startDropboxEmulator } from '../../emulators/dropbox/dropbox-emulator.js';
-import { startGoogleDriveEmulator } from '../../emulators/google-drive/google-drive.emulator.js';
-import { startOneDriveEmulator } from '../../emulators/onedrive/onedrive-emulator.js';
+import type { EmulatorControlApi, FaultMatch } from '../../emulators/emulator-control.js';
+import { startEmulator } from '../../emulators/start-emulator.js';
 import { patternBytes } from '../support/files.js';
 import {
   FAULT_KINDS,
@@ -35,23 +34,28 @@ import {
 type ReqClass = 'download' | 'upload' | 'api' | 'skip';
 type StatusKind = 'rateLimit429' | 'unavailable503' | 'serverError500';
 
-/** What the host needs from one emulator; one entry per cloud. */
+/**
+ * What the host needs from one emulator: its shared control API (faults, seeding, stored files,
+ * stop) and, per cloud, how to tell its traffic apart and aim a fault at the request at hand.
+ */
 interface CloudAdapter {
-  info: Record<string, unknown>;
+  api: EmulatorControlApi;
   classify(req: IncomingMessage, url: URL): { cls: ReqClass; route: string };
-  pushStatus(kind: StatusKind, cls: ReqClass, route: string, retryAfterSeconds: number): void;
-  pushUploadCut(route: string, afterBytes: number, rnd: () => number): void;
-  expireTokens(): void;
-  seed(path: string, content: Buffer, modifiedAt: Date): Promise<void>;
-  /** Every stored file under `folder` ('' = all), path relative to the account root, duplicates kept. */
-  tree(folder: string): Array<{ path: string; blobPath: string }>;
-  stop(): Promise<void>;
+  /** The match that makes a fault queued now fire on this request. */
+  matchFor(cls: ReqClass, route: string): FaultMatch;
+  /** Bytes the service keeps of an upload cut after `afterBytes` (undefined: its default). */
+  keepOnCut(afterBytes: number, rnd: () => number): number | undefined;
 }
+
+const STATUS_OF: Record<StatusKind, { kind: 'rateLimit' | 'serverError'; status?: 500 | 503 }> = {
+  rateLimit429: { kind: 'rateLimit' },
+  unavailable503: { kind: 'serverError', status: 503 },
+  serverError500: { kind: 'serverError', status: 500 },
+};
 
 const zero = (): Record<FaultKind, number> =>
   Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
 
-const trimSlash = (p: string) => p.replace(/^\/+/, '');
 const declaredLength = (req: IncomingMessage) => Number(req.headers['content-length'] ?? 0) || 0;
 
 class Chaos {
@@ -86,7 +90,7 @@ class Chaos {
     const p = this.plan;
     if (!p) return;
     if (this.rnd() < p.tokenExpiry) {
-      a.expireTokens();
+      a.api.inject({ kind: 'expireAccessTokens' });
       this.stats.planned.tokenExpiry++;
       this.stats.observed.tokenExpiry++;
     }
@@ -106,12 +110,24 @@ class Chaos {
       case 'rateLimit429':
       case 'unavailable503':
       case 'serverError500':
-        a.pushStatus(pick, cls, route, p.retryAfterSeconds);
+        a.api.inject({
+          ...STATUS_OF[pick],
+          // A 500 carries no Retry-After; 429 and 503 do.
+          ...(pick === 'serverError500' ? {} : { retryAfterSeconds: p.retryAfterSeconds }),
+          match: a.matchFor(cls, route),
+        });
         return;
-      case 'cutUpload':
+      case 'cutUpload': {
         this.pendingUploadCuts++;
-        a.pushUploadCut(route, 1 + Math.floor(this.rnd() * (declaredLength(req) - 1)), this.rnd);
+        const afterBytes = 1 + Math.floor(this.rnd() * (declaredLength(req) - 1));
+        a.api.inject({
+          kind: 'cutUpload',
+          afterBytes,
+          keepBytes: a.keepOnCut(afterBytes, this.rnd),
+          match: a.matchFor(cls, route),
+        });
         return;
+      }
       case 'cutDownload':
       case 'truncatedBody':
         this.faultDownload(res, pick);
@@ -237,9 +253,9 @@ const DROPBOX_UPLOAD_ROUTES = new Set([
 async function adapterFor(kind: ChaosCloud): Promise<CloudAdapter> {
   switch (kind) {
     case 'dropbox': {
-      const e = await startDropboxEmulator({ port: 0, maxLongpollMs: 200 });
+      const api = await startEmulator('dropbox', { port: 0, maxLongpollMs: 200 });
       return {
-        info: e.api.info,
+        api,
         classify: (_req, url) => {
           if (url.pathname.startsWith('/content/temp/'))
             return { cls: 'download', route: 'files/download' };
@@ -250,33 +266,16 @@ async function adapterFor(kind: ChaosCloud): Promise<CloudAdapter> {
           if (DROPBOX_UPLOAD_ROUTES.has(route)) return { cls: 'upload', route };
           return { cls: 'api', route };
         },
-        pushStatus: (k, _cls, route, ra) => {
-          if (k === 'rateLimit429') e.control.rateLimitNext({ route, retryAfterSeconds: ra });
-          else if (k === 'unavailable503')
-            e.control.failNext(503, { route, retryAfterSeconds: ra });
-          else e.control.failNext(500, { route });
-        },
+        // Dropbox faults wait for one route.
+        matchFor: (_cls, route) => ({ pathIncludes: route }),
         // A session append keeps a random prefix of what it read (as a half-landed append).
-        pushUploadCut: (route, after, rnd) =>
-          e.control.cutNextUpload(after, Math.floor(rnd() * after), { route }),
-        expireTokens: () => e.api.inject({ kind: 'expireAccessTokens' }),
-        seed: (path, content, modifiedAt) => e.api.seedFile(path, content, { modifiedAt }),
-        tree: (folder) => {
-          const prefix = folder ? `/${trimSlash(folder)}/`.toLowerCase() : '/';
-          const out: Array<{ path: string; blobPath: string }> = [];
-          for (const n of e.store.nodes.values()) {
-            if (n.kind !== 'file' || !n.pathDisplay.toLowerCase().startsWith(prefix)) continue;
-            out.push({ path: trimSlash(n.pathDisplay), blobPath: n.blob });
-          }
-          return out;
-        },
-        stop: () => e.api.stop(),
+        keepOnCut: (after, rnd) => Math.floor(rnd() * after),
       };
     }
     case 'google-drive': {
-      const e = await startGoogleDriveEmulator({ port: 0, fixtures: false });
+      const api = await startEmulator('google-drive', { port: 0, fixtures: false });
       return {
-        info: e.api.info,
+        api,
         classify: (req, url) => {
           const p = url.pathname;
           if (p.startsWith('/upload/drive/v3/'))
@@ -289,54 +288,17 @@ async function adapterFor(kind: ChaosCloud): Promise<CloudAdapter> {
             return { cls: 'download', route: p };
           return { cls: 'api', route: p };
         },
-        pushStatus: (k, _cls, route, ra) => {
-          const fault =
-            k === 'rateLimit429'
-              ? {
-                  type: 'error' as const,
-                  status: 429 as const,
-                  reason: 'rateLimitExceeded' as const,
-                  retryAfterSeconds: ra,
-                }
-              : k === 'unavailable503'
-                ? {
-                    type: 'error' as const,
-                    status: 503 as const,
-                    reason: 'backendError' as const,
-                    retryAfterSeconds: ra,
-                  }
-                : { type: 'error' as const, status: 500 as const, reason: 'backendError' as const };
-          e.control.inject(fault, { target: 'any', pathIncludes: route });
-        },
+        // Status faults wait for this path; a cut for the next session chunk.
+        matchFor: (cls, route) =>
+          cls === 'upload' ? { traffic: 'upload' } : { pathIncludes: route },
         // Drive keeps whole 256 KiB units of a broken chunk (its default for a cut).
-        pushUploadCut: (_route, after) =>
-          e.control.inject({ type: 'cutUpload', afterBytes: after }),
-        expireTokens: () => e.api.inject({ kind: 'expireAccessTokens' }),
-        seed: (path, content, modifiedAt) => e.api.seedFile(path, content, { modifiedAt }),
-        tree: (folder) => {
-          const out: Array<{ path: string; blobPath: string }> = [];
-          const walk = (id: string, prefix: string) => {
-            for (const kid of e.store.childIds(id)) {
-              const f = e.store.files.get(kid)!;
-              if (f.trashed) continue;
-              if (f.mimeType === 'application/vnd.google-apps.folder')
-                walk(f.id, `${prefix}${f.name}/`);
-              else if (f.blob) out.push({ path: `${prefix}${f.name}`, blobPath: f.blob.path });
-            }
-          };
-          const root = folder ? e.findByPath(trimSlash(folder))?.id : e.store.rootId;
-          if (root) walk(root, folder ? `${trimSlash(folder)}/` : '');
-          return out;
-        },
-        stop: () => e.api.stop(),
+        keepOnCut: () => undefined,
       };
     }
     case 'onedrive': {
-      const e = await startOneDriveEmulator({ port: 0 });
-      const target = (cls: ReqClass) =>
-        cls === 'api' ? 'graph' : cls === 'upload' ? 'upload' : 'download';
+      const api = await startEmulator('onedrive', { port: 0 });
       return {
-        info: e.api.info,
+        api,
         classify: (req, url) => {
           const p = url.pathname;
           if (p.startsWith('/v1.0/')) return { cls: 'api', route: p };
@@ -348,32 +310,12 @@ async function adapterFor(kind: ChaosCloud): Promise<CloudAdapter> {
           if (p.startsWith('/dl/') && req.method === 'GET') return { cls: 'download', route: p };
           return { cls: 'skip', route: '' };
         },
-        pushStatus: (k, cls, _route, ra) => {
-          // An upload-URL request that carries no body is still served by the upload host.
-          const t = target(cls);
-          if (k === 'rateLimit429') e.control.rateLimitNext({ retryAfterSec: ra, target: t });
-          else if (k === 'unavailable503')
-            e.control.serviceUnavailableNext({ retryAfterSec: ra, target: t });
-          else e.control.failNext({ target: t });
-        },
-        pushUploadCut: (_route, after) =>
-          e.control.cutNextUploadFragment(after, { keepPartial: false }),
-        expireTokens: () => e.api.inject({ kind: 'expireAccessTokens' }),
-        seed: (path, content, modifiedAt) => e.api.seedFile(path, content, { modifiedAt }),
-        tree: (folder) => {
-          const out: Array<{ path: string; blobPath: string }> = [];
-          const root = e.drive.resolve(e.drive.root, trimSlash(folder).split('/').filter(Boolean));
-          const walk = (item: NonNullable<typeof root>, prefix: string) => {
-            for (const kid of e.drive.childrenOf(item)) {
-              if (kid.kind === 'folder') walk(kid, `${prefix}${kid.name}/`);
-              else if (kid.blob)
-                out.push({ path: `${prefix}${kid.name}`, blobPath: kid.blob.path });
-            }
-          };
-          if (root) walk(root, folder ? `${trimSlash(folder)}/` : '');
-          return out;
-        },
-        stop: () => e.api.stop(),
+        // Graph faults wait by host: an upload-URL request without a body is still the upload
+        // host's.
+        matchFor: (cls, route) => ({
+          traffic: cls === 'download' ? 'download' : route.startsWith('/up/') ? 'upload' : 'api',
+        }),
+        keepOnCut: () => 0,
       };
     }
   }
@@ -409,13 +351,14 @@ async function main(): Promise<void> {
   const ops: Record<keyof ChaosHostOps, (args: never) => Promise<unknown>> = {
     seed: async (args: Parameters<ChaosHostOps['seed']>[0]) => {
       const at = new Date(args.modifiedAt);
-      for (const f of args.files) await a.seed(f.path, patternBytes(f.size, f.seed), at);
+      for (const f of args.files)
+        await a.api.seedFile(f.path, patternBytes(f.size, f.seed), { modifiedAt: at });
       return null;
     },
     tree: async (args: { folder: string }) => {
       const out: StoredObject[] = [];
-      for (const o of a.tree(args.folder))
-        out.push({ path: o.path, ...(await sha256Of(o.blobPath)) });
+      for (const o of a.api.storedFiles(args.folder))
+        out.push({ path: o.path, ...(await sha256Of(o.storedPath)) });
       return out;
     },
     setPlan: async (args: { plan: FaultPlan | null }) => {
@@ -424,7 +367,7 @@ async function main(): Promise<void> {
     },
     stats: async () => chaos.stats,
     stop: async () => {
-      await a.stop();
+      await a.api.stop();
       setImmediate(() => process.exit(0));
       return null;
     },
@@ -437,8 +380,8 @@ async function main(): Promise<void> {
       (e: unknown) => send({ id: m.id, ok: false, error: (e as Error).stack ?? String(e) }),
     );
   });
-  process.on('disconnect', () => void a.stop().finally(() => process.exit(0)));
-  send({ type: 'ready', info: a.info });
+  process.on('disconnect', () => void a.api.stop().finally(() => process.exit(0)));
+  send({ type: 'ready', info: a.api.info });
 }
 
 main().catch((e: unknown) => {

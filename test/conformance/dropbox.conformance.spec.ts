@@ -1,4 +1,4 @@
-import { createDropboxForTest } from '../../emulators/dropbox/connector-for-test.js';
+import { createDropboxForTest } from '../support/connectors/dropbox.js';
 import { startDropboxEmulator } from '../../emulators/dropbox/dropbox-emulator.js';
 import { describeConnectorConformance } from './connector-conformance.js';
 

@@ -1,4 +1,4 @@
-import { createGoogleDriveForTest } from '../../emulators/google-drive/connector-for-test.js';
+import { createGoogleDriveForTest } from '../support/connectors/google-drive.js';
 import { startGoogleDriveEmulator } from '../../emulators/google-drive/google-drive.emulator.js';
 import { describeConnectorConformance } from './connector-conformance.js';
 

@@ -1,4 +1,4 @@
-import { createICloudPhotosForTest } from '../../emulators/icloud-photos/connector-for-test.js';
+import { createICloudPhotosForTest } from '../support/connectors/icloud-photos.js';
 import { startICloudPhotosEmulator } from '../../emulators/icloud-photos/icloud-photos.emulator.js';
 import { describeConnectorConformance } from './connector-conformance.js';
 

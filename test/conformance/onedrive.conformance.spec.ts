@@ -1,5 +1,5 @@
 import { startOneDriveEmulator } from '../../emulators/onedrive/onedrive-emulator.js';
-import { createOneDriveForTest } from '../../emulators/onedrive/connector-for-test.js';
+import { createOneDriveForTest } from '../support/connectors/onedrive.js';
 import { describeConnectorConformance } from './connector-conformance.js';
 
 describeConnectorConformance('onedrive', {

@@ -5,7 +5,7 @@ import {
   startDropboxEmulator,
   type DropboxEmulator,
 } from '../../emulators/dropbox/dropbox-emulator.js';
-import { createDropboxForTest } from '../../emulators/dropbox/connector-for-test.js';
+import { createDropboxForTest } from '../support/connectors/dropbox.js';
 import { patternBytes } from '../support/files.js';
 import { startTestApp, waitForRun, type RunView, type TestApp } from '../support/test-app.js';
 

@@ -1,13 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { ConnectorRegistry } from '../../src/connectors/connector.registry.js';
-import {
-  startDropboxEmulator,
-  type RequestLogEntry as DropboxLogEntry,
-} from '../../emulators/dropbox/dropbox-emulator.js';
-import {
-  startGoogleDriveEmulator,
-  type RequestLogEntry as DriveLogEntry,
-} from '../../emulators/google-drive/google-drive.emulator.js';
+import type { EmulatorControlApi } from '../../emulators/emulator-control.js';
+import { startDropboxEmulator } from '../../emulators/dropbox/dropbox-emulator.js';
+import { startGoogleDriveEmulator } from '../../emulators/google-drive/google-drive.emulator.js';
 import { startOneDriveEmulator } from '../../emulators/onedrive/onedrive-emulator.js';
 import {
   startICloudPhotosEmulator,
@@ -99,10 +94,45 @@ function rangeStartOf(header: string | undefined): number {
   return header ? Number(/^bytes=(\d+)-/.exec(header)?.[1] ?? 0) : 0;
 }
 
-/** 'bytes 0-262143/800000' -> first byte and length; undefined for a status query ('bytes *\/N'). */
-function contentRangeOf(header: string | undefined): { first: number; length: number } | undefined {
-  const m = header ? /^bytes (\d+)-(\d+)\//.exec(header) : null;
-  return m ? { first: Number(m[1]), length: Number(m[2]) - Number(m[1]) + 1 } : undefined;
+/** Every stored file below a folder, relative path -> bytes, through the shared control API. */
+async function storedTree(
+  api: EmulatorControlApi,
+  folder: string,
+): Promise<Record<string, Buffer>> {
+  const prefix = folder === '' ? '' : `${folder}/`;
+  const out: Record<string, Buffer> = {};
+  for (const f of api.storedFiles(folder))
+    out[f.path.slice(prefix.length)] = await readFile(f.storedPath);
+  return out;
+}
+
+/**
+ * The request-log side every writable cloud shares: chunk requests of upload sessions and
+ * content downloads, from the shared control API's request log.
+ */
+function sharedLog(api: EmulatorControlApi, isDownload: (label: string) => boolean) {
+  return {
+    clearRequestLog: () => api.clearRequests(),
+    uploadChunkRequests: (): ChunkRequest[] =>
+      api.requests().flatMap((r) =>
+        r.upload
+          ? [
+              {
+                session: r.upload.session,
+                offset: r.upload.offset,
+                bytes: r.upload.length,
+                cut: r.cut === true,
+                status: r.cut === true ? undefined : r.status,
+              },
+            ]
+          : [],
+      ),
+    downloadRequests: (): DownloadRequest[] =>
+      api
+        .requests()
+        .filter((r) => isDownload(r.label))
+        .map((r) => ({ rangeStart: rangeStartOf(r.range), cut: r.cut === true, status: r.status })),
+  };
 }
 
 // ---- Dropbox ----------------------------------------------------------------------------------
@@ -118,9 +148,8 @@ export const dropboxFixture: CloudFixture = {
   async start() {
     const emu = await startDropboxEmulator({ maxLongpollMs: 200 });
     const uploadChunkSize = 64 * KiB;
-    const chunkRoutes = new Set(['files/upload_session/append_v2', 'files/upload_session/finish']);
-    const cursorOf = (e: DropboxLogEntry) =>
-      (e.arg as { cursor?: { offset?: number; session_id?: string } } | undefined)?.cursor;
+    const append = { pathIncludes: 'files/upload_session/append_v2' };
+    const download = { pathIncludes: 'files/download' };
     return {
       accountOptions: {
         clientId: emu.credentials.clientId,
@@ -139,53 +168,27 @@ export const dropboxFixture: CloudFixture = {
         for (const [rel, content] of Object.entries(files))
           await emu.seedFile(dropboxPath(folder, rel), content, { clientModified });
       },
-      async readTree(folder) {
-        const prefix = `${dropboxPath(folder)}/`.toLowerCase();
-        const out: Record<string, Buffer> = {};
-        for (const n of emu.store.nodes.values()) {
-          if (n.kind !== 'file' || !n.pathDisplay.toLowerCase().startsWith(prefix)) continue;
-          out[n.pathDisplay.slice(prefix.length)] = await readFile(n.blob);
-        }
-        return out;
-      },
+      readTree: (folder) => storedTree(emu.api, folder),
       faults: {
         // Sequential sessions keep any prefix: half a chunk lands, the rest must be resent.
         cutUploadChunk: () => {
           const keep = uploadChunkSize / 2;
-          emu.control.cutNextUpload(keep + 7_000, keep, {
-            route: 'files/upload_session/append_v2',
+          emu.api.inject({
+            kind: 'cutUpload',
+            afterBytes: keep + 7_000,
+            keepBytes: keep,
+            match: append,
           });
           return { cutOffset: 0, resumeAt: keep };
         },
         cutDownload: (afterBytes) =>
-          emu.control.cutNextDownload(afterBytes, { route: 'files/download' }),
+          emu.api.inject({ kind: 'cutDownload', afterBytes, match: download }),
         rateLimitUpload: (retryAfterSeconds) =>
-          emu.control.rateLimitNext({
-            route: 'files/upload_session/append_v2',
-            retryAfterSeconds,
-          }),
+          emu.api.inject({ kind: 'rateLimit', retryAfterSeconds, match: append }),
         unavailableDownload: (retryAfterSeconds) =>
-          emu.control.failNext(503, { route: 'files/download', retryAfterSeconds }),
+          emu.api.inject({ kind: 'serverError', status: 503, retryAfterSeconds, match: download }),
       },
-      clearRequestLog: () => emu.clearRequestLog(),
-      uploadChunkRequests: () =>
-        emu.requestLog
-          .filter((e) => chunkRoutes.has(e.route) && (e.declaredBytes ?? 0) > 0)
-          .map((e) => ({
-            session: cursorOf(e)?.session_id ?? '',
-            offset: cursorOf(e)?.offset ?? 0,
-            bytes: e.declaredBytes ?? 0,
-            cut: e.cut === true,
-            status: e.cut === true ? undefined : e.status,
-          })),
-      downloadRequests: () =>
-        emu.requestLog
-          .filter((e) => e.route === 'files/download')
-          .map((e) => ({
-            rangeStart: rangeStartOf(e.range),
-            cut: e.cut === true,
-            status: e.status,
-          })),
+      ...sharedLog(emu.api, (label) => label === 'files/download'),
       retryLabels: { upload: 'files/upload_session/append_v2', download: 'files/download' },
       // The upload resume is a pacer retry (probe + resend from the acknowledged offset); the
       // download resume is `resumableDownload` reopening with Range, outside the pacer.
@@ -204,9 +207,6 @@ export const googleDriveFixture: CloudFixture = {
     const emu = await startGoogleDriveEmulator({ fixtures: false });
     const c = emu.credentials;
     const uploadChunkSize = 256 * KiB; // Drive's alignment: the smallest legal chunk
-    const folderId = (path: string) => (path === '' ? emu.store.rootId : emu.findByPath(path)?.id);
-    const isChunkPut = (e: DriveLogEntry) =>
-      e.method === 'PUT' && e.path.startsWith('/upload/drive/v3/files');
     return {
       accountOptions: {
         clientId: c.clientId,
@@ -235,50 +235,25 @@ export const googleDriveFixture: CloudFixture = {
           }
         }
       },
-      async readTree(folder) {
-        const out: Record<string, Buffer> = {};
-        const walk = async (id: string, prefix: string) => {
-          for (const kid of emu.store.childIds(id)) {
-            const f = emu.store.files.get(kid)!;
-            if (f.trashed) continue;
-            if (f.mimeType === 'application/vnd.google-apps.folder')
-              await walk(f.id, `${prefix}${f.name}/`);
-            else out[`${prefix}${f.name}`] = await emu.content(f.id);
-          }
-        };
-        const root = folderId(folder);
-        if (root) await walk(root, '');
-        return out;
-      },
+      readTree: (folder) => storedTree(emu.api, folder),
       faults: {
         // Drive keeps whole 256 KiB units only: cut the second chunk, nothing of it persists.
         cutUploadChunk: () => {
-          emu.control.cutNextUploadChunk(100 * KiB, 0, 1);
+          emu.api.inject({ kind: 'cutUpload', afterBytes: 100 * KiB, keepBytes: 0, skip: 1 });
           return { cutOffset: uploadChunkSize, resumeAt: uploadChunkSize };
         },
-        cutDownload: (afterBytes) => emu.control.cutNextDownload(afterBytes),
+        cutDownload: (afterBytes) => emu.api.inject({ kind: 'cutDownload', afterBytes }),
         rateLimitUpload: (retryAfterSeconds) =>
-          emu.control.rateLimitNext({ retryAfterSeconds, target: 'uploadChunk' }),
+          emu.api.inject({ kind: 'rateLimit', retryAfterSeconds, match: { traffic: 'upload' } }),
         unavailableDownload: (retryAfterSeconds) =>
-          emu.control.failNext(503, { retryAfterSeconds, target: 'download' }),
+          emu.api.inject({
+            kind: 'serverError',
+            status: 503,
+            retryAfterSeconds,
+            match: { traffic: 'download' },
+          }),
       },
-      clearRequestLog: () => void emu.requestLog.splice(0),
-      uploadChunkRequests: () =>
-        emu.requestLog.flatMap((e) => {
-          const cr = isChunkPut(e) ? contentRangeOf(e.contentRange) : undefined;
-          if (!cr) return [];
-          const session = e.query.upload_id ?? '';
-          const cut = e.status === undefined;
-          return [{ session, offset: cr.first, bytes: cr.length, cut, status: e.status }];
-        }),
-      downloadRequests: () =>
-        emu.requestLog
-          .filter((e) => e.method === 'GET' && e.query.alt === 'media')
-          .map((e) => ({
-            rangeStart: rangeStartOf(e.range),
-            cut: e.fault?.startsWith('cutDownload') === true,
-            status: e.status,
-          })),
+      ...sharedLog(emu.api, (label) => label.startsWith('GET ') && label.endsWith('?alt=media')),
       retryLabels: { upload: 'upload.chunk', download: 'files.get(media)' },
       resumeVisibleIn: { uploadCut: 'events', downloadCut: 'connector' },
       stop: () => emu.stop(),
@@ -310,56 +285,25 @@ export const oneDriveFixture: CloudFixture = {
         for (const [rel, content] of Object.entries(files))
           await emu.seed.file([folder, rel].filter(Boolean).join('/'), content, { modifiedAt });
       },
-      async readTree(folder) {
-        const out: Record<string, Buffer> = {};
-        const root = emu.drive.resolve(emu.drive.root, folder.split('/').filter(Boolean));
-        const walk = async (item: NonNullable<typeof root>, prefix: string) => {
-          for (const kid of emu.drive.childrenOf(item)) {
-            if (kid.kind === 'folder') await walk(kid, `${prefix}${kid.name}/`);
-            else out[`${prefix}${kid.name}`] = (await emu.seed.read(emu.drive.pathOf(kid)))!;
-          }
-        };
-        if (root) await walk(root, '');
-        return out;
-      },
+      readTree: (folder) => storedTree(emu.api, folder),
       faults: {
         // The service keeps nothing of a broken fragment: cut the second one.
         cutUploadChunk: () => {
-          emu.control.cutNextUploadFragment(100 * KiB, { keepPartial: false, skipFragments: 1 });
+          emu.api.inject({ kind: 'cutUpload', afterBytes: 100 * KiB, keepBytes: 0, skip: 1 });
           return { cutOffset: uploadChunkSize, resumeAt: uploadChunkSize };
         },
-        cutDownload: (afterBytes) => emu.control.cutNextDownload(afterBytes),
-        rateLimitUpload: (retryAfterSec) =>
-          emu.control.rateLimitNext({ retryAfterSec, target: 'upload' }),
-        unavailableDownload: (retryAfterSec) =>
-          emu.control.serviceUnavailableNext({ retryAfterSec, target: 'download' }),
+        cutDownload: (afterBytes) => emu.api.inject({ kind: 'cutDownload', afterBytes }),
+        rateLimitUpload: (retryAfterSeconds) =>
+          emu.api.inject({ kind: 'rateLimit', retryAfterSeconds, match: { traffic: 'upload' } }),
+        unavailableDownload: (retryAfterSeconds) =>
+          emu.api.inject({
+            kind: 'serverError',
+            status: 503,
+            retryAfterSeconds,
+            match: { traffic: 'download' },
+          }),
       },
-      clearRequestLog: () => void emu.requestLog.splice(0),
-      uploadChunkRequests: () =>
-        emu.requestLog.flatMap((e) => {
-          const cr =
-            e.role === 'upload' && e.method === 'PUT' ? contentRangeOf(e.contentRange) : undefined;
-          if (!cr) return [];
-          const cut = e.fault?.startsWith('cut fragment') === true;
-          const session = e.url.split('?')[0]!;
-          return [
-            {
-              session,
-              offset: cr.first,
-              bytes: cr.length,
-              cut,
-              status: cut ? undefined : e.status,
-            },
-          ];
-        }),
-      downloadRequests: () =>
-        emu.requestLog
-          .filter((e) => e.role === 'download' && e.method === 'GET')
-          .map((e) => ({
-            rangeStart: rangeStartOf(e.range),
-            cut: e.fault?.startsWith('cut download') === true,
-            status: e.status,
-          })),
+      ...sharedLog(emu.api, (label) => label === 'download GET'),
       retryLabels: { upload: 'onedrive.uploadFragment', download: 'onedrive.download' },
       resumeVisibleIn: { uploadCut: 'events', downloadCut: 'connector' },
       stop: () => emu.stop(),
@@ -457,14 +401,11 @@ export async function startICloudPhotos(): Promise<ICloudPhotosCloud> {
     },
     originalBytes: (a) => emulator.expectedBytes(a, 'resOriginal'),
     downloadRequests: () =>
-      emulator.requestLog.entries
-        .filter((e) => e.endpoint === 'cdn GET')
-        .map((e) => ({
-          rangeStart: e.range ? Number(/^bytes=(\d+)-/.exec(e.range)?.[1] ?? 0) : 0,
-          cut: false,
-          status: e.status,
-        })),
-    clearRequestLog: () => emulator.requestLog.clear(),
+      emulator.api
+        .requests()
+        .filter((r) => r.label === 'cdn GET')
+        .map((r) => ({ rangeStart: rangeStartOf(r.range), cut: false, status: r.status })),
+    clearRequestLog: () => emulator.api.clearRequests(),
     stop: () => emulator.stop(),
   };
 }

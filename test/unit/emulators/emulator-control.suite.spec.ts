@@ -54,6 +54,62 @@ async function probeFor(kind: EmulatorKind, api: EmulatorControlApi): Promise<Pr
   }
 }
 
+/** One data-carrying upload request of 600 KiB, raw; resolves to the status or 'cut'. */
+async function uploadFor(kind: EmulatorKind, api: EmulatorControlApi): Promise<number | 'cut'> {
+  const info = api.info as {
+    credentials: { accessToken?: string };
+    hosts?: { content: string };
+  };
+  const bearer = { Authorization: `Bearer ${info.credentials.accessToken}` };
+  const body = Buffer.alloc(600 * 1024, 1);
+  const send = async (url: string, init: RequestInit) => {
+    try {
+      return (await fetch(url, init)).status;
+    } catch {
+      return 'cut' as const;
+    }
+  };
+  switch (kind) {
+    case 'dropbox':
+      return send(`${info.hosts!.content}/2/files/upload`, {
+        method: 'POST',
+        headers: {
+          ...bearer,
+          'Content-Type': 'application/octet-stream',
+          'Dropbox-API-Arg': JSON.stringify({ path: '/suite/up.bin', mode: 'overwrite' }),
+        },
+        body,
+      });
+    case 'google-drive': {
+      const start = await fetch(`${api.baseUrl}/upload/drive/v3/files?uploadType=resumable`, {
+        method: 'POST',
+        headers: { ...bearer, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: 'up.bin' }),
+      });
+      return send(start.headers.get('location')!.replace(/^https?:\/\/[^/]+/, api.baseUrl), {
+        method: 'PUT',
+        headers: { 'Content-Range': `bytes 0-${body.length - 1}/${body.length}` },
+        body,
+      });
+    }
+    case 'onedrive': {
+      const start = await fetch(`${api.baseUrl}/v1.0/me/drive/root:/up.bin:/createUploadSession`, {
+        method: 'POST',
+        headers: { ...bearer, 'Content-Type': 'application/json' },
+        body: '{}',
+      });
+      const url = ((await start.json()) as { uploadUrl: string }).uploadUrl;
+      return send(url.replace(/^https?:\/\/[^/]+/, api.baseUrl), {
+        method: 'PUT',
+        headers: { 'Content-Range': `bytes 0-${body.length - 1}/${body.length}` },
+        body,
+      });
+    }
+    case 'icloud-photos':
+      throw new Error('not used');
+  }
+}
+
 describe.each(EMULATOR_KINDS)('%s emulator: the shared control API', (kind) => {
   let api: EmulatorControlApi;
   let probe: Probe;
@@ -99,6 +155,36 @@ describe.each(EMULATOR_KINDS)('%s emulator: the shared control API', (kind) => {
     api.inject({ kind: 'serverError', status: 503 });
     expect((await probe()).status).toBe(503);
     expect((await probe()).status).toBe(200);
+  });
+
+  it('should list the stored files below a folder', async () => {
+    const files = api.storedFiles('suite');
+    expect(files.map((f) => f.path)).toContain(
+      kind === 'icloud-photos' ? 'IMG_0001.JPG' : 'suite/IMG_0001.JPG',
+    );
+    expect((await readFile(files[0]!.storedPath)).toString()).toBe('seeded bytes');
+  });
+
+  it('should hold a fault matched to other traffic until that traffic comes', async () => {
+    api.inject({ kind: 'rateLimit', retryAfterSeconds: 3, match: { traffic: 'download' } });
+    expect((await probe()).status).toBe(200);
+    api.reset();
+    api.inject({ kind: 'rateLimit', retryAfterSeconds: 3, match: { traffic: 'api' } });
+    expect((await probe()).status).toBe(429);
+  });
+
+  it('should cut the next upload request, and log it as cut', async () => {
+    if (kind === 'icloud-photos') {
+      expect(() => api.inject({ kind: 'cutUpload', afterBytes: 1024 })).toThrow(/cannot inject/);
+      return;
+    }
+    api.reset();
+    api.inject({ kind: 'cutUpload', afterBytes: 300 * 1024 });
+    expect(await uploadFor(kind, api)).toBe('cut');
+    const cut = api.requests().filter((r) => r.cut);
+    expect(cut).toHaveLength(1);
+    expect(cut[0]!.bodyBytes).toBe(600 * 1024);
+    expect(await uploadFor(kind, api)).toBeLessThan(300);
   });
 
   it('should drop pending faults and the log on reset', async () => {

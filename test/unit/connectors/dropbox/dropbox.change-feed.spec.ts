@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { Change } from '../../../../src/connectors/connector.js';
 import { NotFoundError } from '../../../../src/connectors/connector.errors.js';
 import type { DropboxConnector } from '../../../../src/connectors/dropbox/dropbox.connector.js';
-import { createDropboxForTest } from '../../../../emulators/dropbox/connector-for-test.js';
+import { createDropboxForTest } from '../../../support/connectors/dropbox.js';
 import {
   startDropboxEmulator,
   type DropboxEmulator,

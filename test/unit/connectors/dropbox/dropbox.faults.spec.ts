@@ -8,10 +8,7 @@ import {
   NotFoundError,
   QuotaExceededError,
 } from '../../../../src/connectors/connector.errors.js';
-import {
-  createDropboxForTest,
-  type DropboxForTest,
-} from '../../../../emulators/dropbox/connector-for-test.js';
+import { createDropboxForTest, type DropboxForTest } from '../../../support/connectors/dropbox.js';
 import {
   startDropboxEmulator,
   type DropboxEmulator,

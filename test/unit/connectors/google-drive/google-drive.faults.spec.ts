@@ -6,7 +6,7 @@ import {
   TransientError,
 } from '../../../../src/connectors/connector.errors.js';
 import type { GoogleDriveConnector } from '../../../../src/connectors/google-drive/google-drive.connector.js';
-import { createGoogleDriveForTest } from '../../../../emulators/google-drive/connector-for-test.js';
+import { createGoogleDriveForTest } from '../../../support/connectors/google-drive.js';
 import {
   startGoogleDriveEmulator,
   type GoogleDriveEmulator,

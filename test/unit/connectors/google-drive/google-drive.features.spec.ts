@@ -9,7 +9,7 @@ import {
 import { googleDriveConnectorDescriptor } from '../../../../src/connectors/google-drive/index.js';
 import type { GoogleDriveConnector } from '../../../../src/connectors/google-drive/google-drive.connector.js';
 import { systemClock } from '../../../../src/common/clock.js';
-import { createGoogleDriveForTest } from '../../../../emulators/google-drive/connector-for-test.js';
+import { createGoogleDriveForTest } from '../../../support/connectors/google-drive.js';
 import {
   startGoogleDriveEmulator,
   type GoogleDriveEmulator,

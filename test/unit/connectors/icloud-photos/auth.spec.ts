@@ -5,10 +5,7 @@ import {
   sessionFromSecrets,
   sessionToSecrets,
 } from '../../../../src/connectors/icloud-photos/icloud-photos.session.js';
-import {
-  emulatorEndpoints,
-  signInWithTrust,
-} from '../../../../emulators/icloud-photos/connector-for-test.js';
+import { emulatorEndpoints, signInWithTrust } from '../../../support/connectors/icloud-photos.js';
 import {
   startICloudPhotosEmulator,
   type ICloudPhotosEmulator,

@@ -1,7 +1,7 @@
 import type { Change, ChangePage } from '../../../../src/connectors/connector.js';
 import { CursorExpiredError } from '../../../../src/connectors/connector.errors.js';
 import type { ICloudPhotosConnector } from '../../../../src/connectors/icloud-photos/icloud-photos.connector.js';
-import { createICloudPhotosForTest } from '../../../../emulators/icloud-photos/connector-for-test.js';
+import { createICloudPhotosForTest } from '../../../support/connectors/icloud-photos.js';
 import {
   startICloudPhotosEmulator,
   type ICloudPhotosEmulator,

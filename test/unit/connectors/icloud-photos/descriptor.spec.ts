@@ -5,10 +5,7 @@ import {
   icloudPhotosConnectorDescriptor,
   sessionToSecrets,
 } from '../../../../src/connectors/icloud-photos/index.js';
-import {
-  fastClock,
-  signInWithTrust,
-} from '../../../../emulators/icloud-photos/connector-for-test.js';
+import { fastClock, signInWithTrust } from '../../../support/connectors/icloud-photos.js';
 import {
   startICloudPhotosEmulator,
   type ICloudPhotosEmulator,

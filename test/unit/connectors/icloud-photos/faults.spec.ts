@@ -12,7 +12,7 @@ import {
   createICloudPhotosForTest,
   fastClock,
   type ICloudTestHandle,
-} from '../../../../emulators/icloud-photos/connector-for-test.js';
+} from '../../../support/connectors/icloud-photos.js';
 import {
   startICloudPhotosEmulator,
   type ICloudPhotosEmulator,

@@ -1,5 +1,5 @@
 import type { Connector, Entry } from '../../../../src/connectors/connector.js';
-import { createICloudPhotosForTest } from '../../../../emulators/icloud-photos/connector-for-test.js';
+import { createICloudPhotosForTest } from '../../../support/connectors/icloud-photos.js';
 import {
   startICloudPhotosEmulator,
   type ICloudPhotosEmulator,

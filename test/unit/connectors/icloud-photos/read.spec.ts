@@ -8,7 +8,7 @@ import {
   UnsupportedError,
 } from '../../../../src/connectors/connector.errors.js';
 import type { PhotoVariant } from '../../../../src/connectors/icloud-photos/icloud-photos.mapper.js';
-import { createICloudPhotosForTest } from '../../../../emulators/icloud-photos/connector-for-test.js';
+import { createICloudPhotosForTest } from '../../../support/connectors/icloud-photos.js';
 import {
   startICloudPhotosEmulator,
   type ICloudPhotosEmulator,

@@ -9,7 +9,7 @@ import {
   emulatorEndpoints,
   fastClock,
   signInWithTrust,
-} from '../../../../emulators/icloud-photos/connector-for-test.js';
+} from '../../../support/connectors/icloud-photos.js';
 import {
   startICloudPhotosEmulator,
   type ICloudPhotosEmulator,

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { NotFoundError, UnsupportedError } from '../../../../src/connectors/connector.errors.js';
 import type { Entry } from '../../../../src/connectors/connector.js';
-import { createICloudPhotosForTest } from '../../../../emulators/icloud-photos/connector-for-test.js';
+import { createICloudPhotosForTest } from '../../../support/connectors/icloud-photos.js';
 import {
   startICloudPhotosEmulator,
   type ICloudPhotosEmulator,

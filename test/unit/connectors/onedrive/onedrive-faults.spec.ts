@@ -10,10 +10,7 @@ import {
   TransientError,
 } from '../../../../src/connectors/connector.errors.js';
 import type { OneDriveConnector } from '../../../../src/connectors/onedrive/onedrive.connector.js';
-import {
-  createOneDriveForTest,
-  instantClock,
-} from '../../../../emulators/onedrive/connector-for-test.js';
+import { createOneDriveForTest, instantClock } from '../../../support/connectors/onedrive.js';
 import {
   startOneDriveEmulator,
   type OneDriveEmulator,

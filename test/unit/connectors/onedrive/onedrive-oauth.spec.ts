@@ -4,7 +4,7 @@ import {
   oneDriveConnectorDescriptor,
   oneDriveOAuthFlow,
 } from '../../../../src/connectors/onedrive/index.js';
-import { instantClock } from '../../../../emulators/onedrive/connector-for-test.js';
+import { instantClock } from '../../../support/connectors/onedrive.js';
 import {
   startOneDriveEmulator,
   type OneDriveEmulator,

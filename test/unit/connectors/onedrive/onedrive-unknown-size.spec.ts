@@ -4,7 +4,7 @@ import { buffer } from 'node:stream/consumers';
 import { NotFoundError, UnsupportedError } from '../../../../src/connectors/connector.errors.js';
 import type { OneDriveConnector } from '../../../../src/connectors/onedrive/onedrive.connector.js';
 import { UNKNOWN_SIZE_MAX } from '../../../../src/connectors/onedrive/onedrive.write.js';
-import { createOneDriveForTest } from '../../../../emulators/onedrive/connector-for-test.js';
+import { createOneDriveForTest } from '../../../support/connectors/onedrive.js';
 import {
   startOneDriveEmulator,
   type OneDriveEmulator,

@@ -1,10 +1,10 @@
-import type { Clock } from '../../src/common/clock.js';
-import { ICloudAuthService } from '../../src/connectors/icloud-photos/icloud-auth.service.js';
-import { ICloudPhotosConnector } from '../../src/connectors/icloud-photos/icloud-photos.connector.js';
-import type { ICloudPhotosOptions } from '../../src/connectors/icloud-photos/icloud-photos.options.js';
-import type { ICloudSession } from '../../src/connectors/icloud-photos/icloud-photos.session.js';
-import { Pacer } from '../../src/connectors/pacer/pacer.js';
-import type { ICloudPhotosEmulator } from './icloud-photos.emulator.js';
+import type { Clock } from '../../../src/common/clock.js';
+import { ICloudAuthService } from '../../../src/connectors/icloud-photos/icloud-auth.service.js';
+import { ICloudPhotosConnector } from '../../../src/connectors/icloud-photos/icloud-photos.connector.js';
+import type { ICloudPhotosOptions } from '../../../src/connectors/icloud-photos/icloud-photos.options.js';
+import type { ICloudSession } from '../../../src/connectors/icloud-photos/icloud-photos.session.js';
+import { Pacer } from '../../../src/connectors/pacer/pacer.js';
+import type { ICloudPhotosEmulator } from '../../../emulators/icloud-photos/icloud-photos.emulator.js';
 
 /** A clock whose sleeps return at once, so backoff in tests costs no time. */
 export const fastClock: Clock = {

@@ -1,12 +1,12 @@
-import type { Clock } from '../../src/common/clock.js';
-import type { ConnectorSecrets } from '../../src/connectors/connector-descriptor.js';
-import { OneDriveConnector } from '../../src/connectors/onedrive/onedrive.connector.js';
+import type { Clock } from '../../../src/common/clock.js';
+import type { ConnectorSecrets } from '../../../src/connectors/connector-descriptor.js';
+import { OneDriveConnector } from '../../../src/connectors/onedrive/onedrive.connector.js';
 import {
   FRAGMENT_ALIGNMENT,
   type OneDriveOptions,
-} from '../../src/connectors/onedrive/onedrive.options.js';
-import { Pacer, type PacerOptions } from '../../src/connectors/pacer/pacer.js';
-import type { OneDriveEmulator } from './onedrive-emulator.js';
+} from '../../../src/connectors/onedrive/onedrive.options.js';
+import { Pacer, type PacerOptions } from '../../../src/connectors/pacer/pacer.js';
+import type { OneDriveEmulator } from '../../../emulators/onedrive/onedrive-emulator.js';
 
 export interface OneDriveForTestOverrides extends Partial<OneDriveOptions> {
   clock?: Clock;

@@ -1,11 +1,11 @@
 import type {
   ConnectorConfig,
   ConnectorSecrets,
-} from '../../src/connectors/connector-descriptor.js';
-import { GoogleDriveConnector } from '../../src/connectors/google-drive/google-drive.connector.js';
-import { toGoogleDriveOptions } from '../../src/connectors/google-drive/google-drive.options.js';
-import { Pacer, type PacerOptions } from '../../src/connectors/pacer/pacer.js';
-import type { GoogleDriveEmulator } from './google-drive.emulator.js';
+} from '../../../src/connectors/connector-descriptor.js';
+import { GoogleDriveConnector } from '../../../src/connectors/google-drive/google-drive.connector.js';
+import { toGoogleDriveOptions } from '../../../src/connectors/google-drive/google-drive.options.js';
+import { Pacer, type PacerOptions } from '../../../src/connectors/pacer/pacer.js';
+import type { GoogleDriveEmulator } from '../../../emulators/google-drive/google-drive.emulator.js';
 
 export interface GoogleDriveTestOverrides {
   /** Connector options (config keys of the descriptor), e.g. { uploadChunkSize: 262144 }. */

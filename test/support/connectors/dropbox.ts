@@ -1,14 +1,14 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Clock } from '../../src/common/clock.js';
+import type { Clock } from '../../../src/common/clock.js';
 import type {
   ConnectorConfig,
   ConnectorSecrets,
-} from '../../src/connectors/connector-descriptor.js';
-import type { DropboxConnector } from '../../src/connectors/dropbox/dropbox.connector.js';
-import type { FetchLike } from '../../src/connectors/dropbox/dropbox.fetch.js';
-import { createDropboxConnector } from '../../src/connectors/dropbox/index.js';
-import type { PacerOptions } from '../../src/connectors/pacer/pacer.js';
-import type { DropboxEmulator } from './dropbox-emulator.js';
+} from '../../../src/connectors/connector-descriptor.js';
+import type { DropboxConnector } from '../../../src/connectors/dropbox/dropbox.connector.js';
+import type { FetchLike } from '../../../src/connectors/dropbox/dropbox.fetch.js';
+import { createDropboxConnector } from '../../../src/connectors/dropbox/index.js';
+import type { PacerOptions } from '../../../src/connectors/pacer/pacer.js';
+import type { DropboxEmulator } from '../../../emulators/dropbox/dropbox-emulator.js';
 
 export interface DropboxForTestOverrides {
   config?: ConnectorConfig;
