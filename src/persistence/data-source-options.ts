@@ -15,6 +15,7 @@ import { UsersSessionsOwnership1763810000000 } from '../migrations/1763810000000
 import { SettingEntity } from '../notifications/setting.entity.js';
 import { RestoreAndRetention1763790000000 } from '../migrations/1763790000000-restore-and-retention.js';
 import { VersionSafety1767000000001 } from '../migrations/1767000000001-version-safety.js';
+import { RunBytesUnchanged1768000000701 } from '../migrations/1768000000701-run-bytes-unchanged.js';
 import { VersionFileEntity } from '../versions/entities/version-file.entity.js';
 import { VersionEntity } from '../versions/entities/version.entity.js';
 
@@ -39,6 +40,7 @@ export const MIGRATIONS = [
   VersionFilesPathIndex1763800000000,
   UsersSessionsOwnership1763810000000,
   VersionSafety1767000000001,
+  RunBytesUnchanged1768000000701,
 ];
 
 /** SQLite by default (a file under ./data), PostgreSQL when DATABASE_URL says so. */

@@ -216,7 +216,16 @@ export interface RunCounters {
   filesFailed: number;
   bytesTotal: number;
   bytesCopied: number;
+  /** Bytes of the unchanged files (absent from servers that did not count them). */
+  bytesUnchanged?: number;
   retries: number;
+}
+
+/** A file being copied now, from a run's progress events (`files`). */
+export interface InFlightFile {
+  path: string;
+  size: number | null;
+  bytes: number;
 }
 
 export type RunKind = 'backup' | 'restore' | 'prune' | 'verify';
