@@ -33,6 +33,22 @@ export class VersionsController {
   }
 
   /**
+   * What approving a held version would do: the versions, files and bytes the task's retention
+   * would then prune (none when the task keeps every version). 409 when it is not held.
+   */
+  @Get(':id/approve/preview')
+  async approvePreview(@CurrentUser() p: Principal, @Param('id') id: string) {
+    await this.owners.version(p, id);
+    const r = await this.restores.previewApproval(id);
+    return {
+      policy: r.policy,
+      versions: r.versions.map((v) => ({ id: v.id, seq: v.seq, status: v.status })),
+      files: r.files,
+      bytes: r.bytes,
+    };
+  }
+
+  /**
    * A held version is wrong (the source was emptied by mistake): the ledger goes back to the
    * version before it, the next run compares with that one, and a prune frees what it stored.
    */

@@ -318,6 +318,14 @@ export interface Version {
   completedAt: string | null;
 }
 
+/** `GET /api/versions/:id/approve/preview`: what a prune would remove once it is approved. */
+export interface ApprovalPreview {
+  policy: Retention | null;
+  versions: { id: string; seq: number; status: string }[];
+  files: number;
+  bytes: number;
+}
+
 export interface VersionTree {
   path: string;
   folders: string[];
@@ -474,6 +482,13 @@ export const api = {
   },
   versions: {
     get: (versionId: string) => request<Version>('GET', `/api/versions/${id(versionId)}`),
+    /** What approving a held version would let the task's retention prune (nothing deleted). */
+    approvePreview: (versionId: string) =>
+      request<ApprovalPreview>('GET', `/api/versions/${id(versionId)}/approve/preview`),
+    approve: (versionId: string) =>
+      request<Version>('POST', `/api/versions/${id(versionId)}/approve`),
+    discard: (versionId: string) =>
+      request<Version>('POST', `/api/versions/${id(versionId)}/discard`),
     files: (versionId: string, afterId?: number) =>
       request<{
         files: { path: string; size: number; modifiedAt: string | null }[];

@@ -10,6 +10,7 @@ import {
   localDayKey,
   plural,
 } from '../format.js';
+import { heldButtons } from '../held.js';
 import { dayOutcome, healthOf, type DayOutcome, type Health } from '../health.js';
 import { go, type ScreenContext } from '../screen.js';
 import { describeSchedule, place } from './tasks.js';
@@ -139,7 +140,12 @@ function lastResult(t: TaskHealth): HTMLElement {
   );
 }
 
-function taskCard(t: TaskHealth, accounts: Map<string, Account>, onError: (e: unknown) => void) {
+function taskCard(
+  t: TaskHealth,
+  accounts: Map<string, Account>,
+  onError: (e: unknown) => void,
+  onDecided: (message: string) => void,
+) {
   const health = healthOf(t, accounts);
   const needsSignIn = [t.task.sourceAccountId, t.task.targetAccountId]
     .map((id) => accounts.get(id))
@@ -205,6 +211,16 @@ function taskCard(t: TaskHealth, accounts: Map<string, Account>, onError: (e: un
                 { href: `#/tasks/${t.task.id}/versions?version=${t.heldVersions[0]!.id}` },
                 `${plural(t.heldVersions.length, 'version')} waiting for your decision`,
               ),
+              [...t.heldVersions]
+                .sort((a, b) => b.seq - a.seq)
+                .map((v) =>
+                  h(
+                    'span',
+                    { class: 'held-line', 'data-held': v.id },
+                    `Version ${v.seq}, ${formatRelative(v.createdAt)}`,
+                    heldButtons(t.task, v, onDecided),
+                  ),
+                ),
             ),
           ]
         : null,
@@ -331,6 +347,12 @@ export async function dashboardScreen(root: HTMLElement, ctx: ScreenContext): Pr
     error.hidden = false;
     error.textContent = errorText(e);
   };
+  const status = h('p', { class: 'notice', role: 'status', hidden: true });
+  const onDecided = (message: string) => {
+    status.hidden = false;
+    status.textContent = message;
+    void refresh();
+  };
   const body = h('div', null);
 
   const draw = (b: typeof board, accs: Account[]) => {
@@ -364,7 +386,7 @@ export async function dashboardScreen(root: HTMLElement, ctx: ScreenContext): Pr
         : h(
             'ul',
             { class: 'cards health-cards', 'aria-label': 'Backup tasks' },
-            b.tasks.map((t) => taskCard(t, byId, onError)),
+            b.tasks.map((t) => taskCard(t, byId, onError, onDecided)),
           ),
       b.tasks.length > 0 ? legend() : null,
       b.targets.length > 0
@@ -390,14 +412,15 @@ export async function dashboardScreen(root: HTMLElement, ctx: ScreenContext): Pr
     );
   };
   draw(board, accounts);
-  mount(root, h('h1', null, 'Overview'), error, body);
+  mount(root, h('h1', null, 'Overview'), error, status, body);
 
   // Fresh while the user looks at it: a run finishing turns its card without a reload.
   // Redrawn only when something changed, so the focus stays where the user left it.
   let timer = 0;
   let last = JSON.stringify([board, accounts]);
-  const refresh = async () => {
+  const refresh = async (): Promise<void> => {
     if (!ctx.isCurrent()) return;
+    window.clearTimeout(timer);
     try {
       const [b, a] = await Promise.all([api.dashboard.overview(), api.accounts.list()]);
       const now = JSON.stringify([b, a]);

@@ -2,6 +2,7 @@ import { api, type Version, type VersionDiff, type VersionTree } from '../api.js
 import { h, mount, type Child } from '../dom.js';
 import { errorText, input } from '../forms.js';
 import { formatBytes, formatCount, formatDate, plural } from '../format.js';
+import { heldButtons } from '../held.js';
 
 /**
  * The version browser of the restore wizard: a task's versions by date (with what changed since
@@ -11,11 +12,15 @@ import { formatBytes, formatCount, formatDate, plural } from '../format.js';
 /** Up to this many files are searched in one version (pages of 500). */
 const SEARCH_LIMIT = 5_000;
 
-/** The versions, newest first; the chosen one pressed, running ones not choosable. */
+/**
+ * The versions, newest first; the chosen one pressed, running ones not choosable; a held one
+ * with its approve and discard buttons.
+ */
 export function versionList(
   sorted: Version[],
   current: Version | undefined,
   onPick: (v: Version) => void,
+  held?: { task: { id: string; name: string }; onDecided: (message: string) => void },
 ): HTMLElement {
   return h(
     'ol',
@@ -33,7 +38,7 @@ export function versionList(
                 class: 'version',
                 'data-version': v.id,
                 'aria-pressed': String(v.id === current?.id),
-                disabled: v.status === 'running',
+                disabled: v.status === 'running' || v.status === 'discarded',
                 onclick: () => onPick(v),
               },
               h('strong', null, formatDate(v.completedAt ?? v.createdAt)),
@@ -50,10 +55,13 @@ export function versionList(
                       ? 'Held: waiting for your decision'
                       : v.status === 'partial'
                         ? 'Partial: some files missing'
-                        : v.status,
+                        : v.status === 'discarded'
+                          ? 'Discarded'
+                          : v.status,
                   )
                 : null,
             ),
+            v.status === 'held' && held ? heldButtons(held.task, v, held.onDecided) : null,
           ),
         ),
   );
@@ -61,7 +69,9 @@ export function versionList(
 
 /** What changed in `v` since the version before it, drawn into `box`. */
 export async function showDiff(sorted: Version[], v: Version, box: HTMLElement): Promise<void> {
-  const prev = sorted.find((p) => p.seq < v.seq && p.status !== 'running');
+  const prev = sorted.find(
+    (p) => p.seq < v.seq && p.status !== 'running' && p.status !== 'discarded',
+  );
   if (!prev) {
     mount(box, h('p', { class: 'help' }, 'The first version: everything in it was new.'));
     return;

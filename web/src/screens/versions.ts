@@ -77,8 +77,8 @@ export async function versionsScreen(root: HTMLElement, ctx: ScreenContext): Pro
   if (!ctx.isCurrent()) return;
   const byId = new Map(accounts.map((a) => [a.id, a]));
   const kinds = new Map(connectors.map((c) => [c.kind, c]));
-  const sorted = [...versions].sort((a, b) => b.seq - a.seq);
-  const restorable = sorted.filter((v) => v.status !== 'running');
+  let sorted = [...versions].sort((a, b) => b.seq - a.seq);
+  const restorable = sorted.filter((v) => v.status !== 'running' && v.status !== 'discarded');
   const wanted = ctx.query.get('version');
   let version: Version | undefined = restorable.find((v) => v.id === wanted) ?? restorable[0];
   let step: Step = 0;
@@ -87,6 +87,7 @@ export async function versionsScreen(root: HTMLElement, ctx: ScreenContext): Pro
   let conflict: ConflictPolicy = 'skip-identical';
 
   const stepList = h('ol', { class: 'wizard-steps', 'aria-label': 'Restore steps' });
+  const status = h('p', { class: 'notice', role: 'status', hidden: true });
   const body = h('section', { class: 'wizard', 'aria-live': 'polite' });
   const errors = formErrors();
   const form: HTMLFormElement = h(
@@ -132,11 +133,30 @@ export async function versionsScreen(root: HTMLElement, ctx: ScreenContext): Pro
   // ---- step 1: the version, by date, with the diff against the one before -----------------
   const versionStep = () => {
     const diffBox = h('div', { class: 'diff-box' });
-    const list = versionList(sorted, version, (v) => {
-      version = v;
-      selected.clear();
-      draw();
-    });
+    const list = versionList(
+      sorted,
+      version,
+      (v) => {
+        version = v;
+        selected.clear();
+        draw();
+      },
+      {
+        task,
+        onDecided: (message) => {
+          status.hidden = false;
+          status.textContent = message;
+          void api.tasks.versions(taskId).then((fresh) => {
+            if (!ctx.isCurrent()) return;
+            sorted = [...fresh].sort((a, b) => b.seq - a.seq);
+            // A discarded version is never restored from: the newest one left is chosen.
+            const ok = (v: Version) => v.status !== 'running' && v.status !== 'discarded';
+            version = sorted.find((v) => v.id === version?.id && ok(v)) ?? sorted.find(ok);
+            draw();
+          });
+        },
+      },
+    );
     if (version) void showDiff(sorted, version, diffBox);
     return [
       h('h2', { tabindex: -1 }, 'Choose a version'),
@@ -397,6 +417,7 @@ export async function versionsScreen(root: HTMLElement, ctx: ScreenContext): Pro
       { class: 'meta' },
       `${place(byId, task.sourceAccountId, task.sourcePath)} → ${place(byId, task.targetAccountId, task.targetPath)}`,
     ),
+    status,
     stepList,
     form,
   );
