@@ -131,8 +131,7 @@ export class RestoreService {
       throw new ConflictAppError(`version ${v.seq} is ${v.status}, not held: nothing to approve`);
     const task = await this.tasks.findById(v.taskId);
     if (!task) throw NotFoundAppError.of('task', v.taskId);
-    if (isEmptyPolicy(task.retention))
-      return { policy: null, versions: [], files: 0, bytes: 0 };
+    if (isEmptyPolicy(task.retention)) return { policy: null, versions: [], files: 0, bytes: 0 };
     const plan = await this.versions.previewPrune(task.id, task.retention!, { approving: v.id });
     return { policy: task.retention!, ...plan };
   }
