@@ -14,8 +14,13 @@ import sharp from 'sharp';
 const IMAGE_EXTENSIONS = new Set(['jpg', 'jpeg', 'png', 'webp', 'gif', 'avif', 'tif', 'tiff']);
 /** Stored files larger than this are not read for a thumbnail (413). */
 export const MAX_THUMBNAIL_INPUT = 50 * 1024 * 1024;
-/** Decoded images above this many pixels are refused (a decompression bomb stops here). */
-const MAX_PIXELS = 100_000_000;
+/**
+ * Decoded images above this many pixels are refused (a decompression bomb stops here). JPEG is
+ * shrunk while it is decoded, so a 48 MP photo costs about 80 MiB at peak; other formats decode
+ * whole (16 MP of RGBA is 64 MiB), so their cap is lower.
+ */
+const MAX_PIXELS_JPEG = 50_000_000;
+const MAX_PIXELS_OTHER = 16_000_000;
 
 sharp.cache(false);
 sharp.concurrency(1);
@@ -55,7 +60,12 @@ export async function makeThumbnail(
 ): Promise<Buffer> {
   const run = busy.then(async () => {
     const input = await open();
-    const resizer = sharp({ limitInputPixels: MAX_PIXELS, sequentialRead: true, failOn: 'error' })
+    const jpeg = /\.jpe?g$/i.test(path);
+    const resizer = sharp({
+      limitInputPixels: jpeg ? MAX_PIXELS_JPEG : MAX_PIXELS_OTHER,
+      sequentialRead: true,
+      failOn: 'error',
+    })
       .rotate()
       .resize(size, size, { fit: 'inside', withoutEnlargement: true })
       .flatten({ background: '#ffffff' })

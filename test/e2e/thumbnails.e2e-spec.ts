@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { ADMIN, ensureWebBuild, openBrowser, signInThroughUi } from '../support/browser.js';
 import { writeTree } from '../support/files.js';
 import { startTestApp, waitForRun, type TestApp } from '../support/test-app.js';
 
@@ -13,6 +14,7 @@ describe('version thumbnails', () => {
   let t: TestApp;
   let dir: string;
   let versionId: string;
+  let taskId: string;
 
   const thumb = (path: string, extra = '') =>
     t.http.get(`/api/versions/${versionId}/thumbnail?path=${encodeURIComponent(path)}${extra}`);
@@ -36,7 +38,7 @@ describe('version thumbnails', () => {
       'trip/broken.jpg': Buffer.from('this is text dressed as a jpeg'),
     });
     await writeTree(join(dir, 'dst'), { '.keep': Buffer.from('') });
-    t = await startTestApp();
+    t = await startTestApp({ listen: 0 });
     const account = async (name: string, root: string) =>
       (
         await t.http
@@ -57,6 +59,7 @@ describe('version thumbnails', () => {
     const run = await waitForRun(t.http, started.body.id);
     expect(run.status).toBe('completed');
     versionId = run.versionId!;
+    taskId = task.body.id as string;
   }, 60_000);
 
   afterAll(async () => {
@@ -102,4 +105,44 @@ describe('version thumbnails', () => {
     expect(res.body.message).toBe(`version '${versionId}' was not found`);
     expect(res.headers['content-type']).toMatch(/json/);
   });
+
+  it('should show the thumbnails in the version browser, lazily, with the files’ dates', async () => {
+    ensureWebBuild();
+    const b = await openBrowser(t.baseUrl!, { shotPrefix: 'thumbnails' });
+    try {
+      const { page } = b;
+      // The stored 'broken.jpg' is no image: its thumbnail answers 415 and hides itself.
+      b.allowConsoleErrors(/status of 415/);
+      await signInThroughUi(b, t.baseUrl!, ADMIN, `/tasks/${taskId}/versions`);
+      await page.getByRole('button', { name: 'Next' }).click();
+      await page.getByRole('button', { name: 'trip' }).click();
+      const row = (name: string) => page.locator('li.entry.file', { hasText: name });
+      await row('photo.jpg').locator('img.thumb').waitFor();
+      type Img = { complete: boolean; naturalWidth: number };
+      const loaded = async (name: string) => {
+        const img = row(name).locator('img.thumb');
+        for (let k = 0; k < 100; k++) {
+          const w = await img.evaluate((i: Img) => (i.complete ? i.naturalWidth : -1));
+          if (w >= 0) return [await img.getAttribute('loading'), w];
+          await page.waitForTimeout(100);
+        }
+        throw new Error(`thumbnail of ${name} never loaded`);
+      };
+      expect(await loaded('photo.jpg')).toEqual(['lazy', 96]);
+      expect(await loaded('tall.png')).toEqual(['lazy', 48]);
+      expect(await row('notes.txt').locator('img').count()).toBe(0);
+      await row('broken.jpg').locator('img').waitFor({ state: 'detached' });
+      // Each file says when it was last changed.
+      expect(await row('photo.jpg').locator('.meta').textContent()).toMatch(
+        /^\w{3} \d{1,2}, \d{4}, .* · \d+(\.\d)? kB$/,
+      );
+      await b.shot('version-browser');
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await b.shot('version-browser-390-dark');
+      expect(b.unexpectedConsoleErrors()).toEqual([]);
+    } finally {
+      await b.close();
+    }
+  }, 60_000);
 });

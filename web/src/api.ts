@@ -485,6 +485,9 @@ export const api = {
     /** What approving a held version would let the task's retention prune (nothing deleted). */
     approvePreview: (versionId: string) =>
       request<ApprovalPreview>('GET', `/api/versions/${id(versionId)}/approve/preview`),
+    /** A small JPEG of an image in the version (longest side `size`). */
+    thumbnailUrl: (versionId: string, path: string, size = 96) =>
+      `/api/versions/${id(versionId)}/thumbnail${q({ path, size })}`,
     approve: (versionId: string) =>
       request<Version>('POST', `/api/versions/${id(versionId)}/approve`),
     discard: (versionId: string) =>

@@ -12,6 +12,28 @@ import { heldButtons } from '../held.js';
 /** Up to this many files are searched in one version (pages of 500). */
 const SEARCH_LIMIT = 5_000;
 
+/** The names a thumbnail is asked for (the server refuses others with 415). */
+const IMAGE_NAME = /\.(jpe?g|png|webp|gif|avif|tiff?)$/i;
+
+/**
+ * A small picture of an image file, loaded lazily as it scrolls into view; a file whose stored
+ * bytes are not an image keeps its plain row (the image hides itself).
+ */
+function thumbnail(v: Version, path: string): HTMLElement | null {
+  if (!IMAGE_NAME.test(path)) return null;
+  const img = h('img', {
+    class: 'thumb',
+    src: api.versions.thumbnailUrl(v.id, path, 96),
+    loading: 'lazy',
+    decoding: 'async',
+    alt: '',
+    width: 48,
+    height: 48,
+  });
+  img.addEventListener('error', () => img.remove());
+  return img;
+}
+
 /**
  * The versions, newest first; the chosen one pressed, running ones not choosable; a held one
  * with its approve and discard buttons.
@@ -223,6 +245,7 @@ export function fileBrowser(v: Version, selected: Set<string>): Child[] {
             'li',
             { class: 'entry file' },
             box(f.path, f.name),
+            thumbnail(v, f.path),
             h('span', { class: 'name' }, f.name),
             h(
               'span',
@@ -276,6 +299,7 @@ export function fileBrowser(v: Version, selected: Set<string>): Child[] {
             'li',
             { class: 'entry file' },
             box(f.path, f.path),
+            thumbnail(v, f.path),
             h('span', { class: 'name' }, h('code', null, f.path)),
             h(
               'span',
