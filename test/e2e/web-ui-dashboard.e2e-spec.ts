@@ -398,6 +398,8 @@ describe('web UI in a browser: dashboard, runs, progress, logs, themes', () => {
     const item = page.locator('ul[aria-label="Files in flight"] li[data-path="holiday.mov"]');
     await item.waitFor({ timeout: 15_000 });
     expect(await item.locator('code').textContent()).toBe('holiday.mov');
+    // A file moving means the listing is over: the phase says so at once.
+    expect(await page.locator('.phase').getAttribute('data-phase')).toBe('copying');
     const seen: number[] = [];
     let shot = false;
     for (let i = 0; i < 100; i++) {

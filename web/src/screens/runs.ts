@@ -18,6 +18,7 @@ import {
   formatDuration,
   formatRelative,
   localDayKey,
+  plural,
 } from '../format.js';
 import { FINAL, ProgressTracker, roughSeconds, type ProgressView } from '../progress.js';
 import { eventLines, storyOf, toCsv, toJson, unchangedText, type LogLine } from '../run-log.js';
@@ -281,7 +282,7 @@ export async function runScreen(root: HTMLElement, ctx: ScreenContext): Promise<
     phaseLine.dataset.phase = p.phase;
     phaseLine.textContent =
       p.phase === 'listing'
-        ? `${PHASE_TEXT.listing}: ${formatCount(p.filesFound)} files found so far (${formatBytes(run.bytesTotal)})${run.filesUnchanged > 0 ? `, ${formatCount(run.filesUnchanged)} unchanged` : ''}`
+        ? `${PHASE_TEXT.listing}: ${plural(p.filesFound, 'file')} found so far (${formatBytes(run.bytesTotal)})${run.filesUnchanged > 0 ? `, ${formatCount(run.filesUnchanged)} unchanged` : ''}`
         : PHASE_TEXT[p.phase];
     const parts: string[] = [];
     if (p.percent !== null) parts.push(`${p.percent}%`);
@@ -501,6 +502,8 @@ export async function runScreen(root: HTMLElement, ctx: ScreenContext): Promise<
     const { files, ...counters } = JSON.parse(e.data) as RunCounters & { files?: InFlightFile[] };
     inFlight = files ?? [];
     run = { ...run, ...counters, status: 'running' };
+    // Files moving means listing is over (the phase itself comes with the next poll).
+    if (inFlight.length > 0 && run.phase === 'planning') run.phase = 'transferring';
     draw();
   }) as EventListener);
   es.onerror = () => {
