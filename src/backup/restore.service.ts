@@ -125,6 +125,21 @@ export class RestoreService {
     return { policy: chosen!, ...plan };
   }
 
+  /**
+   * What approving a held version would let the task's retention delete (nothing when the task
+   * keeps every version), deleting nothing: for the confirmation the owner reads first.
+   */
+  async previewApproval(versionId: string) {
+    const v = await this.versions.getVersion(versionId);
+    if (v.status !== 'held')
+      throw new ConflictAppError(`version ${v.seq} is ${v.status}, not held: nothing to approve`);
+    const task = await this.tasks.findById(v.taskId);
+    if (!task) throw NotFoundAppError.of('task', v.taskId);
+    if (isEmptyPolicy(task.retention)) return { policy: null, versions: [], files: 0, bytes: 0 };
+    const plan = await this.versions.previewPrune(task.id, task.retention!, { approving: v.id });
+    return { policy: task.retention!, ...plan };
+  }
+
   /** After a held version is approved, the retention it froze applies again (when a policy is set). */
   async pruneAfterApproval(taskId: string): Promise<void> {
     // A prune already queued or running, or the next backup's prune, does the same work.

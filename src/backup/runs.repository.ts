@@ -19,6 +19,7 @@ export type RunCounters = Pick<
   | 'filesFailed'
   | 'bytesTotal'
   | 'bytesCopied'
+  | 'bytesUnchanged'
   | 'retries'
 >;
 

@@ -1,13 +1,23 @@
-import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../auth/auth.guard.js';
 import type { Principal } from '../auth/auth.service.js';
 import { Ownership } from '../auth/ownership.js';
-import { ValidationAppError } from '../common/errors/app-errors.js';
+import type { Response } from 'express';
+import { AccountsService } from '../accounts/accounts.service.js';
+import { NotFoundAppError, ValidationAppError } from '../common/errors/app-errors.js';
 import { normalizePath } from '../connectors/path.js';
 import { RestoreService } from '../backup/restore.service.js';
+import { TasksService } from '../backup/tasks.service.js';
 import { VersionsService } from '../versions/versions.service.js';
-import { VersionFilesQuery } from './dto/query.dto.js';
+import { ThumbnailQuery, VersionFilesQuery } from './dto/query.dto.js';
+import {
+  isImagePath,
+  makeThumbnail,
+  MAX_THUMBNAIL_INPUT,
+  notAnImage,
+  tooLargeForThumbnail,
+} from './thumbnail.js';
 import { toVersionView } from './views.js';
 
 @ApiTags('versions')
@@ -17,6 +27,8 @@ export class VersionsController {
     private readonly versions: VersionsService,
     private readonly owners: Ownership,
     private readonly restores: RestoreService,
+    private readonly tasks: TasksService,
+    private readonly accounts: AccountsService,
   ) {}
 
   /**
@@ -30,6 +42,22 @@ export class VersionsController {
     const v = await this.versions.approveHeld(id);
     await this.restores.pruneAfterApproval(v.taskId);
     return toVersionView(v);
+  }
+
+  /**
+   * What approving a held version would do: the versions, files and bytes the task's retention
+   * would then prune (none when the task keeps every version). 409 when it is not held.
+   */
+  @Get(':id/approve/preview')
+  async approvePreview(@CurrentUser() p: Principal, @Param('id') id: string) {
+    await this.owners.version(p, id);
+    const r = await this.restores.previewApproval(id);
+    return {
+      policy: r.policy,
+      versions: r.versions.map((v) => ({ id: v.id, seq: v.seq, status: v.status })),
+      files: r.files,
+      bytes: r.bytes,
+    };
   }
 
   /**
@@ -76,5 +104,48 @@ export class VersionsController {
       })),
       nextAfterId: page.nextAfterId ?? null,
     };
+  }
+
+  /**
+   * A small JPEG of an image the version holds (longest side `size`, default 160), read from its
+   * stored copy on the target: for the version browser. 415 for a file that is not an image,
+   * 413 above 50 MiB.
+   */
+  @Get(':id/thumbnail')
+  async thumbnail(
+    @CurrentUser() p: Principal,
+    @Param('id') id: string,
+    @Query() q: ThumbnailQuery,
+    @Res() res: Response,
+  ): Promise<void> {
+    await this.owners.version(p, id);
+    let path: string;
+    try {
+      path = normalizePath(q.path);
+    } catch (e) {
+      throw new ValidationAppError([`path: ${(e as Error).message}`]);
+    }
+    const file = await this.versions.findFile(id, path);
+    if (!file) throw new NotFoundAppError(`'${path}' is not in this version`);
+    if (!isImagePath(path)) throw notAnImage(path);
+    if (file.size > MAX_THUMBNAIL_INPUT) throw tooLargeForThumbnail(path, file.size);
+    const task = await this.tasks.get((await this.versions.getVersion(id)).taskId);
+    const target = await this.accounts.open(task.targetAccountId);
+    const abort = new AbortController();
+    res.once('close', () => abort.abort());
+    try {
+      const jpeg = await makeThumbnail(
+        () => target.read(file.storedPath, { signal: abort.signal }),
+        q.size ?? 160,
+        path,
+      );
+      res
+        .status(200)
+        .type('image/jpeg')
+        .setHeader('Cache-Control', 'private, max-age=86400')
+        .send(jpeg);
+    } finally {
+      await target.close?.().catch(() => undefined);
+    }
   }
 }

@@ -16,6 +16,7 @@ import { SettingEntity } from '../notifications/setting.entity.js';
 import { RestoreAndRetention1763790000000 } from '../migrations/1763790000000-restore-and-retention.js';
 import { VersionSafety1767000000001 } from '../migrations/1767000000001-version-safety.js';
 import { TaskGuardVerify1768000000200 } from '../migrations/1768000000200-task-guard-verify.js';
+import { RunBytesUnchanged1768000000701 } from '../migrations/1768000000701-run-bytes-unchanged.js';
 import { VersionFileEntity } from '../versions/entities/version-file.entity.js';
 import { VersionEntity } from '../versions/entities/version.entity.js';
 
@@ -41,6 +42,7 @@ export const MIGRATIONS = [
   UsersSessionsOwnership1763810000000,
   VersionSafety1767000000001,
   TaskGuardVerify1768000000200,
+  RunBytesUnchanged1768000000701,
 ];
 
 /** SQLite by default (a file under ./data), PostgreSQL when DATABASE_URL says so. */

@@ -9,9 +9,18 @@ export const RUN_EVENTS = {
   cancelled: 'backup.run.cancelled',
 } as const;
 
+/** A file being copied now, with the bytes of it moved so far (a large file moves inside). */
+export interface InFlightFile {
+  path: string;
+  size: number | null;
+  bytes: number;
+}
+
 export interface RunProgressEvent extends RunCounters {
   runId: string;
   taskId: string;
+  /** The files in flight (at most MAX_IN_FLIGHT_SHOWN), oldest first; absent when none. */
+  files?: InFlightFile[];
 }
 
 /**
@@ -30,6 +39,9 @@ export interface RunFinishedEvent extends RunEntity {
     previousFileCount: number;
   };
 }
+
+/** Progress events list at most this many files in flight (the pool's concurrency, capped). */
+export const MAX_IN_FLIGHT_SHOWN = 16;
 
 /** Where the engine announces what runs do; notifications and the UI listen, nobody is called. */
 export interface RunEventsSink {

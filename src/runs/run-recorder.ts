@@ -4,7 +4,12 @@ import type { RunEntity, RunPhase } from '../backup/entities/run.entity.js';
 import type { RunCounters, RunsRepository } from '../backup/runs.repository.js';
 import type { Clock } from '../common/clock.js';
 import { ConnectorError } from '../connectors/connector.errors.js';
-import type { RunEventsSink, RunFinishedEvent } from './run-events.js';
+import {
+  MAX_IN_FLIGHT_SHOWN,
+  type InFlightFile,
+  type RunEventsSink,
+  type RunFinishedEvent,
+} from './run-events.js';
 import type { RunFinishHooks } from './run-finish-hooks.js';
 import { describeError, FilesFailedError, RUN_OUTCOMES, type RunOutcome } from './run-outcome.js';
 
@@ -41,8 +46,14 @@ export interface RunRecorder {
   /** The version this run writes (a backup) or reads (a restore). */
   setVersion(versionId: string): Promise<void>;
   count(counter: keyof RunCounters, by?: number): void;
-  /** Bytes moved inside a file (negative to take back the bytes of a failed attempt). */
-  addBytes(n: number): void;
+  /**
+   * Bytes moved inside a file (negative to take back the bytes of a failed attempt); with the
+   * path of a file announced by `fileStarted`, that file's own progress moves too.
+   */
+  addBytes(n: number, path?: string): void;
+  /** A file's copy starts: it is listed in the progress events until `fileEnded`. */
+  fileStarted(path: string, size: number | null): void;
+  fileEnded(path: string): void;
   info(message: string, path?: string | null): void;
   /** Something the user should know that did not fail the file (a file gone mid-run, a refused cursor). */
   warn(message: string, path?: string | null, error?: unknown): void;
@@ -89,6 +100,7 @@ export function zeroCounters(): RunCounters {
     filesFailed: 0,
     bytesTotal: 0,
     bytesCopied: 0,
+    bytesUnchanged: 0,
     retries: 0,
   };
 }
@@ -110,6 +122,7 @@ export class RepositoryRunRecorder implements RunRecorder {
   private pausing: Promise<void> | undefined;
   /** What finish hooks queued in the final row's transaction: done once it has committed. */
   private readonly afterCommit: Array<() => void> = [];
+  private readonly inFlight = new Map<string, InFlightFile>();
 
   constructor(
     run: RunEntity,
@@ -152,8 +165,18 @@ export class RepositoryRunRecorder implements RunRecorder {
     this.counters[counter] += by;
   }
 
-  addBytes(n: number): void {
+  addBytes(n: number, path?: string): void {
     this.counters.bytesCopied += n;
+    const f = path === undefined ? undefined : this.inFlight.get(path);
+    if (f) f.bytes = Math.max(0, f.bytes + n);
+  }
+
+  fileStarted(path: string, size: number | null): void {
+    this.inFlight.set(path, { path, size, bytes: 0 });
+  }
+
+  fileEnded(path: string): void {
+    this.inFlight.delete(path);
   }
 
   info(message: string, path: string | null = null): void {
@@ -178,10 +201,12 @@ export class RepositoryRunRecorder implements RunRecorder {
     const now = this.ticks();
     if (!force && now - this.lastProgress < PROGRESS_FLUSH_MS) return;
     this.lastProgress = now;
+    const files = [...this.inFlight.values()].slice(0, MAX_IN_FLIGHT_SHOWN).map((f) => ({ ...f }));
     this.deps.events.runProgress({
       runId: this.runId,
       taskId: this.current.taskId,
       ...this.counters,
+      ...(files.length > 0 ? { files } : {}),
     });
     await this.deps.runs.update(this.runId, { ...this.counters });
     await this.flushEvents();

@@ -329,8 +329,9 @@ export class VersionsService {
   async previewPrune(
     taskId: string,
     policy: RetentionPolicy,
+    opts: { approving?: string } = {},
   ): Promise<{ versions: VersionEntity[]; files: number; bytes: number }> {
-    const { doomed, covered } = await this.planPrune(taskId, policy);
+    const { doomed, covered } = await this.planPrune(taskId, policy, opts.approving);
     let files = 0;
     let bytes = 0;
     for (let afterId = 0; ;) {
@@ -350,8 +351,12 @@ export class VersionsService {
   private async planPrune(
     taskId: string,
     policy: RetentionPolicy,
+    /** A held version's id: plan as if it were approved (what approving it would prune). */
+    approving?: string,
   ): Promise<{ doomed: VersionEntity[]; covered: (first: number, last: number) => boolean }> {
-    const versions = await this.ledger.listVersions(taskId);
+    const versions = (await this.ledger.listVersions(taskId)).map((v) =>
+      v.id === approving && v.status === 'held' ? { ...v, status: 'complete' as const } : v,
+    );
     const keep = selectVersionsToKeep(versions, policy);
     const doomed = versions.filter((v) => !keep.has(v.seq));
     const kept = [...keep].sort((a, b) => a - b);

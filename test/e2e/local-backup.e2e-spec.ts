@@ -94,6 +94,7 @@ describe.each(TEST_DATABASES)(
         filesTotal: 4,
         filesCopied: 4,
         filesUnchanged: 0,
+        bytesUnchanged: 0,
         filesFiltered: 2,
         filesFailed: 0,
       });
@@ -121,6 +122,10 @@ describe.each(TEST_DATABASES)(
         filesUnchanged: 4,
         bytesCopied: 0,
       });
+      // The unchanged files' bytes are counted too: the run says how much it left alone.
+      const bytes = expectedCopied.reduce((n, p) => n + files[p]!.length, 0);
+      expect(run.bytesUnchanged).toBe(bytes);
+      expect(run.bytesTotal).toBe(bytes);
       const tree = await versionTree();
       expect(Object.keys(tree).filter((f) => f.startsWith('v0000'))).toHaveLength(1); // no second data folder
       expect(Object.keys(tree['.cbe-manifests']!).sort()).toEqual([

@@ -59,7 +59,9 @@ const registry = new ConnectorRegistry(
             const read = faulty.read.bind(faulty);
             faulty.read = async (path, opts) => {
               const s = await read(path, opts);
-              return path.includes('videos/') ? s.pipe(throttle(THROTTLE_BPS)) : s;
+              return path.includes('videos/') || path.includes('film/')
+                ? s.pipe(throttle(THROTTLE_BPS))
+                : s;
             };
             return faulty;
           },
@@ -217,7 +219,8 @@ describe('web UI in a browser: dashboard, runs, progress, logs, themes', () => {
     );
     expect(await unplugged.locator('[data-fact="version"]').textContent()).toBe('None yet');
     expect(await unplugged.locator('[data-fact="protected"]').textContent()).toBe('–');
-    // Today's cell of each strip: green for the good and the warned task, red for the failed one.
+    // Today's cell of each strip: green for the good task, amber for the warned one, its own
+    // colour for the offline one; a legend says which is which.
     const today = await page.evaluate(() => {
       const d = new Date();
       const p = (n: number) => String(n).padStart(2, '0');
@@ -226,16 +229,24 @@ describe('web UI in a browser: dashboard, runs, progress, logs, themes', () => {
     const outcome = (card: typeof photos) =>
       card.locator(`.strip [data-day="${today}"]`).getAttribute('data-outcome');
     expect(await outcome(photos)).toBe('ok');
-    expect(await outcome(broken)).toBe('ok');
-    expect(await outcome(unplugged)).toBe('failed');
+    expect(await outcome(broken)).toBe('warning');
+    expect(await outcome(unplugged)).toBe('offline');
+    expect(await page.locator('.strip-legend li').allTextContents()).toEqual([
+      'Good',
+      'With warnings',
+      'Failed',
+      'Offline',
+      'Running',
+      'No runs',
+    ]);
     expect(await broken.locator(`.strip [data-day="${today}"]`).getAttribute('title')).toMatch(
       /: 1 completed with warnings$/,
     );
     expect(await broken.locator('.strip').getAttribute('aria-label')).toBe(
-      'Last 30 days: 1 day with good runs, 0 days with failures, 29 days without runs',
+      'Last 30 days: 0 days with good runs, 1 day with warnings, 0 days with failures, 0 days offline, 29 days without runs',
     );
     expect(await unplugged.locator('.strip').getAttribute('aria-label')).toBe(
-      'Last 30 days: 0 days with good runs, 1 day with failures, 29 days without runs',
+      'Last 30 days: 0 days with good runs, 0 days with warnings, 0 days with failures, 1 day offline, 29 days without runs',
     );
     expect(await photos.locator('.strip .day').count()).toBe(30);
     // Storage used on the target: all four tasks write to the USB drive (4.2 MB stored).
@@ -370,6 +381,55 @@ describe('web UI in a browser: dashboard, runs, progress, logs, themes', () => {
     await b.shot('run-videos-done');
   }, 60_000);
 
+  it('should show the file in flight and its bytes growing before it ends', async () => {
+    // One large file read slowly: the run's counters only move inside it.
+    await writeTree(join(dir, 'src'), { 'film/holiday.mov': patternBytes(10 * MB, 20) });
+    const film = await post<{ id: string }>('/api/tasks', {
+      name: 'Film',
+      sourceAccountId: (await t.http.get(`/api/tasks/${ids.videos}`).expect(200)).body
+        .sourceAccountId as string,
+      sourcePath: 'film',
+      targetAccountId: (await t.http.get(`/api/tasks/${ids.videos}`).expect(200)).body
+        .targetAccountId as string,
+      targetPath: 'Backups/film',
+    });
+    const run = await post<{ id: string }>(`/api/tasks/${film.id}/run`, {}, 202);
+    await page.goto(`${base}/#/runs/${run.id}`);
+    const item = page.locator('ul[aria-label="Files in flight"] li[data-path="holiday.mov"]');
+    await item.waitFor({ timeout: 15_000 });
+    expect(await item.locator('code').textContent()).toBe('holiday.mov');
+    // A file moving means the listing is over: the phase says so at once.
+    expect(await page.locator('.phase').getAttribute('data-phase')).toBe('copying');
+    const seen: number[] = [];
+    let shot = false;
+    for (let i = 0; i < 100; i++) {
+      const text = (await item.textContent({ timeout: 1_000 }).catch(() => null)) ?? '';
+      const m = /([\d.]+) (kB|MB) of 10 MB/.exec(text);
+      if (m) {
+        const mb = Number(m[1]) * (m[2] === 'MB' ? 1 : 0.001);
+        if (seen.at(-1) !== mb) seen.push(mb);
+        if (!shot && mb >= 2) {
+          await b.shot('run-file-in-flight');
+          await page.setViewportSize({ width: 390, height: 844 });
+          await page.emulateMedia({ colorScheme: 'dark' });
+          await b.shot('run-file-in-flight-390-dark');
+          await page.setViewportSize({ width: 1100, height: 900 });
+          await page.emulateMedia({ colorScheme: 'light' });
+          shot = true;
+        }
+      }
+      const status = await t.http.get(`/api/runs/${run.id}`).expect(200);
+      if ((status.body as { status: string }).status !== 'running' && seen.length > 0) break;
+      await page.waitForTimeout(250);
+    }
+    // Several values under the file's size, growing, seen while the file was still copying.
+    expect(seen.filter((x) => x < 10).length).toBeGreaterThanOrEqual(2);
+    expect([...seen].sort((a, c) => a - c)).toEqual(seen);
+    await page.locator('[role=progressbar][data-status="completed"]').waitFor({ timeout: 30_000 });
+    // Once the run ended, nothing is in flight any more.
+    expect(await page.locator('ul[aria-label="Files in flight"]').count()).toBe(0);
+  }, 60_000);
+
   it('should pause a running run and resume it from its page', async () => {
     for (let i = 4; i <= 6; i++)
       await writeTree(join(dir, 'src'), { [`videos/clip-${i}.mov`]: patternBytes(3 * MB, 10 + i) });
@@ -382,10 +442,16 @@ describe('web UI in a browser: dashboard, runs, progress, logs, themes', () => {
     await b.shot('run-paused');
     await page.getByRole('button', { name: 'Resume run' }).click();
     await page.locator('[role=progressbar][data-status="completed"]').waitFor({ timeout: 30_000 });
-    // An incremental run: the unchanged files' bytes are not counted by the server, so the
-    // page does not claim a byte total it does not know.
+    // An incremental run: the server counts the unchanged files' bytes too, so the page knows
+    // the bytes to copy and says how much it left alone.
     expect(await page.locator('.progress-text').textContent()).toMatch(
-      /^100% · 9 MB copied · 3 of 3 files/,
+      /^100% · 9 MB of 9 MB · 3 of 3 files/,
+    );
+    expect(await page.locator('[data-count="unchanged"]').textContent()).toBe('4 files, 9 MB');
+    const log = page.getByRole('list', { name: 'Run log' });
+    await log.locator('li').first().waitFor();
+    expect((await log.locator('li').allTextContents()).join('\n')).toContain(
+      'Unchanged 4 files, 9 MB: not copied again.',
     );
   }, 60_000);
 

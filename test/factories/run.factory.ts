@@ -17,6 +17,7 @@ export function aRun(patch: Partial<RunEntity> = {}): RunEntity {
     filesFailed: 0,
     bytesTotal: 0,
     bytesCopied: 0,
+    bytesUnchanged: 0,
     retries: 0,
     versionId: null,
     params: null,

@@ -47,8 +47,23 @@ export class FakeRunRecorder implements RunRecorder {
     this.counters[counter] += by;
   }
 
-  addBytes(n: number): void {
+  readonly inFlight = new Map<string, { size: number | null; bytes: number }>();
+  /** Every file announced in flight, in order. */
+  readonly started: string[] = [];
+
+  addBytes(n: number, path?: string): void {
     this.counters.bytesCopied += n;
+    const f = path === undefined ? undefined : this.inFlight.get(path);
+    if (f) f.bytes += n;
+  }
+
+  fileStarted(path: string, size: number | null): void {
+    this.started.push(path);
+    this.inFlight.set(path, { size, bytes: 0 });
+  }
+
+  fileEnded(path: string): void {
+    this.inFlight.delete(path);
   }
 
   info(message: string, path: string | null = null): void {

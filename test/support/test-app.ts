@@ -109,6 +109,7 @@ export interface RunView {
   filesFailed: number;
   bytesCopied: number;
   bytesTotal: number;
+  bytesUnchanged: number;
   versionId: string | null;
   errorMessage: string | null;
   durationMs: number | null;

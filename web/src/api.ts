@@ -229,7 +229,16 @@ export interface RunCounters {
   filesFailed: number;
   bytesTotal: number;
   bytesCopied: number;
+  /** Bytes of the unchanged files (absent from servers that did not count them). */
+  bytesUnchanged?: number;
   retries: number;
+}
+
+/** A file being copied now, from a run's progress events (`files`). */
+export interface InFlightFile {
+  path: string;
+  size: number | null;
+  bytes: number;
 }
 
 export type RunKind = 'backup' | 'restore' | 'prune' | 'verify';
@@ -320,6 +329,14 @@ export interface Version {
   totalBytes: number;
   createdAt: string;
   completedAt: string | null;
+}
+
+/** `GET /api/versions/:id/approve/preview`: what a prune would remove once it is approved. */
+export interface ApprovalPreview {
+  policy: Retention | null;
+  versions: { id: string; seq: number; status: string }[];
+  files: number;
+  bytes: number;
 }
 
 export interface VersionTree {
@@ -478,6 +495,16 @@ export const api = {
   },
   versions: {
     get: (versionId: string) => request<Version>('GET', `/api/versions/${id(versionId)}`),
+    /** What approving a held version would let the task's retention prune (nothing deleted). */
+    approvePreview: (versionId: string) =>
+      request<ApprovalPreview>('GET', `/api/versions/${id(versionId)}/approve/preview`),
+    /** A small JPEG of an image in the version (longest side `size`). */
+    thumbnailUrl: (versionId: string, path: string, size = 96) =>
+      `/api/versions/${id(versionId)}/thumbnail${q({ path, size })}`,
+    approve: (versionId: string) =>
+      request<Version>('POST', `/api/versions/${id(versionId)}/approve`),
+    discard: (versionId: string) =>
+      request<Version>('POST', `/api/versions/${id(versionId)}/discard`),
     files: (versionId: string, afterId?: number) =>
       request<{
         files: { path: string; size: number; modifiedAt: string | null }[];

@@ -40,7 +40,7 @@ export class ProgressTracker {
   /** Bytes per second over the run, one point per sample: the throughput chart. */
   readonly history: { t: number; bps: number }[] = [];
 
-  view(run: Run & { bytesUnchanged?: number }, now = Date.now()): ProgressView {
+  view(run: Run, now = Date.now()): ProgressView {
     const done = FINAL.has(run.status);
     const phase: ProgressPhase = done
       ? 'done'
@@ -55,13 +55,15 @@ export class ProgressTracker {
               : 'copying';
     const filesDone = run.filesCopied + run.filesFailed;
     const filesToCopy = Math.max(0, run.filesTotal - run.filesUnchanged);
-    // The unchanged files' bytes are known only when the server counts them.
-    const bytesToCopy =
-      run.bytesUnchanged !== undefined
-        ? Math.max(0, run.bytesTotal - run.bytesUnchanged)
-        : run.filesUnchanged === 0 || run.kind === 'restore'
-          ? run.bytesTotal
-          : null;
+    // The unchanged files' bytes are known only when the server counts them (runs stored before
+    // it did say 0 beside unchanged files).
+    const unchangedKnown =
+      run.bytesUnchanged !== undefined && (run.bytesUnchanged > 0 || run.filesUnchanged === 0);
+    const bytesToCopy = unchangedKnown
+      ? Math.max(0, run.bytesTotal - run.bytesUnchanged!)
+      : run.filesUnchanged === 0 || run.kind === 'restore'
+        ? run.bytesTotal
+        : null;
     const measure = bytesToCopy !== null ? 'bytes' : 'files';
 
     let percent: number | null = null;

@@ -30,6 +30,14 @@ function where(ctx: RunContext, accountId: string, path: string): string {
   return `${name} › ${path === '' ? '(top folder)' : path}`;
 }
 
+/** "12 files, 3.4 MB": the unchanged files, and their bytes when the server counted them. */
+export function unchangedText(run: Run): string {
+  const files = plural(run.filesUnchanged, 'file');
+  return run.bytesUnchanged && run.bytesUnchanged > 0
+    ? `${files}, ${formatBytes(run.bytesUnchanged)}`
+    : files;
+}
+
 /** The summary lines a run's counters tell, before its own events. */
 export function storyOf(run: Run, ctx: RunContext): LogLine[] {
   const lines: LogLine[] = [];
@@ -65,10 +73,7 @@ export function storyOf(run: Run, ctx: RunContext): LogLine[] {
     add(
       `Listed ${plural(run.filesTotal + run.filesFiltered, 'file')} at the source${run.filesFiltered > 0 ? `; ${formatCount(run.filesFiltered)} left out by the filter` : ''}; ${formatBytes(run.bytesTotal)} to protect.`,
     );
-    if (run.filesUnchanged > 0)
-      add(
-        `${plural(run.filesUnchanged, 'file')} unchanged since the previous version: not copied again.`,
-      );
+    if (run.filesUnchanged > 0) add(`Unchanged ${unchangedText(run)}: not copied again.`);
     add(
       `Copied ${plural(run.filesCopied, 'new or changed file')} (${formatBytes(run.bytesCopied)}).`,
     );

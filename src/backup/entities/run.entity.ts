@@ -81,6 +81,10 @@ export class RunEntity {
   @Column('bigint', { name: 'bytes_copied', default: 0, transformer: bigintNumber })
   bytesCopied!: number;
 
+  /** Bytes of the unchanged files (part of bytesTotal, not copied again). */
+  @Column('bigint', { name: 'bytes_unchanged', default: 0, transformer: bigintNumber })
+  bytesUnchanged!: number;
+
   @Column('integer', { default: 0 })
   retries!: number;
 

@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 
@@ -68,4 +68,19 @@ export class BrowseQuery {
   @IsString()
   @MaxLength(4096)
   path?: string;
+}
+
+export class ThumbnailQuery {
+  @ApiProperty({ description: 'The file in the version, e.g. "2024/IMG_0001.jpg"' })
+  @IsString()
+  @MaxLength(4096)
+  path!: string;
+
+  @ApiPropertyOptional({ minimum: 16, maximum: 512, default: 160, description: 'Longest side' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(16)
+  @Max(512)
+  size?: number;
 }

@@ -276,8 +276,10 @@ class BackupExecution {
     const out: WalkedFile[] = [];
     for (const f of batch) {
       const stored = live.get(f.rel);
-      if (stored && isUnchanged(stored, f.entry)) this.rec.counters.filesUnchanged++;
-      else out.push(f);
+      if (stored && isUnchanged(stored, f.entry)) {
+        this.rec.counters.filesUnchanged++;
+        this.rec.counters.bytesUnchanged += f.entry.size ?? stored.size;
+      } else out.push(f);
     }
     await this.rec.progress();
     return out;
@@ -298,6 +300,8 @@ class BackupExecution {
       // A name no target path may hold (a backslash, a control character, > 255 bytes) throws
       // here: that file's error, not the run's.
       storedPath = joinPath(version.storageFolder, item.rel);
+      // Shown in flight with its own bytes on the run page while it copies.
+      rec.fileStarted(item.rel, item.entry.size ?? null);
       const res = await withFileRetries(
         async () => {
           let sent = 0;
@@ -313,13 +317,13 @@ class BackupExecution {
               sourceHashes: item.entry.hashes,
               onBytes: (n) => {
                 sent += n;
-                rec.addBytes(n);
+                rec.addBytes(n, item.rel);
               },
               // Bytes inside a large file reach the run's row (the recorder writes once a second).
               onProgress: () => void rec.progress().catch(() => undefined),
             });
           } catch (e) {
-            rec.addBytes(-sent);
+            rec.addBytes(-sent, item.rel);
             throw e;
           }
         },
@@ -331,6 +335,7 @@ class BackupExecution {
             rec.retry(`copy ${sourcePath} (attempt ${attempt})`, e, delayMs),
         },
       );
+      rec.fileEnded(item.rel);
       rec.counters.filesCopied++;
       this.storedByThisRun++;
       this.pendingRecords.push({
@@ -343,6 +348,7 @@ class BackupExecution {
         storedPath,
       });
     } catch (e) {
+      rec.fileEnded(item.rel);
       const verdict = classifyFileError(e, {
         attempt: this.config.fileAttempts,
         maxAttempts: this.config.fileAttempts,

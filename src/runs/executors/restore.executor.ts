@@ -104,8 +104,10 @@ export class RestoreExecutor implements RunExecutor {
             (attempt, e, delayMs) =>
               rec.retry(`restore ${f.path} (attempt ${attempt})`, e, delayMs),
           );
-          if (outcome === 'skipped') counters.filesUnchanged++;
-          else counters.filesCopied++;
+          if (outcome === 'skipped') {
+            counters.filesUnchanged++;
+            counters.bytesUnchanged += f.size;
+          } else counters.filesCopied++;
         } catch (e) {
           if (signal.aborted || isAbortError(e)) return;
           rec.fileFailed(f.path, e);

@@ -92,6 +92,9 @@ describe('BackupExecutor', () => {
     expect(await readFile(join(dir, 'dst', 'backup/v000001/b/c.txt'), 'utf8')).toBe('charlie');
     expect(recorder.versionId).toBe('v1');
     expect(recorder.phases).toEqual(['transferring', 'committing']);
+    // Each file was shown in flight while it copied, and none is left once the run ended.
+    expect([...recorder.started].sort()).toEqual(['a.txt', 'b/c.txt', 'd.jpg']);
+    expect(recorder.inFlight.size).toBe(0);
     expect(versions.abandonVersion).not.toHaveBeenCalled();
   });
 
@@ -115,7 +118,12 @@ describe('BackupExecutor', () => {
 
     await sut.execute(aRun(), recorder, new AbortController().signal);
 
-    expect(recorder.counters).toMatchObject({ filesTotal: 3, filesUnchanged: 3, filesCopied: 0 });
+    expect(recorder.counters).toMatchObject({
+      filesTotal: 3,
+      filesUnchanged: 3,
+      filesCopied: 0,
+      bytesUnchanged: 'alpha'.length + 'charlie'.length + 'delta'.length,
+    });
     expect(recorded()).toEqual([]);
     expect(recorder.finished?.outcome).toBe('completed');
   });

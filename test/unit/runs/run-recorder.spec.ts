@@ -61,6 +61,31 @@ describe('RepositoryRunRecorder', () => {
     );
   });
 
+  it('should list the files in flight with their own bytes in the progress event', async () => {
+    const { sut, events, runs } = setup();
+    sut.fileStarted('films/holiday.mov', 10_000_000);
+    sut.fileStarted('notes.txt', 12);
+    sut.addBytes(4_000_000, 'films/holiday.mov');
+    sut.addBytes(12, 'notes.txt');
+    sut.fileEnded('notes.txt');
+
+    await sut.progress(true);
+
+    expect(events.runProgress).toHaveBeenLastCalledWith(
+      expect.objectContaining({
+        bytesCopied: 4_000_012,
+        files: [{ path: 'films/holiday.mov', size: 10_000_000, bytes: 4_000_000 }],
+      }),
+    );
+    // The run's row keeps its counters only.
+    expect(runs.update.mock.calls.at(-1)![1]).not.toHaveProperty('files');
+    // A failed attempt takes its bytes back; an ended file leaves the list.
+    sut.addBytes(-4_000_000, 'films/holiday.mov');
+    sut.fileEnded('films/holiday.mov');
+    await sut.progress(true);
+    expect(events.runProgress.mock.calls.at(-1)![0]).not.toHaveProperty('files');
+  });
+
   it('should count and log per-file errors, warnings and retries with the connector error code', async () => {
     const { sut, logged } = setup();
 

@@ -1,5 +1,5 @@
-import type { Account, Run, Task, TaskHealth } from '../../../web/src/api.js';
-import { healthOf } from '../../../web/src/health.js';
+import type { Account, Run, RunOutcome, Task, TaskHealth } from '../../../web/src/api.js';
+import { dayOutcome, healthOf } from '../../../web/src/health.js';
 
 const task = { id: 't', name: 'Photos', enabled: true, sourceAccountId: 's', targetAccountId: 'd' };
 
@@ -57,5 +57,28 @@ describe('healthOf', () => {
 
   it('should say never when nothing completed yet', () => {
     expect(healthOf(health({ lastBackup: null, lastSuccess: null }), accounts())).toBe('never');
+  });
+});
+
+describe('dayOutcome (one cell of the 30-day strip)', () => {
+  const runs = (...statuses: RunOutcome['status'][]) =>
+    statuses.map((status, i) => ({ id: `r${i}`, status }) as RunOutcome);
+
+  it('should make a day whose only run ended with warnings amber, not green', () => {
+    expect(dayOutcome(runs('warning'))).toBe('warning');
+    expect(dayOutcome(runs('completed', 'warning'))).toBe('warning');
+  });
+
+  it('should give offline days their own colour, below a failure', () => {
+    expect(dayOutcome(runs('offline'))).toBe('offline');
+    expect(dayOutcome(runs('offline', 'completed'))).toBe('offline');
+    expect(dayOutcome(runs('offline', 'failed'))).toBe('failed');
+    expect(dayOutcome(runs('warning', 'offline'))).toBe('offline');
+  });
+
+  it('should keep green for clean days and grey for days without runs', () => {
+    expect(dayOutcome(runs('completed', 'completed'))).toBe('ok');
+    expect(dayOutcome(runs())).toBe('none');
+    expect(dayOutcome(runs('skipped'))).toBe('other');
   });
 });

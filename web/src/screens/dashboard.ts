@@ -10,7 +10,8 @@ import {
   localDayKey,
   plural,
 } from '../format.js';
-import { healthOf, type Health } from '../health.js';
+import { heldButtons } from '../held.js';
+import { dayOutcome, healthOf, type DayOutcome, type Health } from '../health.js';
 import { go, type ScreenContext } from '../screen.js';
 import { describeSchedule, place } from './tasks.js';
 
@@ -35,13 +36,29 @@ const STATUS_WORDS: Record<string, string> = {
   queued: 'queued',
 };
 
-/** The worst outcome of a day's runs: a failed run colours the day even if a retry passed. */
-function dayOutcome(runs: RunOutcome[]): 'failed' | 'ok' | 'running' | 'other' | 'none' {
-  if (runs.length === 0) return 'none';
-  if (runs.some((r) => r.status === 'failed' || r.status === 'offline')) return 'failed';
-  if (runs.some((r) => r.status === 'running' || r.status === 'queued')) return 'running';
-  if (runs.some((r) => r.status === 'completed' || r.status === 'warning')) return 'ok';
-  return 'other';
+const LEGEND: [DayOutcome, string][] = [
+  ['ok', 'Good'],
+  ['warning', 'With warnings'],
+  ['failed', 'Failed'],
+  ['offline', 'Offline'],
+  ['running', 'Running'],
+  ['none', 'No runs'],
+];
+
+/** What the strip's colours mean, once for the page (each strip has its own text summary). */
+function legend(): HTMLElement {
+  return h(
+    'ul',
+    { class: 'strip-legend', 'aria-label': 'Colours of the 30-day strips' },
+    LEGEND.map(([o, label]) =>
+      h(
+        'li',
+        { 'data-legend': o },
+        h('span', { class: `day day-${o}`, 'aria-hidden': 'true' }),
+        label,
+      ),
+    ),
+  );
 }
 
 /** 30 days of run outcomes, oldest left; one accessible summary, a tooltip per day. */
@@ -52,14 +69,20 @@ function strip(t: TaskHealth, now = new Date()): HTMLElement {
     byDay.set(k, [...(byDay.get(k) ?? []), r]);
   }
   const days: HTMLElement[] = [];
-  const totals = { ok: 0, failed: 0, none: 0 };
+  const totals: Record<DayOutcome, number> = {
+    ok: 0,
+    warning: 0,
+    failed: 0,
+    offline: 0,
+    running: 0,
+    other: 0,
+    none: 0,
+  };
   for (let i = STRIP_DAYS - 1; i >= 0; i--) {
     const d = new Date(now.getFullYear(), now.getMonth(), now.getDate() - i);
     const runs = byDay.get(localDayKey(d)) ?? [];
     const outcome = dayOutcome(runs);
-    if (outcome === 'ok') totals.ok++;
-    else if (outcome === 'failed') totals.failed++;
-    else if (outcome === 'none') totals.none++;
+    totals[outcome]++;
     const counts = new Map<string, number>();
     for (const r of runs) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
     const words = [...counts].map(([s, n]) => `${n} ${STATUS_WORDS[s] ?? s}`).join(', ');
@@ -79,7 +102,9 @@ function strip(t: TaskHealth, now = new Date()): HTMLElement {
       role: 'img',
       'aria-label':
         `Last ${STRIP_DAYS} days: ${plural(totals.ok, 'day')} with good runs, ` +
-        `${plural(totals.failed, 'day')} with failures, ${plural(totals.none, 'day')} without runs`,
+        `${plural(totals.warning, 'day')} with warnings, ` +
+        `${plural(totals.failed, 'day')} with failures, ${plural(totals.offline, 'day')} offline, ` +
+        `${plural(totals.none, 'day')} without runs`,
     },
     days,
   );
@@ -115,7 +140,12 @@ function lastResult(t: TaskHealth): HTMLElement {
   );
 }
 
-function taskCard(t: TaskHealth, accounts: Map<string, Account>, onError: (e: unknown) => void) {
+function taskCard(
+  t: TaskHealth,
+  accounts: Map<string, Account>,
+  onError: (e: unknown) => void,
+  onDecided: (message: string) => void,
+) {
   const health = healthOf(t, accounts);
   const needsSignIn = [t.task.sourceAccountId, t.task.targetAccountId]
     .map((id) => accounts.get(id))
@@ -181,6 +211,16 @@ function taskCard(t: TaskHealth, accounts: Map<string, Account>, onError: (e: un
                 { href: `#/tasks/${t.task.id}/versions?version=${t.heldVersions[0]!.id}` },
                 `${plural(t.heldVersions.length, 'version')} waiting for your decision`,
               ),
+              [...t.heldVersions]
+                .sort((a, b) => b.seq - a.seq)
+                .map((v) =>
+                  h(
+                    'span',
+                    { class: 'held-line', 'data-held': v.id },
+                    `Version ${v.seq}, ${formatRelative(v.createdAt)}`,
+                    heldButtons(t.task, v, onDecided),
+                  ),
+                ),
             ),
           ]
         : null,
@@ -307,6 +347,12 @@ export async function dashboardScreen(root: HTMLElement, ctx: ScreenContext): Pr
     error.hidden = false;
     error.textContent = errorText(e);
   };
+  const status = h('p', { class: 'notice', role: 'status', hidden: true });
+  const onDecided = (message: string) => {
+    status.hidden = false;
+    status.textContent = message;
+    void refresh();
+  };
   const body = h('div', null);
 
   const draw = (b: typeof board, accs: Account[]) => {
@@ -340,8 +386,9 @@ export async function dashboardScreen(root: HTMLElement, ctx: ScreenContext): Pr
         : h(
             'ul',
             { class: 'cards health-cards', 'aria-label': 'Backup tasks' },
-            b.tasks.map((t) => taskCard(t, byId, onError)),
+            b.tasks.map((t) => taskCard(t, byId, onError, onDecided)),
           ),
+      b.tasks.length > 0 ? legend() : null,
       b.targets.length > 0
         ? h(
             'section',
@@ -365,14 +412,15 @@ export async function dashboardScreen(root: HTMLElement, ctx: ScreenContext): Pr
     );
   };
   draw(board, accounts);
-  mount(root, h('h1', null, 'Overview'), error, body);
+  mount(root, h('h1', null, 'Overview'), error, status, body);
 
   // Fresh while the user looks at it: a run finishing turns its card without a reload.
   // Redrawn only when something changed, so the focus stays where the user left it.
   let timer = 0;
   let last = JSON.stringify([board, accounts]);
-  const refresh = async () => {
+  const refresh = async (): Promise<void> => {
     if (!ctx.isCurrent()) return;
+    window.clearTimeout(timer);
     try {
       const [b, a] = await Promise.all([api.dashboard.overview(), api.accounts.list()]);
       const now = JSON.stringify([b, a]);

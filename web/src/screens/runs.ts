@@ -1,6 +1,7 @@
 import {
   api,
   type Account,
+  type InFlightFile,
   type Run,
   type RunCounters,
   type RunEvent,
@@ -17,9 +18,10 @@ import {
   formatDuration,
   formatRelative,
   localDayKey,
+  plural,
 } from '../format.js';
 import { FINAL, ProgressTracker, roughSeconds, type ProgressView } from '../progress.js';
-import { eventLines, storyOf, toCsv, toJson, type LogLine } from '../run-log.js';
+import { eventLines, storyOf, toCsv, toJson, unchangedText, type LogLine } from '../run-log.js';
 import { go, type ScreenContext } from '../screen.js';
 
 export const KIND_LABELS: Record<string, string> = {
@@ -236,6 +238,8 @@ export async function runScreen(root: HTMLElement, ctx: ScreenContext): Promise<
   const logCtx = { task, accounts: new Map(accounts.map((a) => [a.id, a])), version };
   const tracker = new ProgressTracker();
   let events: RunEvent[] = [];
+  /** The files being copied, from the last progress event (the run's row does not hold them). */
+  let inFlight: InFlightFile[] = [];
 
   const title = h('h1', null, runTitle(run, task));
   const bar = h('div', { class: 'bar' });
@@ -253,6 +257,7 @@ export async function runScreen(root: HTMLElement, ctx: ScreenContext): Promise<
   const phaseLine = h('p', { class: 'phase', 'data-phase': '' });
   const summary = h('p', { class: 'progress-text', 'aria-live': 'polite' });
   const chartBox = h('div', { class: 'chart-box' });
+  const filesBox = h('div', { class: 'in-flight-box' });
   const facts = h('dl', { class: 'facts' });
   const head = h('p', { class: 'meta' });
   const errorBox = h('p', { class: 'error', role: 'alert', hidden: true });
@@ -277,7 +282,7 @@ export async function runScreen(root: HTMLElement, ctx: ScreenContext): Promise<
     phaseLine.dataset.phase = p.phase;
     phaseLine.textContent =
       p.phase === 'listing'
-        ? `${PHASE_TEXT.listing}: ${formatCount(p.filesFound)} files found so far (${formatBytes(run.bytesTotal)})${run.filesUnchanged > 0 ? `, ${formatCount(run.filesUnchanged)} unchanged` : ''}`
+        ? `${PHASE_TEXT.listing}: ${plural(p.filesFound, 'file')} found so far (${formatBytes(run.bytesTotal)})${run.filesUnchanged > 0 ? `, ${formatCount(run.filesUnchanged)} unchanged` : ''}`
         : PHASE_TEXT[p.phase];
     const parts: string[] = [];
     if (p.percent !== null) parts.push(`${p.percent}%`);
@@ -289,6 +294,7 @@ export async function runScreen(root: HTMLElement, ctx: ScreenContext): Promise<
     if (p.secondsLeft !== null)
       parts.push(`about ${formatDuration(roughSeconds(p.secondsLeft) * 1000)} left`);
     summary.textContent = parts.join(' · ');
+    mount(filesBox, !FINAL.has(run.status) && inFlight.length > 0 ? inFlightList(inFlight) : null);
     const chart = throughputChart(tracker.history);
     if (chart) {
       const peak = Math.max(...tracker.history.map((x) => x.bps));
@@ -318,7 +324,7 @@ export async function runScreen(root: HTMLElement, ctx: ScreenContext): Promise<
       h('dt', null, run.kind === 'restore' ? 'Written' : 'Copied'),
       h('dd', { 'data-count': 'copied' }, formatCount(run.filesCopied)),
       h('dt', null, run.kind === 'restore' ? 'Left alone (identical)' : 'Unchanged'),
-      h('dd', { 'data-count': 'unchanged' }, formatCount(run.filesUnchanged)),
+      h('dd', { 'data-count': 'unchanged' }, run.filesUnchanged > 0 ? unchangedText(run) : '0'),
       run.kind === 'backup'
         ? [
             h('dt', null, 'Left out by the filter'),
@@ -415,6 +421,7 @@ export async function runScreen(root: HTMLElement, ctx: ScreenContext): Promise<
     phaseLine,
     progress,
     summary,
+    filesBox,
     chartBox,
     errorBox,
     facts,
@@ -492,7 +499,11 @@ export async function runScreen(root: HTMLElement, ctx: ScreenContext): Promise<
   for (const type of ['run', 'started', 'completed', 'failed', 'cancelled'])
     es.addEventListener(type, onRun as EventListener);
   es.addEventListener('progress', ((e: MessageEvent<string>) => {
-    run = { ...run, ...(JSON.parse(e.data) as RunCounters), status: 'running' };
+    const { files, ...counters } = JSON.parse(e.data) as RunCounters & { files?: InFlightFile[] };
+    inFlight = files ?? [];
+    run = { ...run, ...counters, status: 'running' };
+    // Files moving means listing is over (the phase itself comes with the next poll).
+    if (inFlight.length > 0 && run.phase === 'planning') run.phase = 'transferring';
     draw();
   }) as EventListener);
   es.onerror = () => {
@@ -525,6 +536,33 @@ export async function runScreen(root: HTMLElement, ctx: ScreenContext): Promise<
   });
 }
 
+/** The files being copied now, each with its own bytes (a large file moves inside). */
+function inFlightList(files: InFlightFile[]): HTMLElement {
+  return h(
+    'ul',
+    { class: 'in-flight', 'aria-label': 'Files in flight' },
+    files.map((f) => {
+      const pct = f.size ? Math.min(100, Math.floor((f.bytes / f.size) * 100)) : null;
+      // Through the CSSOM: the page's CSP refuses style attributes.
+      const fill = h('span');
+      fill.style.width = `${pct ?? 0}%`;
+      return h(
+        'li',
+        { 'data-path': f.path },
+        h('code', null, f.path),
+        h(
+          'span',
+          { class: 'meta' },
+          f.size !== null
+            ? `${formatBytes(f.bytes)} of ${formatBytes(f.size)}`
+            : `${formatBytes(f.bytes)} copied`,
+        ),
+        pct !== null ? h('span', { class: 'file-bar', 'aria-hidden': 'true' }, fill) : null,
+      );
+    }),
+  );
+}
+
 /** The newer of two views of the counters (an event may be fresher than the stored row). */
 function pickCounters(a: Run, b: Run): RunCounters {
   const n = a.bytesCopied + a.filesTotal >= b.bytesCopied + b.filesTotal ? a : b;
@@ -536,6 +574,7 @@ function pickCounters(a: Run, b: Run): RunCounters {
     filesFailed: n.filesFailed,
     bytesTotal: n.bytesTotal,
     bytesCopied: n.bytesCopied,
+    bytesUnchanged: n.bytesUnchanged,
     retries: n.retries,
   };
 }

@@ -4,8 +4,6 @@ import {
   type ConflictPolicy,
   type ConnectorInfo,
   type Version,
-  type VersionDiff,
-  type VersionTree,
 } from '../api.js';
 import { h, mount } from '../dom.js';
 import {
@@ -19,9 +17,10 @@ import {
   select,
   showProblems,
 } from '../forms.js';
-import { formatBytes, formatCount, formatDate, plural } from '../format.js';
+import { formatBytes, formatDate, plural } from '../format.js';
 import { folderPicker } from '../picker.js';
 import { go, type ScreenContext } from '../screen.js';
+import { fileBrowser, showDiff, versionList } from './version-browser.js';
 import { place } from './tasks.js';
 
 const CONFLICTS: [ConflictPolicy, string, string][] = [
@@ -40,9 +39,6 @@ const CONFLICTS: [ConflictPolicy, string, string][] = [
 
 const STEPS = ['Version', 'Files', 'Destination', 'Review'] as const;
 type Step = 0 | 1 | 2 | 3;
-
-/** Up to this many files are searched in one version (pages of 500). */
-const SEARCH_LIMIT = 5_000;
 
 interface Destination {
   kind: 'original' | 'else' | '';
@@ -81,8 +77,8 @@ export async function versionsScreen(root: HTMLElement, ctx: ScreenContext): Pro
   if (!ctx.isCurrent()) return;
   const byId = new Map(accounts.map((a) => [a.id, a]));
   const kinds = new Map(connectors.map((c) => [c.kind, c]));
-  const sorted = [...versions].sort((a, b) => b.seq - a.seq);
-  const restorable = sorted.filter((v) => v.status !== 'running');
+  let sorted = [...versions].sort((a, b) => b.seq - a.seq);
+  const restorable = sorted.filter((v) => v.status !== 'running' && v.status !== 'discarded');
   const wanted = ctx.query.get('version');
   let version: Version | undefined = restorable.find((v) => v.id === wanted) ?? restorable[0];
   let step: Step = 0;
@@ -91,6 +87,7 @@ export async function versionsScreen(root: HTMLElement, ctx: ScreenContext): Pro
   let conflict: ConflictPolicy = 'skip-identical';
 
   const stepList = h('ol', { class: 'wizard-steps', 'aria-label': 'Restore steps' });
+  const status = h('p', { class: 'notice', role: 'status', hidden: true });
   const body = h('section', { class: 'wizard', 'aria-live': 'polite' });
   const errors = formErrors();
   const form: HTMLFormElement = h(
@@ -134,101 +131,33 @@ export async function versionsScreen(root: HTMLElement, ctx: ScreenContext): Pro
     );
 
   // ---- step 1: the version, by date, with the diff against the one before -----------------
-  const diffOf = async (v: Version, box: HTMLElement) => {
-    const prev = sorted.find((p) => p.seq < v.seq && p.status !== 'running');
-    if (!prev) {
-      mount(box, h('p', { class: 'help' }, 'The first version: everything in it was new.'));
-      return;
-    }
-    let d: VersionDiff;
-    try {
-      d = await api.versions.diff(v.id, prev.id);
-    } catch (e) {
-      mount(box, h('p', { class: 'error' }, errorText(e)));
-      return;
-    }
-    const part = (label: string, cls: string, paths: string[]) =>
-      paths.length === 0
-        ? null
-        : h(
-            'details',
-            { class: `diff ${cls}` },
-            h('summary', null, `${formatCount(paths.length)} ${label}`),
-            h(
-              'ul',
-              null,
-              paths.slice(0, 200).map((p) => h('li', null, h('code', null, p))),
-              paths.length > 200
-                ? h('li', null, `… and ${formatCount(paths.length - 200)} more`)
-                : null,
-            ),
-          );
-    mount(
-      box,
-      h(
-        'p',
-        { class: 'meta' },
-        `Compared with version ${prev.seq} (${formatDate(prev.completedAt ?? prev.createdAt)}):`,
-      ),
-      d.added.length + d.changed.length + d.deleted.length === 0
-        ? h('p', { class: 'help', 'data-diff': 'none' }, 'Nothing changed.')
-        : h(
-            'div',
-            { 'data-diff': 'some' },
-            part('added', 'diff-added', d.added),
-            part('changed', 'diff-changed', d.changed),
-            part('deleted', 'diff-deleted', d.deleted),
-          ),
-    );
-  };
-
   const versionStep = () => {
     const diffBox = h('div', { class: 'diff-box' });
-    const list = h(
-      'ol',
-      { class: 'timeline', 'aria-label': 'Versions' },
-      sorted.length === 0
-        ? h('li', { class: 'empty' }, 'No versions yet: run the task once.')
-        : sorted.map((v) =>
-            h(
-              'li',
-              { class: `version-${v.status}` },
-              h(
-                'button',
-                {
-                  type: 'button',
-                  class: 'version',
-                  'data-version': v.id,
-                  'aria-pressed': String(v.id === version?.id),
-                  disabled: v.status === 'running',
-                  onclick: () => {
-                    version = v;
-                    selected.clear();
-                    draw();
-                  },
-                },
-                h('strong', null, formatDate(v.completedAt ?? v.createdAt)),
-                h(
-                  'span',
-                  null,
-                  `Version ${v.seq} · ${plural(v.fileCount, 'file')} · ${formatBytes(v.totalBytes)}`,
-                ),
-                v.status !== 'complete'
-                  ? h(
-                      'span',
-                      { class: `badge version-badge-${v.status}` },
-                      v.status === 'held'
-                        ? 'Held: waiting for your decision'
-                        : v.status === 'partial'
-                          ? 'Partial: some files missing'
-                          : v.status,
-                    )
-                  : null,
-              ),
-            ),
-          ),
+    const list = versionList(
+      sorted,
+      version,
+      (v) => {
+        version = v;
+        selected.clear();
+        draw();
+      },
+      {
+        task,
+        onDecided: (message) => {
+          status.hidden = false;
+          status.textContent = message;
+          void api.tasks.versions(taskId).then((fresh) => {
+            if (!ctx.isCurrent()) return;
+            sorted = [...fresh].sort((a, b) => b.seq - a.seq);
+            // A discarded version is never restored from: the newest one left is chosen.
+            const ok = (v: Version) => v.status !== 'running' && v.status !== 'discarded';
+            version = sorted.find((v) => v.id === version?.id && ok(v)) ?? sorted.find(ok);
+            draw();
+          });
+        },
+      },
     );
-    if (version) void diffOf(version, diffBox);
+    if (version) void showDiff(sorted, version, diffBox);
     return [
       h('h2', { tabindex: -1 }, 'Choose a version'),
       h(
@@ -255,228 +184,11 @@ export async function versionsScreen(root: HTMLElement, ctx: ScreenContext): Pro
   };
 
   // ---- step 2: files and folders, with search and select all ------------------------------
-  const filesStep = () => {
-    const v = version!;
-    const listing = h('div', { class: 'tree' });
-    const count = h('p', { class: 'meta', role: 'status' });
-    const updateCount = () =>
-      (count.textContent =
-        selected.size === 0
-          ? 'Nothing ticked: the whole version will be restored.'
-          : `${plural(selected.size, 'file or folder', 'files and folders')} ticked.`);
-    const box = (p: string, label: string) => {
-      const c = input({
-        type: 'checkbox',
-        checked: selected.has(p),
-        'aria-label': `Select ${label}`,
-        'data-path': p,
-      });
-      c.addEventListener('change', () => {
-        if (c.checked) selected.add(p);
-        else selected.delete(p);
-        updateCount();
-      });
-      return c;
-    };
-    const allBox = input({ type: 'checkbox', id: 'select-all' });
-    const search = input({
-      type: 'search',
-      placeholder: 'Search by name',
-      'aria-label': 'Search this version',
-    });
-    const entries = (paths: { path: string; label: string; folder: boolean; meta?: string }[]) => {
-      allBox.checked = paths.length > 0 && paths.every((p) => selected.has(p.path));
-      allBox.onchange = () => {
-        for (const p of paths) {
-          if (allBox.checked) selected.add(p.path);
-          else selected.delete(p.path);
-        }
-        for (const c of listing.querySelectorAll<HTMLInputElement>('input[data-path]'))
-          c.checked = selected.has(c.dataset.path!);
-        updateCount();
-      };
-      return paths;
-    };
-
-    const browse = async (path: string) => {
-      mount(listing, h('p', { class: 'loading' }, 'Loading…'));
-      let tree: VersionTree;
-      try {
-        tree = await api.versions.tree(v.id, path);
-      } catch (e) {
-        mount(listing, h('p', { class: 'error', role: 'alert' }, errorText(e)));
-        return;
-      }
-      const parts = path === '' ? [] : path.split('/');
-      const items = entries([
-        ...tree.folders.map((name) => ({
-          path: path === '' ? name : `${path}/${name}`,
-          label: `folder ${name}`,
-          folder: true,
-        })),
-        ...tree.files.map((f) => ({ path: f.path, label: f.name, folder: false })),
-      ]);
-      mount(
-        listing,
-        h(
-          'nav',
-          { class: 'crumbs', 'aria-label': 'Folder' },
-          h(
-            'button',
-            { type: 'button', class: 'link', onclick: () => void browse('') },
-            'All files',
-          ),
-          parts.map((name, i) => [
-            ' / ',
-            h(
-              'button',
-              {
-                type: 'button',
-                class: 'link',
-                onclick: () => void browse(parts.slice(0, i + 1).join('/')),
-              },
-              name,
-            ),
-          ]),
-        ),
-        h(
-          'ul',
-          { class: 'entries' },
-          items.length === 0 ? h('li', { class: 'empty' }, 'Empty folder.') : null,
-          tree.folders.map((name) => {
-            const p = path === '' ? name : `${path}/${name}`;
-            return h(
-              'li',
-              { class: 'entry folder' },
-              box(p, `folder ${name}`),
-              h(
-                'button',
-                { type: 'button', class: 'link folder', onclick: () => void browse(p) },
-                name,
-              ),
-            );
-          }),
-          tree.files.map((f) =>
-            h(
-              'li',
-              { class: 'entry file' },
-              box(f.path, f.name),
-              h('span', { class: 'name' }, f.name),
-              h(
-                'span',
-                { class: 'meta' },
-                `${f.modifiedAt ? `${formatDate(f.modifiedAt)} · ` : ''}${formatBytes(f.size)}`,
-              ),
-            ),
-          ),
-        ),
-        tree.truncated
-          ? h('p', { class: 'help' }, 'Only the first entries are shown: search to find others.')
-          : null,
-      );
-    };
-
-    const runSearch = async () => {
-      const term = search.value.trim().toLowerCase();
-      if (term === '') return void browse('');
-      mount(listing, h('p', { class: 'loading' }, 'Searching…'));
-      const found: { path: string; size: number; modifiedAt: string | null }[] = [];
-      let afterId: number | null = null;
-      let scanned = 0;
-      try {
-        do {
-          const page: {
-            files: { path: string; size: number; modifiedAt: string | null }[];
-            nextAfterId: number | null;
-          } = await api.versions.files(v.id, afterId ?? undefined);
-          scanned += page.files.length;
-          for (const f of page.files) if (f.path.toLowerCase().includes(term)) found.push(f);
-          afterId = page.nextAfterId;
-        } while (afterId !== null && scanned < SEARCH_LIMIT);
-      } catch (e) {
-        mount(listing, h('p', { class: 'error', role: 'alert' }, errorText(e)));
-        return;
-      }
-      const items = entries(found.map((f) => ({ path: f.path, label: f.path, folder: false })));
-      mount(
-        listing,
-        h(
-          'p',
-          { class: 'meta' },
-          `${plural(found.length, 'file')} match “${search.value.trim()}”${afterId !== null ? ` in the first ${formatCount(scanned)} files` : ''}.`,
-        ),
-        h(
-          'ul',
-          { class: 'entries', 'aria-label': 'Search results' },
-          items.length === 0 ? h('li', { class: 'empty' }, 'No file matches.') : null,
-          found.map((f) =>
-            h(
-              'li',
-              { class: 'entry file' },
-              box(f.path, f.path),
-              h('span', { class: 'name' }, h('code', null, f.path)),
-              h(
-                'span',
-                { class: 'meta' },
-                `${f.modifiedAt ? `${formatDate(f.modifiedAt)} · ` : ''}${formatBytes(f.size)}`,
-              ),
-            ),
-          ),
-        ),
-        h(
-          'p',
-          null,
-          h(
-            'button',
-            {
-              type: 'button',
-              class: 'link',
-              onclick: () => {
-                search.value = '';
-                void browse('');
-              },
-            },
-            'Back to the folders',
-          ),
-        ),
-      );
-    };
-    search.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter') {
-        e.preventDefault();
-        void runSearch();
-      }
-    });
-    updateCount();
-    void browse('');
-    return [
-      h('h2', { tabindex: -1 }, `What to restore from version ${v.seq}`),
-      h(
-        'div',
-        { class: 'toolbar' },
-        search,
-        h('button', { type: 'button', onclick: () => void runSearch() }, 'Search'),
-      ),
-      h(
-        'div',
-        { class: 'toolbar' },
-        h(
-          'span',
-          { class: 'inline-check' },
-          allBox,
-          h('label', { for: 'select-all' }, 'Select all shown'),
-        ),
-      ),
-      h(
-        'div',
-        { class: 'field', 'data-field': 'paths' },
-        listing,
-        h('p', { class: 'field-error', hidden: true }),
-      ),
-      count,
-      nav(() => undefined),
-    ];
-  };
+  const filesStep = () => [
+    h('h2', { tabindex: -1 }, `What to restore from version ${version!.seq}`),
+    ...fileBrowser(version!, selected),
+    nav(() => undefined),
+  ];
 
   // ---- step 3: where to, and what to do with files already there --------------------------
   const destinationStep = () => {
@@ -705,6 +417,7 @@ export async function versionsScreen(root: HTMLElement, ctx: ScreenContext): Pro
       { class: 'meta' },
       `${place(byId, task.sourceAccountId, task.sourcePath)} → ${place(byId, task.targetAccountId, task.targetPath)}`,
     ),
+    status,
     stepList,
     form,
   );
