@@ -1,0 +1,143 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import diagnostics from 'node:diagnostics_channel';
+import { Readable } from 'node:stream';
+import type { Connector } from './connector.js';
+
+/**
+ * Who is asking, for the metrics: every HTTP request a connector makes is told to the observers
+ * with the connector's kind and the status the server answered, and every retry of the Pacer with
+ * its reason.
+ *
+ * Connectors speak HTTP through four stacks (fetch, the AWS SDK, the webdav library, each with its
+ * own agent), so the requests are not counted in each: Node publishes every request of `fetch`
+ * (undici) and of `node:http` on diagnostics channels, and the connector's kind travels with the
+ * call in an AsyncLocalStorage entered by `observed()` around each method of the connector. A
+ * request made outside a connector call (webhooks, mail) has no kind and is not counted.
+ * SFTP speaks SSH, not HTTP: it reports no requests, only retries.
+ */
+export interface ConnectorRequestEvent {
+  type: 'request';
+  cloud: string;
+  /** The HTTP status, or 'error' when no answer came (refused, reset, timed out). */
+  status: number | 'error';
+}
+
+export interface ConnectorRetryEvent {
+  type: 'retry';
+  cloud: string;
+  /** The error's code: RATE_LIMITED, TRANSIENT, ... */
+  reason: string;
+}
+
+export type ConnectorTrafficEvent = ConnectorRequestEvent | ConnectorRetryEvent;
+export type ConnectorTrafficObserver = (e: ConnectorTrafficEvent) => void;
+
+interface CallScope {
+  cloud: string;
+}
+
+const scope = new AsyncLocalStorage<CallScope>();
+const observers = new Set<ConnectorTrafficObserver>();
+/** The scope of each request, taken when it was created (its answer arrives in another context). */
+const requestScopes = new WeakMap<object, CallScope>();
+
+function emit(e: ConnectorTrafficEvent): void {
+  for (const o of observers) {
+    try {
+      o(e);
+    } catch {
+      // An observer's failure never fails a transfer.
+    }
+  }
+}
+
+function remember(message: unknown): void {
+  const s = scope.getStore();
+  const request = (message as { request?: object }).request;
+  if (s && request) requestScopes.set(request, s);
+}
+
+function answered(message: unknown): void {
+  const m = message as { request?: object; response?: { statusCode?: number } };
+  const s = m.request && requestScopes.get(m.request);
+  if (!s || !m.request) return;
+  requestScopes.delete(m.request);
+  emit({ type: 'request', cloud: s.cloud, status: m.response?.statusCode ?? 'error' });
+}
+
+function failed(message: unknown): void {
+  const request = (message as { request?: object }).request;
+  const s = request && requestScopes.get(request);
+  if (!s || !request) return;
+  requestScopes.delete(request);
+  emit({ type: 'request', cloud: s.cloud, status: 'error' });
+}
+
+let subscribed = false;
+function subscribe(): void {
+  if (subscribed) return;
+  subscribed = true;
+  diagnostics.subscribe('undici:request:create', remember);
+  diagnostics.subscribe('undici:request:headers', answered);
+  diagnostics.subscribe('undici:request:error', failed);
+  diagnostics.subscribe('http.client.request.start', remember);
+  diagnostics.subscribe('http.client.response.finish', answered);
+  // 'http.client.request.error' appeared in Node 22; on Node 20 a refused connection is not counted.
+  diagnostics.subscribe('http.client.request.error', failed);
+}
+
+/** Subscribes to every connector's requests and retries; returns the unsubscribe function. */
+export function observeConnectorTraffic(observer: ConnectorTrafficObserver): () => void {
+  subscribe();
+  observers.add(observer);
+  return () => observers.delete(observer);
+}
+
+/** Told by the Pacer: a retry of the connector whose call is running. */
+export function reportRetry(reason: string): void {
+  const s = scope.getStore();
+  if (s && observers.size > 0) emit({ type: 'retry', cloud: s.cloud, reason });
+}
+
+function inScope(s: CallScope, result: unknown): unknown {
+  // An async iterable (a listing) runs its body on each next(), in the caller's context.
+  if (
+    result &&
+    typeof result === 'object' &&
+    !(result instanceof Readable) &&
+    typeof (result as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function'
+  ) {
+    const source = result as AsyncIterable<unknown>;
+    return {
+      [Symbol.asyncIterator]() {
+        const it = scope.run(s, () => source[Symbol.asyncIterator]());
+        return {
+          next: (...a: [] | [unknown]) => scope.run(s, () => it.next(...a)),
+          return: (v?: unknown) =>
+            scope.run(
+              s,
+              () => it.return?.(v) ?? Promise.resolve({ done: true as const, value: v }),
+            ),
+        };
+      },
+    };
+  }
+  return result;
+}
+
+/**
+ * The connector with each of its methods run in its kind's scope. Methods are called on the
+ * connector itself (private fields keep working); `'changes' in c` and the like still tell the
+ * optional interfaces apart.
+ */
+export function observed<C extends Connector>(cloud: string, connector: C): C {
+  const s: CallScope = { cloud };
+  return new Proxy(connector, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (typeof value !== 'function' || prop === 'constructor') return value;
+      return (...args: unknown[]) =>
+        scope.run(s, () => inScope(s, (value as (...a: unknown[]) => unknown).apply(target, args)));
+    },
+  });
+}
