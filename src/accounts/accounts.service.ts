@@ -26,6 +26,7 @@ import {
 import type { ConnectorRegistry } from '../connectors/connector.registry.js';
 import type { RetryEvent } from '../connectors/pacer/pacer.js';
 import { normalizePath } from '../connectors/path.js';
+import { remoteAnswerOf } from '../connectors/request-observer.js';
 import type { AccountEntity, AccountState } from './account.entity.js';
 import type { AccountsRepository } from './accounts.repository.js';
 import type { SecretVault } from './secret-vault.js';
@@ -181,7 +182,7 @@ export class AccountsService {
         }
       })();
       listing.catch(() => undefined); // when the timeout wins, a later failure is not unhandled
-      await Promise.race([listing, abortedBy(signal)]);
+      await Promise.race([listing, abortedBy(signal, connector)]);
       return out.sort((a, b) =>
         a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === 'folder' ? -1 : 1,
       );
@@ -383,14 +384,19 @@ export class AccountsService {
 }
 
 /** Rejects when the signal fires: a listing stuck in a connect or a read gives up in time. */
-function abortedBy(signal: AbortSignal): Promise<never> {
+function abortedBy(signal: AbortSignal, connector: Connector): Promise<never> {
   return new Promise((_, reject) => {
-    const fail = () =>
+    const fail = () => {
+      // A server that kept answering errors is named with its last status, never its text.
+      const answer = remoteAnswerOf(connector);
       reject(
         new TransientError(
-          `the server did not answer within ${BROWSE_TIMEOUT_MS / 1000} s; check its address and that it is running`,
+          answer && answer.status >= 400
+            ? `the server at ${answer.host} answered ${answer.status} for ${BROWSE_TIMEOUT_MS / 1000} s`
+            : `the server did not answer within ${BROWSE_TIMEOUT_MS / 1000} s; check its address and that it is running`,
         ),
       );
+    };
     if (signal.aborted) fail();
     else signal.addEventListener('abort', fail, { once: true });
   });

@@ -32,14 +32,50 @@ export interface ConnectorRetryEvent {
 export type ConnectorTrafficEvent = ConnectorRequestEvent | ConnectorRetryEvent;
 export type ConnectorTrafficObserver = (e: ConnectorTrafficEvent) => void;
 
+/** The last answer of a server, to name in an error instead of echoing the server's body. */
+export interface RemoteAnswer {
+  /** host:port */
+  host: string;
+  status: number;
+}
+
 interface CallScope {
   cloud: string;
+  /** The connector's state, shared by its calls. */
+  connector: { last?: RemoteAnswer };
+  last?: RemoteAnswer;
 }
 
 const scope = new AsyncLocalStorage<CallScope>();
 const observers = new Set<ConnectorTrafficObserver>();
 /** The scope of each request, taken when it was created (its answer arrives in another context). */
 const requestScopes = new WeakMap<object, CallScope>();
+/** Errors thrown by a connector call and connectors, with the last error answer of their server. */
+const remoteAnswers = new WeakMap<object, RemoteAnswer>();
+const connectorStates = new WeakMap<object, { last?: RemoteAnswer }>();
+
+/**
+ * The server's last error answer (status 400 or more) behind an error a connector threw, or the
+ * last answer a connector got: the host and status to name, never the server's own text.
+ */
+export function remoteAnswerOf(errorOrConnector: unknown): RemoteAnswer | undefined {
+  if (!errorOrConnector || typeof errorOrConnector !== 'object') return undefined;
+  return remoteAnswers.get(errorOrConnector) ?? connectorStates.get(errorOrConnector)?.last;
+}
+
+function hostOf(request: object): string | undefined {
+  const r = request as { origin?: unknown; host?: unknown; getHeader?: (n: string) => unknown };
+  if (typeof r.origin === 'string') {
+    try {
+      return new URL(r.origin).host;
+    } catch {
+      return undefined;
+    }
+  }
+  const header = typeof r.getHeader === 'function' ? r.getHeader('host') : undefined;
+  if (typeof header === 'string') return header;
+  return typeof r.host === 'string' ? r.host : undefined;
+}
 
 function emit(e: ConnectorTrafficEvent): void {
   for (const o of observers) {
@@ -62,7 +98,13 @@ function answered(message: unknown): void {
   const s = m.request && requestScopes.get(m.request);
   if (!s || !m.request) return;
   requestScopes.delete(m.request);
-  emit({ type: 'request', cloud: s.cloud, status: m.response?.statusCode ?? 'error' });
+  const status = m.response?.statusCode;
+  const host = hostOf(m.request);
+  if (status !== undefined && host) {
+    s.last = { host, status };
+    s.connector.last = s.last;
+  }
+  emit({ type: 'request', cloud: s.cloud, status: status ?? 'error' });
 }
 
 function failed(message: unknown): void {
@@ -99,6 +141,14 @@ export function reportRetry(reason: string): void {
   if (s && observers.size > 0) emit({ type: 'retry', cloud: s.cloud, reason });
 }
 
+function noted<T>(s: CallScope, p: Promise<T>): Promise<T> {
+  return p.catch((e: unknown) => {
+    if (s.last && s.last.status >= 400 && e && typeof e === 'object' && !remoteAnswers.has(e))
+      remoteAnswers.set(e, s.last);
+    throw e;
+  });
+}
+
 function inScope(s: CallScope, result: unknown): unknown {
   // An async iterable (a listing) runs its body on each next(), in the caller's context.
   if (
@@ -112,7 +162,11 @@ function inScope(s: CallScope, result: unknown): unknown {
       [Symbol.asyncIterator]() {
         const it = scope.run(s, () => source[Symbol.asyncIterator]());
         return {
-          next: (...a: [] | [unknown]) => scope.run(s, () => it.next(...a)),
+          next: (...a: [] | [unknown]) =>
+            noted(
+              s,
+              scope.run(s, () => it.next(...a)),
+            ),
           return: (v?: unknown) =>
             scope.run(
               s,
@@ -122,7 +176,7 @@ function inScope(s: CallScope, result: unknown): unknown {
       },
     };
   }
-  return result;
+  return result instanceof Promise ? noted(s, result) : result;
 }
 
 /**
@@ -131,13 +185,19 @@ function inScope(s: CallScope, result: unknown): unknown {
  * optional interfaces apart.
  */
 export function observed<C extends Connector>(cloud: string, connector: C): C {
-  const s: CallScope = { cloud };
-  return new Proxy(connector, {
+  const state: { last?: RemoteAnswer } = {};
+  const proxy = new Proxy(connector, {
     get(target, prop) {
       const value = Reflect.get(target, prop, target) as unknown;
       if (typeof value !== 'function' || prop === 'constructor') return value;
-      return (...args: unknown[]) =>
-        scope.run(s, () => inScope(s, (value as (...a: unknown[]) => unknown).apply(target, args)));
+      return (...args: unknown[]) => {
+        const s: CallScope = { cloud, connector: state };
+        return scope.run(s, () =>
+          inScope(s, (value as (...a: unknown[]) => unknown).apply(target, args)),
+        );
+      };
     },
   });
+  connectorStates.set(proxy, state);
+  return proxy;
 }

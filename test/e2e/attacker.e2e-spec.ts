@@ -546,3 +546,83 @@ describe('a sign-in flood against an engine process', () => {
     expect(home.status).toBe(200);
   }, 120_000);
 });
+
+describe('a server the user named answers an error page', () => {
+  let t: TestApp;
+  let server: Server;
+  let url: string;
+  const SECRET = 'internal-secret-4711';
+
+  beforeAll(async () => {
+    // A "public" server (127.0.0.1 is allow-listed here) whose errors carry what it must not
+    // hand out: an HTML page for WebDAV, an S3-style XML error for S3.
+    server = createServer((req, res) => {
+      req.resume();
+      if ((req.url ?? '').startsWith('/dav')) {
+        res.writeHead(500, { 'content-type': 'text/html' });
+        res.end(
+          `<html><body><h1>Server error</h1><pre>${SECRET} at db.internal:5432</pre></body></html>`,
+        );
+        return;
+      }
+      res.writeHead(403, { 'content-type': 'application/xml' });
+      res.end(
+        `<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>${SECRET} policy arn:aws:iam::1:role/x</Message></Error>`,
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    t = await startTestApp({ env: { OUTBOUND_ALLOW: '127.0.0.1' } });
+    await t.http
+      .post('/api/users')
+      .send({ username: 'mallory', password: 'mallory-password-1', role: 'user' })
+      .expect(201);
+  }, 60_000);
+
+  afterAll(async () => {
+    await t?.close();
+    await new Promise<void>((r) => server?.close(() => r()));
+  });
+
+  it('should answer 502 naming the host and status, never echoing the body', async () => {
+    const mallory = await t.signIn('mallory', 'mallory-password-1');
+    const host = url.slice('http://'.length);
+    for (const [account, status] of [
+      [
+        {
+          kind: 'webdav',
+          name: 'nas',
+          options: { url: `${url}/dav/`, username: 'u', password: 'p' },
+        },
+        500,
+      ],
+      [
+        {
+          kind: 's3',
+          name: 'bucket',
+          options: {
+            endpoint: url,
+            region: 'us-east-1',
+            bucket: 'b',
+            accessKeyId: 'AKIAEXAMPLE',
+            secretAccessKey: 'secret-example',
+            forcePathStyle: true,
+          },
+        },
+        403,
+      ],
+    ] as const) {
+      const created = await mallory.post('/api/accounts').send(account);
+      expect(created.status).toBe(201);
+      const res = await mallory.get(`/api/accounts/${created.body.id as string}/browse`);
+      expect({ kind: account.kind, status: res.status }).toEqual({
+        kind: account.kind,
+        status: 502,
+      });
+      expect(JSON.stringify(res.body)).not.toContain(SECRET);
+      expect(JSON.stringify(res.body)).not.toMatch(/db\.internal|arn:aws|<html|<pre/);
+      expect(res.body.message).toContain(host);
+      expect(res.body.message).toContain(String(status));
+    }
+  }, 60_000);
+});
