@@ -53,6 +53,9 @@ export interface AccountAccessCheck {
   ): Promise<void>;
   /** See ConnectorContext.outboundAgent; undefined for an owner whose addresses are not restricted. */
   outboundAgentFor?(ownerId: string | null | undefined): Promise<ConnectorContext['outboundAgent']>;
+  outboundConnectFor?(
+    ownerId: string | null | undefined,
+  ): Promise<ConnectorContext['outboundConnect']>;
 }
 
 /** A browse that waits longer than this for a server is answered with an error (502). */
@@ -198,8 +201,10 @@ export class AccountsService {
     const settings = this.settingsOf(entity);
     await this.access?.checkAccount(descriptor, settings, entity.ownerId);
     const outboundAgent = await this.access?.outboundAgentFor?.(entity.ownerId);
+    const outboundConnect = await this.access?.outboundConnectFor?.(entity.ownerId);
     return descriptor.create(settings, {
       outboundAgent,
+      outboundConnect,
       clock: this.clock,
       onRetry: opts.onRetry,
       saveSecrets: async (secrets) => {
