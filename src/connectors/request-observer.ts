@@ -124,7 +124,8 @@ function subscribe(): void {
   diagnostics.subscribe('undici:request:error', failed);
   diagnostics.subscribe('http.client.request.start', remember);
   diagnostics.subscribe('http.client.response.finish', answered);
-  // 'http.client.request.error' appeared in Node 22; on Node 20 a refused connection is not counted.
+  // A refused or reset connection counts as 'error' for node:http; fetch publishes its connect
+  // failures without the request (undici:client:connectError), so those are not counted.
   diagnostics.subscribe('http.client.request.error', failed);
 }
 
