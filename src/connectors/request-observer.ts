@@ -50,13 +50,13 @@ const scope = new AsyncLocalStorage<CallScope>();
 const observers = new Set<ConnectorTrafficObserver>();
 /** The scope of each request, taken when it was created (its answer arrives in another context). */
 const requestScopes = new WeakMap<object, CallScope>();
-/** Errors thrown by a connector call and connectors, with the last error answer of their server. */
+/** Errors thrown by a connector call and connectors, with the last answer of their server. */
 const remoteAnswers = new WeakMap<object, RemoteAnswer>();
 const connectorStates = new WeakMap<object, { last?: RemoteAnswer }>();
 
 /**
- * The server's last error answer (status 400 or more) behind an error a connector threw, or the
- * last answer a connector got: the host and status to name, never the server's own text.
+ * The server's last answer behind an error a connector threw, or the last answer a connector
+ * got: the host and status to name, never the server's own text.
  */
 export function remoteAnswerOf(errorOrConnector: unknown): RemoteAnswer | undefined {
   if (!errorOrConnector || typeof errorOrConnector !== 'object') return undefined;
@@ -144,8 +144,7 @@ export function reportRetry(reason: string): void {
 
 function noted<T>(s: CallScope, p: Promise<T>): Promise<T> {
   return p.catch((e: unknown) => {
-    if (s.last && s.last.status >= 400 && e && typeof e === 'object' && !remoteAnswers.has(e))
-      remoteAnswers.set(e, s.last);
+    if (s.last && e && typeof e === 'object' && !remoteAnswers.has(e)) remoteAnswers.set(e, s.last);
     throw e;
   });
 }

@@ -159,9 +159,11 @@ export class AllErrorsFilter implements ExceptionFilter {
           return {
             statusCode: 502,
             error: 'Bad Gateway',
-            message: answer
-              ? `the server at ${answer.host} answered ${answer.status} (${e.code})`
-              : `the cloud answered with an error: ${e.message}`,
+            message: !answer
+              ? `the cloud answered with an error: ${e.message}`
+              : answer.status >= 400
+                ? `the server at ${answer.host} answered ${answer.status} (${e.code})`
+                : `the server at ${answer.host} answered ${answer.status} with something the engine could not read (${e.code})`,
           };
         }
       }

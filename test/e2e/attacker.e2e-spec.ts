@@ -558,6 +558,12 @@ describe('a server the user named answers an error page', () => {
     // hand out: an HTML page for WebDAV, an S3-style XML error for S3.
     server = createServer((req, res) => {
       req.resume();
+      if ((req.url ?? '').startsWith('/page')) {
+        // A web page where a WebDAV server should be: 200 with HTML instead of a multistatus.
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end(`<html><body><p>Welcome</p><pre>${SECRET} at db.internal:5432</pre></body></html>`);
+        return;
+      }
       if ((req.url ?? '').startsWith('/dav')) {
         res.writeHead(500, { 'content-type': 'text/html' });
         res.end(
@@ -588,6 +594,14 @@ describe('a server the user named answers an error page', () => {
     const mallory = await t.signIn('mallory', 'mallory-password-1');
     const host = url.slice('http://'.length);
     for (const [account, status] of [
+      [
+        {
+          kind: 'webdav',
+          name: 'page',
+          options: { url: `${url}/page/`, username: 'u', password: 'p' },
+        },
+        200,
+      ],
       [
         {
           kind: 'webdav',
