@@ -26,6 +26,7 @@ import {
 import type { ConnectorRegistry } from '../connectors/connector.registry.js';
 import type { RetryEvent } from '../connectors/pacer/pacer.js';
 import { normalizePath } from '../connectors/path.js';
+import { remoteAnswerOf } from '../connectors/request-observer.js';
 import type { AccountEntity, AccountState } from './account.entity.js';
 import type { AccountsRepository } from './accounts.repository.js';
 import type { SecretVault } from './secret-vault.js';
@@ -52,6 +53,9 @@ export interface AccountAccessCheck {
   ): Promise<void>;
   /** See ConnectorContext.outboundAgent; undefined for an owner whose addresses are not restricted. */
   outboundAgentFor?(ownerId: string | null | undefined): Promise<ConnectorContext['outboundAgent']>;
+  outboundConnectFor?(
+    ownerId: string | null | undefined,
+  ): Promise<ConnectorContext['outboundConnect']>;
 }
 
 /** A browse that waits longer than this for a server is answered with an error (502). */
@@ -181,7 +185,7 @@ export class AccountsService {
         }
       })();
       listing.catch(() => undefined); // when the timeout wins, a later failure is not unhandled
-      await Promise.race([listing, abortedBy(signal)]);
+      await Promise.race([listing, abortedBy(signal, connector)]);
       return out.sort((a, b) =>
         a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === 'folder' ? -1 : 1,
       );
@@ -197,8 +201,10 @@ export class AccountsService {
     const settings = this.settingsOf(entity);
     await this.access?.checkAccount(descriptor, settings, entity.ownerId);
     const outboundAgent = await this.access?.outboundAgentFor?.(entity.ownerId);
+    const outboundConnect = await this.access?.outboundConnectFor?.(entity.ownerId);
     return descriptor.create(settings, {
       outboundAgent,
+      outboundConnect,
       clock: this.clock,
       onRetry: opts.onRetry,
       saveSecrets: async (secrets) => {
@@ -383,14 +389,19 @@ export class AccountsService {
 }
 
 /** Rejects when the signal fires: a listing stuck in a connect or a read gives up in time. */
-function abortedBy(signal: AbortSignal): Promise<never> {
+function abortedBy(signal: AbortSignal, connector: Connector): Promise<never> {
   return new Promise((_, reject) => {
-    const fail = () =>
+    const fail = () => {
+      // A server that kept answering errors is named with its last status, never its text.
+      const answer = remoteAnswerOf(connector);
       reject(
         new TransientError(
-          `the server did not answer within ${BROWSE_TIMEOUT_MS / 1000} s; check its address and that it is running`,
+          answer && answer.status >= 400
+            ? `the server at ${answer.host} answered ${answer.status} for ${BROWSE_TIMEOUT_MS / 1000} s`
+            : `the server did not answer within ${BROWSE_TIMEOUT_MS / 1000} s; check its address and that it is running`,
         ),
       );
+    };
     if (signal.aborted) fail();
     else signal.addEventListener('abort', fail, { once: true });
   });

@@ -221,6 +221,17 @@ function buildProgram(io: CliIo): { program: Command; exitCode: () => ExitCode }
   ).action(async (id: string) => {
     setExit(await follow(id));
   });
+  // A run in another state than the verb needs answers 409: exit 6 (conflict), unknown ids exit 5.
+  for (const [verb, description, done] of [
+    ['pause', 'hold a running run between files (the files in flight finish)', 'pausing'],
+    ['resume', 'let a paused run go on', 'resumed'],
+    ['cancel', 'stop a queued or running run (the version stays partial)', 'cancelled'],
+  ] as const) {
+    inherit(runs.command(`${verb} <runId>`).description(description)).action(async (id: string) => {
+      const r = await api().post<RunView>(`/api/runs/${enc(id)}/${verb}`);
+      print(r, () => `run ${r.id} ${done}\n`);
+    });
+  }
 
   // --- versions ---
   const versions = inherit(program.command('versions').description("a task's versions"));

@@ -1,4 +1,5 @@
 import type { Agent } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Clock } from '../common/clock.js';
 import type { Capabilities } from './capabilities.js';
 import type { Connector } from './connector.js';
@@ -50,6 +51,12 @@ export interface ConnectorContext {
    * against the outbound address policy, redirects included. Undefined: no restriction (admins).
    */
   outboundAgent?: (url: string) => Agent;
+  /**
+   * For servers reached over plain TCP (SFTP): a socket connected to host:port after the name was
+   * resolved and checked against the outbound address policy, on every connection. Undefined: no
+   * restriction (admins).
+   */
+  outboundConnect?: (host: string, port: number) => Promise<Socket>;
 }
 
 /** OAuth 2.0 authorization-code flow of a provider, for connecting an account from the UI. */

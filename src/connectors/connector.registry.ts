@@ -1,4 +1,5 @@
 import type { ConnectorDescriptor } from './connector-descriptor.js';
+import { observed } from './request-observer.js';
 import { dropboxConnectorDescriptor } from './dropbox/index.js';
 import { googleDriveConnectorDescriptor } from './google-drive/index.js';
 import { icloudPhotosConnectorDescriptor } from './icloud-photos/index.js';
@@ -33,7 +34,7 @@ export class ConnectorRegistry {
     for (const d of descriptors) {
       assertCompleteDescriptor(d);
       if (this.byKind.has(d.kind)) throw new Error(`connector kind '${d.kind}' is listed twice`);
-      this.byKind.set(d.kind, d);
+      this.byKind.set(d.kind, withObservedConnectors(d));
     }
   }
 
@@ -50,6 +51,16 @@ export class ConnectorRegistry {
   list(): ConnectorDescriptor[] {
     return [...this.byKind.values()];
   }
+}
+
+/** The descriptor whose connectors tell the metrics their requests (request-observer.ts). */
+function withObservedConnectors(d: ConnectorDescriptor): ConnectorDescriptor {
+  const create: ConnectorDescriptor['create'] = (settings, ctx) =>
+    observed(d.kind, d.create(settings, ctx));
+  return new Proxy(d, {
+    get: (target, prop, receiver) =>
+      prop === 'create' ? create : (Reflect.get(target, prop, receiver) as unknown),
+  });
 }
 
 /** Fails fast at start-up on a descriptor missing what the UI or the engine relies on. */

@@ -11,6 +11,7 @@ import {
 import type { Response } from 'express';
 import { AppError } from '../common/errors/app-errors.js';
 import { ConnectorError } from '../connectors/connector.errors.js';
+import { remoteAnswerOf } from '../connectors/request-observer.js';
 
 export interface ErrorBody {
   statusCode: number;
@@ -151,12 +152,20 @@ export class AllErrorsFilter implements ExceptionFilter {
             error: 'Conflict',
             message: `the account needs re-authentication: ${e.message}`,
           };
-        default:
+        default: {
+          // A server's error text (an HTML page, an XML error naming its internals) is never
+          // echoed to the user who pointed the engine at it: only its host and status.
+          const answer = remoteAnswerOf(e);
           return {
             statusCode: 502,
             error: 'Bad Gateway',
-            message: `the cloud answered with an error: ${e.message}`,
+            message: !answer
+              ? `the cloud answered with an error: ${e.message}`
+              : answer.status >= 400
+                ? `the server at ${answer.host} answered ${answer.status} (${e.code})`
+                : `the server at ${answer.host} answered ${answer.status} with something the engine could not read (${e.code})`,
           };
+        }
       }
     }
     return {

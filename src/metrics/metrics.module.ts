@@ -5,25 +5,33 @@ import {
   type DynamicModule,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
+  type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DataSource } from 'typeorm';
 import type { RunEntity } from '../backup/entities/run.entity.js';
 import type { AppConfig } from '../config/app-config.js';
+import { observeConnectorTraffic } from '../connectors/request-observer.js';
 import { RUN_EVENTS } from '../runs/run-events.js';
 import { MetricsController } from './metrics.controller.js';
 import { MetricsListener } from './metrics-listener.js';
 import { MetricsService } from './metrics.service.js';
 
-/** Subscribes the run counters to the run events (nobody calls the metrics directly). */
-class RunMetricsListener implements OnModuleInit {
+/**
+ * Subscribes the run counters to the run events and the request counters to the connectors'
+ * traffic (nobody calls the metrics directly).
+ */
+class RunMetricsListener implements OnModuleInit, OnModuleDestroy {
+  private unsubscribe?: () => void;
+
   constructor(
     private readonly metrics: MetricsService,
     private readonly bus: EventEmitter2,
   ) {}
 
   onModuleInit(): void {
+    this.unsubscribe = observeConnectorTraffic((e) => this.metrics.connectorTraffic(e));
     this.bus.on(RUN_EVENTS.started, (run: RunEntity) => this.metrics.runStarted(run));
     for (const event of [RUN_EVENTS.completed, RUN_EVENTS.failed, RUN_EVENTS.cancelled]) {
       this.bus.on(event, (run: RunEntity) => {
@@ -31,6 +39,10 @@ class RunMetricsListener implements OnModuleInit {
         void this.metrics.runFinished(run).catch(() => undefined);
       });
     }
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe?.();
   }
 }
 

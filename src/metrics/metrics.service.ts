@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
+import type { ConnectorTrafficEvent } from '../connectors/request-observer.js';
 import { AccountEntity } from '../accounts/account.entity.js';
 import { RunEventEntity } from '../backup/entities/run-error.entity.js';
 import { RunEntity } from '../backup/entities/run.entity.js';
@@ -20,6 +21,8 @@ export class MetricsService {
   private readonly bytes: Counter<'kind'>;
   private readonly faults: Counter<'kind' | 'source' | 'target' | 'level' | 'class'>;
   private readonly schedulerLag: Histogram;
+  private readonly cloudRequests: Counter<'cloud' | 'status'>;
+  private readonly cloudRetries: Counter<'cloud' | 'reason'>;
 
   constructor(private readonly dataSource: DataSource) {
     const registers = [this.registry];
@@ -61,6 +64,18 @@ export class MetricsService {
       buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 1800],
       registers,
     });
+    this.cloudRequests = new Counter({
+      name: 'cbe_cloud_requests_total',
+      help: 'HTTP requests connectors sent, by connector kind (cloud) and the status answered (error: no answer)',
+      labelNames: ['cloud', 'status'],
+      registers,
+    });
+    this.cloudRetries = new Counter({
+      name: 'cbe_cloud_retries_total',
+      help: 'Calls a connector retried, by connector kind (cloud) and reason (RATE_LIMITED, TRANSIENT, ...)',
+      labelNames: ['cloud', 'reason'],
+      registers,
+    });
     const ds = this.dataSource;
     new Gauge({
       name: 'cbe_queue_depth',
@@ -94,6 +109,12 @@ export class MetricsService {
         this.set(await ds.getRepository(VersionEntity).count());
       },
     });
+  }
+
+  /** A request or a retry of a connector, as src/connectors/request-observer.ts tells them. */
+  connectorTraffic(e: ConnectorTrafficEvent): void {
+    if (e.type === 'request') this.cloudRequests.inc({ cloud: e.cloud, status: String(e.status) });
+    else this.cloudRetries.inc({ cloud: e.cloud, reason: e.reason });
   }
 
   runStarted(run: RunEntity): void {

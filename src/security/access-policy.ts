@@ -1,4 +1,5 @@
 import type { Agent } from 'node:http';
+import type { Socket } from 'node:net';
 import { ValidationAppError } from '../common/errors/app-errors.js';
 import type { LocalRootGrant, SecurityConfig } from '../config/app-config.js';
 import type { ConnectorDescriptor, ConnectorSettings } from '../connectors/connector-descriptor.js';
@@ -121,6 +122,14 @@ export class AccessPolicy {
   ): Promise<((url: string) => Agent) | undefined> {
     if ((await this.actor(ownerId)).isAdmin) return undefined;
     return (url) => this.outbound.agentFor(url, { timeoutMs: CONNECT_TIMEOUT_MS });
+  }
+
+  /** For SSH: a connection checked on every connect (DNS rebinding); admins: undefined. */
+  async outboundConnectFor(
+    ownerId: string | null | undefined,
+  ): Promise<((host: string, port: number) => Promise<Socket>) | undefined> {
+    if ((await this.actor(ownerId)).isAdmin) return undefined;
+    return (host, port) => this.outbound.connect(host, port, 'options.host', CONNECT_TIMEOUT_MS);
   }
 
   /** Whether connections for this owner must go through the filtering agent. */

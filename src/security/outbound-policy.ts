@@ -1,4 +1,5 @@
 import { lookup } from 'node:dns/promises';
+import { connect as tcpConnect, type Socket } from 'node:net';
 import type { Agent } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-filtering-agent';
@@ -118,6 +119,51 @@ export class OutboundPolicy {
       throw new OutboundRefusedError(field, `${field}: only http and https URLs are allowed`);
     }
     await this.checkHost(u.hostname, field);
+  }
+
+  /**
+   * A TCP connection to host:port for a protocol whose library would resolve the name itself
+   * (SSH): the name is resolved and checked here on every connection, and the socket is
+   * connected to the checked address, so a DNS answer that changed since the account was opened
+   * (rebinding) reaches nothing.
+   */
+  async connect(host: string, port: number, field: string, timeoutMs = 10_000): Promise<Socket> {
+    const bare = host.replace(/^\[(.*)\]$/, '$1');
+    let addresses: string[];
+    if (isIP(bare)) addresses = [bare];
+    else {
+      try {
+        addresses = await this.resolve(bare);
+      } catch {
+        throw new OutboundRefusedError(field, `${field}: the host '${bare}' does not resolve`);
+      }
+    }
+    const address = addresses[0];
+    if (address === undefined || addresses.some((a) => !this.isAllowedAddress(a))) {
+      throw new OutboundRefusedError(
+        field,
+        `${field}: '${bare}' is a private, loopback or link-local address; ask an admin to allow it (OUTBOUND_ALLOW)`,
+      );
+    }
+    return new Promise<Socket>((resolve, reject) => {
+      const socket = tcpConnect({ host: address, port, noDelay: true });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(
+          new Error(`${bare}:${port} did not accept a connection within ${timeoutMs / 1000} s`),
+        );
+      }, timeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeListener('error', onError);
+        resolve(socket);
+      });
+      const onError = (e: Error) => {
+        clearTimeout(timer);
+        reject(e);
+      };
+      socket.once('error', onError);
+    });
   }
 
   /** An agent that re-checks every connection it opens (request-filtering-agent). */

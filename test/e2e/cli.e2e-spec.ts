@@ -4,6 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import {
+  startDropboxEmulator,
+  type DropboxEmulator,
+} from '../../emulators/dropbox/dropbox-emulator.js';
 import { runCli, type CliIo } from '../../src/cli/cbe.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { createApiToken, ENGINE_ADMIN } from '../support/api-token.js';
@@ -181,6 +185,63 @@ describe('the cbe command line against a running engine', () => {
     const verify = await cbe(['verify', taskId, '--no-watch']);
     expect([EXIT.ok, EXIT.unavailable]).toContain(verify.code);
     if (verify.code === EXIT.unavailable) expect(verify.err).toMatch(/not available/);
+  });
+
+  it('should pause, resume and cancel a running run, with exit codes for the wrong state', async () => {
+    // A cloud that answers 429 with Retry-After 120 s: the run stays running, waiting to retry.
+    const emulator: DropboxEmulator = await startDropboxEmulator({ maxLongpollMs: 200 });
+    try {
+      await emulator.seedFile('/Photos/a.jpg', patternBytes(5000, 3));
+      emulator.api.inject({ kind: 'rateLimit', retryAfterSeconds: 120, times: 5 });
+      const cloud = await api<{ id: string }>(engine.baseUrl, 'POST', '/api/accounts', {
+        kind: 'dropbox',
+        name: 'slow cloud',
+        options: {
+          clientId: emulator.credentials.clientId,
+          clientSecret: emulator.credentials.clientSecret,
+          refreshToken: emulator.credentials.refreshToken,
+          apiBaseUrl: emulator.hosts.api,
+          contentBaseUrl: emulator.hosts.content,
+          notifyBaseUrl: emulator.hosts.notify,
+          authorizeBaseUrl: emulator.hosts.www,
+        },
+      });
+      const task = await api<{ id: string }>(engine.baseUrl, 'POST', '/api/tasks', {
+        name: 'slow',
+        sourceAccountId: cloud.id,
+        sourcePath: 'Photos',
+        targetAccountId: sourceId,
+        targetPath: 'slow-copy',
+      });
+      const started = JSON.parse((await cbe(['tasks', 'run', task.id, '--json'])).out) as {
+        id: string;
+      };
+      for (let i = 0; i < 200; i++) {
+        const r = JSON.parse((await cbe(['runs', 'show', started.id, '--json'])).out) as {
+          status: string;
+        };
+        if (r.status === 'running') break;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+
+      const resumeFirst = await cbe(['runs', 'resume', started.id]);
+      expect(resumeFirst.code).toBe(EXIT.conflict);
+      expect(resumeFirst.err).toMatch(/not paused/);
+      const pause = await cbe(['runs', 'pause', started.id, '--json']);
+      expect(pause.code).toBe(EXIT.ok);
+      expect(JSON.parse(pause.out)).toMatchObject({ id: started.id, status: 'running' });
+      const resume = await cbe(['runs', 'resume', started.id]);
+      expect(resume).toMatchObject({ code: EXIT.ok, out: `run ${started.id} resumed\n` });
+      const cancel = await cbe(['runs', 'cancel', started.id]);
+      expect(cancel).toMatchObject({ code: EXIT.ok, out: `run ${started.id} cancelled\n` });
+      expect((await cbe(['runs', 'watch', started.id])).code).toBe(EXIT.cancelled);
+      const again = await cbe(['runs', 'cancel', started.id]);
+      expect(again.code).toBe(EXIT.conflict);
+      expect(again.err).toMatch(/cancelled; only a queued or running run can be cancelled/);
+      expect((await cbe(['runs', 'pause', 'no-such-run'])).code).toBe(EXIT.notFound);
+    } finally {
+      await emulator.stop();
+    }
   });
 
   it('should reset the admin password on the database directly and check the configuration', async () => {

@@ -1,7 +1,14 @@
 /**
  * The API client: every request goes through `request()`, so the sign-in work can add its CSRF
  * header and its 401 handling in one place (`apiHooks`).
+ *
+ * Request bodies' enums come from the generated types (api.generated.ts, `npm run api:types`);
+ * the OpenAPI document types no responses yet, so the response shapes below are still written
+ * by hand.
  */
+import type { components } from './api.generated.js';
+
+type Schemas = components['schemas'];
 
 export interface ErrorBody {
   statusCode: number;
@@ -151,7 +158,7 @@ export interface Entry {
   modifiedAt?: string;
 }
 
-export type ScheduleKind = 'none' | 'daily' | 'weekly' | 'monthly' | 'cron';
+export type ScheduleKind = Schemas['ScheduleDto']['kind'];
 
 export interface Schedule {
   kind: ScheduleKind;
@@ -346,7 +353,7 @@ export interface VersionTree {
   truncated: boolean;
 }
 
-export type ConflictPolicy = 'overwrite' | 'skip-identical' | 'keep-both';
+export type ConflictPolicy = Schemas['RestoreDto']['conflict'];
 
 export interface SmtpView {
   source: 'settings' | 'environment' | 'none';
@@ -358,7 +365,7 @@ export interface SmtpView {
   hasPassword: boolean;
 }
 
-export type Role = 'admin' | 'user';
+export type Role = Schemas['CreateUserDto']['role'];
 
 export interface User {
   id: string;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { Client, type ConnectConfig, type SFTPWrapper } from 'ssh2';
 import type { ConnectorSecrets } from '../connector-descriptor.js';
 import type { Pacer } from '../pacer/pacer.js';
@@ -28,6 +29,11 @@ export class SftpSession {
     private readonly options: SftpConnectorOptions,
     readonly pacer: Pacer,
     private readonly saveSecrets: (s: ConnectorSecrets) => Promise<void>,
+    /**
+     * Connects for ssh2 when the owner is restricted (ConnectorContext.outboundConnect): the host
+     * is resolved and checked on every connection, ssh2 never resolves it itself.
+     */
+    private readonly connectSocket?: (host: string, port: number) => Promise<Socket>,
   ) {
     this.pinned = options.hostKeyFingerprint;
   }
@@ -73,8 +79,9 @@ export class SftpSession {
     s?.ssh.end();
   }
 
-  private open(): Promise<Session> {
+  private async open(): Promise<Session> {
     const o = this.options;
+    const sock = this.connectSocket ? await this.connectSocket(o.host, o.port) : undefined;
     let seen: string | undefined;
     let mismatch = false;
     const config: ConnectConfig = {
@@ -84,6 +91,7 @@ export class SftpSession {
       password: o.password,
       privateKey: o.privateKey,
       passphrase: o.passphrase,
+      sock,
       readyTimeout: 20_000,
       keepaliveInterval: 15_000,
       hostVerifier: (key: Buffer) => {
@@ -130,7 +138,7 @@ export class SftpSession {
       // previous packet was acknowledged, ~40 ms of delayed ACK on loopback: 2,000 small files
       // took 60.7 s with it and 18.9 s without (issue #21). The socket exists once connect()
       // returns; Node applies the flag when it connects.
-      ssh.setNoDelay(true);
+      if (!sock) ssh.setNoDelay(true);
     });
   }
 }

@@ -12,5 +12,8 @@ export function createSftpConnector(
   const o = sftpOptionsFrom(settings);
   const pacer = new Pacer({ clock: ctx.clock, onRetry: ctx.onRetry, ...extras.pacer });
   // The fingerprint pinned on first connect is stored with the account's secrets.
-  return new SftpConnector(new SftpSession(o, pacer, (s) => ctx.saveSecrets(s)), o.root);
+  return new SftpConnector(
+    new SftpSession(o, pacer, (s) => ctx.saveSecrets(s), ctx.outboundConnect),
+    o.root,
+  );
 }
