@@ -6,6 +6,7 @@ import { ApiTokenEntity, SessionEntity, UserEntity } from '../auth/user.entity.j
 import { RunEventEntity } from '../backup/entities/run-error.entity.js';
 import { RunEntity } from '../backup/entities/run.entity.js';
 import { TaskEntity } from '../backup/entities/task.entity.js';
+import { UploadSessionEntity } from '../backup/entities/upload-session.entity.js';
 import type { DatabaseConfig } from '../config/app-config.js';
 import { InitialSchema1763778000000 } from '../migrations/1763778000000-initial-schema.js';
 import { TaskChangeCursor1763785000000 } from '../migrations/1763785000000-task-change-cursor.js';
@@ -15,6 +16,7 @@ import { UsersSessionsOwnership1763810000000 } from '../migrations/1763810000000
 import { SettingEntity } from '../notifications/setting.entity.js';
 import { RestoreAndRetention1763790000000 } from '../migrations/1763790000000-restore-and-retention.js';
 import { VersionSafety1767000000001 } from '../migrations/1767000000001-version-safety.js';
+import { UploadSessions1768000000300 } from '../migrations/1768000000300-upload-sessions.js';
 import { VersionFileEntity } from '../versions/entities/version-file.entity.js';
 import { VersionEntity } from '../versions/entities/version.entity.js';
 
@@ -29,6 +31,7 @@ export const ENTITIES = [
   UserEntity,
   SessionEntity,
   ApiTokenEntity,
+  UploadSessionEntity,
 ];
 /** Listed explicitly (no glob): the same list works from ts-jest and from the compiled build. */
 export const MIGRATIONS = [
@@ -39,6 +42,7 @@ export const MIGRATIONS = [
   VersionFilesPathIndex1763800000000,
   UsersSessionsOwnership1763810000000,
   VersionSafety1767000000001,
+  UploadSessions1768000000300,
 ];
 
 /** SQLite by default (a file under ./data), PostgreSQL when DATABASE_URL says so. */

@@ -3,6 +3,7 @@ import type { Provider } from '@nestjs/common';
 import { AccountsService } from '../accounts/accounts.service.js';
 import { RunsRepository } from '../backup/runs.repository.js';
 import { TasksRepository } from '../backup/tasks.repository.js';
+import { UploadSessionsRepository } from '../backup/upload-sessions.repository.js';
 import type { Clock } from '../common/clock.js';
 import { releaseMemoryAfterRun } from '../common/memory.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -34,9 +35,10 @@ function executors(
   versions: VersionsService,
   accounts: AccountsService,
   clock: Clock,
+  uploads: UploadSessionsRepository,
 ): RunExecutor[] {
   return [
-    new BackupExecutor(tasks, versions, accounts, clock, config.backup),
+    new BackupExecutor(tasks, versions, accounts, clock, config.backup, uploads),
     new RestoreExecutor(tasks, versions, accounts, clock, config.backup),
     new PruneExecutor(tasks, versions, accounts),
     new VerifyExecutor(tasks, versions, accounts),
@@ -59,10 +61,11 @@ export const runsProviders: Provider[] = [
       pauses: RunControl,
       clock: Clock,
       config: AppConfig,
+      uploads: UploadSessionsRepository,
     ) =>
       new RunDispatcher(
         { runs, versions, events, clock, pauses },
-        executors(config, tasks, versions, accounts, clock),
+        executors(config, tasks, versions, accounts, clock, uploads),
       ),
     inject: [
       RunsRepository,
@@ -73,6 +76,7 @@ export const runsProviders: Provider[] = [
       RUN_CONTROL,
       CLOCK,
       APP_CONFIG,
+      UploadSessionsRepository,
     ],
   },
   {

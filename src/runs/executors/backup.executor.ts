@@ -1,7 +1,7 @@
 import type { Clock } from '../../common/clock.js';
 import type { BackupConfig } from '../../config/app-config.js';
 import { hasPartialCleaner } from '../../connectors/capabilities.js';
-import type { Connector } from '../../connectors/connector.js';
+import type { Connector, UploadSessionHooks } from '../../connectors/connector.js';
 import {
   ConnectorError,
   FatalError,
@@ -19,6 +19,10 @@ import { ExtensionFilter } from '../../backup/plan/extension-filter.js';
 import { SourcePlanner } from '../../backup/plan/source-planner.js';
 import type { WalkedFile } from '../../backup/plan/walk.js';
 import type { TasksRepository } from '../../backup/tasks.repository.js';
+import type {
+  UploadSessionRecord,
+  UploadSessionStore,
+} from '../../backup/upload-sessions.repository.js';
 import { runPool } from '../../backup/transfer/pool.js';
 import { assertRunRootsPresent } from '../../backup/plan/root-presence.js';
 import { classifyFileError } from '../../backup/transfer/error-policy.js';
@@ -31,6 +35,8 @@ import type { RunRecorder } from '../run-recorder.js';
 
 /** Source paths resolved against the ledger per batch: one indexed query per 200 files. */
 const PLAN_BATCH = 200;
+/** How often, at most, the confirmed offset of an upload in flight is written down. */
+const SESSION_CONFIRM_MS = 1000;
 /** Stored-file records are written in batches: fewer transactions, at most this many re-copied after a crash. */
 const RECORD_BATCH = 20;
 const RECORD_FLUSH_MS = 250;
@@ -65,17 +71,22 @@ export class BackupExecutor implements RunExecutor {
     private readonly connectors: ConnectorProvider,
     private readonly clock: Clock,
     private readonly config: Pick<BackupConfig, 'fileAttempts'>,
+    /** Where large uploads in flight are recorded, so a crash mid-file resumes (optional in unit tests). */
+    private readonly uploads?: UploadSessionStore,
   ) {}
 
   async execute(run: RunEntity, recorder: RunRecorder, signal: AbortSignal): Promise<void> {
     const task = await this.tasks.findById(run.taskId);
     if (!task) throw new FatalError(`task ${run.taskId} was deleted before the run started`);
-    await new BackupExecution(this.tasks, this.versions, this.connectors, this.clock, this.config, {
-      run,
-      task,
-      recorder,
-      signal,
-    }).execute();
+    await new BackupExecution(
+      this.tasks,
+      this.versions,
+      this.connectors,
+      this.clock,
+      this.config,
+      { run, task, recorder, signal },
+      this.uploads,
+    ).execute();
   }
 }
 
@@ -91,6 +102,8 @@ class BackupExecution {
   private storedByThisRun = 0;
   private fatal: unknown;
   private planner: SourcePlanner | undefined;
+  /** Upload sessions earlier attempts left, by the file's path in the task's source folder. */
+  private earlierUploads = new Map<string, UploadSessionRecord>();
 
   constructor(
     private readonly tasks: Tasks,
@@ -99,6 +112,7 @@ class BackupExecution {
     private readonly clock: Clock,
     private readonly config: Pick<BackupConfig, 'fileAttempts'>,
     ctx: { run: RunEntity; task: TaskEntity; recorder: RunRecorder; signal: AbortSignal },
+    private readonly uploads?: UploadSessionStore,
   ) {
     this.run = ctx.run;
     this.task = ctx.task;
@@ -133,6 +147,8 @@ class BackupExecution {
         { signal: this.signal },
       );
       await this.removeLeftovers(target);
+      for (const u of (await this.uploads?.listForTask(task.id)) ?? [])
+        this.earlierUploads.set(u.sourcePath, u);
       version = await this.versions.beginVersion(task, this.run.id, this.clock.now());
       await rec.setVersion(version.id);
 
@@ -286,6 +302,8 @@ class BackupExecution {
       // A name no target path may hold (a backslash, a control character, > 255 bytes) throws
       // here: that file's error, not the run's.
       storedPath = joinPath(version.storageFolder, item.rel);
+      const upload = this.uploadSession(target, item, storedPath);
+      storedPath = upload.targetPath;
       const res = await withFileRetries(
         async () => {
           let sent = 0;
@@ -305,6 +323,7 @@ class BackupExecution {
               },
               // Bytes inside a large file reach the run's row (the recorder writes once a second).
               onProgress: () => void rec.progress().catch(() => undefined),
+              session: upload.hooks?.(),
             });
           } catch (e) {
             rec.addBytes(-sent);
@@ -318,7 +337,8 @@ class BackupExecution {
           onRetry: (attempt, e, delayMs) =>
             rec.retry(`copy ${sourcePath} (attempt ${attempt})`, e, delayMs),
         },
-      );
+      ).finally(() => upload.settled());
+      await upload.stored();
       rec.counters.filesCopied++;
       this.storedByThisRun++;
       this.pendingRecords.push({
@@ -368,6 +388,87 @@ class BackupExecution {
     } catch (e) {
       this.fatal ??= e;
     }
+  }
+
+  /**
+   * A file larger than one upload request goes up through a session the target reports; the
+   * session (sealed) and its confirmed offset are written down, so a run resumed after a crash
+   * continues it (issue 18, item 6). An earlier attempt's session of the same file (same size
+   * and modification time, same target account) is handed to the target to continue, at the
+   * path it was opened for. The source is read from byte 0 again either way: the prefix the
+   * target holds is hashed, not sent (see docs/architecture.md).
+   */
+  private uploadSession(
+    target: Connector,
+    item: WalkedFile,
+    storedPath: string,
+  ): {
+    targetPath: string;
+    hooks?: () => UploadSessionHooks;
+    settled(): Promise<void>;
+    stored(): Promise<void>;
+  } {
+    const { uploads, task, rec } = this;
+    const size = item.entry.size;
+    const chunk = target.capabilities.uploadChunkSize;
+    const none = { targetPath: storedPath, settled: async () => {}, stored: async () => {} };
+    if (!uploads || size === undefined || chunk === undefined || size <= chunk) return none;
+    const earlier = this.earlierUploads.get(item.rel);
+    const same =
+      earlier !== undefined &&
+      earlier.targetAccountId === task.targetAccountId &&
+      earlier.size === size &&
+      (earlier.sourceModifiedAt?.getTime() ?? null) === (item.entry.modifiedAt?.getTime() ?? null);
+    const targetPath = same ? earlier.targetPath : storedPath;
+    let locator = same ? earlier.locator : undefined;
+    let written = same ? earlier.locator : undefined;
+    let lastConfirm = 0;
+    // Writes of one file run one after the other; a failed write only costs the resumption.
+    let writes = Promise.resolve();
+    const enqueue = (fn: () => Promise<void>) => (writes = writes.then(fn).catch(() => undefined));
+    const hooks = (): UploadSessionHooks => {
+      const resume = locator;
+      return {
+        resume,
+        onConfirmed: (loc, confirmed) => {
+          const now = this.clock.now();
+          if (loc === resume && loc === locator && confirmed > 0 && lastConfirm === 0) {
+            rec.info(
+              `${item.entry.path}: continuing the upload an interrupted attempt left, at byte ${confirmed} of ${size}`,
+              item.entry.path,
+            );
+          }
+          locator = loc;
+          if (loc !== written) {
+            written = loc;
+            lastConfirm = now.getTime();
+            const record: UploadSessionRecord = {
+              taskId: task.id,
+              sourcePath: item.rel,
+              targetAccountId: task.targetAccountId,
+              targetPath,
+              size,
+              sourceModifiedAt: item.entry.modifiedAt ?? null,
+              locator: loc,
+              confirmedBytes: confirmed,
+            };
+            void enqueue(() => uploads.open(record, now));
+          } else if (now.getTime() - lastConfirm >= SESSION_CONFIRM_MS || lastConfirm === 0) {
+            lastConfirm = now.getTime();
+            void enqueue(() => uploads.confirm(task.id, item.rel, confirmed, now));
+          }
+        },
+      };
+    };
+    return {
+      targetPath,
+      hooks,
+      settled: () => writes,
+      stored: async () => {
+        this.earlierUploads.delete(item.rel);
+        if (written !== undefined) await uploads.remove(task.id, item.rel).catch(() => undefined);
+      },
+    };
   }
 
   private async flushRecords(seq: number, force: boolean): Promise<void> {
