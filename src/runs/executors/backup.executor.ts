@@ -25,6 +25,7 @@ import type {
 } from '../../backup/upload-sessions.repository.js';
 import { runPool } from '../../backup/transfer/pool.js';
 import { assertRunRootsPresent } from '../../backup/plan/root-presence.js';
+import { TargetFolderWatch } from '../../backup/plan/target-folder-watch.js';
 import { classifyFileError } from '../../backup/transfer/error-policy.js';
 import { transferFile } from '../../backup/transfer/transfer-file.js';
 import { withFileRetries } from '../../backup/transfer/with-retries.js';
@@ -35,6 +36,8 @@ import type { RunRecorder } from '../run-recorder.js';
 
 /** Source paths resolved against the ledger per batch: one indexed query per 200 files. */
 const PLAN_BATCH = 200;
+/** How often, at most, the target folders are checked while files are copied (and always before a commit). */
+const FOLDER_CHECK_MS = 30_000;
 /** How often, at most, the confirmed offset of an upload in flight is written down. */
 const SESSION_CONFIRM_MS = 1000;
 /** Stored-file records are written in batches: fewer transactions, at most this many re-copied after a crash. */
@@ -104,6 +107,8 @@ class BackupExecution {
   private planner: SourcePlanner | undefined;
   /** Upload sessions earlier attempts left, by the file's path in the task's source folder. */
   private earlierUploads = new Map<string, UploadSessionRecord>();
+  private folders: TargetFolderWatch | undefined;
+  private lastFolderCheck = 0;
 
   constructor(
     private readonly tasks: Tasks,
@@ -147,6 +152,9 @@ class BackupExecution {
         { signal: this.signal },
       );
       await this.removeLeftovers(target);
+      this.folders = new TargetFolderWatch(target);
+      await this.folders.watch(task.targetPath, { signal: this.signal });
+      this.lastFolderCheck = this.clock.now().getTime();
       for (const u of (await this.uploads?.listForTask(task.id)) ?? [])
         this.earlierUploads.set(u.sourcePath, u);
       version = await this.versions.beginVersion(task, this.run.id, this.clock.now());
@@ -177,6 +185,9 @@ class BackupExecution {
 
       if (this.fatal) throw this.fatal;
       if (this.signal.aborted) throw this.signal.reason ?? new Error('cancelled');
+      // A folder deleted while the run wrote into it was re-created by the writes after it:
+      // nothing of it is committed (issue 18: a cloud target folder vanishing mid-run).
+      await this.folders.check({ signal: this.signal });
       await rec.phase('committing');
       // Files that failed for good are left out of this version (a changed one keeps its last
       // good copy): listed in the run log, counted on the version, tried again next run.
@@ -296,6 +307,7 @@ class BackupExecution {
     const { rec, signal } = this;
     if (this.fatal || signal.aborted) return;
     await rec.checkpoint(signal);
+    if (!(await this.targetFoldersStillThere(false))) return;
     const sourcePath = item.entry.path;
     let storedPath = '';
     try {
@@ -341,6 +353,8 @@ class BackupExecution {
       await upload.stored();
       rec.counters.filesCopied++;
       this.storedByThisRun++;
+      if (storedPath.startsWith(`${version.storageFolder}/`))
+        await this.folders?.watch(version.storageFolder, { signal }).catch(() => undefined);
       this.pendingRecords.push({
         path: item.rel,
         size: res.size,
@@ -373,7 +387,9 @@ class BackupExecution {
         this.fatal ??= e;
         return;
       }
-      // 'skip-file' (a retryable error comes here only once its tries are spent).
+      // 'skip-file' (a retryable error comes here only once its tries are spent). A write that
+      // keeps failing may be the target folder gone: that ends the run, not just the file.
+      if (!(await this.targetFoldersStillThere(true))) return;
       rec.fileFailed(
         sourcePath,
         e,
@@ -387,6 +403,24 @@ class BackupExecution {
       await rec.progress();
     } catch (e) {
       this.fatal ??= e;
+    }
+  }
+
+  /**
+   * Checks the watched target folders (at most every FOLDER_CHECK_MS unless `now`); false, with
+   * the run's fatal error set, when one vanished.
+   */
+  private async targetFoldersStillThere(now: boolean): Promise<boolean> {
+    const t = this.clock.now().getTime();
+    if (!this.folders || (!now && t - this.lastFolderCheck < FOLDER_CHECK_MS)) return true;
+    this.lastFolderCheck = t;
+    try {
+      await this.folders.check({ signal: this.signal });
+      return true;
+    } catch (e) {
+      if (!(e instanceof TargetOfflineError)) return true; // a flaky stat is not a verdict
+      this.fatal ??= e;
+      return false;
     }
   }
 
