@@ -10,6 +10,7 @@ import { RunsRepository } from './runs.repository.js';
 import { TasksRepository } from './tasks.repository.js';
 import { TasksService } from './tasks.service.js';
 import { UploadSessionsRepository } from './upload-sessions.repository.js';
+import { TargetFoldersRepository } from './target-folders.repository.js';
 import { SecretVault } from '../accounts/secret-vault.js';
 
 /**
@@ -36,6 +37,11 @@ import { SecretVault } from '../accounts/secret-vault.js';
       inject: [Database, SecretVault],
     },
     {
+      provide: TargetFoldersRepository,
+      useFactory: (db: Database) => new TargetFoldersRepository(db),
+      inject: [Database],
+    },
+    {
       provide: TasksService,
       useFactory: (
         tasks: TasksRepository,
@@ -48,6 +54,12 @@ import { SecretVault } from '../accounts/secret-vault.js';
       inject: [TasksRepository, RunsRepository, AccountsService, CLOCK, APP_CONFIG, EventEmitter2],
     },
   ],
-  exports: [TasksRepository, RunsRepository, TasksService, UploadSessionsRepository],
+  exports: [
+    TasksRepository,
+    RunsRepository,
+    TasksService,
+    UploadSessionsRepository,
+    TargetFoldersRepository,
+  ],
 })
 export class TasksModule {}

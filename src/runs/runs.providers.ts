@@ -4,6 +4,7 @@ import { AccountsService } from '../accounts/accounts.service.js';
 import { RunsRepository } from '../backup/runs.repository.js';
 import { TasksRepository } from '../backup/tasks.repository.js';
 import { UploadSessionsRepository } from '../backup/upload-sessions.repository.js';
+import { TargetFoldersRepository } from '../backup/target-folders.repository.js';
 import type { Clock } from '../common/clock.js';
 import { releaseMemoryAfterRun } from '../common/memory.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -35,10 +36,10 @@ function executors(
   versions: VersionsService,
   accounts: AccountsService,
   clock: Clock,
-  uploads: UploadSessionsRepository,
+  targetState: { uploads: UploadSessionsRepository; folderIds: TargetFoldersRepository },
 ): RunExecutor[] {
   return [
-    new BackupExecutor(tasks, versions, accounts, clock, config.backup, uploads),
+    new BackupExecutor(tasks, versions, accounts, clock, config.backup, targetState),
     new RestoreExecutor(tasks, versions, accounts, clock, config.backup),
     new PruneExecutor(tasks, versions, accounts),
     new VerifyExecutor(tasks, versions, accounts),
@@ -62,10 +63,11 @@ export const runsProviders: Provider[] = [
       clock: Clock,
       config: AppConfig,
       uploads: UploadSessionsRepository,
+      folderIds: TargetFoldersRepository,
     ) =>
       new RunDispatcher(
         { runs, versions, events, clock, pauses },
-        executors(config, tasks, versions, accounts, clock, uploads),
+        executors(config, tasks, versions, accounts, clock, { uploads, folderIds }),
       ),
     inject: [
       RunsRepository,
@@ -77,6 +79,7 @@ export const runsProviders: Provider[] = [
       CLOCK,
       APP_CONFIG,
       UploadSessionsRepository,
+      TargetFoldersRepository,
     ],
   },
   {

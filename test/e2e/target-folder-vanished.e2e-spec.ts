@@ -160,5 +160,16 @@ describe.each(CLOUDS)('a %s target folder deleted during a run', (_name, kind, s
       [2, 'partial'],
       [1, 'complete'],
     ]);
+
+    // The next run: the folder is gone, or (where run 2's writes made it again) another folder
+    // at the same path, which does not hold version 1's files. Neither is backed up into.
+    const next = await backup();
+    expect(next.status).toBe('offline');
+    expect(next.errorMessage).toMatch(
+      /the folder 'Backups'(, which holds the earlier versions, is not there| is not the one that holds the earlier versions)/,
+    );
+    const after = (await t.http.get(`/api/tasks/${taskId}/versions`).expect(200))
+      .body as VersionView[];
+    expect(after.filter((v) => v.status === 'complete').map((v) => v.seq)).toEqual([1]);
   });
 });

@@ -38,6 +38,11 @@ export class TargetFolderWatch {
     }
   }
 
+  /** The id `folder` had when first seen, if it is watched and the provider reports ids. */
+  idOf(folder: string): string | undefined {
+    return this.watched.find((w) => w.path === folder)?.id;
+  }
+
   /** Throws TargetOfflineError when a watched folder is gone or was replaced. */
   async check(opts: CallOptions = {}): Promise<void> {
     for (const w of this.watched) {

@@ -23,6 +23,7 @@ import type {
   UploadSessionRecord,
   UploadSessionStore,
 } from '../../backup/upload-sessions.repository.js';
+import type { TargetFolderIds } from '../../backup/target-folders.repository.js';
 import { runPool } from '../../backup/transfer/pool.js';
 import { assertRunRootsPresent } from '../../backup/plan/root-presence.js';
 import { TargetFolderWatch } from '../../backup/plan/target-folder-watch.js';
@@ -74,8 +75,15 @@ export class BackupExecutor implements RunExecutor {
     private readonly connectors: ConnectorProvider,
     private readonly clock: Clock,
     private readonly config: Pick<BackupConfig, 'fileAttempts'>,
-    /** Where large uploads in flight are recorded, so a crash mid-file resumes (optional in unit tests). */
-    private readonly uploads?: UploadSessionStore,
+    /**
+     * State kept about the target between runs (optional in unit tests): large uploads in
+     * flight, so a crash mid-file resumes; the id of the task's target folder, so one deleted
+     * and made again is not taken for the folder holding the earlier versions.
+     */
+    private readonly targetState: {
+      uploads?: UploadSessionStore;
+      folderIds?: TargetFolderIds;
+    } = {},
   ) {}
 
   async execute(run: RunEntity, recorder: RunRecorder, signal: AbortSignal): Promise<void> {
@@ -88,7 +96,7 @@ export class BackupExecutor implements RunExecutor {
       this.clock,
       this.config,
       { run, task, recorder, signal },
-      this.uploads,
+      this.targetState,
     ).execute();
   }
 }
@@ -107,7 +115,11 @@ class BackupExecution {
   private planner: SourcePlanner | undefined;
   /** Upload sessions earlier attempts left, by the file's path in the task's source folder. */
   private earlierUploads = new Map<string, UploadSessionRecord>();
+  private readonly uploads: UploadSessionStore | undefined;
+  private readonly folderIds: TargetFolderIds | undefined;
   private folders: TargetFolderWatch | undefined;
+  /** The id the task's target folder had at the last completed run, when it still applies. */
+  private knownFolderId: string | undefined;
   private lastFolderCheck = 0;
 
   constructor(
@@ -117,8 +129,10 @@ class BackupExecution {
     private readonly clock: Clock,
     private readonly config: Pick<BackupConfig, 'fileAttempts'>,
     ctx: { run: RunEntity; task: TaskEntity; recorder: RunRecorder; signal: AbortSignal },
-    private readonly uploads?: UploadSessionStore,
+    targetState: { uploads?: UploadSessionStore; folderIds?: TargetFolderIds },
   ) {
+    this.uploads = targetState.uploads;
+    this.folderIds = targetState.folderIds;
     this.run = ctx.run;
     this.task = ctx.task;
     this.rec = ctx.recorder;
@@ -154,6 +168,7 @@ class BackupExecution {
       await this.removeLeftovers(target);
       this.folders = new TargetFolderWatch(target);
       await this.folders.watch(task.targetPath, { signal: this.signal });
+      await this.assertSameTargetFolder();
       this.lastFolderCheck = this.clock.now().getTime();
       for (const u of (await this.uploads?.listForTask(task.id)) ?? [])
         this.earlierUploads.set(u.sourcePath, u);
@@ -220,6 +235,7 @@ class BackupExecution {
         },
         { skipped },
       );
+      await this.rememberTargetFolder(tgt);
       await this.connectors.noteConnectorSuccess(task.sourceAccountId);
     } catch (e) {
       const error = this.fatal ?? e;
@@ -403,6 +419,46 @@ class BackupExecution {
       await rec.progress();
     } catch (e) {
       this.fatal ??= e;
+    }
+  }
+
+  /**
+   * The task's target folder must be the one its last completed run wrote into: at the same
+   * path with another id, it was deleted and made again, and the earlier versions' files are
+   * not in it. Ends the run offline, as a missing folder does.
+   */
+  private async assertSameTargetFolder(): Promise<void> {
+    const { task } = this;
+    const known = await this.folderIds?.find(task.id);
+    if (!known || known.targetAccountId !== task.targetAccountId) return;
+    if (known.path !== task.targetPath) return;
+    this.knownFolderId = known.folderId;
+    const now = this.folders?.idOf(task.targetPath);
+    if (now === undefined || now === known.folderId) return;
+    throw new TargetOfflineError(
+      `the target is offline: the folder '${task.targetPath}' is not the one that holds the earlier versions ` +
+        '(it was deleted and made again, so their files may be gone); nothing is written until that folder is back',
+    );
+  }
+
+  /** After a commit: the id of the folder the run wrote into, for the next run's check. */
+  private async rememberTargetFolder(target: Connector): Promise<void> {
+    const { task } = this;
+    if (!this.folderIds || task.targetPath === '') return;
+    try {
+      const id = (await target.stat(task.targetPath, { signal: this.signal })).id;
+      if (id === undefined || id === this.knownFolderId) return;
+      await this.folderIds.save(
+        {
+          taskId: task.id,
+          targetAccountId: task.targetAccountId,
+          path: task.targetPath,
+          folderId: id,
+        },
+        this.clock.now(),
+      );
+    } catch {
+      // The version is committed; without a remembered id the next run checks presence only.
     }
   }
 
