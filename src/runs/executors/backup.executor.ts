@@ -235,6 +235,7 @@ class BackupExecution {
         },
         { skipped },
       );
+      await this.forgetStaleUploads();
       await this.rememberTargetFolder(tgt);
       await this.connectors.noteConnectorSuccess(task.sourceAccountId);
     } catch (e) {
@@ -441,6 +442,16 @@ class BackupExecution {
     );
   }
 
+  /**
+   * After a commit: sessions of earlier attempts that no file of this run continued (the file
+   * was stored meanwhile, changed, or deleted) will never be continued; their rows go.
+   */
+  private async forgetStaleUploads(): Promise<void> {
+    for (const stale of this.earlierUploads.values())
+      await this.uploads?.remove(this.task.id, stale.sourcePath).catch(() => undefined);
+    this.earlierUploads.clear();
+  }
+
   /** After a commit: the id of the folder the run wrote into, for the next run's check. */
   private async rememberTargetFolder(target: Connector): Promise<void> {
     const { task } = this;
@@ -504,6 +515,7 @@ class BackupExecution {
     const none = { targetPath: storedPath, settled: async () => {}, stored: async () => {} };
     if (!uploads || size === undefined || chunk === undefined || size <= chunk) return none;
     const earlier = this.earlierUploads.get(item.rel);
+    this.earlierUploads.delete(item.rel); // this file's own attempts keep or replace it now
     const same =
       earlier !== undefined &&
       earlier.targetAccountId === task.targetAccountId &&
@@ -555,8 +567,8 @@ class BackupExecution {
       hooks,
       settled: () => writes,
       stored: async () => {
-        this.earlierUploads.delete(item.rel);
-        if (written !== undefined) await uploads.remove(task.id, item.rel).catch(() => undefined);
+        if (written !== undefined || earlier !== undefined)
+          await uploads.remove(task.id, item.rel).catch(() => undefined);
       },
     };
   }
