@@ -122,7 +122,8 @@ export function nextExpectedOffset(ranges: readonly string[] | undefined): numbe
  * re-sent blindly: the session status says which byte the server expects next (it may have kept
  * part of the fragment, at an offset that is not 320 KiB aligned), the window drops what the server
  * has, refills from the source to a full fragment, and sends from there. Any failure that ends the
- * upload cancels the session (DELETE uploadUrl) so no half file or stale session is left.
+ * upload cancels the session (DELETE uploadUrl) so no half file or stale session is left, except
+ * a stop of a session the caller records (WriteMeta.session): that one is continued next time.
  */
 export async function uploadInSession(
   t: UploadTarget,
@@ -213,10 +214,16 @@ export async function uploadInSession(
       t.session?.onConfirmed(uploadUrl, window.start);
     }
   } catch (e) {
-    await client
-      .api(uploadUrl)
-      .delete()
-      .catch(() => undefined);
+    // A stop (the run cancelled, the engine shutting down) keeps a session the caller records:
+    // the next attempt continues it. Graph never shows a file whose session did not complete,
+    // and drops the session when it expires.
+    const keep = t.session !== undefined && (isAbortError(e) || signal?.aborted === true);
+    if (!keep) {
+      await client
+        .api(uploadUrl)
+        .delete()
+        .catch(() => undefined);
+    }
     await window.close().catch(() => undefined);
     if (e instanceof NotFoundError) {
       throw new TransientError(

@@ -122,6 +122,37 @@ describe.each(CLOUDS)('%s upload sessions (WriteMeta.session)', (_kind, start) =
     await abandoned;
   });
 
+  it('should continue a session whose attempt was stopped (a cancelled run, an engine shutting down)', async () => {
+    const first = recorder();
+    const stop = new AbortController();
+    const body = stalledAfter(5 * CHUNK + 100);
+    const stopped = cloud.connector
+      .write('big/stopped.bin', body, {
+        size: SIZE,
+        session: first,
+        signal: stop.signal,
+      })
+      .then(
+        () => 'stored',
+        () => 'stopped',
+      );
+    while (!first.seen.some(([, n]) => n >= 5 * CHUNK)) await new Promise((r) => setTimeout(r, 5));
+    // As in a run: the signal fires and the pipeline tears the source stream down.
+    stop.abort(new Error('shutting down'));
+    body.destroy(new Error('shutting down'));
+    expect(await stopped).toBe('stopped');
+    const [locator] = first.seen[first.seen.length - 1]!;
+
+    const second = recorder(locator);
+    await cloud.connector.write('big/stopped.bin', Readable.from([DATA]), {
+      size: SIZE,
+      session: second,
+    });
+
+    expect(second.seen[0]).toEqual([locator, 5 * CHUNK]);
+    expect(sha256(await readAll(cloud.connector, 'big/stopped.bin'))).toBe(sha256(DATA));
+  });
+
   it('should start a fresh upload, when the session to continue is unknown or expired', async () => {
     const hooks = recorder(cloud.unknownLocator);
 
