@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { SecretVault } from '../../../src/accounts/secret-vault.js';
 import { UploadSessionEntity } from '../../../src/backup/entities/upload-session.entity.js';
+import { TasksRepository } from '../../../src/backup/tasks.repository.js';
 import {
   UploadSessionsRepository,
   type UploadSessionRecord,
@@ -67,6 +68,14 @@ describe.each(TEST_DATABASES)('UploadSessionsRepository on %s', (_name, create) 
     await sut.remove(taskId, 'videos/big.mov');
 
     expect(await sut.listForTask(taskId)).toEqual([]);
+  });
+
+  it('should forget the sessions of a task, when the task is deleted', async () => {
+    await sut.open(record(), new Date());
+
+    await new TasksRepository(new Database(ds)).delete(taskId);
+
+    expect(await ds.getRepository(UploadSessionEntity).findBy({ taskId })).toEqual([]);
   });
 
   it('should skip a session sealed with another key, when the key changed', async () => {
