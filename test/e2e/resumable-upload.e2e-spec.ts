@@ -130,6 +130,10 @@ describe.each<[string, CloudFixture]>([
     expect(after.length).toBeGreaterThan(0);
     expect(Math.min(...after.map((c) => c.offset))).toBeGreaterThanOrEqual(confirmedBefore);
     expect(sentAfter).toBeLessThanOrEqual(SIZE - confirmedBefore);
+    process.stdout.write(
+      `${fixture.kind}: killed with ${confirmedBefore} of ${SIZE} bytes confirmed; after the restart ` +
+        `${sentAfter} bytes in ${after.length} requests, from offset ${Math.min(...after.map((c) => c.offset))}\n`,
+    );
     const elsewhere = uploads.filter((c) => c.session !== bigSession);
     expect(elsewhere.reduce((n, c) => n + c.bytes, 0)).toBeLessThan(chunk.bytes);
     const events = await api<Array<{ message: string }>>(
