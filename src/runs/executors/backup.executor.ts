@@ -1,7 +1,7 @@
 import type { Clock } from '../../common/clock.js';
 import type { BackupConfig } from '../../config/app-config.js';
 import { hasPartialCleaner } from '../../connectors/capabilities.js';
-import type { Connector, UploadSessionHooks } from '../../connectors/connector.js';
+import type { Connector } from '../../connectors/connector.js';
 import {
   ConnectorError,
   FatalError,
@@ -19,10 +19,8 @@ import { ExtensionFilter } from '../../backup/plan/extension-filter.js';
 import { SourcePlanner } from '../../backup/plan/source-planner.js';
 import type { WalkedFile } from '../../backup/plan/walk.js';
 import type { TasksRepository } from '../../backup/tasks.repository.js';
-import type {
-  UploadSessionRecord,
-  UploadSessionStore,
-} from '../../backup/upload-sessions.repository.js';
+import type { UploadSessionStore } from '../../backup/upload-sessions.repository.js';
+import { UploadSessionBook } from '../../backup/transfer/upload-session-book.js';
 import type { TargetFolderIds } from '../../backup/target-folders.repository.js';
 import { runPool } from '../../backup/transfer/pool.js';
 import { assertRunRootsPresent } from '../../backup/plan/root-presence.js';
@@ -39,8 +37,6 @@ import type { RunRecorder } from '../run-recorder.js';
 const PLAN_BATCH = 200;
 /** How often, at most, the target folders are checked while files are copied (and always before a commit). */
 const FOLDER_CHECK_MS = 30_000;
-/** How often, at most, the confirmed offset of an upload in flight is written down. */
-const SESSION_CONFIRM_MS = 1000;
 /** Stored-file records are written in batches: fewer transactions, at most this many re-copied after a crash. */
 const RECORD_BATCH = 20;
 const RECORD_FLUSH_MS = 250;
@@ -114,8 +110,7 @@ class BackupExecution {
   private fatal: unknown;
   private planner: SourcePlanner | undefined;
   /** Upload sessions earlier attempts left, by the file's path in the task's source folder. */
-  private earlierUploads = new Map<string, UploadSessionRecord>();
-  private readonly uploads: UploadSessionStore | undefined;
+  private readonly uploadBook: UploadSessionBook;
   private readonly folderIds: TargetFolderIds | undefined;
   private folders: TargetFolderWatch | undefined;
   /** The id the task's target folder had at the last completed run, when it still applies. */
@@ -131,7 +126,12 @@ class BackupExecution {
     ctx: { run: RunEntity; task: TaskEntity; recorder: RunRecorder; signal: AbortSignal },
     targetState: { uploads?: UploadSessionStore; folderIds?: TargetFolderIds },
   ) {
-    this.uploads = targetState.uploads;
+    this.uploadBook = new UploadSessionBook(
+      targetState.uploads,
+      ctx.task,
+      this.clock,
+      ctx.recorder,
+    );
     this.folderIds = targetState.folderIds;
     this.run = ctx.run;
     this.task = ctx.task;
@@ -170,8 +170,7 @@ class BackupExecution {
       await this.folders.watch(task.targetPath, { signal: this.signal });
       await this.assertSameTargetFolder();
       this.lastFolderCheck = this.clock.now().getTime();
-      for (const u of (await this.uploads?.listForTask(task.id)) ?? [])
-        this.earlierUploads.set(u.sourcePath, u);
+      await this.uploadBook.load();
       version = await this.versions.beginVersion(task, this.run.id, this.clock.now());
       await rec.setVersion(version.id);
 
@@ -235,7 +234,7 @@ class BackupExecution {
         },
         { skipped },
       );
-      await this.forgetStaleUploads();
+      await this.uploadBook.forgetStale();
       await this.rememberTargetFolder(tgt);
       await this.connectors.noteConnectorSuccess(task.sourceAccountId);
     } catch (e) {
@@ -331,7 +330,7 @@ class BackupExecution {
       // A name no target path may hold (a backslash, a control character, > 255 bytes) throws
       // here: that file's error, not the run's.
       storedPath = joinPath(version.storageFolder, item.rel);
-      const upload = this.uploadSession(target, item, storedPath);
+      const upload = this.uploadBook.forFile(target, item, storedPath);
       storedPath = upload.targetPath;
       const res = await withFileRetries(
         async () => {
@@ -442,16 +441,6 @@ class BackupExecution {
     );
   }
 
-  /**
-   * After a commit: sessions of earlier attempts that no file of this run continued (the file
-   * was stored meanwhile, changed, or deleted) will never be continued; their rows go.
-   */
-  private async forgetStaleUploads(): Promise<void> {
-    for (const stale of this.earlierUploads.values())
-      await this.uploads?.remove(this.task.id, stale.sourcePath).catch(() => undefined);
-    this.earlierUploads.clear();
-  }
-
   /** After a commit: the id of the folder the run wrote into, for the next run's check. */
   private async rememberTargetFolder(target: Connector): Promise<void> {
     const { task } = this;
@@ -489,88 +478,6 @@ class BackupExecution {
       this.fatal ??= e;
       return false;
     }
-  }
-
-  /**
-   * A file larger than one upload request goes up through a session the target reports; the
-   * session (sealed) and its confirmed offset are written down, so a run resumed after a crash
-   * continues it (issue 18, item 6). An earlier attempt's session of the same file (same size
-   * and modification time, same target account) is handed to the target to continue, at the
-   * path it was opened for. The source is read from byte 0 again either way: the prefix the
-   * target holds is hashed, not sent (see docs/architecture.md).
-   */
-  private uploadSession(
-    target: Connector,
-    item: WalkedFile,
-    storedPath: string,
-  ): {
-    targetPath: string;
-    hooks?: () => UploadSessionHooks;
-    settled(): Promise<void>;
-    stored(): Promise<void>;
-  } {
-    const { uploads, task, rec } = this;
-    const size = item.entry.size;
-    const chunk = target.capabilities.uploadChunkSize;
-    const none = { targetPath: storedPath, settled: async () => {}, stored: async () => {} };
-    if (!uploads || size === undefined || chunk === undefined || size <= chunk) return none;
-    const earlier = this.earlierUploads.get(item.rel);
-    this.earlierUploads.delete(item.rel); // this file's own attempts keep or replace it now
-    const same =
-      earlier !== undefined &&
-      earlier.targetAccountId === task.targetAccountId &&
-      earlier.size === size &&
-      (earlier.sourceModifiedAt?.getTime() ?? null) === (item.entry.modifiedAt?.getTime() ?? null);
-    const targetPath = same ? earlier.targetPath : storedPath;
-    let locator = same ? earlier.locator : undefined;
-    let written = same ? earlier.locator : undefined;
-    let lastConfirm = 0;
-    // Writes of one file run one after the other; a failed write only costs the resumption.
-    let writes = Promise.resolve();
-    const enqueue = (fn: () => Promise<void>) => (writes = writes.then(fn).catch(() => undefined));
-    const hooks = (): UploadSessionHooks => {
-      const resume = locator;
-      return {
-        resume,
-        onConfirmed: (loc, confirmed) => {
-          const now = this.clock.now();
-          if (loc === resume && loc === locator && confirmed > 0 && lastConfirm === 0) {
-            rec.info(
-              `${item.entry.path}: continuing the upload an interrupted attempt left, at byte ${confirmed} of ${size}`,
-              item.entry.path,
-            );
-          }
-          locator = loc;
-          if (loc !== written) {
-            written = loc;
-            lastConfirm = now.getTime();
-            const record: UploadSessionRecord = {
-              taskId: task.id,
-              sourcePath: item.rel,
-              targetAccountId: task.targetAccountId,
-              targetPath,
-              size,
-              sourceModifiedAt: item.entry.modifiedAt ?? null,
-              locator: loc,
-              confirmedBytes: confirmed,
-            };
-            void enqueue(() => uploads.open(record, now));
-          } else if (now.getTime() - lastConfirm >= SESSION_CONFIRM_MS || lastConfirm === 0) {
-            lastConfirm = now.getTime();
-            void enqueue(() => uploads.confirm(task.id, item.rel, confirmed, now));
-          }
-        },
-      };
-    };
-    return {
-      targetPath,
-      hooks,
-      settled: () => writes,
-      stored: async () => {
-        if (written !== undefined || earlier !== undefined)
-          await uploads.remove(task.id, item.rel).catch(() => undefined);
-      },
-    };
   }
 
   private async flushRecords(seq: number, force: boolean): Promise<void> {
