@@ -9,6 +9,9 @@ import { APP_CONFIG, CLOCK } from '../tokens.js';
 import { RunsRepository } from './runs.repository.js';
 import { TasksRepository } from './tasks.repository.js';
 import { TasksService } from './tasks.service.js';
+import { UploadSessionsRepository } from './upload-sessions.repository.js';
+import { TargetFoldersRepository } from './target-folders.repository.js';
+import { SecretVault } from '../accounts/secret-vault.js';
 
 /**
  * Backup tasks and the tables of their runs. The runs repository lives here, not in the runs
@@ -29,6 +32,16 @@ import { TasksService } from './tasks.service.js';
       inject: [Database],
     },
     {
+      provide: UploadSessionsRepository,
+      useFactory: (db: Database, vault: SecretVault) => new UploadSessionsRepository(db, vault),
+      inject: [Database, SecretVault],
+    },
+    {
+      provide: TargetFoldersRepository,
+      useFactory: (db: Database) => new TargetFoldersRepository(db),
+      inject: [Database],
+    },
+    {
       provide: TasksService,
       useFactory: (
         tasks: TasksRepository,
@@ -41,6 +54,12 @@ import { TasksService } from './tasks.service.js';
       inject: [TasksRepository, RunsRepository, AccountsService, CLOCK, APP_CONFIG, EventEmitter2],
     },
   ],
-  exports: [TasksRepository, RunsRepository, TasksService],
+  exports: [
+    TasksRepository,
+    RunsRepository,
+    TasksService,
+    UploadSessionsRepository,
+    TargetFoldersRepository,
+  ],
 })
 export class TasksModule {}

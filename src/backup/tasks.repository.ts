@@ -1,11 +1,22 @@
 import type { EntityManager } from 'typeorm';
 import type { Database } from '../persistence/database.js';
 import { OwnedEntityRepository } from '../persistence/owned-entity.repository.js';
+import { TargetFolderEntity } from './entities/target-folder.entity.js';
 import { TaskEntity } from './entities/task.entity.js';
+import { UploadSessionEntity } from './entities/upload-session.entity.js';
 
 export class TasksRepository extends OwnedEntityRepository<TaskEntity> {
   constructor(db: Database) {
     super(db, TaskEntity);
+  }
+
+  /** The task and what is kept about its target: upload sessions (sealed URLs) and folder id. */
+  override async delete(id: string): Promise<void> {
+    await this.db.transaction(async (em) => {
+      await em.delete(UploadSessionEntity, { taskId: id });
+      await em.delete(TargetFolderEntity, { taskId: id });
+      await em.delete(TaskEntity, { id });
+    });
   }
 
   listUsingAccount(accountId: string): Promise<TaskEntity[]> {

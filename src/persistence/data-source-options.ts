@@ -6,6 +6,8 @@ import { ApiTokenEntity, SessionEntity, UserEntity } from '../auth/user.entity.j
 import { RunEventEntity } from '../backup/entities/run-error.entity.js';
 import { RunEntity } from '../backup/entities/run.entity.js';
 import { TaskEntity } from '../backup/entities/task.entity.js';
+import { UploadSessionEntity } from '../backup/entities/upload-session.entity.js';
+import { TargetFolderEntity } from '../backup/entities/target-folder.entity.js';
 import type { DatabaseConfig } from '../config/app-config.js';
 import { InitialSchema1763778000000 } from '../migrations/1763778000000-initial-schema.js';
 import { TaskChangeCursor1763785000000 } from '../migrations/1763785000000-task-change-cursor.js';
@@ -17,6 +19,8 @@ import { RestoreAndRetention1763790000000 } from '../migrations/1763790000000-re
 import { VersionSafety1767000000001 } from '../migrations/1767000000001-version-safety.js';
 import { TaskGuardVerify1768000000200 } from '../migrations/1768000000200-task-guard-verify.js';
 import { RunBytesUnchanged1768000000701 } from '../migrations/1768000000701-run-bytes-unchanged.js';
+import { UploadSessions1768000000300 } from '../migrations/1768000000300-upload-sessions.js';
+import { TargetFolders1768000000301 } from '../migrations/1768000000301-target-folders.js';
 import { VersionFileEntity } from '../versions/entities/version-file.entity.js';
 import { VersionEntity } from '../versions/entities/version.entity.js';
 
@@ -31,6 +35,8 @@ export const ENTITIES = [
   UserEntity,
   SessionEntity,
   ApiTokenEntity,
+  UploadSessionEntity,
+  TargetFolderEntity,
 ];
 /** Listed explicitly (no glob): the same list works from ts-jest and from the compiled build. */
 export const MIGRATIONS = [
@@ -43,6 +49,8 @@ export const MIGRATIONS = [
   VersionSafety1767000000001,
   TaskGuardVerify1768000000200,
   RunBytesUnchanged1768000000701,
+  UploadSessions1768000000300,
+  TargetFolders1768000000301,
 ];
 
 /** SQLite by default (a file under ./data), PostgreSQL when DATABASE_URL says so. */

@@ -3,6 +3,8 @@ import type { Provider } from '@nestjs/common';
 import { AccountsService } from '../accounts/accounts.service.js';
 import { RunsRepository } from '../backup/runs.repository.js';
 import { TasksRepository } from '../backup/tasks.repository.js';
+import { UploadSessionsRepository } from '../backup/upload-sessions.repository.js';
+import { TargetFoldersRepository } from '../backup/target-folders.repository.js';
 import type { Clock } from '../common/clock.js';
 import { releaseMemoryAfterRun } from '../common/memory.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -35,9 +37,10 @@ function executors(
   versions: VersionsService,
   accounts: AccountsService,
   clock: Clock,
+  targetState: { uploads: UploadSessionsRepository; folderIds: TargetFoldersRepository },
 ): RunExecutor[] {
   return [
-    new BackupExecutor(tasks, versions, accounts, clock, config.backup),
+    new BackupExecutor(tasks, versions, accounts, clock, config.backup, targetState),
     new RestoreExecutor(tasks, versions, accounts, clock, config.backup),
     new PruneExecutor(tasks, versions, accounts),
     new VerifyExecutor(tasks, versions, accounts),
@@ -63,10 +66,12 @@ export const runsProviders: Provider[] = [
       clock: Clock,
       config: AppConfig,
       finishHooks: RunFinishHooks,
+      uploads: UploadSessionsRepository,
+      folderIds: TargetFoldersRepository,
     ) =>
       new RunDispatcher(
         { runs, versions, events, clock, pauses, finishHooks },
-        executors(config, tasks, versions, accounts, clock),
+        executors(config, tasks, versions, accounts, clock, { uploads, folderIds }),
       ),
     inject: [
       RunsRepository,
@@ -78,6 +83,8 @@ export const runsProviders: Provider[] = [
       CLOCK,
       APP_CONFIG,
       RunFinishHooks,
+      UploadSessionsRepository,
+      TargetFoldersRepository,
     ],
   },
   {

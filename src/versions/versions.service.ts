@@ -185,7 +185,16 @@ export class VersionsService {
    * still be there when the next run starts).
    */
   async hasVersionsOnTarget(taskId: string): Promise<boolean> {
-    return (await this.ledger.listVersions(taskId)).some((v) => v.status !== 'running');
+    const versions = await this.ledger.listVersions(taskId);
+    if (versions.some((v) => v.status !== 'running' && v.status !== 'partial')) return true;
+    // A partial version (a stopped run) holds the folder only if it stored something: a first
+    // run killed before any file landed left nothing on a target whose folders exist only
+    // through their files (Dropbox before the first commit, S3), and that is not "vanished".
+    for (const v of versions) {
+      if (v.status === 'partial' && (await this.ledger.hasStoredUnder(taskId, v.storageFolder)))
+        return true;
+    }
+    return false;
   }
 
   /**

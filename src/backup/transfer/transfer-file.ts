@@ -1,7 +1,7 @@
 import { pipeline, Writable } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
 import type { Capabilities } from '../../connectors/capabilities.js';
-import type { Connector, Entry } from '../../connectors/connector.js';
+import type { Connector, Entry, UploadSessionHooks } from '../../connectors/connector.js';
 import {
   ConnectorError,
   IntegrityError,
@@ -65,6 +65,13 @@ export interface TransferRequest {
    * Costs a second read of every byte on the target; a per-task choice.
    */
   readBack?: boolean;
+  /**
+   * A resumable upload: the target reports its session and the bytes it confirmed, and
+   * continues the session `session.resume` names. The source is still read from byte 0: the
+   * prefix the target holds is hashed (the whole file's SHA-256 and the target's own digest)
+   * but not sent again.
+   */
+  session?: UploadSessionHooks;
 }
 
 export interface TransferResult {
@@ -103,6 +110,7 @@ export async function transferFile(req: TransferRequest): Promise<TransferResult
       size: req.expectedSize,
       modifiedAt: req.modifiedAt,
       signal: req.signal,
+      session: req.session,
     });
   } catch (e) {
     // When the source broke, the target only saw its stream end badly: report the source's fault.

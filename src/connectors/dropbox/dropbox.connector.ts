@@ -182,6 +182,7 @@ export class DropboxConnector implements Connector, ChangeFeed, ServerSideCopier
       sizeHint: meta.size,
       modifiedAt: meta.modifiedAt,
       signal: meta.signal,
+      session: meta.session,
     });
     return toEntry(joinPath(parentPath(rel), m.name), m);
   }

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { files } from 'dropbox';
+import type { UploadSessionHooks } from '../connector.js';
 import {
   FatalError,
   IntegrityError,
@@ -31,6 +32,8 @@ export interface UploadRequest {
   sizeHint?: number;
   modifiedAt?: Date;
   signal?: AbortSignal;
+  /** Reports the session and what it confirmed; continues one an earlier attempt left. */
+  session?: UploadSessionHooks;
 }
 
 /**
@@ -82,23 +85,40 @@ async function* chunked(
 export async function uploadFile(req: UploadRequest): Promise<DropboxFileMetadata> {
   const { client, signal } = req;
   const hash = new DropboxContentHash();
-  let sessionId: string | undefined;
+  // A session an earlier attempt left: the bytes it holds are read from the body (the content
+  // hash needs them) but not sent again.
+  const held = req.session?.resume ? await heldBy(req, req.session.resume) : undefined;
+  let sessionId = held === undefined ? undefined : req.session!.resume!;
+  const resumeAt = held ?? 0;
+  if (sessionId !== undefined) req.session?.onConfirmed(sessionId, resumeAt);
   let offset = 0;
   let metadata: DropboxFileMetadata | undefined;
   let localHash = '';
   for await (const { data, last } of chunked(req.body, req.chunkSize, req.sizeHint)) {
     hash.update(data);
+    const from = Math.max(offset, resumeAt);
     if (!last) {
-      sessionId ??= await startSession(req);
-      await appendChunk(req, sessionId, offset, data);
+      if (sessionId === undefined) {
+        sessionId = await startSession(req);
+        req.session?.onConfirmed(sessionId, 0);
+      }
+      if (from < offset + data.length) await appendChunk(req, sessionId, offset, data, from);
       offset += data.length;
+      req.session?.onConfirmed(sessionId, offset);
       continue;
     }
     localHash = hash.digest();
     metadata =
       sessionId === undefined
         ? await uploadSmall(req, data)
-        : await finishSession(req, sessionId, offset, data, localHash);
+        : await finishSession(
+            req,
+            sessionId,
+            offset,
+            data,
+            localHash,
+            Math.min(from, offset + data.length),
+          );
     offset += data.length;
   }
   if (!metadata) throw new FatalError(`upload of '${req.what}' produced no metadata`);
@@ -154,6 +174,37 @@ async function startSession(req: UploadRequest): Promise<string> {
   return r.session_id;
 }
 
+/**
+ * How many bytes an earlier attempt's session holds: an empty append at offset 0 is answered
+ * with `incorrect_offset` and the session's real offset (or succeeds when it holds nothing).
+ * Undefined when the session cannot be continued (not found, closed, expired).
+ */
+async function heldBy(req: UploadRequest, sessionId: string): Promise<number | undefined> {
+  return req.client.pacer.call(
+    'files/upload_session/append_v2',
+    async () => {
+      try {
+        await req.client.attempt(req.signal, () =>
+          req.client.sdk.filesUploadSessionAppendV2({
+            cursor: { session_id: sessionId, offset: 0 },
+            close: false,
+            contents: EMPTY,
+          }),
+        );
+        return 0;
+      } catch (e) {
+        const correct = correctOffsetOf(e);
+        if (correct !== undefined) return correct;
+        const mapped = mapDropboxError(e, req.what, 'write');
+        if (mapped instanceof TransientError) throw mapped;
+        if (isDropboxHttpFailure(e) && e.status === 409) return undefined;
+        throw mapped;
+      }
+    },
+    req.signal,
+  );
+}
+
 /** Whether, after this failure, we no longer know how many bytes the session holds. */
 function leavesOffsetUnknown(mapped: Error): boolean {
   return mapped instanceof TransientError && !(mapped instanceof RateLimitedError);
@@ -168,9 +219,11 @@ async function appendChunk(
   sessionId: string,
   chunkStart: number,
   data: Buffer,
+  /** The first byte the session lacks (chunkStart, or more when a resumed session holds part). */
+  from: number,
 ): Promise<void> {
   const end = chunkStart + data.length;
-  let acked = chunkStart;
+  let acked = from;
   let probe = false;
   await req.client.pacer.call(
     'files/upload_session/append_v2',
@@ -215,9 +268,10 @@ async function finishSession(
   chunkStart: number,
   data: Buffer,
   localHash: string,
+  from: number,
 ): Promise<DropboxFileMetadata> {
   const end = chunkStart + data.length;
-  let acked = chunkStart;
+  let acked = from;
   let uncertain = false;
   return req.client.pacer.call(
     'files/upload_session/finish',

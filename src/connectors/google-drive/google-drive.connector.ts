@@ -208,6 +208,7 @@ export class GoogleDriveConnector implements Connector, ChangeFeed, ServerSideCo
       chunkSize: this.o.uploadChunkSize,
       what: `uploading '${rel}'`,
       signal: meta.signal,
+      session: meta.session,
     });
     if (meta.size !== undefined && Number(file.size) !== meta.size) {
       throw new IntegrityError(

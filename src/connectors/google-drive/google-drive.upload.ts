@@ -1,6 +1,8 @@
 import type { Readable } from 'node:stream';
+import type { UploadSessionHooks } from '../connector.js';
 import type { drive_v3 } from 'googleapis/build/src/apis/drive/index.js';
 import {
+  FatalError,
   IntegrityError,
   NotFoundError,
   QuotaExceededError,
@@ -22,6 +24,8 @@ export interface ResumableUploadParams {
   chunkSize: number;
   what: string;
   signal?: AbortSignal;
+  /** Reports the session and what it confirmed; continues one an earlier attempt left. */
+  session?: UploadSessionHooks;
 }
 
 const acceptResumable = (s: number) => (s >= 200 && s < 300) || s === 308;
@@ -94,7 +98,17 @@ export function persistedBytes(range: string | undefined): number {
 export async function uploadResumable(p: ResumableUploadParams): Promise<drive_v3.Schema$File> {
   const reader = new ChunkReader(p.body, p.chunkSize);
   try {
-    let session = await startSession(p);
+    // A session an earlier attempt left: the bytes the server holds are read from the body (for
+    // the hashes) but not sent again.
+    const status = p.session?.resume ? await sessionStatus(p, p.session.resume) : undefined;
+    if (status && 'file' in status) {
+      // Every byte had arrived before the stop: the session completed on the status query.
+      while (!(await reader.next()).isLast);
+      return status.file;
+    }
+    let session = status ? p.session!.resume! : await startSession(p);
+    const resumeAt = status?.held ?? 0;
+    p.session?.onConfirmed(session, resumeAt);
     let offset = 0;
     for (;;) {
       const { data, isLast } = await reader.next();
@@ -109,9 +123,13 @@ export async function uploadResumable(p: ResumableUploadParams): Promise<drive_v
         );
       }
       const total = isLast ? offset + data.length : p.size;
+      if (!isLast && offset + data.length <= resumeAt) {
+        offset += data.length; // the server holds this chunk already
+        continue;
+      }
       let file: drive_v3.Schema$File | undefined;
       try {
-        file = await sendChunk(p, session, data, offset, total, isLast);
+        file = await sendChunk(p, session, data, offset, total, isLast, Math.max(offset, resumeAt));
       } catch (e) {
         if (!(e instanceof NotFoundError)) throw e;
         if (offset > 0) {
@@ -121,7 +139,8 @@ export async function uploadResumable(p: ResumableUploadParams): Promise<drive_v
           );
         }
         session = await startSession(p); // nothing acknowledged yet: the chunk in memory is all we need
-        file = await sendChunk(p, session, data, 0, total, isLast);
+        p.session?.onConfirmed(session, 0);
+        file = await sendChunk(p, session, data, 0, total, isLast, 0);
       }
       if (file) return file;
       if (isLast)
@@ -129,6 +148,7 @@ export async function uploadResumable(p: ResumableUploadParams): Promise<drive_v
           `google-drive: the server did not complete ${p.what} after the last chunk`,
         );
       offset += data.length;
+      p.session?.onConfirmed(session, offset);
     }
   } catch (e) {
     p.body.destroy();
@@ -140,6 +160,31 @@ export async function uploadResumable(p: ResumableUploadParams): Promise<drive_v
         providerCode: e.providerCode,
       });
     }
+    throw e;
+  }
+}
+
+/**
+ * How many bytes an earlier attempt's session holds (`Content-Range: bytes *\/N` answers 308 with
+ * a Range), the file when that query completed it (every byte had arrived), or undefined when
+ * the session cannot be continued (gone: 404/410; refused: another size).
+ */
+async function sessionStatus(
+  p: ResumableUploadParams,
+  session: string,
+): Promise<{ held: number } | { file: drive_v3.Schema$File } | undefined> {
+  try {
+    const res = await p.client.call(
+      'upload.status',
+      p.what,
+      () => put(p, session, Buffer.alloc(0), `bytes */${p.size ?? '*'}`),
+      p.signal,
+    );
+    if (res.status !== 308) return { file: res.data };
+    const held = persistedBytes(headerOf(res.headers, 'range'));
+    return p.size !== undefined && held > p.size ? undefined : { held };
+  } catch (e) {
+    if (e instanceof NotFoundError || e instanceof FatalError) return undefined;
     throw e;
   }
 }
@@ -185,9 +230,11 @@ async function sendChunk(
   start: number,
   total: number | undefined,
   isLast: boolean,
+  /** The first byte the server lacks (start, or more when a resumed session holds part of the chunk). */
+  from: number,
 ): Promise<drive_v3.Schema$File | undefined> {
   const end = start + data.length;
-  let acked = start;
+  let acked = from;
   let mustAsk = false;
   const totalText = total === undefined ? '*' : String(total);
   return p.client.call(

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { UploadSessionHooks } from '../connector.js';
 import {
   FatalError,
   IntegrityError,
@@ -22,6 +23,8 @@ export interface UploadTarget {
   fragmentSize: number;
   modifiedAt?: Date;
   signal?: AbortSignal;
+  /** Reports the session and what it confirmed; continues one an earlier attempt left. */
+  session?: UploadSessionHooks;
 }
 
 export interface UploadResult {
@@ -119,7 +122,8 @@ export function nextExpectedOffset(ranges: readonly string[] | undefined): numbe
  * re-sent blindly: the session status says which byte the server expects next (it may have kept
  * part of the fragment, at an offset that is not 320 KiB aligned), the window drops what the server
  * has, refills from the source to a full fragment, and sends from there. Any failure that ends the
- * upload cancels the session (DELETE uploadUrl) so no half file or stale session is left.
+ * upload cancels the session (DELETE uploadUrl) so no half file or stale session is left, except
+ * a stop of a session the caller records (WriteMeta.session): that one is continued next time.
  */
 export async function uploadInSession(
   t: UploadTarget,
@@ -127,24 +131,22 @@ export async function uploadInSession(
   total: number,
 ): Promise<UploadResult> {
   const { client, what, signal } = t;
-  const session = await client.call(
-    'onedrive.createUploadSession',
-    what,
-    () =>
-      client.api(`${t.address}/createUploadSession`, signal).post({
-        item: {
-          '@microsoft.graph.conflictBehavior': 'replace',
-          ...(t.modifiedAt
-            ? { fileSystemInfo: { lastModifiedDateTime: t.modifiedAt.toISOString() } }
-            : {}),
-        },
-      }) as Promise<UploadSessionInfo>,
-    signal,
-  );
-  const uploadUrl = session.uploadUrl;
-  if (!uploadUrl) throw new FatalError(`'${what}': createUploadSession returned no uploadUrl`);
+  const held = t.session?.resume ? await heldBy(t, t.session.resume, total) : undefined;
+  const uploadUrl = held === undefined ? await createSession(t) : t.session!.resume!;
   const window = new FragmentWindow(source, t.fragmentSize);
+  t.session?.onConfirmed(uploadUrl, held ?? 0);
   try {
+    // A session an earlier attempt left: the bytes the server holds are read from the source
+    // (the quickXorHash needs them) but not sent again.
+    while (held !== undefined && window.start < held) {
+      await window.fill(t.fragmentSize);
+      if (window.length === 0 && window.ended) {
+        throw new IntegrityError(
+          `'${what}': the source ended after ${window.read} bytes; the upload session holds ${held}`,
+        );
+      }
+      window.dropTo(held);
+    }
     let resync = false;
     for (;;) {
       await window.fill(t.fragmentSize);
@@ -209,12 +211,19 @@ export async function uploadInSession(
       window.dropTo(
         nextExpectedOffset(outcome.info.nextExpectedRanges) ?? window.start + outcome.sent,
       );
+      t.session?.onConfirmed(uploadUrl, window.start);
     }
   } catch (e) {
-    await client
-      .api(uploadUrl)
-      .delete()
-      .catch(() => undefined);
+    // A stop (the run cancelled, the engine shutting down) keeps a session the caller records:
+    // the next attempt continues it. Graph never shows a file whose session did not complete,
+    // and drops the session when it expires.
+    const keep = t.session !== undefined && (isAbortError(e) || signal?.aborted === true);
+    if (!keep) {
+      await client
+        .api(uploadUrl)
+        .delete()
+        .catch(() => undefined);
+    }
     await window.close().catch(() => undefined);
     if (e instanceof NotFoundError) {
       throw new TransientError(
@@ -223,6 +232,52 @@ export async function uploadInSession(
       );
     }
     if (isAbortError(e)) throw e;
+    throw e;
+  }
+}
+
+async function createSession(t: UploadTarget): Promise<string> {
+  const { client, what, signal } = t;
+  const session = await client.call(
+    'onedrive.createUploadSession',
+    what,
+    () =>
+      client.api(`${t.address}/createUploadSession`, signal).post({
+        item: {
+          '@microsoft.graph.conflictBehavior': 'replace',
+          ...(t.modifiedAt
+            ? { fileSystemInfo: { lastModifiedDateTime: t.modifiedAt.toISOString() } }
+            : {}),
+        },
+      }) as Promise<UploadSessionInfo>,
+    signal,
+  );
+  if (!session.uploadUrl)
+    throw new FatalError(`'${what}': createUploadSession returned no uploadUrl`);
+  return session.uploadUrl;
+}
+
+/**
+ * The first byte an earlier attempt's session still expects (GET uploadUrl: nextExpectedRanges),
+ * or undefined when it cannot be continued: gone (expired, cancelled, completed) or expecting a
+ * byte past the file's size.
+ */
+async function heldBy(
+  t: UploadTarget,
+  uploadUrl: string,
+  total: number,
+): Promise<number | undefined> {
+  try {
+    const status = await t.client.call(
+      'onedrive.uploadSessionStatus',
+      t.what,
+      () => t.client.api(uploadUrl, t.signal).get() as Promise<UploadSessionInfo>,
+      t.signal,
+    );
+    const next = nextExpectedOffset(status.nextExpectedRanges);
+    return next !== undefined && next <= total ? next : undefined;
+  } catch (e) {
+    if (e instanceof NotFoundError || e instanceof FatalError) return undefined;
     throw e;
   }
 }

@@ -108,6 +108,7 @@ export class OneDriveWriter {
         fragmentSize: this.options.uploadFragmentSize,
         modifiedAt: meta.modifiedAt,
         signal: meta.signal,
+        session: meta.session,
       },
       body,
       total,

@@ -20,8 +20,12 @@ import { ExtensionFilter } from '../../backup/plan/extension-filter.js';
 import { SourcePlanner } from '../../backup/plan/source-planner.js';
 import type { WalkedFile } from '../../backup/plan/walk.js';
 import type { TasksRepository } from '../../backup/tasks.repository.js';
+import type { UploadSessionStore } from '../../backup/upload-sessions.repository.js';
+import { UploadSessionBook } from '../../backup/transfer/upload-session-book.js';
+import type { TargetFolderIds } from '../../backup/target-folders.repository.js';
 import { runPool } from '../../backup/transfer/pool.js';
 import { assertRunRootsPresent } from '../../backup/plan/root-presence.js';
+import { TargetFolderWatch } from '../../backup/plan/target-folder-watch.js';
 import { classifyFileError } from '../../backup/transfer/error-policy.js';
 import { transferFile } from '../../backup/transfer/transfer-file.js';
 import { withFileRetries } from '../../backup/transfer/with-retries.js';
@@ -32,6 +36,8 @@ import type { RunRecorder } from '../run-recorder.js';
 
 /** Source paths resolved against the ledger per batch: one indexed query per 200 files. */
 const PLAN_BATCH = 200;
+/** How often, at most, the target folders are checked while files are copied (and always before a commit). */
+const FOLDER_CHECK_MS = 30_000;
 /** Stored-file records are written in batches: fewer transactions, at most this many re-copied after a crash. */
 const RECORD_BATCH = 20;
 const RECORD_FLUSH_MS = 250;
@@ -66,17 +72,29 @@ export class BackupExecutor implements RunExecutor {
     private readonly connectors: ConnectorProvider,
     private readonly clock: Clock,
     private readonly config: Pick<BackupConfig, 'fileAttempts'>,
+    /**
+     * State kept about the target between runs (optional in unit tests): large uploads in
+     * flight, so a crash mid-file resumes; the id of the task's target folder, so one deleted
+     * and made again is not taken for the folder holding the earlier versions.
+     */
+    private readonly targetState: {
+      uploads?: UploadSessionStore;
+      folderIds?: TargetFolderIds;
+    } = {},
   ) {}
 
   async execute(run: RunEntity, recorder: RunRecorder, signal: AbortSignal): Promise<void> {
     const task = await this.tasks.findById(run.taskId);
     if (!task) throw new FatalError(`task ${run.taskId} was deleted before the run started`);
-    await new BackupExecution(this.tasks, this.versions, this.connectors, this.clock, this.config, {
-      run,
-      task,
-      recorder,
-      signal,
-    }).execute();
+    await new BackupExecution(
+      this.tasks,
+      this.versions,
+      this.connectors,
+      this.clock,
+      this.config,
+      { run, task, recorder, signal },
+      this.targetState,
+    ).execute();
   }
 }
 
@@ -92,6 +110,13 @@ class BackupExecution {
   private storedByThisRun = 0;
   private fatal: unknown;
   private planner: SourcePlanner | undefined;
+  /** Upload sessions earlier attempts left, by the file's path in the task's source folder. */
+  private readonly uploadBook: UploadSessionBook;
+  private readonly folderIds: TargetFolderIds | undefined;
+  private folders: TargetFolderWatch | undefined;
+  /** The id the task's target folder had at the last completed run, when it still applies. */
+  private knownFolderId: string | undefined;
+  private lastFolderCheck = 0;
 
   constructor(
     private readonly tasks: Tasks,
@@ -100,7 +125,15 @@ class BackupExecution {
     private readonly clock: Clock,
     private readonly config: Pick<BackupConfig, 'fileAttempts'>,
     ctx: { run: RunEntity; task: TaskEntity; recorder: RunRecorder; signal: AbortSignal },
+    targetState: { uploads?: UploadSessionStore; folderIds?: TargetFolderIds },
   ) {
+    this.uploadBook = new UploadSessionBook(
+      targetState.uploads,
+      ctx.task,
+      this.clock,
+      ctx.recorder,
+    );
+    this.folderIds = targetState.folderIds;
     this.run = ctx.run;
     this.task = ctx.task;
     this.rec = ctx.recorder;
@@ -134,6 +167,11 @@ class BackupExecution {
         { signal: this.signal },
       );
       await this.removeLeftovers(target);
+      this.folders = new TargetFolderWatch(target);
+      await this.folders.watch(task.targetPath, { signal: this.signal });
+      await this.assertSameTargetFolder();
+      this.lastFolderCheck = this.clock.now().getTime();
+      await this.uploadBook.load();
       version = await this.versions.beginVersion(task, this.run.id, this.clock.now());
       await rec.setVersion(version.id);
 
@@ -162,6 +200,9 @@ class BackupExecution {
 
       if (this.fatal) throw this.fatal;
       if (this.signal.aborted) throw this.signal.reason ?? new Error('cancelled');
+      // A folder deleted while the run wrote into it was re-created by the writes after it:
+      // nothing of it is committed (issue 18: a cloud target folder vanishing mid-run).
+      await this.folders.check({ signal: this.signal });
       await rec.phase('committing');
       // Files that failed for good are left out of this version (a changed one keeps its last
       // good copy): listed in the run log, counted on the version, tried again next run.
@@ -205,6 +246,8 @@ class BackupExecution {
         },
         { skipped, guard: deletionThresholdsOf(task.deletionGuard) },
       );
+      await this.uploadBook.forgetStale();
+      await this.rememberTargetFolder(tgt);
       await this.connectors.noteConnectorSuccess(task.sourceAccountId);
     } catch (e) {
       const error = this.fatal ?? e;
@@ -294,12 +337,15 @@ class BackupExecution {
     const { rec, signal } = this;
     if (this.fatal || signal.aborted) return;
     await rec.checkpoint(signal);
+    if (!(await this.targetFoldersStillThere(false))) return;
     const sourcePath = item.entry.path;
     let storedPath = '';
     try {
       // A name no target path may hold (a backslash, a control character, > 255 bytes) throws
       // here: that file's error, not the run's.
       storedPath = joinPath(version.storageFolder, item.rel);
+      const upload = this.uploadBook.forFile(target, item, storedPath);
+      storedPath = upload.targetPath;
       // Shown in flight with its own bytes on the run page while it copies.
       rec.fileStarted(item.rel, item.entry.size ?? null);
       const res = await withFileRetries(
@@ -321,6 +367,7 @@ class BackupExecution {
               },
               // Bytes inside a large file reach the run's row (the recorder writes once a second).
               onProgress: () => void rec.progress().catch(() => undefined),
+              session: upload.hooks?.(),
             });
           } catch (e) {
             rec.addBytes(-sent, item.rel);
@@ -334,10 +381,13 @@ class BackupExecution {
           onRetry: (attempt, e, delayMs) =>
             rec.retry(`copy ${sourcePath} (attempt ${attempt})`, e, delayMs),
         },
-      );
+      ).finally(() => upload.settled());
       rec.fileEnded(item.rel);
+      await upload.stored();
       rec.counters.filesCopied++;
       this.storedByThisRun++;
+      if (storedPath.startsWith(`${version.storageFolder}/`))
+        await this.folders?.watch(version.storageFolder, { signal }).catch(() => undefined);
       this.pendingRecords.push({
         path: item.rel,
         size: res.size,
@@ -371,7 +421,9 @@ class BackupExecution {
         this.fatal ??= e;
         return;
       }
-      // 'skip-file' (a retryable error comes here only once its tries are spent).
+      // 'skip-file' (a retryable error comes here only once its tries are spent). A write that
+      // keeps failing may be the target folder gone: that ends the run, not just the file.
+      if (!(await this.targetFoldersStillThere(true))) return;
       rec.fileFailed(
         sourcePath,
         e,
@@ -385,6 +437,64 @@ class BackupExecution {
       await rec.progress();
     } catch (e) {
       this.fatal ??= e;
+    }
+  }
+
+  /**
+   * The task's target folder must be the one its last completed run wrote into: at the same
+   * path with another id, it was deleted and made again, and the earlier versions' files are
+   * not in it. Ends the run offline, as a missing folder does.
+   */
+  private async assertSameTargetFolder(): Promise<void> {
+    const { task } = this;
+    const known = await this.folderIds?.find(task.id);
+    if (!known || known.targetAccountId !== task.targetAccountId) return;
+    if (known.path !== task.targetPath) return;
+    this.knownFolderId = known.folderId;
+    const now = this.folders?.idOf(task.targetPath);
+    if (now === undefined || now === known.folderId) return;
+    throw new TargetOfflineError(
+      `the target is offline: the folder '${task.targetPath}' is not the one that holds the earlier versions ` +
+        '(it was deleted and made again, so their files may be gone); nothing is written until that folder is back',
+    );
+  }
+
+  /** After a commit: the id of the folder the run wrote into, for the next run's check. */
+  private async rememberTargetFolder(target: Connector): Promise<void> {
+    const { task } = this;
+    if (!this.folderIds || task.targetPath === '') return;
+    try {
+      const id = (await target.stat(task.targetPath, { signal: this.signal })).id;
+      if (id === undefined || id === this.knownFolderId) return;
+      await this.folderIds.save(
+        {
+          taskId: task.id,
+          targetAccountId: task.targetAccountId,
+          path: task.targetPath,
+          folderId: id,
+        },
+        this.clock.now(),
+      );
+    } catch {
+      // The version is committed; without a remembered id the next run checks presence only.
+    }
+  }
+
+  /**
+   * Checks the watched target folders (at most every FOLDER_CHECK_MS unless `now`); false, with
+   * the run's fatal error set, when one vanished.
+   */
+  private async targetFoldersStillThere(now: boolean): Promise<boolean> {
+    const t = this.clock.now().getTime();
+    if (!this.folders || (!now && t - this.lastFolderCheck < FOLDER_CHECK_MS)) return true;
+    this.lastFolderCheck = t;
+    try {
+      await this.folders.check({ signal: this.signal });
+      return true;
+    } catch (e) {
+      if (!(e instanceof TargetOfflineError)) return true; // a flaky stat is not a verdict
+      this.fatal ??= e;
+      return false;
     }
   }
 

@@ -6,6 +6,10 @@ import { join } from 'node:path';
 import type { EntityManager } from 'typeorm';
 import { QuotaExceededError, TransientError } from '../../../src/connectors/connector.errors.js';
 import type { Connector } from '../../../src/connectors/connector.js';
+import type {
+  UploadSessionRecord,
+  UploadSessionStore,
+} from '../../../src/backup/upload-sessions.repository.js';
 import { LocalConnector } from '../../../src/connectors/local/local.connector.js';
 import type { VersionFileEntity } from '../../../src/versions/entities/version-file.entity.js';
 import type { VersionEntity } from '../../../src/versions/entities/version.entity.js';
@@ -36,8 +40,15 @@ describe('BackupExecutor', () => {
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
   function setup(
-    opts: { fault?: Fault; live?: Map<string, VersionFileEntity>; interrupted?: string[] } = {},
+    opts: {
+      fault?: Fault;
+      live?: Map<string, VersionFileEntity>;
+      interrupted?: string[];
+      target?: Connector;
+      uploads?: UploadSessionStore;
+    } = {},
   ) {
+    const tgt = opts.target ?? target;
     const src: Connector = opts.fault ? new FaultyConnector(source, opts.fault) : source;
     const tasks: jest.Mocked<Deps[0]> = {
       findById: jest.fn<Deps[0]['findById']>().mockResolvedValue(aTask()),
@@ -66,12 +77,19 @@ describe('BackupExecutor', () => {
     const connectors: jest.Mocked<ConnectorProvider> = {
       open: jest
         .fn<ConnectorProvider['open']>()
-        .mockImplementation((id) => Promise.resolve(id === 'acc-src' ? src : target)),
+        .mockImplementation((id) => Promise.resolve(id === 'acc-src' ? src : tgt)),
       noteConnectorFailure: jest.fn<ConnectorProvider['noteConnectorFailure']>(),
       noteConnectorSuccess: jest.fn<ConnectorProvider['noteConnectorSuccess']>(),
     };
     const clock = new FakeClock();
-    const sut = new BackupExecutor(tasks, versions, connectors, clock, { fileAttempts: 3 });
+    const sut = new BackupExecutor(
+      tasks,
+      versions,
+      connectors,
+      clock,
+      { fileAttempts: 3 },
+      { uploads: opts.uploads },
+    );
     const recorder = new FakeRunRecorder();
     const recorded = () => versions.recordStoredFiles.mock.calls.flatMap((c) => c[2]);
     return { sut, tasks, versions, connectors, clock, recorder, recorded };
@@ -283,6 +301,71 @@ describe('BackupExecutor', () => {
 
     await expect(sut.execute(aRun(), recorder, new AbortController().signal)).rejects.toThrow(
       'task task-1 was deleted before the run started',
+    );
+  });
+
+  it("should continue an earlier attempt's upload session at its path, record new ones and forget them once stored", async () => {
+    const writes: Array<{ path: string; resume?: string }> = [];
+    // A target whose uploads above 4 bytes go through sessions: it reports one per file.
+    const sessions: Connector = {
+      kind: target.kind,
+      capabilities: { ...target.capabilities, uploadChunkSize: 4 },
+      list: (d, o) => target.list(d, o),
+      stat: (p) => target.stat(p),
+      read: (p, o) => target.read(p, o),
+      mkdir: (p, o) => target.mkdir(p, o),
+      remove: (p) => target.remove(p),
+      write: (p, body, meta) => {
+        writes.push({ path: p, resume: meta?.session?.resume });
+        meta?.session?.onConfirmed(meta.session.resume ?? `loc:${p}`, meta.session.resume ? 3 : 0);
+        return target.write(p, body, meta);
+      },
+    };
+    const earlier = (sourcePath: string, over: Partial<UploadSessionRecord> = {}) => ({
+      taskId: aTask().id,
+      sourcePath,
+      targetAccountId: aTask().targetAccountId,
+      targetPath: `backup/v000000/${sourcePath}`,
+      size: 5,
+      sourceModifiedAt: null,
+      locator: `loc-old:${sourcePath}`,
+      confirmedBytes: 3,
+      ...over,
+    });
+    const uploads: jest.Mocked<UploadSessionStore> = {
+      listForTask: jest
+        .fn<UploadSessionStore['listForTask']>()
+        .mockResolvedValue([
+          earlier('a.txt', { sourceModifiedAt: (await source.stat('a.txt')).modifiedAt ?? null }),
+          earlier('gone.txt'),
+        ]),
+      open: jest.fn<UploadSessionStore['open']>().mockResolvedValue(undefined),
+      confirm: jest.fn<UploadSessionStore['confirm']>().mockResolvedValue(undefined),
+      remove: jest.fn<UploadSessionStore['remove']>().mockResolvedValue(undefined),
+    };
+    const { sut, recorder, recorded } = setup({ target: sessions, uploads });
+
+    await sut.execute(aRun(), recorder, new AbortController().signal);
+
+    expect(recorder.finished?.outcome).toBe('completed');
+    expect(writes.sort((x, y) => x.path.localeCompare(y.path))).toEqual([
+      { path: 'backup/v000000/a.txt', resume: 'loc-old:a.txt' },
+      { path: 'backup/v000001/b/c.txt', resume: undefined },
+      { path: 'backup/v000001/d.jpg', resume: undefined },
+    ]);
+    expect(recorded().find((f) => f.path === 'a.txt')?.storedPath).toBe('backup/v000000/a.txt');
+    expect(uploads.open.mock.calls.map((c) => [c[0].sourcePath, c[0].locator]).sort()).toEqual([
+      ['b/c.txt', 'loc:backup/v000001/b/c.txt'],
+      ['d.jpg', 'loc:backup/v000001/d.jpg'],
+    ]);
+    expect(uploads.remove.mock.calls.map((c) => c[1]).sort()).toEqual([
+      'a.txt',
+      'b/c.txt',
+      'd.jpg',
+      'gone.txt',
+    ]);
+    expect(recorder.lines.map((e) => e.message)).toContain(
+      'a.txt: continuing the upload an interrupted attempt left, at byte 3 of 5',
     );
   });
 });
