@@ -513,6 +513,22 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/versions/{id}/approve/preview': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get: operations['VersionsController_approvePreview'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/versions/{id}/discard': {
     parameters: {
       query?: never;
@@ -553,6 +569,22 @@ export interface paths {
       cookie?: never;
     };
     get: operations['VersionsController_files'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/versions/{id}/thumbnail': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get: operations['VersionsController_thumbnail'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1036,6 +1068,42 @@ export interface components {
       /** @example https://hooks.example.com/backup */
       webhookUrl?: Record<string, never> | null;
     };
+    DeletionGuardDto: {
+      /**
+       * @description false turns the guard off for this task
+       * @default true
+       */
+      enabled: boolean;
+      /**
+       * @description hold a version when more than this percent of the files went away...
+       * @default 50
+       */
+      percent: number;
+      /**
+       * @description ...and more than this many files
+       * @default 20
+       */
+      minFiles: number;
+      /**
+       * @description count changed files with the deleted ones
+       * @default true
+       */
+      countChanged: boolean;
+      /**
+       * @description hold when the source lists nothing where it held files
+       * @default true
+       */
+      holdWhenEmptied: boolean;
+    };
+    VerifySettingsDto: {
+      /**
+       * @description percent of the stored copies read back and compared by SHA-256
+       * @default 0
+       */
+      readPercent: number;
+      /** @description when verify runs start on their own */
+      schedule?: components['schemas']['ScheduleDto'] | null;
+    };
     CreateTaskDto: {
       /** @example Photos to the NAS */
       name: string;
@@ -1058,6 +1126,9 @@ export interface components {
       /** @description After downtime, run a missed slot once at start-up */
       catchUp?: boolean;
       notifications?: components['schemas']['NotificationsDto'];
+      /** @description null puts the defaults back */
+      deletionGuard?: components['schemas']['DeletionGuardDto'] | null;
+      verify?: components['schemas']['VerifySettingsDto'];
     };
     UpdateTaskDto: {
       /** @example Photos to the NAS */
@@ -1081,6 +1152,9 @@ export interface components {
       /** @description After downtime, run a missed slot once at start-up */
       catchUp?: boolean;
       notifications?: components['schemas']['NotificationsDto'];
+      /** @description null puts the defaults back */
+      deletionGuard?: components['schemas']['DeletionGuardDto'] | null;
+      verify?: components['schemas']['VerifySettingsDto'];
     };
     SmtpSettingsDto: {
       /** @example smtp.example.com */
@@ -1953,6 +2027,25 @@ export interface operations {
       };
     };
   };
+  VersionsController_approvePreview: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
   VersionsController_discard: {
     parameters: {
       query?: never;
@@ -1998,6 +2091,30 @@ export interface operations {
         prefix?: string;
         afterId?: number;
         limit?: number;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  VersionsController_thumbnail: {
+    parameters: {
+      query: {
+        /** @description The file in the version, e.g. "2024/IMG_0001.jpg" */
+        path: string;
+        /** @description Longest side */
+        size?: number;
       };
       header?: never;
       path: {
