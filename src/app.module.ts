@@ -2,8 +2,8 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { AccountsModule } from './accounts/accounts.module.js';
 import { AuthModule } from './auth/auth.module.js';
-import { RestoreModule } from './backup/restore.module.js';
-import { TasksModule } from './backup/tasks.module.js';
+import { VersionRequestsModule } from './version-requests/version-requests.module.js';
+import { TasksModule } from './tasks/tasks.module.js';
 import type { Clock } from './common/clock.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
@@ -46,7 +46,7 @@ export class AppModule {
         TasksModule,
         VersionsModule,
         RunsModule,
-        RestoreModule,
+        VersionRequestsModule,
         SchedulerModule,
         NotificationsModule,
         HttpModule,

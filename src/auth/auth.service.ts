@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { AccountsRepository } from '../accounts/accounts.repository.js';
-import type { TasksRepository } from '../backup/tasks.repository.js';
+import type { TasksRepository } from '../tasks/tasks.repository.js';
 import type { Clock } from '../common/clock.js';
 import {
   AppError,

@@ -1,7 +1,7 @@
 import { NotFoundAppError, ValidationAppError } from '../common/errors/app-errors.js';
 import type { AccountsService } from '../accounts/accounts.service.js';
-import type { RunsRepository } from '../backup/runs.repository.js';
-import type { TasksRepository } from '../backup/tasks.repository.js';
+import type { RunsRepository } from '../tasks/runs.repository.js';
+import type { TasksRepository } from '../tasks/tasks.repository.js';
 import type { VersionsService } from '../versions/versions.service.js';
 import type { Principal } from './auth.service.js';
 

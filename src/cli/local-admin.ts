@@ -5,7 +5,7 @@ import { AuthService, type UserView } from '../auth/auth.service.js';
 import { LoginThrottle } from '../auth/login-throttle.js';
 import { hashPassword } from '../auth/passwords.js';
 import { SessionEntity, UserEntity } from '../auth/user.entity.js';
-import { TasksRepository } from '../backup/tasks.repository.js';
+import { TasksRepository } from '../tasks/tasks.repository.js';
 import { systemClock } from '../common/clock.js';
 import { ValidationAppError } from '../common/errors/app-errors.js';
 import type { AppConfig } from '../config/app-config.js';

@@ -4,7 +4,7 @@ import { AccountsService } from '../accounts/accounts.service.js';
 import { CurrentUser } from '../auth/auth.guard.js';
 import type { Principal } from '../auth/auth.service.js';
 import { Ownership } from '../auth/ownership.js';
-import { TasksService } from '../backup/tasks.service.js';
+import { TasksService } from '../tasks/tasks.service.js';
 import { BrowseQuery } from './dto/query.dto.js';
 import { CreateAccountDto, UpdateAccountDto } from './dto/account.dto.js';
 

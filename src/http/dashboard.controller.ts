@@ -5,8 +5,8 @@ import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Max, Min } from 'class-va
 import { CurrentUser } from '../auth/auth.guard.js';
 import type { Principal } from '../auth/auth.service.js';
 import { Ownership } from '../auth/ownership.js';
-import { TaskHealthService } from '../backup/task-health.service.js';
-import { TasksService } from '../backup/tasks.service.js';
+import { TaskHealthService } from '../tasks/task-health.service.js';
+import { TasksService } from '../tasks/tasks.service.js';
 import { ValidationAppError } from '../common/errors/app-errors.js';
 import { toRunView, toTaskView } from './views.js';
 

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { RunsRepository } from '../backup/runs.repository.js';
-import { TaskHealthService } from '../backup/task-health.service.js';
-import { TasksModule } from '../backup/tasks.module.js';
+import { RunsRepository } from '../tasks/runs.repository.js';
+import { TaskHealthService } from '../tasks/task-health.service.js';
+import { TasksModule } from '../tasks/tasks.module.js';
 import type { Clock } from '../common/clock.js';
 import { Database } from '../persistence/database.js';
 import { SchedulerModule } from '../scheduler/scheduler.module.js';

@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { AuthModule } from '../auth/auth.module.js';
-import { RestoreModule } from '../backup/restore.module.js';
-import { TasksModule } from '../backup/tasks.module.js';
+import { VersionRequestsModule } from '../version-requests/version-requests.module.js';
+import { TasksModule } from '../tasks/tasks.module.js';
 import { NotificationsModule } from '../notifications/notifications.module.js';
 import { RunsModule } from '../runs/runs.module.js';
 import { SchedulerModule } from '../scheduler/scheduler.module.js';
@@ -13,7 +13,10 @@ import { ConnectController } from './connect.controller.js';
 import { DashboardController } from './dashboard.controller.js';
 import { DashboardModule } from './dashboard.module.js';
 import { HealthController } from './health.controller.js';
+import { LedgerController } from './ledger.controller.js';
 import { RestoreController } from './restore.controller.js';
+import { RetentionController } from './retention.controller.js';
+import { VerifyController } from './verify.controller.js';
 import { RunStreamController } from './run-stream.controller.js';
 import { RunsController } from './runs.controller.js';
 import { SchedulesController } from './schedules.controller.js';
@@ -32,7 +35,7 @@ import { SecuritySettingsController } from './security-settings.controller.js';
     TasksModule,
     RunsModule,
     VersionsModule,
-    RestoreModule,
+    VersionRequestsModule,
     SchedulerModule,
     NotificationsModule,
     SecurityModule,
@@ -52,6 +55,9 @@ import { SecuritySettingsController } from './security-settings.controller.js';
     SchedulesController,
     SettingsController,
     RestoreController,
+    RetentionController,
+    VerifyController,
+    LedgerController,
     SecuritySettingsController,
     DashboardController,
   ],

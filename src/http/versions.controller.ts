@@ -7,8 +7,8 @@ import type { Response } from 'express';
 import { AccountsService } from '../accounts/accounts.service.js';
 import { NotFoundAppError, ValidationAppError } from '../common/errors/app-errors.js';
 import { normalizePath } from '../connectors/path.js';
-import { RestoreService } from '../backup/restore.service.js';
-import { TasksService } from '../backup/tasks.service.js';
+import { RetentionService } from '../version-requests/retention.service.js';
+import { TasksService } from '../tasks/tasks.service.js';
 import { VersionsService } from '../versions/versions.service.js';
 import { ThumbnailQuery, VersionFilesQuery } from './dto/query.dto.js';
 import {
@@ -26,7 +26,7 @@ export class VersionsController {
   constructor(
     private readonly versions: VersionsService,
     private readonly owners: Ownership,
-    private readonly restores: RestoreService,
+    private readonly retention: RetentionService,
     private readonly tasks: TasksService,
     private readonly accounts: AccountsService,
   ) {}
@@ -40,7 +40,7 @@ export class VersionsController {
   async approve(@CurrentUser() p: Principal, @Param('id') id: string) {
     await this.owners.version(p, id);
     const v = await this.versions.approveHeld(id);
-    await this.restores.pruneAfterApproval(v.taskId);
+    await this.retention.pruneAfterApproval(v.taskId);
     return toVersionView(v);
   }
 
@@ -51,7 +51,7 @@ export class VersionsController {
   @Get(':id/approve/preview')
   async approvePreview(@CurrentUser() p: Principal, @Param('id') id: string) {
     await this.owners.version(p, id);
-    const r = await this.restores.previewApproval(id);
+    const r = await this.retention.previewApproval(id);
     return {
       policy: r.policy,
       versions: r.versions.map((v) => ({ id: v.id, seq: v.seq, status: v.status })),

@@ -1,5 +1,5 @@
-import type { RunEntity } from '../backup/entities/run.entity.js';
-import type { TaskEntity } from '../backup/entities/task.entity.js';
+import type { RunEntity } from '../tasks/entities/run.entity.js';
+import type { TaskEntity } from '../tasks/entities/task.entity.js';
 import type { VersionEntity } from '../versions/entities/version.entity.js';
 import { DST_RULE, MONTH_END_RULE, toZonedIso } from '../scheduler/schedule.js';
 import { effectiveDeletionGuard } from '../versions/deletion-guard.js';

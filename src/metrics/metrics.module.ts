@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DataSource } from 'typeorm';
-import type { RunEntity } from '../backup/entities/run.entity.js';
+import type { RunEntity } from '../tasks/entities/run.entity.js';
 import type { AppConfig } from '../config/app-config.js';
 import { observeConnectorTraffic } from '../connectors/request-observer.js';
 import { RUN_EVENTS } from '../runs/run-events.js';

@@ -2,9 +2,9 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { DataSource } from 'typeorm';
 import type { ConnectorTrafficEvent } from '../connectors/request-observer.js';
 import { AccountEntity } from '../accounts/account.entity.js';
-import { RunEventEntity } from '../backup/entities/run-error.entity.js';
-import { RunEntity } from '../backup/entities/run.entity.js';
-import { TaskEntity } from '../backup/entities/task.entity.js';
+import { RunEventEntity } from '../tasks/entities/run-error.entity.js';
+import { RunEntity } from '../tasks/entities/run.entity.js';
+import { TaskEntity } from '../tasks/entities/task.entity.js';
 import { VersionFileEntity } from '../versions/entities/version-file.entity.js';
 import { VersionEntity } from '../versions/entities/version.entity.js';
 

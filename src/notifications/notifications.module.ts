@@ -8,8 +8,8 @@ import {
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { SecretVault } from '../accounts/secret-vault.js';
-import { TasksModule } from '../backup/tasks.module.js';
-import { TasksService } from '../backup/tasks.service.js';
+import { TasksModule } from '../tasks/tasks.module.js';
+import { TasksService } from '../tasks/tasks.service.js';
 import type { Clock } from '../common/clock.js';
 import type { AppConfig } from '../config/app-config.js';
 import { Database } from '../persistence/database.js';

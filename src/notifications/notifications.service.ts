@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { TaskNotificationSettings } from '../backup/tasks.service.js';
+import type { TaskNotificationSettings } from '../tasks/tasks.service.js';
 import type { RunFinishedEvent } from '../runs/run-events.js';
 import type { Mailer, WebhookClient } from './mailer.js';
 import {

@@ -1,4 +1,4 @@
-import type { RunEntity } from '../backup/entities/run.entity.js';
+import type { RunEntity } from '../tasks/entities/run.entity.js';
 import type { RunFinishedEvent } from '../runs/run-events.js';
 import type { MailMessage } from './mailer.js';
 

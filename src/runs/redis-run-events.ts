@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import type { RunEntity } from '../backup/entities/run.entity.js';
+import type { RunEntity } from '../tasks/entities/run.entity.js';
 import { RUN_EVENTS, type RunEventsSink, type RunProgressEvent } from './run-events.js';
 import type { RunLiveEvent, RunLiveFeed } from './run-live-feed.js';
 import { finishedEventOf } from './run-outcome.js';

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
-import type { RunKind } from '../backup/entities/run.entity.js';
-import type { RunsRepository } from '../backup/runs.repository.js';
+import type { RunKind } from '../tasks/entities/run.entity.js';
+import type { RunsRepository } from '../tasks/runs.repository.js';
 import type { Clock } from '../common/clock.js';
 import type { VersionsService } from '../versions/versions.service.js';
 import type { RunEventsSink } from './run-events.js';

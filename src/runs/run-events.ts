@@ -1,5 +1,5 @@
-import type { RunEntity } from '../backup/entities/run.entity.js';
-import type { RunCounters } from '../backup/runs.repository.js';
+import type { RunEntity } from '../tasks/entities/run.entity.js';
+import type { RunCounters } from '../tasks/runs.repository.js';
 
 export const RUN_EVENTS = {
   started: 'backup.run.started',

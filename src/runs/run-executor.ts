@@ -1,4 +1,4 @@
-import type { RunEntity, RunKind, RunPhase } from '../backup/entities/run.entity.js';
+import type { RunEntity, RunKind, RunPhase } from '../tasks/entities/run.entity.js';
 import type { RunRecorder } from './run-recorder.js';
 
 /**

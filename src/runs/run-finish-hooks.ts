@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { RunEntity } from '../backup/entities/run.entity.js';
+import type { RunEntity } from '../tasks/entities/run.entity.js';
 
 /**
  * The transaction a run's final row is written in (a backup's, with its version's commit). A run

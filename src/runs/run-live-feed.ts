@@ -1,5 +1,5 @@
 import type { EventEmitter2 } from '@nestjs/event-emitter';
-import type { RunEntity } from '../backup/entities/run.entity.js';
+import type { RunEntity } from '../tasks/entities/run.entity.js';
 import { RUN_EVENTS, type RunProgressEvent } from './run-events.js';
 
 export type RunEventName = (typeof RUN_EVENTS)[keyof typeof RUN_EVENTS];

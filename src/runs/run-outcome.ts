@@ -1,4 +1,4 @@
-import type { RunStatus } from '../backup/entities/run.entity.js';
+import type { RunStatus } from '../tasks/entities/run.entity.js';
 import { RUN_EVENTS } from './run-events.js';
 
 /**

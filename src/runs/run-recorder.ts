@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
-import type { RunEventEntity } from '../backup/entities/run-error.entity.js';
-import type { RunEntity, RunPhase } from '../backup/entities/run.entity.js';
-import type { RunCounters, RunsRepository } from '../backup/runs.repository.js';
+import type { RunEventEntity } from '../tasks/entities/run-error.entity.js';
+import type { RunEntity, RunPhase } from '../tasks/entities/run.entity.js';
+import type { RunCounters, RunsRepository } from '../tasks/runs.repository.js';
 import type { Clock } from '../common/clock.js';
 import { ConnectorError } from '../connectors/connector.errors.js';
 import {

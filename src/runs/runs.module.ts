@@ -6,7 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module.js';
-import { TasksModule } from '../backup/tasks.module.js';
+import { TasksModule } from '../tasks/tasks.module.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG, RUN_QUEUE } from '../tokens.js';
 import { VersionsModule } from '../versions/versions.module.js';

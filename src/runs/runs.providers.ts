@@ -1,10 +1,10 @@
 import { withLogContext } from '../logging/engine-logger.js';
 import type { Provider } from '@nestjs/common';
 import { AccountsService } from '../accounts/accounts.service.js';
-import { RunsRepository } from '../backup/runs.repository.js';
-import { TasksRepository } from '../backup/tasks.repository.js';
-import { UploadSessionsRepository } from '../backup/upload-sessions.repository.js';
-import { TargetFoldersRepository } from '../backup/target-folders.repository.js';
+import { RunsRepository } from '../tasks/runs.repository.js';
+import { TasksRepository } from '../tasks/tasks.repository.js';
+import { UploadSessionsRepository } from '../tasks/upload-sessions.repository.js';
+import { TargetFoldersRepository } from '../tasks/target-folders.repository.js';
 import type { Clock } from '../common/clock.js';
 import { releaseMemoryAfterRun } from '../common/memory.js';
 import type { AppConfig } from '../config/app-config.js';

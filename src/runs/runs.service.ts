@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import type { RunEventEntity } from '../backup/entities/run-error.entity.js';
+import type { RunEventEntity } from '../tasks/entities/run-error.entity.js';
 import type {
   RestoreParams,
   RunEntity,
   VerifyParams,
   RunKind,
   RunTrigger,
-} from '../backup/entities/run.entity.js';
-import type { RunsRepository } from '../backup/runs.repository.js';
-import type { TasksRepository } from '../backup/tasks.repository.js';
+} from '../tasks/entities/run.entity.js';
+import type { RunsRepository } from '../tasks/runs.repository.js';
+import type { TasksRepository } from '../tasks/tasks.repository.js';
 import type { Clock } from '../common/clock.js';
 import { ConflictAppError, NotFoundAppError } from '../common/errors/app-errors.js';
 import type { VersionsService } from '../versions/versions.service.js';

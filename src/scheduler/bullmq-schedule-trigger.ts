@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Queue, Worker, type Job, type RepeatOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { TaskEntity } from '../backup/entities/task.entity.js';
+import type { TaskEntity } from '../tasks/entities/task.entity.js';
 import { redisConnection } from '../runs/bullmq-run-queue.js';
 import type { ClusterConfig, ProcessRole } from '../config/app-config.js';
 import { nextRuns, type Schedule } from './schedule.js';

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { schedule, type ScheduledTask } from 'node-cron';
-import type { TaskEntity } from '../backup/entities/task.entity.js';
+import type { TaskEntity } from '../tasks/entities/task.entity.js';
 import type { ScheduleTrigger, SchedulerService } from './scheduler.service.js';
 
 /**

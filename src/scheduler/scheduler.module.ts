@@ -6,8 +6,8 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
-import { TasksModule } from '../backup/tasks.module.js';
-import { TASK_CHANGED, type TaskChangedEvent } from '../backup/tasks.service.js';
+import { TasksModule } from '../tasks/tasks.module.js';
+import { TASK_CHANGED, type TaskChangedEvent } from '../tasks/tasks.service.js';
 import { RunsModule } from '../runs/runs.module.js';
 import { schedulerProviders } from './scheduler.providers.js';
 import { SchedulerService } from './scheduler.service.js';

@@ -1,5 +1,5 @@
 import type { Provider } from '@nestjs/common';
-import { TasksRepository } from '../backup/tasks.repository.js';
+import { TasksRepository } from '../tasks/tasks.repository.js';
 import type { Clock } from '../common/clock.js';
 import { RunsService } from '../runs/runs.service.js';
 import { CLOCK, SCHEDULE_TRIGGER } from '../tokens.js';

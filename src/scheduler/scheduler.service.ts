@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import type { RunEntity, RunTrigger } from '../backup/entities/run.entity.js';
-import type { TaskEntity } from '../backup/entities/task.entity.js';
-import type { TasksRepository } from '../backup/tasks.repository.js';
+import type { RunEntity, RunTrigger } from '../tasks/entities/run.entity.js';
+import type { TaskEntity } from '../tasks/entities/task.entity.js';
+import type { TasksRepository } from '../tasks/tasks.repository.js';
 import type { Clock } from '../common/clock.js';
 import { RunExistsError, type RunStarter } from '../runs/runs.service.js';
 import { latestSlotBetween, nextRuns, type Schedule } from './schedule.js';

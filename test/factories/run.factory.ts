@@ -1,5 +1,5 @@
-import type { RunEntity } from '../../src/backup/entities/run.entity.js';
-import type { TaskEntity } from '../../src/backup/entities/task.entity.js';
+import type { RunEntity } from '../../src/tasks/entities/run.entity.js';
+import type { TaskEntity } from '../../src/tasks/entities/task.entity.js';
 
 /** A queued manual backup run; patch what the test is about. */
 export function aRun(patch: Partial<RunEntity> = {}): RunEntity {

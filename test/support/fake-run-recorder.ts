@@ -1,5 +1,5 @@
-import type { RunPhase } from '../../src/backup/entities/run.entity.js';
-import type { RunCounters } from '../../src/backup/runs.repository.js';
+import type { RunPhase } from '../../src/tasks/entities/run.entity.js';
+import type { RunCounters } from '../../src/tasks/runs.repository.js';
 import { describeError, type RunOutcome } from '../../src/runs/run-outcome.js';
 import {
   zeroCounters,

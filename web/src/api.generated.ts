@@ -697,56 +697,8 @@ export interface paths {
       cookie?: never;
     };
     get?: never;
-    put: operations['RestoreController_retention'];
+    put: operations['RetentionController_retention'];
     post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/versions/{id}/verify': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    post: operations['RestoreController_verifyVersion'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/tasks/{id}/verify': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    post: operations['RestoreController_verifyTask'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/accounts/{id}/verify': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    post: operations['RestoreController_verifyTarget'];
     delete?: never;
     options?: never;
     head?: never;
@@ -760,7 +712,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get: operations['RestoreController_prunePreview'];
+    get: operations['RetentionController_prunePreview'];
     put?: never;
     post?: never;
     delete?: never;
@@ -778,7 +730,55 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    post: operations['RestoreController_prune'];
+    post: operations['RetentionController_prune'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/versions/{id}/verify': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post: operations['VerifyController_verifyVersion'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/tasks/{id}/verify': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post: operations['VerifyController_verifyTask'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/accounts/{id}/verify': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post: operations['VerifyController_verifyTarget'];
     delete?: never;
     options?: never;
     head?: never;
@@ -794,7 +794,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    post: operations['RestoreController_importLedger'];
+    post: operations['LedgerController_importLedger'];
     delete?: never;
     options?: never;
     head?: never;
@@ -2283,7 +2283,7 @@ export interface operations {
       };
     };
   };
-  RestoreController_retention: {
+  RetentionController_retention: {
     parameters: {
       query?: never;
       header?: never;
@@ -2306,76 +2306,7 @@ export interface operations {
       };
     };
   };
-  RestoreController_verifyVersion: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        id: string;
-      };
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['VerifyDto'];
-      };
-    };
-    responses: {
-      202: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content?: never;
-      };
-    };
-  };
-  RestoreController_verifyTask: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        id: string;
-      };
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['VerifyDto'];
-      };
-    };
-    responses: {
-      202: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content?: never;
-      };
-    };
-  };
-  RestoreController_verifyTarget: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        id: string;
-      };
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['VerifyDto'];
-      };
-    };
-    responses: {
-      202: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content?: never;
-      };
-    };
-  };
-  RestoreController_prunePreview: {
+  RetentionController_prunePreview: {
     parameters: {
       query?: {
         keepLast?: number;
@@ -2399,7 +2330,7 @@ export interface operations {
       };
     };
   };
-  RestoreController_prune: {
+  RetentionController_prune: {
     parameters: {
       query?: never;
       header?: never;
@@ -2418,7 +2349,76 @@ export interface operations {
       };
     };
   };
-  RestoreController_importLedger: {
+  VerifyController_verifyVersion: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['VerifyDto'];
+      };
+    };
+    responses: {
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  VerifyController_verifyTask: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['VerifyDto'];
+      };
+    };
+    responses: {
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  VerifyController_verifyTarget: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['VerifyDto'];
+      };
+    };
+    responses: {
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  LedgerController_importLedger: {
     parameters: {
       query?: never;
       header?: never;

@@ -1,5 +1,5 @@
 import { extensionOf } from '../../connectors/path.js';
-import type { FilterMode } from '../entities/task.entity.js';
+import type { FilterMode } from '../../tasks/entities/task.entity.js';
 
 /** Parses "jpg, .HEIC mov" or ['jpg', '.heic'] into ['jpg', 'heic', 'mov']; reports bad items. */
 export function parseExtensions(input: string | readonly string[]): {

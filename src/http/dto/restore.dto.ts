@@ -14,7 +14,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import type { ConflictPolicy } from '../../backup/entities/run.entity.js';
+import type { ConflictPolicy } from '../../tasks/entities/run.entity.js';
 
 export class RestoreDestinationDto {
   @ApiProperty({ description: 'Account to restore into' })

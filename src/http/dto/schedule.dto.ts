@@ -12,7 +12,7 @@ import {
   Min,
   ValidateIf,
 } from 'class-validator';
-import type { NotifyOn } from '../../backup/entities/task.entity.js';
+import type { NotifyOn } from '../../tasks/entities/task.entity.js';
 
 /** Recipients of a task's notifications. */
 export const MAX_RECIPIENTS = 20;

@@ -13,7 +13,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import type { FilterMode } from '../../backup/entities/task.entity.js';
+import type { FilterMode } from '../../tasks/entities/task.entity.js';
 import { NotificationsDto, ScheduleDto } from './schedule.dto.js';
 
 /** The deletion guard of a task: on by default; only `enabled: false` turns it off. */

@@ -13,8 +13,8 @@ import { commonHashKinds, firstHashMismatch } from '../../connectors/hashing/has
 import { baseName, joinPath, normalizePath, parentPath } from '../../connectors/path.js';
 import type { VersionFileEntity } from '../../versions/entities/version-file.entity.js';
 import type { VersionsService } from '../../versions/versions.service.js';
-import type { ConflictPolicy, RestoreParams, RunEntity } from '../../backup/entities/run.entity.js';
-import type { TasksRepository } from '../../backup/tasks.repository.js';
+import type { ConflictPolicy, RestoreParams, RunEntity } from '../../tasks/entities/run.entity.js';
+import type { TasksRepository } from '../../tasks/tasks.repository.js';
 import { runPool } from '../../backup/transfer/pool.js';
 import { transferFile } from '../../backup/transfer/transfer-file.js';
 import { withFileRetries } from '../../backup/transfer/with-retries.js';

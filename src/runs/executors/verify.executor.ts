@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { RunEntity, VerifyParams } from '../../backup/entities/run.entity.js';
-import type { TasksRepository } from '../../backup/tasks.repository.js';
+import type { RunEntity, VerifyParams } from '../../tasks/entities/run.entity.js';
+import type { TasksRepository } from '../../tasks/tasks.repository.js';
 import { assertTargetPresent } from '../../backup/plan/root-presence.js';
 import {
   FatalError,

@@ -3,7 +3,7 @@ import { AccountsRepository } from '../../../src/accounts/accounts.repository.js
 import { AuthService } from '../../../src/auth/auth.service.js';
 import { LoginThrottle } from '../../../src/auth/login-throttle.js';
 import { UserEntity } from '../../../src/auth/user.entity.js';
-import { TasksRepository } from '../../../src/backup/tasks.repository.js';
+import { TasksRepository } from '../../../src/tasks/tasks.repository.js';
 import { systemClock } from '../../../src/common/clock.js';
 import { ConflictAppError } from '../../../src/common/errors/app-errors.js';
 import { Database } from '../../../src/persistence/database.js';

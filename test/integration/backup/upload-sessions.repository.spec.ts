@@ -1,12 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { SecretVault } from '../../../src/accounts/secret-vault.js';
-import { UploadSessionEntity } from '../../../src/backup/entities/upload-session.entity.js';
-import { TasksRepository } from '../../../src/backup/tasks.repository.js';
+import { UploadSessionEntity } from '../../../src/tasks/entities/upload-session.entity.js';
+import { TasksRepository } from '../../../src/tasks/tasks.repository.js';
 import {
   UploadSessionsRepository,
   type UploadSessionRecord,
-} from '../../../src/backup/upload-sessions.repository.js';
+} from '../../../src/tasks/upload-sessions.repository.js';
 import { Database } from '../../../src/persistence/database.js';
 import { openDataSource, TEST_DATABASES, type TestDatabase } from '../../support/databases.js';
 

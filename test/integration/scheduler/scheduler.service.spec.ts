@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { RunEntity } from '../../../src/backup/entities/run.entity.js';
-import { TaskEntity } from '../../../src/backup/entities/task.entity.js';
+import { RunEntity } from '../../../src/tasks/entities/run.entity.js';
+import { TaskEntity } from '../../../src/tasks/entities/task.entity.js';
 import type { RunQueue } from '../../../src/runs/run-queue.js';
-import { RunsRepository } from '../../../src/backup/runs.repository.js';
-import { TasksRepository } from '../../../src/backup/tasks.repository.js';
+import { RunsRepository } from '../../../src/tasks/runs.repository.js';
+import { TasksRepository } from '../../../src/tasks/tasks.repository.js';
 import { Database } from '../../../src/persistence/database.js';
 import type { Schedule } from '../../../src/scheduler/schedule.js';
 import { SchedulerService } from '../../../src/scheduler/scheduler.service.js';

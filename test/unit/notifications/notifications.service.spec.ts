@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { TaskNotificationSettings } from '../../../src/backup/tasks.service.js';
+import type { TaskNotificationSettings } from '../../../src/tasks/tasks.service.js';
 import type { MailMessage, Mailer, SmtpServer } from '../../../src/notifications/mailer.js';
 import { InMemoryNotificationRate } from '../../../src/notifications/notification-rate.js';
 import {

@@ -9,7 +9,7 @@ import type { Connector } from '../../../src/connectors/connector.js';
 import type {
   UploadSessionRecord,
   UploadSessionStore,
-} from '../../../src/backup/upload-sessions.repository.js';
+} from '../../../src/tasks/upload-sessions.repository.js';
 import { LocalConnector } from '../../../src/connectors/local/local.connector.js';
 import type { VersionFileEntity } from '../../../src/versions/entities/version-file.entity.js';
 import type { VersionEntity } from '../../../src/versions/entities/version.entity.js';

@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RestoreParams } from '../../../src/backup/entities/run.entity.js';
+import type { RestoreParams } from '../../../src/tasks/entities/run.entity.js';
 import { LocalConnector } from '../../../src/connectors/local/local.connector.js';
 import type { ConnectorProvider } from '../../../src/runs/connector-provider.js';
 import { RestoreExecutor } from '../../../src/runs/executors/restore.executor.js';

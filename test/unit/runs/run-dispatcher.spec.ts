@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import type { RunEntity } from '../../../src/backup/entities/run.entity.js';
+import type { RunEntity } from '../../../src/tasks/entities/run.entity.js';
 import { RunDispatcher, type RunDispatcherDeps } from '../../../src/runs/run-dispatcher.js';
 import type { RunEventsSink } from '../../../src/runs/run-events.js';
 import type { RunExecutor } from '../../../src/runs/run-executor.js';

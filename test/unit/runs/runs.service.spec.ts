@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
-import type { RunEntity } from '../../../src/backup/entities/run.entity.js';
-import type { RunsRepository } from '../../../src/backup/runs.repository.js';
+import type { RunEntity } from '../../../src/tasks/entities/run.entity.js';
+import type { RunsRepository } from '../../../src/tasks/runs.repository.js';
 import { ConflictAppError, NotFoundAppError } from '../../../src/common/errors/app-errors.js';
 import { LocalRunControl } from '../../../src/runs/run-control.js';
 import type { RunQueue } from '../../../src/runs/run-queue.js';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import type { RunEntity } from './entities/run.entity.js';
+import type { RunEntity } from '../tasks/entities/run.entity.js';
 import { RunFinishHooks, type RunTransaction } from '../runs/run-finish-hooks.js';
-import { RestoreService } from './restore.service.js';
+import { RetentionService } from './retention.service.js';
 
 /**
  * Retention follows every completed backup of a task that has a policy: a prune run is queued.
@@ -11,7 +11,7 @@ import { RestoreService } from './restore.service.js';
 @Injectable()
 export class PruneAfterBackupHook implements OnModuleInit {
   constructor(
-    @Inject(RestoreService) private readonly restores: RestoreService,
+    @Inject(RetentionService) private readonly retention: RetentionService,
     @Inject(RunFinishHooks) private readonly hooks: RunFinishHooks,
   ) {}
 
@@ -23,6 +23,6 @@ export class PruneAfterBackupHook implements OnModuleInit {
     if (run.kind !== 'backup' || (run.status !== 'completed' && run.status !== 'warning')) return;
     // A run started meanwhile (409) or a task deleted since: nothing to prune now (the hooks
     // log it and the backup stays completed).
-    await this.restores.pruneAfterBackup(run.taskId, tx);
+    await this.retention.pruneAfterBackup(run.taskId, tx);
   }
 }

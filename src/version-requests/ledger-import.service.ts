@@ -11,8 +11,8 @@ import {
 } from '../versions/manifest.js';
 import { MANIFEST_FOLDER, type VersionsService } from '../versions/versions.service.js';
 import type { ConnectorProvider } from '../runs/connector-provider.js';
-import type { TaskEntity } from './entities/task.entity.js';
-import type { TasksService } from './tasks.service.js';
+import type { TaskEntity } from '../tasks/entities/task.entity.js';
+import type { TasksService } from '../tasks/tasks.service.js';
 
 /** Problems reported at most per refused import: enough to fix a file, never a flood. */
 const MAX_PROBLEMS = 20;

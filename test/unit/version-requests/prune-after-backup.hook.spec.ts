@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import type { EntityManager } from 'typeorm';
-import { PruneAfterBackupHook } from '../../../src/backup/prune-after-backup.hook.js';
-import type { RestoreService } from '../../../src/backup/restore.service.js';
+import { PruneAfterBackupHook } from '../../../src/version-requests/prune-after-backup.hook.js';
+import type { RetentionService } from '../../../src/version-requests/retention.service.js';
 import { ConflictAppError } from '../../../src/common/errors/app-errors.js';
 import { RunFinishHooks } from '../../../src/runs/run-finish-hooks.js';
 import { aRun } from '../../factories/run.factory.js';
@@ -9,10 +9,10 @@ import { aRun } from '../../factories/run.factory.js';
 describe('PruneAfterBackupHook', () => {
   function setup() {
     const restores = {
-      pruneAfterBackup: jest.fn<RestoreService['pruneAfterBackup']>().mockResolvedValue(undefined),
+      pruneAfterBackup: jest.fn<RetentionService['pruneAfterBackup']>().mockResolvedValue(undefined),
     };
     const hooks = new RunFinishHooks();
-    const sut = new PruneAfterBackupHook(restores as unknown as RestoreService, hooks);
+    const sut = new PruneAfterBackupHook(restores as unknown as RetentionService, hooks);
     sut.onModuleInit();
     return { hooks, restores };
   }

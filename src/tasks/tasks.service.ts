@@ -6,7 +6,7 @@ import { normalizePath, relativeTo } from '../connectors/path.js';
 import { parseSchedule, type ScheduleInput } from '../scheduler/schedule.js';
 import { effectiveDeletionGuard, type DeletionGuardSettings } from '../versions/deletion-guard.js';
 import type { FilterMode, NotifyOn, TaskEntity } from './entities/task.entity.js';
-import { parseExtensions } from './plan/extension-filter.js';
+import { parseExtensions } from '../backup/plan/extension-filter.js';
 import type { RunsRepository } from './runs.repository.js';
 import type { TasksRepository } from './tasks.repository.js';
 
