@@ -26,7 +26,11 @@ export function toTaskView(t: TaskEntity) {
     catchUp: t.catchUp,
     notifications: { emails: t.notifyEmails, on: t.notifyOn, webhookUrl: t.webhookUrl },
     deletionGuard: effectiveDeletionGuard(t.deletionGuard),
-    verify: { readPercent: t.verifyReadPercent, schedule: t.verifySchedule ?? { kind: 'none' } },
+    verify: {
+      readPercent: t.verifyReadPercent,
+      readBackAfterWrite: t.readBackAfterWrite,
+      schedule: t.verifySchedule ?? { kind: 'none' },
+    },
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
   };

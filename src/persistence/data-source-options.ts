@@ -21,6 +21,7 @@ import { TaskGuardVerify1768000000200 } from '../migrations/1768000000200-task-g
 import { RunBytesUnchanged1768000000701 } from '../migrations/1768000000701-run-bytes-unchanged.js';
 import { UploadSessions1768000000300 } from '../migrations/1768000000300-upload-sessions.js';
 import { TargetFolders1768000000301 } from '../migrations/1768000000301-target-folders.js';
+import { TaskReadBack1768000000900 } from '../migrations/1768000000900-task-read-back.js';
 import { VersionFileEntity } from '../versions/entities/version-file.entity.js';
 import { VersionEntity } from '../versions/entities/version.entity.js';
 
@@ -51,6 +52,7 @@ export const MIGRATIONS = [
   RunBytesUnchanged1768000000701,
   UploadSessions1768000000300,
   TargetFolders1768000000301,
+  TaskReadBack1768000000900,
 ];
 
 /** SQLite by default (a file under ./data), PostgreSQL when DATABASE_URL says so. */

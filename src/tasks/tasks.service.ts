@@ -27,7 +27,7 @@ export interface TaskInput {
   /** Partial: unnamed fields keep their value; null puts the defaults back (the guard stays on). */
   deletionGuard?: Partial<DeletionGuardSettings> | null;
   /** Verify runs of the task: the read-back percent and when they start on their own. */
-  verify?: { readPercent?: number; schedule?: ScheduleInput | null };
+  verify?: { readPercent?: number; schedule?: ScheduleInput | null; readBackAfterWrite?: boolean };
 }
 
 /** A task as notifications see it. */
@@ -93,6 +93,7 @@ export class TasksService {
         retention: null,
         deletionGuard: null,
         verifyReadPercent: 0,
+        readBackAfterWrite: false,
         verifySchedule: null,
         verifyCheckpoint: now,
         createdAt: now,
@@ -312,6 +313,11 @@ function applyVerify(
         `verify.readPercent must be a whole number from 0 to 100 (got ${JSON.stringify(p)})`,
       );
     else next.verifyReadPercent = p;
+  }
+  if (input.readBackAfterWrite !== undefined) {
+    if (typeof input.readBackAfterWrite !== 'boolean')
+      problems.push('verify.readBackAfterWrite must be true or false');
+    else next.readBackAfterWrite = input.readBackAfterWrite;
   }
   if (input.schedule !== undefined) {
     if (input.schedule === null) {

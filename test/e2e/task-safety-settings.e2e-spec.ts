@@ -84,7 +84,12 @@ describe('per-task deletion guard and verify settings', () => {
       countChanged: true,
       holdWhenEmptied: true,
     });
-    expect(view.verify).toEqual({ readPercent: 0, schedule: { kind: 'none' }, nextRuns: [] });
+    expect(view.verify).toEqual({
+      readPercent: 0,
+      readBackAfterWrite: false,
+      schedule: { kind: 'none' },
+      nextRuns: [],
+    });
   });
 
   it.each([
@@ -93,6 +98,7 @@ describe('per-task deletion guard and verify settings', () => {
     [{ deletionGuard: { minFiles: -3 } }, 'deletionGuard.minFiles'],
     [{ deletionGuard: { enabled: 'no' } }, 'deletionGuard.enabled'],
     [{ verify: { readPercent: 101 } }, 'verify.readPercent'],
+    [{ verify: { readBackAfterWrite: 'yes' } }, 'verify.readBackAfterWrite'],
     [
       { verify: { schedule: { kind: 'weekly', time: '04:00', weekdays: ['sun'] } } },
       'verify.schedule.timezone',

@@ -195,7 +195,12 @@ export interface Task {
   notifications?: { emails: string[]; on: string; webhookUrl: string | null };
   nextRuns?: string[];
   deletionGuard?: DeletionGuard;
-  verify?: { readPercent: number; schedule: Schedule; nextRuns?: string[] };
+  verify?: {
+    readPercent: number;
+    readBackAfterWrite?: boolean;
+    schedule: Schedule;
+    nextRuns?: string[];
+  };
   createdAt: string;
   updatedAt: string;
 }
@@ -213,7 +218,7 @@ export type TaskInput = Partial<{
   catchUp: boolean;
   notifications: { emails: string[]; on: string; webhookUrl: string | null };
   deletionGuard: Partial<DeletionGuard> | null;
-  verify: { readPercent?: number; schedule?: Schedule | null };
+  verify: { readPercent?: number; readBackAfterWrite?: boolean; schedule?: Schedule | null };
 }>;
 
 /** A task's deletion guard: on by default; `enabled: false` turns it off. */

@@ -70,6 +70,15 @@ export class VerifySettingsDto {
   readPercent?: number;
 
   @ApiPropertyOptional({
+    default: false,
+    description:
+      'read every file back after writing it and compare its SHA-256, on targets that report no hash (local, WebDAV, SFTP)',
+  })
+  @IsOptional()
+  @IsBoolean()
+  readBackAfterWrite?: boolean;
+
+  @ApiPropertyOptional({
     type: ScheduleDto,
     nullable: true,
     description: 'when verify runs start on their own',

@@ -361,6 +361,8 @@ class BackupExecution {
               modifiedAt: item.entry.modifiedAt,
               signal,
               sourceHashes: item.entry.hashes,
+              // A target that reports no hash of what it stored is read back when the task says so.
+              readBack: this.task.readBackAfterWrite === true,
               onBytes: (n) => {
                 sent += n;
                 rec.addBytes(n, item.rel);

@@ -101,6 +101,14 @@ export class TaskEntity {
   @Column('integer', { name: 'verify_read_percent', default: 0 })
   verifyReadPercent!: number;
 
+  /**
+   * Read every file back after writing it and compare its SHA-256, for targets that report no
+   * hash of what they stored (a local drive, WebDAV, SFTP). Off by default: a second read of
+   * every byte on the target.
+   */
+  @Column('boolean', { name: 'read_back_after_write', default: false })
+  readBackAfterWrite!: boolean;
+
   /** When verify runs start on their own; null or kind 'none': only when asked. */
   @Column('text', { name: 'verify_schedule', nullable: true, transformer: jsonText })
   verifySchedule!: TaskSchedule | null;

@@ -251,6 +251,33 @@ describe('BackupExecutor', () => {
     expect(recorder.finished!.held).toMatchObject({ deleted: 30, previousFileCount: 30 });
   });
 
+  it.each([
+    [true, 2, 1],
+    [false, 3, 0],
+  ])(
+    'should read a hashless target back when the task asks (%s): a copy stored wrong is a file error, not a good file',
+    async (readBackAfterWrite, copied, failed) => {
+      // The drive flips bytes of d.jpg as it stores it and, like any plain folder, reports no hash.
+      const corrupting = new FaultyConnector(target, (op, path) =>
+        op === 'write' && path.endsWith('d.jpg') ? 'corrupt' : undefined,
+      );
+      const hashless: Connector = Object.assign(Object.create(corrupting) as Connector, {
+        write: async (...args: Parameters<Connector['write']>) => ({
+          ...(await corrupting.write(...args)),
+          hashes: {},
+        }),
+      });
+      const { sut, tasks, recorder, recorded } = setup({ target: hashless });
+      tasks.findById.mockResolvedValue(aTask({ readBackAfterWrite }));
+
+      await sut.execute(aRun(), recorder, new AbortController().signal);
+
+      expect(recorder.counters).toMatchObject({ filesCopied: copied, filesFailed: failed });
+      expect(recorded().some((f) => f.path === 'd.jpg')).toBe(!readBackAfterWrite);
+      if (readBackAfterWrite) expect(recorder.linesAt('error')[0]!.message).toContain('read back');
+    },
+  );
+
   it('should stop the whole run when the target is full', async () => {
     const full = new QuotaExceededError('the target is full');
     const { sut, connectors, recorder } = setup();

@@ -233,6 +233,7 @@ export async function taskFormScreen(root: HTMLElement, ctx: ScreenContext): Pro
     max: 100,
     value: String(task?.verify?.readPercent ?? 0),
   });
+  const readBack = input({ type: 'checkbox', checked: task?.verify?.readBackAfterWrite ?? false });
   const verifyKind = select(
     [
       ['none', 'Only when I ask'],
@@ -360,7 +361,11 @@ export async function taskFormScreen(root: HTMLElement, ctx: ScreenContext): Pro
           holdWhenEmptied: guardEmptied.checked,
         }
       : { enabled: false },
-    verify: { readPercent: Number(readPercent.value), schedule: readVerifySchedule() },
+    verify: {
+      readPercent: Number(readPercent.value),
+      readBackAfterWrite: readBack.checked,
+      schedule: readVerifySchedule(),
+    },
   });
 
   const form: HTMLFormElement = h(
@@ -477,6 +482,10 @@ export async function taskFormScreen(root: HTMLElement, ctx: ScreenContext): Pro
       field('Hold when the source is empty', guardEmptied, {
         name: 'deletionGuard.holdWhenEmptied',
         help: 'The source lists nothing where it held files before.',
+      }),
+      field('Read each file back after writing it', readBack, {
+        name: 'verify.readBackAfterWrite',
+        help: 'For a drive, WebDAV or SFTP, which report no checksum of what they stored: each copy is read again and compared by SHA-256. Doubles the reading on the target.',
       }),
       field('Verify: read back … % of the stored files', readPercent, {
         name: 'verify.readPercent',
