@@ -8,7 +8,7 @@ import {
   UploadPartCommand,
   type CompletedPart,
 } from '@aws-sdk/client-s3';
-import { FatalError, IntegrityError } from '../connector.errors.js';
+import { FatalError, IntegrityError, TransientError } from '../connector.errors.js';
 import { HashingTransform } from '../hashing/hashing-transform.js';
 import type { S3ApiClient } from './s3.client.js';
 import { META_MTIME, META_SHA256 } from './s3.mapper.js';
@@ -52,10 +52,14 @@ export interface UploadResult {
  * itself to record it.
  */
 export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
-  const hashing = new HashingTransform(['sha256']);
-  const input = req.body.pipe(hashing);
+  const single = isSinglePut(req);
+  // A body that goes up in one PutObject is hashed once, whole, when it has arrived (putWhole):
+  // that digest is the metadata's SHA-256 and the payload hash the request is signed with. Only
+  // the multipart path (or a body of unknown size) hashes in flight.
+  const hashing = single ? undefined : new HashingTransform(['sha256']);
+  const input = hashing ? req.body.pipe(hashing) : req.body;
   // pipe() does not forward errors: a failing source must fail the upload, never end it short.
-  req.body.once('error', (e) => input.destroy(e));
+  if (hashing) req.body.once('error', (e) => input.destroy(e));
   const iterator = input[Symbol.asyncIterator]();
   const head: Buffer[] = [];
   let headBytes = 0;
@@ -63,9 +67,9 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
   // A body of known size up to (queueSize + 1) parts goes up as one PutObject: it holds no more
   // memory than the multipart path would (queueSize + 1 part buffers), takes one request instead
   // of four plus a server-side copy, and S3 checks it whole against its Content-MD5.
-  const gather = isSinglePut(req) ? req.size! + 1 : req.partSize;
+  const gather = single ? req.size! + 1 : req.partSize;
   // Copied into one buffer of the announced size as it arrives (no second copy by concat).
-  const pooled = isSinglePut(req) ? takeBuffer(req, req.size!) : undefined;
+  const pooled = single ? takeBuffer(req, req.size!) : undefined;
   const whole = pooled?.subarray(0, req.size!);
   try {
     while (headBytes < gather) {
@@ -84,7 +88,16 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
     if (pooled) req.pool?.give(pooled);
     throw e;
   }
-  if (whole && head.length > 0) {
+  if (!hashing) {
+    // Longer than announced: nothing was sent; the caller's size check retries such a file.
+    if (!ended) {
+      if (pooled) req.pool?.give(pooled);
+      input.destroy();
+      throw new TransientError(
+        `'${req.what}': the body is longer than the ${req.size} bytes announced`,
+      );
+    }
+  } else if (whole && head.length > 0) {
     // Longer than announced: what went into the buffer leads the parts.
     head.unshift(whole.subarray(0, headBytes - head.reduce((n, c) => n + c.length, 0)));
   }
@@ -105,7 +118,7 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
   }
 
   try {
-    return await uploadMultipart(req, head, iterator, hashing, metadata);
+    return await uploadMultipart(req, head, iterator, hashing!, metadata);
   } finally {
     input.destroy();
   }
@@ -116,28 +129,33 @@ async function putWhole(
   head: Buffer[],
   headBytes: number,
   whole: Buffer | undefined,
-  hashing: HashingTransform,
+  hashing: HashingTransform | undefined,
   metadata: Record<string, string>,
 ): Promise<UploadResult> {
   const data = whole && head.length === 0 ? whole.subarray(0, headBytes) : Buffer.concat(head);
-  // The SHA-256 is the one hashed in flight (no second pass over the body); MD5 only here.
+  // One SHA-256 of the body (in flight when its size was unknown, else here in one piece) and
+  // one MD5. S3 checks both: Content-MD5, and the signed payload hash (x-amz-content-sha256,
+  // given to the signer so it does not hash the body a second time).
   const md5 = createHash('md5').update(data).digest();
-  const sha256 = hashing.hashes.sha256!;
+  const sha256 = hashing?.hashes.sha256 ?? createHash('sha256').update(data).digest('hex');
   // The body is a Buffer, so the pacer may send it again after a 503 or a broken socket.
   const out = await req.api.call(
     'PutObject',
     req.what,
     () =>
       req.api.s3.send(
-        new PutObjectCommand({
-          Bucket: req.bucket,
-          Key: req.key,
-          Body: data,
-          ContentLength: data.length,
-          ContentMD5: md5.toString('base64'),
-          ContentType: 'application/octet-stream',
-          Metadata: { ...metadata, [META_SHA256]: sha256 },
-        }),
+        withPayloadHash(
+          new PutObjectCommand({
+            Bucket: req.bucket,
+            Key: req.key,
+            Body: data,
+            ContentLength: data.length,
+            ContentMD5: md5.toString('base64'),
+            ContentType: 'application/octet-stream',
+            Metadata: { ...metadata, [META_SHA256]: sha256 },
+          }),
+          sha256,
+        ),
         { abortSignal: req.signal },
       ),
     req.signal,
@@ -151,6 +169,22 @@ async function putWhole(
     sseCustomerAlgorithm: out.SSECustomerAlgorithm,
     shaInMetadata: true,
   };
+}
+
+/**
+ * Sets x-amz-content-sha256 to the body's SHA-256 (hex) before signing: SigV4 signs that header
+ * as the payload hash instead of hashing the body again (the signer uses a header already there).
+ */
+function withPayloadHash(cmd: PutObjectCommand, sha256Hex: string): PutObjectCommand {
+  cmd.middlewareStack.add(
+    (next) => (args) => {
+      const request = args.request as { headers?: Record<string, string> } | undefined;
+      if (request?.headers) request.headers['x-amz-content-sha256'] = sha256Hex;
+      return next(args);
+    },
+    { step: 'build', name: 'cbePayloadSha256' },
+  );
+  return cmd;
 }
 
 /**
