@@ -18,6 +18,7 @@ import {
   type HashSet,
 } from '../../connectors/hashing/hash-kinds.js';
 import { HashingTransform } from '../../connectors/hashing/hashing-transform.js';
+import { noteBytesStreamed } from '../../common/memory.js';
 import { asOfflineError } from '../plan/root-presence.js';
 
 /** The file was listed but is gone when read: deleted at the source in the meantime. */
@@ -167,13 +168,19 @@ async function verifyByReadBack(req: TransferRequest, size: number, sha256: stri
 }
 
 /** Chains `onBytes` and a throttled `onProgress` into the one per-chunk callback of the hashing stream. */
-function progressReporter(req: TransferRequest): ((n: number) => void) | undefined {
+function progressReporter(req: TransferRequest): (n: number) => void {
   const { onBytes, onProgress } = req;
-  if (!onProgress) return onBytes;
+  if (!onProgress) {
+    return (n) => {
+      noteBytesStreamed(n);
+      onBytes?.(n);
+    };
+  }
   const now = req.now ?? Date.now;
   let sent = 0;
   let last = now();
   return (n) => {
+    noteBytesStreamed(n);
     onBytes?.(n);
     sent += n;
     const t = now();

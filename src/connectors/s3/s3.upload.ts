@@ -68,8 +68,11 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
   // memory than the multipart path would (queueSize + 1 part buffers), takes one request instead
   // of four plus a server-side copy, and S3 checks it whole against its Content-MD5.
   const gather = single ? req.size! + 1 : req.partSize;
-  // Copied into one buffer of the announced size as it arrives (no second copy by concat).
-  const pooled = single ? takeBuffer(req, req.size!) : undefined;
+  // Copied into one buffer of the announced size as it arrives (no second copy by concat); when
+  // the bodies in flight already hold the pool's budget, this one waits for one to finish.
+  const pooled = single
+    ? await (req.pool?.takeWithinBudget(req.size!, req.signal) ?? takeBuffer(req, req.size!))
+    : undefined;
   const whole = pooled?.subarray(0, req.size!);
   try {
     while (headBytes < gather) {
@@ -197,8 +200,18 @@ export class PartBufferPool {
   private readonly free: Buffer[] = [];
   private inUse = 0;
   private maxInUse = 0;
+  private bytesInUse = 0;
+  private readonly waiters: Array<() => void> = [];
 
-  constructor(private readonly granule: number) {}
+  /**
+   * `budget`: the bytes whole-body buffers may hold at once (takeWithinBudget); a fifth photo
+   * of 8 MiB waits for one of four to finish instead of adding 8 MiB more (issue #21: the S3
+   * photo runs peaked at 199-207 MiB with 4 bodies of up to 10 MiB each in flight).
+   */
+  constructor(
+    private readonly granule: number,
+    private readonly budget = Number.POSITIVE_INFINITY,
+  ) {}
 
   /** A buffer of at least `size` bytes (its length may be larger: use a view). */
   take(size: number): Buffer {
@@ -206,17 +219,45 @@ export class PartBufferPool {
     this.maxInUse = Math.max(this.maxInUse, this.inUse);
     // The smallest that fits (the list is kept largest first).
     const i = this.free.findLastIndex((b) => b.length >= size);
-    if (i >= 0) return this.free.splice(i, 1)[0]!;
-    // Rounded up to whole granules, so one buffer serves the next file of a similar size.
-    return Buffer.allocUnsafe(Math.max(1, Math.ceil(size / this.granule)) * this.granule);
+    const buf =
+      i >= 0
+        ? this.free.splice(i, 1)[0]!
+        : // Rounded up to whole granules, so one buffer serves the next file of a similar size.
+          Buffer.allocUnsafe(Math.max(1, Math.ceil(size / this.granule)) * this.granule);
+    this.bytesInUse += buf.length;
+    return buf;
+  }
+
+  /**
+   * Like take, but waits while the buffers in use and this one would pass the budget (never
+   * when none is in use, so a body larger than the budget still goes, alone). Only for buffers
+   * that are given back when their one request is over (whole bodies), so waiting cannot
+   * deadlock.
+   */
+  async takeWithinBudget(size: number, signal?: AbortSignal): Promise<Buffer> {
+    const need = Math.max(1, Math.ceil(size / this.granule)) * this.granule;
+    while (this.bytesInUse > 0 && this.bytesInUse + need > this.budget) {
+      signal?.throwIfAborted();
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          signal?.removeEventListener('abort', wake);
+          resolve();
+        };
+        this.waiters.push(wake);
+        signal?.addEventListener('abort', wake, { once: true });
+      });
+    }
+    return this.take(size);
   }
 
   give(buf: Buffer): void {
     this.inUse = Math.max(0, this.inUse - 1);
+    this.bytesInUse = Math.max(0, this.bytesInUse - buf.length);
     this.free.push(buf);
     this.free.sort((a, b) => b.length - a.length);
     // Keep what the uploads in flight can use at once; drop the smallest beyond that.
     this.free.length = Math.min(this.free.length, this.maxInUse);
+    for (const wake of this.waiters.splice(0)) wake();
   }
 }
 
