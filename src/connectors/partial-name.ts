@@ -7,11 +7,20 @@ import { baseName, joinPath, parentPath } from './path.js';
  */
 const PARTIAL_MARKER = '.cbe-partial-';
 
-/** 'a/IMG_1.jpg' -> 'a/.IMG_1.jpg.cbe-partial-3f9c1a2b7d04' (the stem cut so the name stays < 255 bytes). */
+/**
+ * Unique per process: a random tag drawn once, then a counter (randomBytes per file cost a
+ * getpid and an RNG call for every small file; the names only need to differ from each other and
+ * from other processes' writing to the same folder).
+ */
+const PROCESS_TAG = randomBytes(4).toString('hex');
+let partialCounter = 0;
+
+/** 'a/IMG_1.jpg' -> 'a/.IMG_1.jpg.cbe-partial-3f9c1a2b0007' (the stem cut so the name stays < 255 bytes). */
 export function partialPathFor(rel: string): string {
+  partialCounter = (partialCounter + 1) % 0x1_0000_0000;
   return joinPath(
     parentPath(rel),
-    `.${baseName(rel).slice(0, 180)}${PARTIAL_MARKER}${randomBytes(6).toString('hex')}`,
+    `.${baseName(rel).slice(0, 180)}${PARTIAL_MARKER}${PROCESS_TAG}${partialCounter.toString(16).padStart(4, '0')}`,
   );
 }
 

@@ -1,4 +1,4 @@
-import { pipeline, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
 import type { Capabilities } from '../../connectors/capabilities.js';
 import type { Connector, Entry, UploadSessionHooks } from '../../connectors/connector.js';
@@ -18,6 +18,7 @@ import {
   type HashSet,
 } from '../../connectors/hashing/hash-kinds.js';
 import { HashingTransform } from '../../connectors/hashing/hashing-transform.js';
+import { noteBytesStreamed } from '../../common/memory.js';
 import { asOfflineError } from '../plan/root-presence.js';
 
 /** The file was listed but is gone when read: deleted at the source in the meantime. */
@@ -99,11 +100,23 @@ export async function transferFile(req: TransferRequest): Promise<TransferResult
       throw asOfflineError(e, 'source');
     });
   const hashing = new HashingTransform(kinds, progressReporter(req));
-  // Callback pipeline: returns the hashing stream for the target to consume, and destroys both
-  // ends (so target.write rejects) if the source breaks.
+  // Source -> hashing by pipe(), with the two ways a pipeline would tear them down done by hand:
+  // a broken source destroys the hashing stream (so target.write rejects), and a hashing stream
+  // that closes before the source ended (the target gave up on it) destroys the source. (A
+  // stream pipeline per file built an AbortController and, at its end, a DOMException with a
+  // stack: measurable on a run of small files.)
+  // The listeners also keep an error from going unhandled (as a pipeline's do): the target sees
+  // a destroyed body through its own listeners or iterator.
   let sourceError: unknown;
-  input.once('error', (e) => (sourceError ??= e));
-  const body = pipeline(input, hashing, () => undefined);
+  input.on('error', (e) => {
+    sourceError ??= e;
+    hashing.destroy(e);
+  });
+  hashing.on('error', () => undefined);
+  hashing.once('close', () => {
+    if (!input.readableEnded && !input.destroyed) input.destroy();
+  });
+  const body = input.pipe(hashing);
   let stored: Entry;
   try {
     stored = await req.target.write(req.targetPath, body, {
@@ -175,13 +188,19 @@ async function verifyByReadBack(req: TransferRequest, size: number, sha256: stri
 }
 
 /** Chains `onBytes` and a throttled `onProgress` into the one per-chunk callback of the hashing stream. */
-function progressReporter(req: TransferRequest): ((n: number) => void) | undefined {
+function progressReporter(req: TransferRequest): (n: number) => void {
   const { onBytes, onProgress } = req;
-  if (!onProgress) return onBytes;
+  if (!onProgress) {
+    return (n) => {
+      noteBytesStreamed(n);
+      onBytes?.(n);
+    };
+  }
   const now = req.now ?? Date.now;
   let sent = 0;
   let last = now();
   return (n) => {
+    noteBytesStreamed(n);
     onBytes?.(n);
     sent += n;
     const t = now();

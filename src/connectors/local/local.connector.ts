@@ -1,6 +1,6 @@
-import { createReadStream, type Stats } from 'node:fs';
-import { once } from 'node:events';
+import { constants as fsConstants, createReadStream, type Stats } from 'node:fs';
 import {
+  lstat,
   open,
   opendir,
   realpath,
@@ -8,12 +8,10 @@ import {
   rm,
   stat,
   unlink,
-  utimes,
   type FileHandle,
 } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Capabilities } from '../capabilities.js';
 import type {
   CallOptions,
@@ -44,6 +42,14 @@ const LIST_BATCH = 256;
 const READ_HIGH_WATER_MARK = 256 * 1024;
 /** Bound of the known-folders cache (cleared, not evicted, past it). */
 const KNOWN_FOLDERS_MAX = 10_000;
+/**
+ * How long a folder's checked real path is trusted (see `confinedFolder`): a second, so a run of
+ * small files resolves each folder about once a second instead of every file's path (a `realpath`
+ * is a trip through libuv's thread pool and one readlink per path component).
+ */
+const CONFINED_TTL_MS = 1000;
+/** Opening a regular file found by lstat: a link swapped in since then fails (ELOOP), never followed. */
+const READ_NO_FOLLOW = fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW;
 
 export const LOCAL_CAPABILITIES: Capabilities = {
   hashes: [],
@@ -69,6 +75,8 @@ export class LocalConnector implements Connector, RootPresence, PartialCleaner {
   private realRoot?: Promise<string>;
   /** Folders this connector made or found (mkdir -p once per folder, not once per file). */
   private readonly knownFolders = new Set<string>();
+  /** Folder -> its real path, checked to be inside the root, and when (see `confinedFolder`). */
+  private readonly confinedFolders = new Map<string, { real: string; at: number }>();
 
   constructor(
     private readonly options: LocalOptions,
@@ -86,7 +94,7 @@ export class LocalConnector implements Connector, RootPresence, PartialCleaner {
 
   /** Temporary files a killed run left under `folder` (see local.partials.ts). */
   async removePartials(folder: string, opts: CallOptions = {}): Promise<number> {
-    return removePartialsUnder(await this.confined(normalizePath(folder)), opts.signal);
+    return removePartialsUnder(await this.confinedFolder(normalizePath(folder)), opts.signal);
   }
 
   /** Root there, and the same drive as on first use (its volume marker): see local.volume.ts. */
@@ -96,7 +104,7 @@ export class LocalConnector implements Connector, RootPresence, PartialCleaner {
 
   async *list(dir: string, opts: CallOptions = {}): AsyncIterable<Entry> {
     const rel = normalizePath(dir);
-    const abs = await this.confined(rel);
+    const abs = await this.confinedFolder(rel);
     let handle;
     try {
       handle = await opendir(abs, { bufferSize: LIST_BATCH });
@@ -128,15 +136,30 @@ export class LocalConnector implements Connector, RootPresence, PartialCleaner {
 
   async stat(path: string): Promise<Entry> {
     const rel = normalizePath(path);
+    return toEntry(rel, (await this.statConfined(rel)).st);
+  }
+
+  /**
+   * The item at `rel`, through its checked folder: one lstat for a plain file or folder (no
+   * realpath of its own); a symbolic link is followed only when it stays inside the root.
+   */
+  private async statConfined(rel: string): Promise<{ abs: string; st: Stats; link: boolean }> {
     try {
-      return toEntry(rel, await stat(await this.confined(rel)));
+      if (rel === '') return { abs: this.root, st: await stat(this.root), link: false };
+      const abs = join(await this.confinedFolder(parentPath(rel)), baseName(rel));
+      const st = await lstat(abs);
+      if (!st.isSymbolicLink()) return { abs, st, link: false };
+      if (!(await this.isInside(abs))) throw outsideError(rel);
+      return { abs, st: await stat(abs), link: true };
     } catch (e) {
       throw mapFsError(e, rel);
     }
   }
 
   async read(path: string, opts: ReadOptions = {}): Promise<Readable> {
-    const entry = await this.stat(path);
+    const rel = normalizePath(path);
+    const { abs, st, link } = await this.statConfined(rel);
+    const entry = toEntry(rel, st);
     if (entry.kind === 'folder') throw new IsADirectoryError(`'${entry.path}' is a folder`);
     const size = entry.size ?? 0;
     const offset = opts.range?.offset ?? 0;
@@ -148,7 +171,18 @@ export class LocalConnector implements Connector, RootPresence, PartialCleaner {
     const end =
       opts.range?.length === undefined ? size : Math.min(size, offset + opts.range.length);
     if (end <= offset) return Readable.from([]);
-    return createReadStream(this.abs(entry.path), {
+    // What fits one read buffer is read here, in one read: the same open, read and close a
+    // ReadStream makes, without its machinery per file (the bytes would be one chunk anyway).
+    if (end - offset <= READ_HIGH_WATER_MARK) {
+      try {
+        return await readSmall(abs, link ? 'r' : READ_NO_FOLLOW, offset, end - offset);
+      } catch (e) {
+        throw mapFsError(e, rel);
+      }
+    }
+    return createReadStream(abs, {
+      // Numeric flags reach open(2) as they are (the typings only name the string forms).
+      flags: (link ? 'r' : READ_NO_FOLLOW) as unknown as string,
       start: offset,
       end: end - 1, // inclusive
       highWaterMark: READ_HIGH_WATER_MARK,
@@ -159,27 +193,38 @@ export class LocalConnector implements Connector, RootPresence, PartialCleaner {
   async write(path: string, body: Readable, meta: WriteMeta = {}): Promise<Entry> {
     const rel = normalizePath(path);
     if (rel === '') throw new IsADirectoryError('cannot write a file over the root folder');
-    const target = await this.confined(rel);
-    const tmp = this.abs(partialPathFor(rel));
+    // The folder's real path, checked to be inside the root (remembered for a second); the file
+    // goes to a temporary name there and is renamed over `target`. A link at `target` itself is
+    // replaced by the rename, never written through.
+    const dir = await this.confinedFolder(parentPath(rel));
+    const target = join(dir, baseName(rel));
+    const tmp = join(dir, baseName(partialPathFor(rel)));
     // Few system calls per file (each one a trip through libuv's thread pool): open, the writes,
-    // fsync and close on one descriptor, utimes, rename. No mkdir -p for a folder made in
-    // this connector's life, no check of the target first (a folder in the way fails the rename,
-    // and only then is it looked at), no stat afterwards (the stream counted what it wrote).
-    const fh = await this.openNew(tmp, rel, meta);
-    let written: number;
+    // futimes, fsync and close on one descriptor, rename. No mkdir -p for a folder made in this
+    // connector's life, no realpath per file, no check of the target first (a folder in the way
+    // fails the rename, and only then is it looked at), no stat afterwards (the bytes are
+    // counted as they are written). No WriteStream nor stream pipeline: for a file of one or two
+    // chunks their set-up and teardown cost more than the writes.
+    const fh = await this.openNew(tmp, rel, dir, meta);
+    let written = 0;
+    const onAbort = () => body.destroy(meta.signal?.reason as Error);
+    meta.signal?.addEventListener('abort', onAbort, { once: true });
     try {
+      meta.signal?.throwIfAborted();
       // No digest here: a local drive reports no hash of its own (capabilities.hashes is empty),
       // and one computed from this same stream would only repeat the caller's (the engine hashes
       // every transfer): on a copy to a local folder that was a second SHA-256 of every byte.
-      // `flush`: fsync on the same descriptor before the stream closes it (no reopen to sync).
-      const out = fh.createWriteStream({
-        highWaterMark: READ_HIGH_WATER_MARK,
-        flush: this.options.fsync,
-      });
-      await pipeline(body, out, { signal: meta.signal });
-      if (!out.closed) await once(out, 'close');
-      written = out.bytesWritten;
-      if (meta.modifiedAt) await utimes(tmp, meta.modifiedAt, meta.modifiedAt);
+      for await (const chunk of body) {
+        const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array | string);
+        for (let off = 0; off < buf.length;) {
+          off += (await fh.write(buf, off, buf.length - off)).bytesWritten;
+        }
+        written += buf.length;
+      }
+      meta.signal?.throwIfAborted();
+      if (meta.modifiedAt) await fh.utimes(meta.modifiedAt, meta.modifiedAt);
+      if (this.options.fsync) await fh.sync();
+      await fh.close();
       await rename(tmp, target);
     } catch (e) {
       await fh.close().catch(() => undefined);
@@ -189,6 +234,8 @@ export class LocalConnector implements Connector, RootPresence, PartialCleaner {
       if ((e as NodeJS.ErrnoException).code === 'EISDIR' || (await this.isFolder(target)))
         throw new IsADirectoryError(`'${rel}' is a folder; a file cannot replace it`, { cause: e });
       throw mapFsError(e, rel);
+    } finally {
+      meta.signal?.removeEventListener('abort', onAbort);
     }
     return {
       path: rel,
@@ -201,17 +248,22 @@ export class LocalConnector implements Connector, RootPresence, PartialCleaner {
   }
 
   /** Opens the temporary file, making its folder first when it is not known to exist. */
-  private async openNew(tmp: string, rel: string, meta: WriteMeta): Promise<FileHandle> {
+  private async openNew(
+    tmp: string,
+    rel: string,
+    dir: string,
+    meta: WriteMeta,
+  ): Promise<FileHandle> {
     const parent = parentPath(rel);
     for (let attempt = 1; ; attempt++) {
-      if (!this.knownFolders.has(parent)) await this.ensureFolder(parent, meta);
+      if (!this.knownFolders.has(parent)) await this.ensureFolder(parent, meta, dir);
       try {
         return await open(tmp, 'wx', 0o644);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         // A known folder removed behind our back: forget it and make it again, once.
         if ((code === 'ENOENT' || code === 'ENOTDIR') && attempt === 1) {
-          this.knownFolders.clear();
+          this.forgetFolders();
           continue;
         }
         throw mapFsError(e, rel);
@@ -228,47 +280,64 @@ export class LocalConnector implements Connector, RootPresence, PartialCleaner {
 
   async mkdir(path: string, opts: CallOptions = {}): Promise<Entry> {
     const rel = normalizePath(path);
-    await this.confined(rel);
-    await this.ensureFolder(rel, opts);
+    await this.ensureFolder(rel, opts, await this.confinedFolder(rel));
     return this.stat(rel);
   }
 
   async remove(path: string): Promise<void> {
     const rel = normalizePath(path);
     if (rel === '') throw new InvalidPathError('refusing to remove the root folder of the account');
-    await this.stat(rel); // NotFound when missing
-    this.knownFolders.clear();
+    const { abs } = await this.statConfined(rel); // NotFound when missing
+    this.forgetFolders();
     try {
-      await rm(this.abs(rel), { recursive: true, force: false });
+      await rm(abs, { recursive: true, force: false });
     } catch (e) {
       throw mapFsError(e, rel);
     }
   }
 
   /**
-   * The absolute path of `rel`, refused when symbolic links make it (or, for a path not created
-   * yet, its nearest existing folder) lead outside the root: a link to /etc inside a backed-up
-   * folder must not let anyone read or write /etc.
+   * The real path of folder `rel` (for a folder not created yet: its nearest existing folder's,
+   * joined with the rest), refused when symbolic links make it lead outside the root: a link to
+   * /etc inside a backed-up folder must not let anyone read or write /etc. Remembered for
+   * CONFINED_TTL_MS: the files of a folder use the checked real path, and a folder swapped for a
+   * link since is caught at the next check. (A check per file left the same kind of window,
+   * between the check and the open, only shorter; no check without openat/O_NOFOLLOW on every
+   * component closes it.)
    */
-  private async confined(rel: string): Promise<string> {
-    const abs = this.abs(rel);
-    let inside: boolean;
+  private async confinedFolder(rel: string): Promise<string> {
+    const now = Date.now();
+    const hit = this.confinedFolders.get(rel);
+    if (hit && now - hit.at < CONFINED_TTL_MS) return hit.real;
+    let real: string;
     try {
-      inside = rel === '' || (await this.isInside(abs));
+      real = rel === '' ? await this.realRootPath() : await realPathOrAncestor(this.abs(rel));
+      if (!(await this.isUnderRoot(real))) throw outsideError(rel);
     } catch (e) {
       throw mapFsError(e, rel);
     }
-    if (!inside) {
-      throw new InvalidPathError(`'${rel}' leads outside the account's folder (a symbolic link)`);
-    }
-    return abs;
+    if (this.confinedFolders.size >= KNOWN_FOLDERS_MAX) this.confinedFolders.clear();
+    this.confinedFolders.set(rel, { real, at: now });
+    return real;
   }
 
   private async isInside(abs: string): Promise<boolean> {
+    return this.isUnderRoot(await realPathOrAncestor(abs));
+  }
+
+  private realRootPath(): Promise<string> {
     this.realRoot ??= realpath(this.root).catch(() => this.root);
-    const root = await this.realRoot;
-    const real = await realPathOrAncestor(abs);
+    return this.realRoot;
+  }
+
+  private async isUnderRoot(real: string): Promise<boolean> {
+    const root = await this.realRootPath();
     return real === root || real.startsWith(root.endsWith(sep) ? root : root + sep);
+  }
+
+  private forgetFolders(): void {
+    this.knownFolders.clear();
+    this.confinedFolders.clear();
   }
 
   private abs(rel: string): string {
@@ -276,11 +345,12 @@ export class LocalConnector implements Connector, RootPresence, PartialCleaner {
     return rel === '' ? this.root : join(this.root, ...rel.split('/'));
   }
 
-  private async ensureFolder(rel: string, opts: CallOptions): Promise<void> {
+  /** mkdir -p of folder `rel`, at `real`: its real path as `confinedFolder` checked it. */
+  private async ensureFolder(rel: string, opts: CallOptions, real: string): Promise<void> {
     opts.signal?.throwIfAborted();
     if (this.knownFolders.has(rel)) return;
     try {
-      await this.volume.mkdirBelowRoot(this.abs(rel)); // never the root itself
+      await this.volume.mkdirBelowRoot(real); // never the root itself
       if (this.knownFolders.size >= KNOWN_FOLDERS_MAX) this.knownFolders.clear();
       this.knownFolders.add(rel);
     } catch (e) {
@@ -307,6 +377,35 @@ async function realPathOrAncestor(abs: string): Promise<string> {
       rest.push(basename(p));
     }
   }
+}
+
+/** Up to `length` bytes at `offset` as a stream of one chunk (fewer if the file shrank since). */
+async function readSmall(
+  abs: string,
+  flags: string | number,
+  offset: number,
+  length: number,
+): Promise<Readable> {
+  const fh = await open(abs, flags);
+  let n = 0;
+  const buf = Buffer.allocUnsafe(length);
+  try {
+    while (n < length) {
+      const { bytesRead } = await fh.read(buf, n, length - n, offset + n);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+    }
+  } finally {
+    await fh.close();
+  }
+  const out = new Readable({ read: () => undefined });
+  out.push(n === length ? buf : buf.subarray(0, n));
+  out.push(null);
+  return out;
+}
+
+function outsideError(rel: string): InvalidPathError {
+  return new InvalidPathError(`'${rel}' leads outside the account's folder (a symbolic link)`);
 }
 
 function toEntry(rel: string, st: Stats): Entry {

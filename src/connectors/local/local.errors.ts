@@ -2,6 +2,7 @@ import {
   AlreadyExistsError,
   ConnectorError,
   FatalError,
+  InvalidPathError,
   IsADirectoryError,
   NotADirectoryError,
   NotFoundError,
@@ -21,6 +22,9 @@ export function mapFsError(e: unknown, what: string): Error {
       return new NotADirectoryError(`'${what}': a part of the path is a file, not a folder`, opts);
     case 'EISDIR':
       return new IsADirectoryError(`'${what}' is a folder`, opts);
+    case 'ELOOP':
+      // Opened with O_NOFOLLOW after lstat saw a plain file: a link was swapped in meanwhile.
+      return new InvalidPathError(`'${what}' became a symbolic link while it was opened`, opts);
     case 'EEXIST':
       return new AlreadyExistsError(`'${what}' already exists`, opts);
     case 'ENOSPC':

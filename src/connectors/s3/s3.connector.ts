@@ -34,6 +34,13 @@ const KNOWN_FOLDERS_MAX = 10_000;
 const DELETE_CONCURRENCY = 8;
 
 /**
+ * Bytes the whole-body buffers of single PutObjects may hold at once (PartBufferPool): 24 MiB is
+ * e.g. four bodies of up to 5 MiB or two of 5-10 MiB in flight (buffers are whole part sizes,
+ * 5 MiB by default); against 4 x 10 MiB before.
+ */
+const WHOLE_BODY_BUDGET = 24 * 1024 * 1024;
+
+/**
  * S3 and S3-compatible storage (B2, Wasabi, MinIO...) through @aws-sdk/client-s3. Folders are
  * key prefixes: list() asks ListObjectsV2 with '/' as delimiter and reports common prefixes as
  * folders. mkdir() writes a zero-byte 'dir/' marker, because an S3 "folder" only exists while a
@@ -56,7 +63,7 @@ export class S3Connector implements Connector {
   ) {
     this.keys = new S3Keys(options.prefix);
     this.capabilities = s3Capabilities(options.partSize, options.listPageSize);
-    this.buffers = new PartBufferPool(options.partSize);
+    this.buffers = new PartBufferPool(options.partSize, WHOLE_BODY_BUDGET);
   }
 
   async *list(dir: string, opts: CallOptions = {}): AsyncIterable<Entry> {

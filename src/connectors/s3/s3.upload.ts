@@ -8,7 +8,7 @@ import {
   UploadPartCommand,
   type CompletedPart,
 } from '@aws-sdk/client-s3';
-import { FatalError, IntegrityError } from '../connector.errors.js';
+import { FatalError, IntegrityError, TransientError } from '../connector.errors.js';
 import { HashingTransform } from '../hashing/hashing-transform.js';
 import type { S3ApiClient } from './s3.client.js';
 import { META_MTIME, META_SHA256 } from './s3.mapper.js';
@@ -52,10 +52,14 @@ export interface UploadResult {
  * itself to record it.
  */
 export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
-  const hashing = new HashingTransform(['sha256']);
-  const input = req.body.pipe(hashing);
+  const single = isSinglePut(req);
+  // A body that goes up in one PutObject is hashed once, whole, when it has arrived (putWhole):
+  // that digest is the metadata's SHA-256 and the payload hash the request is signed with. Only
+  // the multipart path (or a body of unknown size) hashes in flight.
+  const hashing = single ? undefined : new HashingTransform(['sha256']);
+  const input = hashing ? req.body.pipe(hashing) : req.body;
   // pipe() does not forward errors: a failing source must fail the upload, never end it short.
-  req.body.once('error', (e) => input.destroy(e));
+  if (hashing) req.body.once('error', (e) => input.destroy(e));
   const iterator = input[Symbol.asyncIterator]();
   const head: Buffer[] = [];
   let headBytes = 0;
@@ -63,9 +67,12 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
   // A body of known size up to (queueSize + 1) parts goes up as one PutObject: it holds no more
   // memory than the multipart path would (queueSize + 1 part buffers), takes one request instead
   // of four plus a server-side copy, and S3 checks it whole against its Content-MD5.
-  const gather = isSinglePut(req) ? req.size! + 1 : req.partSize;
-  // Copied into one buffer of the announced size as it arrives (no second copy by concat).
-  const pooled = isSinglePut(req) ? takeBuffer(req, req.size!) : undefined;
+  const gather = single ? req.size! + 1 : req.partSize;
+  // Copied into one buffer of the announced size as it arrives (no second copy by concat); when
+  // the bodies in flight already hold the pool's budget, this one waits for one to finish.
+  const pooled = single
+    ? await (req.pool?.takeWithinBudget(req.size!, req.signal) ?? takeBuffer(req, req.size!))
+    : undefined;
   const whole = pooled?.subarray(0, req.size!);
   try {
     while (headBytes < gather) {
@@ -84,7 +91,16 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
     if (pooled) req.pool?.give(pooled);
     throw e;
   }
-  if (whole && head.length > 0) {
+  if (!hashing) {
+    // Longer than announced: nothing was sent; the caller's size check retries such a file.
+    if (!ended) {
+      if (pooled) req.pool?.give(pooled);
+      input.destroy();
+      throw new TransientError(
+        `'${req.what}': the body is longer than the ${req.size} bytes announced`,
+      );
+    }
+  } else if (whole && head.length > 0) {
     // Longer than announced: what went into the buffer leads the parts.
     head.unshift(whole.subarray(0, headBytes - head.reduce((n, c) => n + c.length, 0)));
   }
@@ -105,7 +121,7 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
   }
 
   try {
-    return await uploadMultipart(req, head, iterator, hashing, metadata);
+    return await uploadMultipart(req, head, iterator, hashing!, metadata);
   } finally {
     input.destroy();
   }
@@ -116,28 +132,33 @@ async function putWhole(
   head: Buffer[],
   headBytes: number,
   whole: Buffer | undefined,
-  hashing: HashingTransform,
+  hashing: HashingTransform | undefined,
   metadata: Record<string, string>,
 ): Promise<UploadResult> {
   const data = whole && head.length === 0 ? whole.subarray(0, headBytes) : Buffer.concat(head);
-  // The SHA-256 is the one hashed in flight (no second pass over the body); MD5 only here.
+  // One SHA-256 of the body (in flight when its size was unknown, else here in one piece) and
+  // one MD5. S3 checks both: Content-MD5, and the signed payload hash (x-amz-content-sha256,
+  // given to the signer so it does not hash the body a second time).
   const md5 = createHash('md5').update(data).digest();
-  const sha256 = hashing.hashes.sha256!;
+  const sha256 = hashing?.hashes.sha256 ?? createHash('sha256').update(data).digest('hex');
   // The body is a Buffer, so the pacer may send it again after a 503 or a broken socket.
   const out = await req.api.call(
     'PutObject',
     req.what,
     () =>
       req.api.s3.send(
-        new PutObjectCommand({
-          Bucket: req.bucket,
-          Key: req.key,
-          Body: data,
-          ContentLength: data.length,
-          ContentMD5: md5.toString('base64'),
-          ContentType: 'application/octet-stream',
-          Metadata: { ...metadata, [META_SHA256]: sha256 },
-        }),
+        withPayloadHash(
+          new PutObjectCommand({
+            Bucket: req.bucket,
+            Key: req.key,
+            Body: data,
+            ContentLength: data.length,
+            ContentMD5: md5.toString('base64'),
+            ContentType: 'application/octet-stream',
+            Metadata: { ...metadata, [META_SHA256]: sha256 },
+          }),
+          sha256,
+        ),
         { abortSignal: req.signal },
       ),
     req.signal,
@@ -154,6 +175,22 @@ async function putWhole(
 }
 
 /**
+ * Sets x-amz-content-sha256 to the body's SHA-256 (hex) before signing: SigV4 signs that header
+ * as the payload hash instead of hashing the body again (the signer uses a header already there).
+ */
+function withPayloadHash(cmd: PutObjectCommand, sha256Hex: string): PutObjectCommand {
+  cmd.middlewareStack.add(
+    (next) => (args) => {
+      const request = args.request as { headers?: Record<string, string> } | undefined;
+      if (request?.headers) request.headers['x-amz-content-sha256'] = sha256Hex;
+      return next(args);
+    },
+    { step: 'build', name: 'cbePayloadSha256' },
+  );
+  return cmd;
+}
+
+/**
  * Buffers for bodies and parts, shared by a connector's uploads and reused: a run of photos
  * allocated a new 2-8 MiB buffer per file, which V8 frees only at its next full GC (external
  * memory must grow ~64 MiB first): the S3 photo runs peaked at 224 MiB. The pool keeps at most as
@@ -163,8 +200,18 @@ export class PartBufferPool {
   private readonly free: Buffer[] = [];
   private inUse = 0;
   private maxInUse = 0;
+  private bytesInUse = 0;
+  private readonly waiters: Array<() => void> = [];
 
-  constructor(private readonly granule: number) {}
+  /**
+   * `budget`: the bytes whole-body buffers may hold at once (takeWithinBudget); a fifth photo
+   * of 8 MiB waits for one of four to finish instead of adding 8 MiB more (issue #21: the S3
+   * photo runs peaked at 199-207 MiB with 4 bodies of up to 10 MiB each in flight).
+   */
+  constructor(
+    private readonly granule: number,
+    private readonly budget = Number.POSITIVE_INFINITY,
+  ) {}
 
   /** A buffer of at least `size` bytes (its length may be larger: use a view). */
   take(size: number): Buffer {
@@ -172,17 +219,45 @@ export class PartBufferPool {
     this.maxInUse = Math.max(this.maxInUse, this.inUse);
     // The smallest that fits (the list is kept largest first).
     const i = this.free.findLastIndex((b) => b.length >= size);
-    if (i >= 0) return this.free.splice(i, 1)[0]!;
-    // Rounded up to whole granules, so one buffer serves the next file of a similar size.
-    return Buffer.allocUnsafe(Math.max(1, Math.ceil(size / this.granule)) * this.granule);
+    const buf =
+      i >= 0
+        ? this.free.splice(i, 1)[0]!
+        : // Rounded up to whole granules, so one buffer serves the next file of a similar size.
+          Buffer.allocUnsafe(Math.max(1, Math.ceil(size / this.granule)) * this.granule);
+    this.bytesInUse += buf.length;
+    return buf;
+  }
+
+  /**
+   * Like take, but waits while the buffers in use and this one would pass the budget (never
+   * when none is in use, so a body larger than the budget still goes, alone). Only for buffers
+   * that are given back when their one request is over (whole bodies), so waiting cannot
+   * deadlock.
+   */
+  async takeWithinBudget(size: number, signal?: AbortSignal): Promise<Buffer> {
+    const need = Math.max(1, Math.ceil(size / this.granule)) * this.granule;
+    while (this.bytesInUse > 0 && this.bytesInUse + need > this.budget) {
+      signal?.throwIfAborted();
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          signal?.removeEventListener('abort', wake);
+          resolve();
+        };
+        this.waiters.push(wake);
+        signal?.addEventListener('abort', wake, { once: true });
+      });
+    }
+    return this.take(size);
   }
 
   give(buf: Buffer): void {
     this.inUse = Math.max(0, this.inUse - 1);
+    this.bytesInUse = Math.max(0, this.bytesInUse - buf.length);
     this.free.push(buf);
     this.free.sort((a, b) => b.length - a.length);
     // Keep what the uploads in flight can use at once; drop the smallest beyond that.
     this.free.length = Math.min(this.free.length, this.maxInUse);
+    for (const wake of this.waiters.splice(0)) wake();
   }
 }
 

@@ -43,3 +43,30 @@ describe('s3 part buffer pool (issue #21)', () => {
     expect(sut.take(1 * MiB)).not.toBe(small);
   });
 });
+
+describe('s3 whole-body budget (issue #21)', () => {
+  it('should hold a body back while the bodies in flight would pass the budget, and let it go when one ends', async () => {
+    const sut = new PartBufferPool(MiB, 10 * MiB);
+    const a = await sut.takeWithinBudget(6 * MiB);
+    const b = await sut.takeWithinBudget(4 * MiB); // 10 MiB: exactly the budget
+    let third: Buffer | undefined;
+    const waiting = sut.takeWithinBudget(3 * MiB).then((buf) => (third = buf));
+    await new Promise((r) => setImmediate(r));
+    expect(third).toBeUndefined();
+    sut.give(b);
+    await waiting;
+    expect(third!.length).toBeGreaterThanOrEqual(3 * MiB);
+    sut.give(a);
+    sut.give(third!);
+  });
+
+  it('should let a body larger than the budget go alone, and stop waiting when aborted', async () => {
+    const sut = new PartBufferPool(MiB, 4 * MiB);
+    const big = await sut.takeWithinBudget(9 * MiB);
+    const ac = new AbortController();
+    const waiting = sut.takeWithinBudget(1 * MiB, ac.signal);
+    ac.abort(new Error('cancelled'));
+    await expect(waiting).rejects.toThrow('cancelled');
+    sut.give(big);
+  });
+});

@@ -1,0 +1,73 @@
+/**
+ * What a small file costs in hashing on its way to S3 (issue #21): the body is hashed with
+ * SHA-256 once in the connector (that digest goes in the metadata AND signs the request as its
+ * payload hash), not once in flight, again by the SDK's signer for x-amz-content-sha256, and the
+ * integrity checks stay: Content-MD5 on the PUT, and a payload hash S3 checks.
+ *
+ * `createHash` is wrapped on the CommonJS crypto object before anything that hashes is loaded
+ * (the SDK calls it through that object; no static import of node:crypto in this file, so the
+ * engine's own modules see the wrapper too).
+ */
+import { createRequire } from 'node:module';
+import { Readable } from 'node:stream';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { systemClock } from '../../src/common/clock.js';
+import { startS3Server } from '../servers/s3rver.server.js';
+
+const crypto = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+const originalCreateHash = crypto.createHash;
+let sha256Bytes = 0;
+(crypto as { createHash: unknown }).createHash = (
+  algorithm: string,
+  options?: Parameters<typeof originalCreateHash>[1],
+) => {
+  const h = originalCreateHash(algorithm, options);
+  if (algorithm.toLowerCase() !== 'sha256') return h;
+  const update = h.update.bind(h) as (data: unknown, enc?: unknown) => unknown;
+  (h as { update: unknown }).update = (data: string | Buffer, enc?: unknown) => {
+    sha256Bytes += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    update(data, enc);
+    return h;
+  };
+  return h;
+};
+const { createS3Connector } = await import('../../src/connectors/s3/s3.factory.js');
+
+describe('s3 hashing per small file (issue #21)', () => {
+  let server: Awaited<ReturnType<typeof startS3Server>>;
+  const headers: Array<Record<string, unknown>> = [];
+  const onRequest = (msg: unknown) => {
+    const req = (msg as { request: { getHeaders(): Record<string, unknown> } }).request;
+    headers.push(req.getHeaders());
+  };
+  beforeAll(async () => {
+    server = await startS3Server();
+    subscribe('http.client.request.start', onRequest);
+  });
+  afterAll(async () => {
+    unsubscribe('http.client.request.start', onRequest);
+    await server.stop();
+  });
+
+  it('should hash a small body with SHA-256 once, and sign the PUT with that digest and Content-MD5', async () => {
+    const c = createS3Connector(
+      { config: { ...server.accountOptions }, secrets: {} },
+      { clock: systemClock, saveSecrets: async () => undefined },
+    );
+    const body = originalCreateHash('sha512').update('seed').digest(); // 64 bytes
+    const data = Buffer.concat(Array.from({ length: 500 }, () => body)); // 32,000 bytes
+    const sha = originalCreateHash('sha256').update(data).digest('hex');
+    await c.write('run/d1/warm.bin', Readable.from([data]), { size: data.length });
+    sha256Bytes = 0;
+    headers.length = 0;
+    const entry = await c.write('run/d1/a.bin', Readable.from([data]), { size: data.length });
+    // Signing strings and keys are a few hundred bytes; the body once is 32,000.
+    expect(sha256Bytes).toBeGreaterThanOrEqual(data.length);
+    expect(sha256Bytes).toBeLessThan(2 * data.length);
+    expect(entry.hashes.sha256).toBe(sha);
+    const put = headers.find((h) => h['content-md5'] !== undefined)!;
+    expect(put['x-amz-content-sha256']).toBe(sha);
+    expect(put['content-md5']).toBe(originalCreateHash('md5').update(data).digest('base64'));
+    await c.close?.();
+  });
+});
