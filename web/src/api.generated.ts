@@ -1101,6 +1101,11 @@ export interface components {
        * @default 0
        */
       readPercent: number;
+      /**
+       * @description read every file back after writing it and compare its SHA-256, on targets that report no hash (local, WebDAV, SFTP)
+       * @default false
+       */
+      readBackAfterWrite: boolean;
       /** @description when verify runs start on their own */
       schedule?: components['schemas']['ScheduleDto'] | null;
     };
