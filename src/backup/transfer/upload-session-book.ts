@@ -1,6 +1,9 @@
 import type { Clock } from '../../common/clock.js';
 import type { Connector, Entry, UploadSessionHooks } from '../../connectors/connector.js';
-import type { UploadSessionRecord, UploadSessionStore } from '../../tasks/upload-sessions.repository.js';
+import type {
+  UploadSessionRecord,
+  UploadSessionStore,
+} from '../../tasks/upload-sessions.repository.js';
 
 /** How often, at most, the confirmed offset of an upload in flight is written down. */
 const SESSION_CONFIRM_MS = 1000;

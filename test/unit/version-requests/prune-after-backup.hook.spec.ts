@@ -9,7 +9,9 @@ import { aRun } from '../../factories/run.factory.js';
 describe('PruneAfterBackupHook', () => {
   function setup() {
     const restores = {
-      pruneAfterBackup: jest.fn<RetentionService['pruneAfterBackup']>().mockResolvedValue(undefined),
+      pruneAfterBackup: jest
+        .fn<RetentionService['pruneAfterBackup']>()
+        .mockResolvedValue(undefined),
     };
     const hooks = new RunFinishHooks();
     const sut = new PruneAfterBackupHook(restores as unknown as RetentionService, hooks);
