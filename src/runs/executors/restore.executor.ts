@@ -91,6 +91,8 @@ export class RestoreExecutor implements RunExecutor {
       await runPool(files, Math.max(1, task.concurrency), async (f) => {
         if (signal.aborted) return;
         await rec.checkpoint(signal);
+        // Shown in flight with its own bytes on the run page while it is restored.
+        rec.fileStarted(f.path, f.size);
         try {
           const outcome = await this.restoreOne(
             src,
@@ -100,7 +102,11 @@ export class RestoreExecutor implements RunExecutor {
             f,
             params.conflict,
             signal,
-            (n) => rec.addBytes(n),
+            {
+              onBytes: (n) => rec.addBytes(n, f.path),
+              // Bytes inside a large file reach the run's row (the recorder writes once a second).
+              onProgress: () => void rec.progress().catch(() => undefined),
+            },
             (attempt, e, delayMs) =>
               rec.retry(`restore ${f.path} (attempt ${attempt})`, e, delayMs),
           );
@@ -111,6 +117,8 @@ export class RestoreExecutor implements RunExecutor {
         } catch (e) {
           if (signal.aborted || isAbortError(e)) return;
           rec.fileFailed(f.path, e);
+        } finally {
+          rec.fileEnded(f.path);
         }
         await rec.progress();
       });
@@ -167,9 +175,10 @@ export class RestoreExecutor implements RunExecutor {
     f: VersionFileEntity,
     conflict: ConflictPolicy,
     signal: AbortSignal,
-    onBytes: (n: number) => void,
+    report: { onBytes: (n: number) => void; onProgress: () => void },
     onRetry: (attempt: number, e: unknown, delayMs: number) => void,
   ): Promise<'restored' | 'skipped'> {
+    const { onBytes, onProgress } = report;
     let targetPath: string;
     try {
       // Manifests and providers are not trusted: '..', absolute paths and NUL are refused here.
@@ -210,6 +219,7 @@ export class RestoreExecutor implements RunExecutor {
             sent += n;
             onBytes(n);
           },
+          onProgress,
         }).catch((e: unknown) => {
           onBytes(-sent);
           throw e;

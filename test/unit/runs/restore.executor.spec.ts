@@ -91,6 +91,9 @@ describe('RestoreExecutor', () => {
     expect(await readFile(join(dir, 'dest', 'restored/b/c.txt'), 'utf8')).toBe('charlie');
     expect(recorder.phases).toEqual(['transferring']);
     expect(recorder.finished).toBeUndefined(); // the dispatcher completes it
+    // Each file was shown in flight while it was restored, and none is left once the run ended.
+    expect([...recorder.started].sort()).toEqual(['a.txt', 'b/c.txt']);
+    expect(recorder.inFlight.size).toBe(0);
   });
 
   it('should count a file already there with the same content as unchanged', async () => {
