@@ -57,7 +57,7 @@ describe('web UI: the task form sets the deletion guard and verify runs', () => 
     expect(await b.field(form, 'When more than … % of the files go').inputValue()).toBe('50');
     expect(await b.field(form, '…and more than … files').inputValue()).toBe('20');
     expect(await b.field(form, 'Verify at').isVisible()).toBe(false);
-    expect(await b.field(form, 'Read each file back after writing it').isChecked()).toBe(false);
+    expect(await b.field(form, 'Read each copy back').isChecked()).toBe(false);
 
     await b.field(form, 'Name *').fill('Pictures');
     await b.field(form, 'Back up from *').selectOption({ label: 'Photos' });
@@ -71,7 +71,7 @@ describe('web UI: the task form sets the deletion guard and verify runs', () => 
     await b.field(form, 'When more than … % of the files go').fill('30');
     await b.field(form, '…and more than … files').fill('5');
     await b.field(form, 'Verify: read back … % of the stored files').fill('10');
-    await b.field(form, 'Read each file back after writing it').check();
+    await b.field(form, 'Read each copy back').check();
     await b.field(form, 'Verify the backup').selectOption('weekly');
     await b.field(form, 'Verify on').selectOption('sat');
     await b.field(form, 'Verify at').fill('05:00');

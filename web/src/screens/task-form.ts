@@ -483,7 +483,7 @@ export async function taskFormScreen(root: HTMLElement, ctx: ScreenContext): Pro
         name: 'deletionGuard.holdWhenEmptied',
         help: 'The source lists nothing where it held files before.',
       }),
-      field('Read each file back after writing it', readBack, {
+      field('Read each copy back', readBack, {
         name: 'verify.readBackAfterWrite',
         help: 'For a drive, WebDAV or SFTP, which report no checksum of what they stored: each copy is read again and compared by SHA-256. Doubles the reading on the target.',
       }),
