@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
 import { listObjectsV2Middleware } from './s3rver-list-v2.js';
+import { multipartMiddleware } from './s3rver-multipart.js';
 
 /** s3rver's fixed key pair: it checks SigV4 signatures against it. */
 export const S3RVER_ACCESS_KEY = 'S3RVER';
@@ -34,6 +35,8 @@ export async function startS3Server(opts: { bucket?: string } = {}): Promise<S3S
   // before s3rver's broken handler sees it (see s3rver-list-v2.ts).
   server.middleware.unshift(
     listObjectsV2Middleware(directory, (b, k) => server.store.getMetadata(b, k)),
+    // ListParts, AbortMultipartUpload and NoSuchUpload, which s3rver lacks (s3rver-multipart.ts).
+    multipartMiddleware(directory),
   );
   const address = await server.run();
   const endpoint = `http://127.0.0.1:${address.port}`;

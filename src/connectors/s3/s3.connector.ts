@@ -166,6 +166,7 @@ export class S3Connector implements Connector {
         modifiedAt: meta.modifiedAt,
         signal: meta.signal,
         pool: this.buffers,
+        session: meta.session,
       });
     } catch (e) {
       // An error of the incoming stream is the caller's (a broken source), not the bucket's.
