@@ -65,8 +65,11 @@ export function multipartMiddleware(directory: string) {
     if (ctx.method !== 'GET') return next(); // UploadPart, CompleteMultipartUpload
     const marker = Number(q(ctx, 'part-number-marker') ?? 0);
     const maxParts = Math.min(1000, Number(q(ctx, 'max-parts') ?? 1000));
-    const numbers = (await readdir(dir!))
-      .filter((n) => /^\d+$/.test(n))
+    const names = await readdir(dir!);
+    // A part is held once its '.md5' is written: a request cut half-way leaves only a partial
+    // part file, which S3 would not list.
+    const numbers = names
+      .filter((n) => /^\d+$/.test(n) && names.includes(`${n}.md5`))
       .map(Number)
       .filter((n) => n > marker)
       .sort((a, b) => a - b);
