@@ -167,6 +167,15 @@ export interface PartialCleaner {
   removePartials(folder: ConnectorPath, opts?: CallOptions): Promise<number>;
 }
 
+/**
+ * Optional: connectors whose upload sessions the provider keeps until told otherwise (S3
+ * multipart uploads have no expiry; their parts are billed) drop one that no attempt will
+ * continue: the file changed or is gone. Best effort; never throws.
+ */
+export interface UploadSessionDiscarder {
+  discardUploadSession(locator: string, opts?: CallOptions): Promise<void>;
+}
+
 /** What a presence check found at the account's root. */
 export type RootState =
   /** The root is there (and, where the connector can tell, it is the same volume as before). */

@@ -221,3 +221,41 @@ describe('s3 multipart uploads continued from the parts S3 holds (WriteMeta.sess
     expect(await openUploads()).toEqual(before);
   });
 });
+
+describe('s3 discardUploadSession', () => {
+  let server: S3Server;
+  let c: Connector & { discardUploadSession(locator: string): Promise<void> };
+
+  beforeAll(async () => {
+    server = await startS3Server();
+    c = createS3Connector(
+      { config: { ...server.accountOptions, partSize: PART, queueSize: 1 }, secrets: {} },
+      { clock: systemClock, saveSecrets: async () => undefined },
+    ) as typeof c;
+  });
+  afterAll(async () => {
+    await c?.close?.();
+    await server?.stop();
+  });
+
+  it('should abort the multipart upload a locator names (a file that changed or is gone)', async () => {
+    const first = recorder();
+    const body = stalledAfter(2 * PART + 100);
+    const abandoned = c.write('big/gone.bin', body, { size: SIZE, session: first }).catch(() => 0);
+    while (!first.seen.some(([, b]) => b >= 2 * PART)) await new Promise((r) => setTimeout(r, 5));
+    const [locator] = first.seen[0]!;
+    const { uploadId } = JSON.parse(locator) as { uploadId: string };
+    const uploads = join(server.directory, server.bucket, '._S3rver_uploads');
+    const held = async () =>
+      (await readdir(join(uploads, uploadId)).catch(() => [] as string[])).includes('key');
+    expect(await held()).toBe(true);
+
+    await c.discardUploadSession(locator);
+
+    expect(await held()).toBe(false);
+    await c.discardUploadSession(locator); // already gone: no error
+    await c.discardUploadSession('not a locator');
+    body.destroy(new Error('the killed attempt'));
+    await abandoned;
+  });
+});

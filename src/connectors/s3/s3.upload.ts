@@ -496,7 +496,7 @@ async function uploadMultipart(
 }
 
 /** A multipart upload as an upload-session locator. */
-interface MultipartLocator {
+export interface MultipartLocator {
   bucket: string;
   key: string;
   uploadId: string;
@@ -506,7 +506,7 @@ function multipartLocator(l: MultipartLocator): string {
   return JSON.stringify({ bucket: l.bucket, key: l.key, uploadId: l.uploadId });
 }
 
-function parseLocator(locator: string): MultipartLocator | undefined {
+export function parseLocator(locator: string): MultipartLocator | undefined {
   try {
     const l = JSON.parse(locator) as Partial<MultipartLocator>;
     if (typeof l.bucket === 'string' && typeof l.key === 'string' && typeof l.uploadId === 'string')
@@ -585,8 +585,14 @@ async function continuable(
 }
 
 /** Drops a multipart upload and its parts (best effort: a failure leaves them to S3's lifecycle rules). */
-async function abortQuietly(api: S3ApiClient, l: MultipartLocator): Promise<void> {
+export async function abortQuietly(
+  api: S3ApiClient,
+  l: MultipartLocator,
+  signal?: AbortSignal,
+): Promise<void> {
   await api.s3
-    .send(new AbortMultipartUploadCommand({ Bucket: l.bucket, Key: l.key, UploadId: l.uploadId }))
+    .send(new AbortMultipartUploadCommand({ Bucket: l.bucket, Key: l.key, UploadId: l.uploadId }), {
+      abortSignal: signal,
+    })
     .catch(() => undefined);
 }
