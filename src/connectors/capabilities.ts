@@ -4,6 +4,7 @@ import type {
   PartialCleaner,
   RootPresence,
   ServerSideCopier,
+  UploadSessionDiscarder,
 } from './connector.js';
 import type { ConnectorDescriptor, InteractiveSignIn } from './connector-descriptor.js';
 import type { HashKind } from './hashing/hash-kinds.js';
@@ -58,6 +59,10 @@ export function hasRootPresence(c: Connector): c is Connector & RootPresence {
 
 export function hasPartialCleaner(c: Connector): c is Connector & PartialCleaner {
   return typeof (c as Partial<PartialCleaner>).removePartials === 'function';
+}
+
+export function hasUploadSessionDiscarder(c: Connector): c is Connector & UploadSessionDiscarder {
+  return typeof (c as Partial<UploadSessionDiscarder>).discardUploadSession === 'function';
 }
 
 /** The connector's accounts connect by password and a code from the user's devices (iCloud). */

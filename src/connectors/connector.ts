@@ -52,8 +52,8 @@ export interface WriteMeta extends CallOptions {
   modifiedAt?: Date;
   /**
    * A resumable upload (issue 18, item 6). Connectors that upload large files through a session
-   * (Drive, OneDrive, Dropbox) report it here and can continue one an earlier attempt left;
-   * the others ignore it. Small files that go up in one request report nothing.
+   * (Drive, OneDrive, Dropbox, S3 multipart) report it here and can continue one an earlier
+   * attempt left; the others ignore it. Small files that go up in one request report nothing.
    */
   session?: UploadSessionHooks;
 }
@@ -61,15 +61,15 @@ export interface WriteMeta extends CallOptions {
 /**
  * What a connector tells about an upload session, and the session it may continue. A locator is
  * the provider's handle of the session (Drive's resumable session URI, OneDrive's uploadUrl,
- * Dropbox's session id): bearer-like, whoever has it may write to the file, so it is never
- * logged and is stored sealed.
+ * Dropbox's session id, S3's bucket/key/UploadId): bearer-like, whoever has it may write to the
+ * file, so it is never logged and is stored sealed.
  */
 export interface UploadSessionHooks {
   /**
    * The locator of a session an earlier attempt opened for the same file at the same path. The
    * connector asks the provider how many bytes it holds (Drive `bytes *\/N`, OneDrive's
-   * nextExpectedRanges, Dropbox's correct_offset), takes that many bytes of `body` without
-   * sending them, and sends the rest. `body` is always the whole file, so every hash computed
+   * nextExpectedRanges, Dropbox's correct_offset, S3's ListParts: the leading parts whose bytes
+   * match), takes that many bytes of `body` without sending them, and sends the rest. `body` is always the whole file, so every hash computed
    * from it (the engine's and the connector's own) covers the whole file. A session the
    * provider no longer knows (expired, cancelled, completed) is replaced by a fresh upload.
    */
@@ -165,6 +165,15 @@ export interface ServerSideCopier {
  */
 export interface PartialCleaner {
   removePartials(folder: ConnectorPath, opts?: CallOptions): Promise<number>;
+}
+
+/**
+ * Optional: connectors whose upload sessions the provider keeps until told otherwise (S3
+ * multipart uploads have no expiry; their parts are billed) drop one that no attempt will
+ * continue: the file changed or is gone. Best effort; never throws.
+ */
+export interface UploadSessionDiscarder {
+  discardUploadSession(locator: string, opts?: CallOptions): Promise<void>;
 }
 
 /** What a presence check found at the account's root. */

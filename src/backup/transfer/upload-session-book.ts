@@ -1,4 +1,5 @@
 import type { Clock } from '../../common/clock.js';
+import { hasUploadSessionDiscarder } from '../../connectors/capabilities.js';
 import type { Connector, Entry, UploadSessionHooks } from '../../connectors/connector.js';
 import type {
   UploadSessionRecord,
@@ -59,6 +60,9 @@ export class UploadSessionBook {
       earlier.targetAccountId === task.targetAccountId &&
       earlier.size === size &&
       (earlier.sourceModifiedAt?.getTime() ?? null) === (item.entry.modifiedAt?.getTime() ?? null);
+    // A session of the file as it was (changed since) will never be continued: the providers
+    // that keep such sessions for ever (S3 multipart) drop it.
+    if (earlier !== undefined && !same) void this.discard(target, earlier);
     const targetPath = same ? earlier.targetPath : storedPath;
     let locator = same ? earlier.locator : undefined;
     let written = same ? earlier.locator : undefined;
@@ -113,11 +117,21 @@ export class UploadSessionBook {
 
   /**
    * After a commit: sessions of earlier attempts that no file of this run continued (the file
-   * was stored meanwhile, changed, or deleted) will never be continued; their rows go.
+   * was stored meanwhile, changed, or deleted) will never be continued; their rows go, and
+   * given the target, the sessions it keeps (see discard).
    */
-  async forgetStale(): Promise<void> {
-    for (const stale of this.earlier.values())
+  async forgetStale(target?: Connector): Promise<void> {
+    for (const stale of this.earlier.values()) {
+      if (target) await this.discard(target, stale);
       await this.store?.remove(this.task.id, stale.sourcePath).catch(() => undefined);
+    }
     this.earlier.clear();
+  }
+
+  /** Drops a session nothing will continue, where the provider keeps it (best effort). */
+  private async discard(target: Connector, s: UploadSessionRecord): Promise<void> {
+    if (s.targetAccountId !== this.task.targetAccountId || !hasUploadSessionDiscarder(target))
+      return;
+    await target.discardUploadSession(s.locator).catch(() => undefined);
   }
 }

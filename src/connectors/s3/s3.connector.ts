@@ -10,7 +10,14 @@ import {
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
 import type { Capabilities } from '../capabilities.js';
-import type { CallOptions, Connector, Entry, ReadOptions, WriteMeta } from '../connector.js';
+import type {
+  CallOptions,
+  Connector,
+  Entry,
+  ReadOptions,
+  UploadSessionDiscarder,
+  WriteMeta,
+} from '../connector.js';
 import {
   IntegrityError,
   InvalidPathError,
@@ -25,7 +32,7 @@ import { resumableDownload, type OpenedBody } from '../resumable-download.js';
 import { mapS3Error } from './s3.errors.js';
 import { etagIsMd5, fileEntry, folderEntry, META_MTIME, META_SHA256, S3Keys } from './s3.mapper.js';
 import { s3Capabilities, S3_MAX_COPY_SIZE, type S3ConnectorOptions } from './s3.options.js';
-import { PartBufferPool, uploadObject } from './s3.upload.js';
+import { abortQuietly, parseLocator, PartBufferPool, uploadObject } from './s3.upload.js';
 
 const MAX_DOWNLOAD_RESUMES = 10;
 /** Bound of the subfolder cache (cleared, not evicted, past it). */
@@ -49,7 +56,7 @@ const WHOLE_BODY_BUDGET = 24 * 1024 * 1024;
  * An object only appears under its key when its PutObject or CompleteMultipartUpload succeeds,
  * so no temporary name is needed.
  */
-export class S3Connector implements Connector {
+export class S3Connector implements Connector, UploadSessionDiscarder {
   readonly kind = 's3';
   readonly capabilities: Capabilities;
   private readonly keys: S3Keys;
@@ -166,6 +173,7 @@ export class S3Connector implements Connector {
         modifiedAt: meta.modifiedAt,
         signal: meta.signal,
         pool: this.buffers,
+        session: meta.session,
       });
     } catch (e) {
       // An error of the incoming stream is the caller's (a broken source), not the bucket's.
@@ -224,6 +232,12 @@ export class S3Connector implements Connector {
     if (up.md5 && entry.hashes.md5 !== undefined && entry.hashes.md5 !== up.md5)
       throw new IntegrityError(`'${rel}': S3's ETag is not the MD5 of the bytes sent`);
     return entry;
+  }
+
+  /** Aborts a multipart upload an earlier attempt left (its parts are billed until then). */
+  async discardUploadSession(locator: string, opts: CallOptions = {}): Promise<void> {
+    const l = parseLocator(locator);
+    if (l && l.bucket === this.options.bucket) await abortQuietly(this.api, l, opts.signal);
   }
 
   async mkdir(path: string, opts: CallOptions = {}): Promise<Entry> {

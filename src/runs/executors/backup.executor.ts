@@ -246,7 +246,7 @@ class BackupExecution {
         },
         { skipped, guard: deletionThresholdsOf(task.deletionGuard) },
       );
-      await this.uploadBook.forgetStale();
+      await this.uploadBook.forgetStale(tgt);
       await this.rememberTargetFolder(tgt);
       await this.connectors.noteConnectorSuccess(task.sourceAccountId);
     } catch (e) {
