@@ -1,5 +1,6 @@
 import { Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { VersionView } from './dto/views.dto.js';
 import { CurrentUser } from '../auth/auth.guard.js';
 import type { Principal } from '../auth/auth.service.js';
 import { Ownership } from '../auth/ownership.js';
@@ -37,6 +38,7 @@ export class VersionsController {
    */
   @Post(':id/approve')
   @HttpCode(200)
+  @ApiOkResponse({ type: VersionView })
   async approve(@CurrentUser() p: Principal, @Param('id') id: string) {
     await this.owners.version(p, id);
     const v = await this.versions.approveHeld(id);
@@ -66,6 +68,7 @@ export class VersionsController {
    */
   @Post(':id/discard')
   @HttpCode(200)
+  @ApiOkResponse({ type: VersionView })
   async discard(@CurrentUser() p: Principal, @Param('id') id: string) {
     await this.owners.version(p, id);
     await this.versions.discardHeld(id);
@@ -73,6 +76,7 @@ export class VersionsController {
   }
 
   @Get(':id')
+  @ApiOkResponse({ type: VersionView })
   async get(@CurrentUser() p: Principal, @Param('id') id: string) {
     await this.owners.version(p, id);
     return toVersionView(await this.versions.getVersion(id));

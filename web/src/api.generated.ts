@@ -917,6 +917,19 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    UserSummaryView: {
+      id: string;
+      username: string;
+      /** @enum {string} */
+      role: 'admin' | 'user';
+    };
+    SessionView: {
+      setupRequired: boolean;
+      /** @description While setup is required: whether the token from the engine log is needed */
+      setupTokenRequired?: boolean;
+      user: components['schemas']['UserSummaryView'] | null;
+      csrfToken: string | null;
+    };
     SetupDto: {
       /** @example admin */
       username: string;
@@ -924,6 +937,10 @@ export interface components {
       password: string;
       /** @description Printed in the engine log at start; needed when the engine listens beyond loopback */
       setupToken?: string;
+    };
+    SignedInView: {
+      user: components['schemas']['UserSummaryView'];
+      csrfToken: string;
     };
     LoginDto: {
       /** @example admin */
@@ -934,6 +951,12 @@ export interface components {
        * @example /#/tasks
        */
       next?: string;
+    };
+    LoginView: {
+      user: components['schemas']['UserSummaryView'];
+      csrfToken: string;
+      /** @description Where to go next: a local path */
+      redirect: string;
     };
     ChangePasswordDto: {
       currentPassword: string;
@@ -968,10 +991,36 @@ export interface components {
        */
       options: Record<string, never>;
     };
+    AccountView: {
+      id: string;
+      /** @example local */
+      kind: string;
+      name: string;
+      /** @description The connector options; secrets are never included */
+      options: {
+        [key: string]: string | number | boolean;
+      };
+      /** @enum {string} */
+      state: 'connected' | 'needs-reauth' | 'awaiting-code' | 'error';
+      stateMessage: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+    };
     UpdateAccountDto: {
       name?: string;
       /** @description Options to change; secrets left empty keep their stored value */
       options?: Record<string, never>;
+    };
+    EntryView: {
+      path: string;
+      name: string;
+      /** @enum {string} */
+      kind: 'file' | 'folder';
+      size?: number;
+      /** Format: date-time */
+      modifiedAt?: string;
     };
     StartConnectDto: {
       /**
@@ -1135,6 +1184,77 @@ export interface components {
       deletionGuard?: components['schemas']['DeletionGuardDto'] | null;
       verify?: components['schemas']['VerifySettingsDto'];
     };
+    TaskFilterView: {
+      /** @enum {string} */
+      mode: 'all' | 'include' | 'exclude';
+      extensions: string[];
+    };
+    RetentionView: {
+      keepLast?: number;
+      keepDaily?: number;
+      keepWeekly?: number;
+      keepMonthly?: number;
+    };
+    ScheduleView: {
+      /** @enum {string} */
+      kind: 'none' | 'daily' | 'weekly' | 'monthly' | 'cron';
+      /** @example 02:30 */
+      time?: string;
+      weekdays?: string[];
+      dayOfMonth?: number;
+      cron?: string;
+      /** @example Europe/Paris */
+      timezone?: string;
+      /** @description Monthly schedules: what a day past the month end means */
+      monthEndRule?: string;
+      /** @description What a time skipped or repeated by a DST change means */
+      dstRule?: string;
+    };
+    NotificationsView: {
+      emails: string[];
+      /** @example failure */
+      on: string;
+      webhookUrl: string | null;
+    };
+    DeletionGuardView: {
+      enabled: boolean;
+      percent: number;
+      minFiles: number;
+      countChanged: boolean;
+      holdWhenEmptied: boolean;
+    };
+    TaskVerifyView: {
+      readPercent: number;
+      readBackAfterWrite: boolean;
+      schedule: components['schemas']['ScheduleView'];
+      /** @description Single task answers only: the next verify runs (ISO 8601 with offset) */
+      nextRuns?: string[];
+    };
+    TaskView: {
+      id: string;
+      name: string;
+      sourceAccountId: string;
+      sourcePath: string;
+      targetAccountId: string;
+      targetPath: string;
+      filter: components['schemas']['TaskFilterView'];
+      concurrency: number;
+      retention: components['schemas']['RetentionView'] | null;
+      enabled: boolean;
+      /** @description The same switch as enabled, inverted */
+      paused: boolean;
+      schedule: components['schemas']['ScheduleView'];
+      catchUp: boolean;
+      notifications: components['schemas']['NotificationsView'];
+      deletionGuard: components['schemas']['DeletionGuardView'];
+      verify: components['schemas']['TaskVerifyView'];
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+      /** @description Single task answers only (not the list): the next scheduled runs */
+      nextRuns?: string[];
+    };
     UpdateTaskDto: {
       /** @example Photos to the NAS */
       name?: string;
@@ -1160,6 +1280,79 @@ export interface components {
       /** @description null puts the defaults back */
       deletionGuard?: components['schemas']['DeletionGuardDto'] | null;
       verify?: components['schemas']['VerifySettingsDto'];
+    };
+    RunDestinationView: {
+      accountId: string;
+      path: string;
+    };
+    RunParamsView: {
+      versionId?: string;
+      paths?: string[];
+      destination?: components['schemas']['RunDestinationView'];
+      /** @enum {string} */
+      conflict?: 'overwrite' | 'skip-identical' | 'keep-both';
+      readPercent?: number;
+    };
+    RunView: {
+      id: string;
+      taskId: string;
+      /** @enum {string} */
+      kind: 'backup' | 'restore' | 'prune' | 'verify';
+      /** @enum {string} */
+      trigger: 'manual' | 'schedule' | 'catch-up';
+      /** @enum {string} */
+      status:
+        | 'queued'
+        | 'running'
+        | 'completed'
+        | 'warning'
+        | 'failed'
+        | 'offline'
+        | 'cancelled'
+        | 'skipped';
+      /** @enum {string} */
+      phase: 'queued' | 'planning' | 'transferring' | 'committing' | 'paused' | 'done';
+      filesTotal: number;
+      filesCopied: number;
+      filesUnchanged: number;
+      filesFiltered: number;
+      filesFailed: number;
+      bytesTotal: number;
+      bytesCopied: number;
+      bytesUnchanged: number;
+      retries: number;
+      versionId: string | null;
+      params: components['schemas']['RunParamsView'] | null;
+      errorMessage: string | null;
+      /** Format: date-time */
+      scheduledFor?: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      startedAt: string | null;
+      /** Format: date-time */
+      finishedAt: string | null;
+      durationMs: number | null;
+    };
+    VersionView: {
+      id: string;
+      taskId: string;
+      runId: string;
+      seq: number;
+      /** @enum {string} */
+      status: 'running' | 'partial' | 'complete' | 'held' | 'discarded' | 'damaged';
+      storageFolder: string;
+      manifestPath: string | null;
+      fileCount: number;
+      totalBytes: number;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      completedAt: string | null;
+      statusReason: string | null;
+      skippedCount: number;
+      /** Format: date-time */
+      verifiedAt: string | null;
     };
     SmtpSettingsDto: {
       /** @example smtp.example.com */
@@ -1238,6 +1431,60 @@ export interface components {
        */
       roots: string[];
     };
+    ProtectedVersionView: {
+      versionId: string;
+      seq: number;
+      runId: string;
+      /** Format: date-time */
+      completedAt: string | null;
+      fileCount: number;
+      totalBytes: number;
+    };
+    HeldVersionView: {
+      id: string;
+      seq: number;
+      /** Format: date-time */
+      createdAt: string;
+    };
+    RunOutcomeView: {
+      id: string;
+      /** @enum {string} */
+      kind: 'backup' | 'restore' | 'prune' | 'verify';
+      /** @enum {string} */
+      status:
+        | 'queued'
+        | 'running'
+        | 'completed'
+        | 'warning'
+        | 'failed'
+        | 'offline'
+        | 'cancelled'
+        | 'skipped';
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      finishedAt: string | null;
+    };
+    TaskHealthView: {
+      task: components['schemas']['TaskView'];
+      lastBackup: components['schemas']['RunView'] | null;
+      lastVerify: components['schemas']['RunView'] | null;
+      lastSuccess: components['schemas']['ProtectedVersionView'] | null;
+      /** Format: date-time */
+      nextRun: string | null;
+      heldVersions: components['schemas']['HeldVersionView'][];
+      storedBytes: number;
+      recentRuns: components['schemas']['RunOutcomeView'][];
+    };
+    TargetUsageView: {
+      accountId: string;
+      storedBytes: number;
+      taskIds: string[];
+    };
+    DashboardView: {
+      tasks: components['schemas']['TaskHealthView'][];
+      targets: components['schemas']['TargetUsageView'][];
+    };
   };
   responses: never;
   parameters: never;
@@ -1294,7 +1541,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['SessionView'];
+        };
       };
     };
   };
@@ -1315,7 +1564,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['SignedInView'];
+        };
       };
     };
   };
@@ -1336,7 +1587,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['LoginView'];
+        };
       };
     };
   };
@@ -1505,7 +1758,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['AccountView'][];
+        };
       };
     };
   };
@@ -1526,7 +1781,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['AccountView'];
+        };
       };
     };
   };
@@ -1545,7 +1802,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['AccountView'];
+        };
       };
     };
   };
@@ -1587,7 +1846,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['AccountView'];
+        };
       };
     };
   };
@@ -1609,7 +1870,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['EntryView'][];
+        };
       };
     };
   };
@@ -1751,7 +2014,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['TaskView'][];
+        };
       };
     };
   };
@@ -1772,7 +2037,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['TaskView'];
+        };
       };
     };
   };
@@ -1791,7 +2058,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['TaskView'];
+        };
       };
     };
   };
@@ -1833,7 +2102,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['TaskView'];
+        };
       };
     };
   };
@@ -1852,7 +2123,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['RunView'];
+        };
       };
     };
   };
@@ -1871,7 +2144,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['VersionView'][];
+        };
       };
     };
   };
@@ -1891,7 +2166,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['RunView'][];
+        };
       };
     };
   };
@@ -1910,7 +2187,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['RunView'];
+        };
       };
     };
   };
@@ -1948,11 +2227,13 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      202: {
+      200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['RunView'];
+        };
       };
     };
   };
@@ -1967,11 +2248,13 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      202: {
+      200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['RunView'];
+        };
       };
     };
   };
@@ -1986,11 +2269,13 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      202: {
+      200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['RunView'];
+        };
       };
     };
   };
@@ -2028,7 +2313,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['VersionView'];
+        };
       };
     };
   };
@@ -2066,7 +2353,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['VersionView'];
+        };
       };
     };
   };
@@ -2085,7 +2374,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['VersionView'];
+        };
       };
     };
   };
@@ -2512,7 +2803,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['DashboardView'];
+        };
       };
     };
   };
@@ -2546,7 +2839,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['RunView'][];
+        };
       };
     };
   };
