@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { RunView } from './dto/views.dto.js';
+import { RunEventView, RunView } from './dto/views.dto.js';
 import { CurrentUser } from '../auth/auth.guard.js';
 import type { Principal } from '../auth/auth.service.js';
 import { Ownership } from '../auth/ownership.js';
@@ -35,6 +35,7 @@ export class RunsController {
 
   /** The run's log: per-file errors and the faults it retried. */
   @Get(':id/events')
+  @ApiOkResponse({ type: [RunEventView] })
   async events(@CurrentUser() p: Principal, @Param('id') id: string, @Query() q: RunEventsQuery) {
     await this.owners.run(p, id);
     return this.runs.events(id, {

@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { VersionView } from './dto/views.dto.js';
+import { ApprovalPreviewView, VersionFilesView, VersionView } from './dto/views.dto.js';
 import { CurrentUser } from '../auth/auth.guard.js';
 import type { Principal } from '../auth/auth.service.js';
 import { Ownership } from '../auth/ownership.js';
@@ -51,6 +51,7 @@ export class VersionsController {
    * would then prune (none when the task keeps every version). 409 when it is not held.
    */
   @Get(':id/approve/preview')
+  @ApiOkResponse({ type: ApprovalPreviewView })
   async approvePreview(@CurrentUser() p: Principal, @Param('id') id: string) {
     await this.owners.version(p, id);
     const r = await this.retention.previewApproval(id);
@@ -84,6 +85,7 @@ export class VersionsController {
 
   /** The files a version holds, paged by `afterId`, optionally under one folder. */
   @Get(':id/files')
+  @ApiOkResponse({ type: VersionFilesView })
   async files(@CurrentUser() p: Principal, @Param('id') id: string, @Query() q: VersionFilesQuery) {
     await this.owners.version(p, id);
     let prefix: string | undefined;

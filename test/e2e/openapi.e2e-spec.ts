@@ -37,6 +37,15 @@ const DESCRIBED: Array<[method: string, path: string]> = [
   ['get', '/api/dashboard/runs'],
   ['get', '/api/auth/session'],
   ['post', '/api/auth/login'],
+  ['get', '/api/runs/{id}/events'],
+  ['get', '/api/versions/{id}/files'],
+  ['get', '/api/versions/{id}/tree'],
+  ['get', '/api/versions/{id}/diff'],
+  ['get', '/api/versions/{id}/approve/preview'],
+  ['post', '/api/versions/{id}/restore'],
+  ['get', '/api/users'],
+  ['get', '/api/tokens'],
+  ['post', '/api/tokens'],
 ];
 
 function successSchema(doc: Doc, method: string, path: string): Schema | undefined {
@@ -134,7 +143,7 @@ describe('the OpenAPI page can be used to try the API', () => {
       expect(missing).toEqual([]);
     });
 
-    it('should describe every property of a real task, run, version, account, dashboard and session', async () => {
+    it('should describe every property of real answers: task, run, version, account, dashboard, session, files, users, tokens', async () => {
       const sourceRoot = join(dir, 'source');
       const targetRoot = join(dir, 'target');
       await mkdir(sourceRoot);
@@ -185,6 +194,20 @@ describe('the OpenAPI page can be used to try the API', () => {
         ['get', '/api/dashboard', (await t.http.get('/api/dashboard')).body],
         ['get', '/api/dashboard/runs', (await t.http.get('/api/dashboard/runs')).body],
         ['get', '/api/auth/session', (await t.http.get('/api/auth/session')).body],
+        ['get', '/api/runs/{id}/events', (await t.http.get(`/api/runs/${run.id}/events`)).body],
+        [
+          'get',
+          '/api/versions/{id}/files',
+          (await t.http.get(`/api/versions/${run.versionId}/files`)).body,
+        ],
+        [
+          'get',
+          '/api/versions/{id}/tree',
+          (await t.http.get(`/api/versions/${run.versionId}/tree`)).body,
+        ],
+        ['get', '/api/users', (await t.http.get('/api/users')).body],
+        ['post', '/api/tokens', (await t.http.post('/api/tokens').send({ name: 'x' })).body],
+        ['get', '/api/tokens', (await t.http.get('/api/tokens')).body],
       ];
       const problems = answers.flatMap(([m, p, body]) => {
         const schema = successSchema(doc, m, p);

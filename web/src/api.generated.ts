@@ -963,6 +963,14 @@ export interface components {
       /** @description 8 to 1024 characters */
       newPassword: string;
     };
+    UserView: {
+      id: string;
+      username: string;
+      /** @enum {string} */
+      role: 'admin' | 'user';
+      /** Format: date-time */
+      createdAt: string;
+    };
     CreateUserDto: {
       /** @example admin */
       username: string;
@@ -971,9 +979,25 @@ export interface components {
       /** @enum {string} */
       role: 'admin' | 'user';
     };
+    TokenView: {
+      id: string;
+      name: string;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      lastUsedAt: string | null;
+    };
     CreateTokenDto: {
       /** @example nightly script */
       name: string;
+    };
+    CreatedTokenView: {
+      id: string;
+      name: string;
+      /** @description The token itself (cbe_...): shown this once, never again */
+      token: string;
+      /** Format: date-time */
+      createdAt: string;
     };
     CreateAccountDto: {
       /**
@@ -1354,6 +1378,43 @@ export interface components {
       /** Format: date-time */
       verifiedAt: string | null;
     };
+    RunEventView: {
+      id: number;
+      runId: string;
+      /** @enum {string} */
+      level: 'error' | 'retry' | 'warning' | 'info';
+      path: string | null;
+      code: string | null;
+      message: string;
+      /** Format: date-time */
+      at: string;
+    };
+    ApprovalVersionView: {
+      id: string;
+      seq: number;
+      status: string;
+    };
+    ApprovalPreviewView: {
+      policy: components['schemas']['RetentionView'] | null;
+      versions: components['schemas']['ApprovalVersionView'][];
+      files: number;
+      bytes: number;
+    };
+    VersionFileView: {
+      path: string;
+      size: number;
+      sha256: string;
+      /** Format: date-time */
+      modifiedAt: string | null;
+      /** @description Where the bytes are on the target */
+      storedPath: string;
+      storedInVersion: number;
+    };
+    VersionFilesView: {
+      files: components['schemas']['VersionFileView'][];
+      /** @description afterId of the next page */
+      nextAfterId: number | null;
+    };
     SmtpSettingsDto: {
       /** @example smtp.example.com */
       host: string;
@@ -1397,6 +1458,27 @@ export interface components {
        * @enum {string}
        */
       conflict: 'overwrite' | 'skip-identical' | 'keep-both';
+    };
+    TreeFileView: {
+      name: string;
+      path: string;
+      size: number;
+      sha256: string;
+      /** Format: date-time */
+      modifiedAt: string | null;
+      /** @description The seq of the version that stored these bytes */
+      storedInVersion: number;
+    };
+    VersionTreeView: {
+      path: string;
+      folders: string[];
+      files: components['schemas']['TreeFileView'][];
+      truncated: boolean;
+    };
+    VersionDiffView: {
+      added: string[];
+      changed: string[];
+      deleted: string[];
     };
     RetentionDto: {
       keepLast?: number;
@@ -1644,7 +1726,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['UserView'][];
+        };
       };
     };
   };
@@ -1665,7 +1749,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['UserView'];
+        };
       };
     };
   };
@@ -1701,7 +1787,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['TokenView'][];
+        };
       };
     };
   };
@@ -1722,7 +1810,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['CreatedTokenView'];
+        };
       };
     };
   };
@@ -2212,7 +2302,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['RunEventView'][];
+        };
       };
     };
   };
@@ -2334,7 +2426,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ApprovalPreviewView'];
+        };
       };
     };
   };
@@ -2400,7 +2494,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['VersionFilesView'];
+        };
       };
     };
   };
@@ -2531,7 +2627,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['RunView'];
+        };
       };
     };
   };
@@ -2553,7 +2651,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['VersionTreeView'];
+        };
       };
     };
   };
@@ -2575,7 +2675,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['VersionDiffView'];
+        };
       };
     };
   };

@@ -219,37 +219,16 @@ export interface RunFilter {
   to?: string;
 }
 
-export interface VersionDiff {
-  added: string[];
-  changed: string[];
-  deleted: string[];
-}
+export type VersionDiff = Schemas['VersionDiffView'];
 
-export interface RunEvent {
-  id: number;
-  level: 'error' | 'retry' | 'warning' | 'info';
-  path: string | null;
-  code: string | null;
-  message: string;
-  at: string;
-}
+export type RunEvent = Schemas['RunEventView'];
 
 export type Version = Schemas['VersionView'];
 
 /** `GET /api/versions/:id/approve/preview`: what a prune would remove once it is approved. */
-export interface ApprovalPreview {
-  policy: Retention | null;
-  versions: { id: string; seq: number; status: string }[];
-  files: number;
-  bytes: number;
-}
+export type ApprovalPreview = Schemas['ApprovalPreviewView'];
 
-export interface VersionTree {
-  path: string;
-  folders: string[];
-  files: { name: string; path: string; size: number; modifiedAt: string | null }[];
-  truncated: boolean;
-}
+export type VersionTree = Schemas['VersionTreeView'];
 
 export type ConflictPolicy = Schemas['RestoreDto']['conflict'];
 
@@ -267,20 +246,13 @@ export type Role = Schemas['CreateUserDto']['role'];
 
 export type User = Schemas['UserSummaryView'];
 
-export interface UserView extends User {
-  createdAt: string;
-}
+export type UserView = Schemas['UserView'];
 
 export type Session = Schemas['SessionView'];
 
 export type SignedIn = Schemas['SignedInView'];
 
-export interface ApiToken {
-  id: string;
-  name: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-}
+export type ApiToken = Schemas['TokenView'];
 
 // ---- endpoints --------------------------------------------------------------------------------
 
@@ -303,8 +275,7 @@ export const api = {
   },
   tokens: {
     list: () => request<ApiToken[]>('GET', '/api/tokens'),
-    create: (name: string) =>
-      request<ApiToken & { token: string }>('POST', '/api/tokens', { name }),
+    create: (name: string) => request<Schemas['CreatedTokenView']>('POST', '/api/tokens', { name }),
     remove: (tokenId: string) => request<void>('DELETE', `/api/tokens/${id(tokenId)}`),
   },
   connectors: () => request<ConnectorInfo[]>('GET', '/api/connectors'),
@@ -398,10 +369,10 @@ export const api = {
     discard: (versionId: string) =>
       request<Version>('POST', `/api/versions/${id(versionId)}/discard`),
     files: (versionId: string, afterId?: number) =>
-      request<{
-        files: { path: string; size: number; modifiedAt: string | null }[];
-        nextAfterId: number | null;
-      }>('GET', `/api/versions/${id(versionId)}/files${q({ afterId, limit: 500 })}`),
+      request<Schemas['VersionFilesView']>(
+        'GET',
+        `/api/versions/${id(versionId)}/files${q({ afterId, limit: 500 })}`,
+      ),
     diff: (versionId: string, against: string) =>
       request<VersionDiff>('GET', `/api/versions/${id(versionId)}/diff${q({ against })}`),
     tree: (versionId: string, path: string) =>

@@ -252,3 +252,84 @@ export class SignedInView {
 export class LoginView extends SignedInView {
   @ApiProperty({ description: 'Where to go next: a local path' }) redirect!: string;
 }
+
+export class UserView extends UserSummaryView {
+  @ApiProperty(DATE) createdAt!: string;
+}
+
+export class TokenView {
+  @ApiProperty() id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty(DATE) createdAt!: string;
+  @ApiProperty({ ...DATE, nullable: true }) lastUsedAt!: string | null;
+}
+
+export class CreatedTokenView {
+  @ApiProperty() id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ description: 'The token itself (cbe_...): shown this once, never again' })
+  token!: string;
+  @ApiProperty(DATE) createdAt!: string;
+}
+
+export class RunEventView {
+  @ApiProperty() id!: number;
+  @ApiProperty() runId!: string;
+  @ApiProperty({ enum: ['error', 'retry', 'warning', 'info'] })
+  level!: 'error' | 'retry' | 'warning' | 'info';
+  @ApiProperty({ type: String, nullable: true }) path!: string | null;
+  @ApiProperty({ type: String, nullable: true }) code!: string | null;
+  @ApiProperty() message!: string;
+  @ApiProperty(DATE) at!: string;
+}
+
+export class VersionDiffView {
+  @ApiProperty({ type: [String] }) added!: string[];
+  @ApiProperty({ type: [String] }) changed!: string[];
+  @ApiProperty({ type: [String] }) deleted!: string[];
+}
+
+export class TreeFileView {
+  @ApiProperty() name!: string;
+  @ApiProperty() path!: string;
+  @ApiProperty() size!: number;
+  @ApiProperty() sha256!: string;
+  @ApiProperty({ ...DATE, nullable: true }) modifiedAt!: string | null;
+  @ApiProperty({ description: 'The seq of the version that stored these bytes' })
+  storedInVersion!: number;
+}
+
+export class VersionTreeView {
+  @ApiProperty() path!: string;
+  @ApiProperty({ type: [String] }) folders!: string[];
+  @ApiProperty({ type: [TreeFileView] }) files!: TreeFileView[];
+  @ApiProperty() truncated!: boolean;
+}
+
+export class VersionFileView {
+  @ApiProperty() path!: string;
+  @ApiProperty() size!: number;
+  @ApiProperty() sha256!: string;
+  @ApiProperty({ ...DATE, nullable: true }) modifiedAt!: string | null;
+  @ApiProperty({ description: 'Where the bytes are on the target' }) storedPath!: string;
+  @ApiProperty() storedInVersion!: number;
+}
+
+export class VersionFilesView {
+  @ApiProperty({ type: [VersionFileView] }) files!: VersionFileView[];
+  @ApiProperty({ type: Number, nullable: true, description: 'afterId of the next page' })
+  nextAfterId!: number | null;
+}
+
+export class ApprovalVersionView {
+  @ApiProperty() id!: string;
+  @ApiProperty() seq!: number;
+  @ApiProperty() status!: string;
+}
+
+export class ApprovalPreviewView {
+  @ApiProperty({ type: RetentionView, nullable: true }) policy!: RetentionView | null;
+  @ApiProperty({ type: [ApprovalVersionView] }) versions!: ApprovalVersionView[];
+  @ApiProperty() files!: number;
+  @ApiProperty() bytes!: number;
+}
