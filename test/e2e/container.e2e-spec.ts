@@ -86,7 +86,7 @@ if (reason) process.stderr.write(`container.e2e-spec: skipped: ${reason}\n`);
     let confDir: string | undefined;
 
     afterAll(async () => {
-      await podman(['rm', '-f', '-t', '2', name]).catch(() => undefined);
+      await podman(['rm', '-f', '-v', '-t', '2', name]).catch(() => undefined);
       if (confDir) await rm(confDir, { recursive: true, force: true });
     });
 
