@@ -46,6 +46,13 @@ const DESCRIBED: Array<[method: string, path: string]> = [
   ['get', '/api/users'],
   ['get', '/api/tokens'],
   ['post', '/api/tokens'],
+  ['post', '/api/tasks/{id}/verify'],
+  ['post', '/api/versions/{id}/verify'],
+  ['post', '/api/accounts/{id}/verify'],
+  ['put', '/api/tasks/{id}/retention'],
+  ['get', '/api/tasks/{id}/prune/preview'],
+  ['post', '/api/tasks/{id}/prune'],
+  ['get', '/api/schedules/preview'],
 ];
 
 function successSchema(doc: Doc, method: string, path: string): Schema | undefined {
@@ -208,7 +215,32 @@ describe('the OpenAPI page can be used to try the API', () => {
         ['get', '/api/users', (await t.http.get('/api/users')).body],
         ['post', '/api/tokens', (await t.http.post('/api/tokens').send({ name: 'x' })).body],
         ['get', '/api/tokens', (await t.http.get('/api/tokens')).body],
+        [
+          'put',
+          '/api/tasks/{id}/retention',
+          (await t.http.put(`/api/tasks/${task.body.id}/retention`).send({ keepLast: 3 })).body,
+        ],
+        [
+          'get',
+          '/api/tasks/{id}/prune/preview',
+          (await t.http.get(`/api/tasks/${task.body.id}/prune/preview?keepLast=1`)).body,
+        ],
+        [
+          'get',
+          '/api/schedules/preview',
+          (
+            await t.http.get(
+              '/api/schedules/preview?kind=monthly&dayOfMonth=31&time=02:00&timezone=UTC',
+            )
+          ).body,
+        ],
       ];
+      const verify = await t.http
+        .post(`/api/tasks/${task.body.id}/verify`)
+        .send({ readPercent: 100 })
+        .expect(202);
+      answers.push(['post', '/api/tasks/{id}/verify', verify.body]);
+      answers.push(['get', '/api/runs/{id}', await waitForRun(t.http, verify.body.id)]);
       const problems = answers.flatMap(([m, p, body]) => {
         const schema = successSchema(doc, m, p);
         if (!schema) return [`${m.toUpperCase()} ${p}: no documented schema`];

@@ -1415,6 +1415,16 @@ export interface components {
       /** @description afterId of the next page */
       nextAfterId: number | null;
     };
+    ScheduleRulesView: {
+      monthEnd: string;
+      dst: string;
+    };
+    SchedulePreviewView: {
+      schedule: components['schemas']['ScheduleView'];
+      /** @description ISO 8601 with the zone offset */
+      nextRuns: string[];
+      rules: components['schemas']['ScheduleRulesView'];
+    };
     SmtpSettingsDto: {
       /** @example smtp.example.com */
       host: string;
@@ -1485,6 +1495,22 @@ export interface components {
       keepDaily?: number;
       keepWeekly?: number;
       keepMonthly?: number;
+    };
+    TaskRetentionView: {
+      retention: components['schemas']['RetentionView'] | null;
+    };
+    PruneVersionView: {
+      id: string;
+      seq: number;
+      status: string;
+      /** Format: date-time */
+      createdAt: string;
+    };
+    PrunePreviewView: {
+      policy: components['schemas']['RetentionView'] | null;
+      versions: components['schemas']['PruneVersionView'][];
+      files: number;
+      bytes: number;
     };
     VerifyDto: {
       /**
@@ -2545,7 +2571,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['SchedulePreviewView'];
+        };
       };
     };
   };
@@ -2700,7 +2728,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['TaskRetentionView'];
+        };
       };
     };
   };
@@ -2724,7 +2754,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['PrunePreviewView'];
+        };
       };
     };
   };
@@ -2743,7 +2775,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['RunView'];
+        };
       };
     };
   };
@@ -2766,7 +2800,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['RunView'];
+        };
       };
     };
   };
@@ -2789,7 +2825,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['RunView'];
+        };
       };
     };
   };
@@ -2812,7 +2850,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['RunView'][];
+        };
       };
     };
   };

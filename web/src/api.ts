@@ -326,11 +326,11 @@ export const api = {
     run: (taskId: string) => request<Run>('POST', `/api/tasks/${id(taskId)}/run`),
     versions: (taskId: string) => request<Version[]>('GET', `/api/tasks/${id(taskId)}/versions`),
     retention: (taskId: string, b: Retention) =>
-      request<{ retention: Retention | null }>('PUT', `/api/tasks/${id(taskId)}/retention`, b),
+      request<Schemas['TaskRetentionView']>('PUT', `/api/tasks/${id(taskId)}/retention`, b),
   },
   schedules: {
     preview: (s: Schedule) =>
-      request<{ nextRuns: string[]; rules: { monthEnd: string; dst: string } }>(
+      request<Schemas['SchedulePreviewView']>(
         'GET',
         `/api/schedules/preview${q({
           kind: s.kind,

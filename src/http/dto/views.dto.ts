@@ -333,3 +333,30 @@ export class ApprovalPreviewView {
   @ApiProperty() files!: number;
   @ApiProperty() bytes!: number;
 }
+
+export class TaskRetentionView {
+  @ApiProperty({ type: RetentionView, nullable: true }) retention!: RetentionView | null;
+}
+
+export class PruneVersionView extends ApprovalVersionView {
+  @ApiProperty(DATE) createdAt!: string;
+}
+
+export class PrunePreviewView {
+  @ApiProperty({ type: RetentionView, nullable: true }) policy!: RetentionView | null;
+  @ApiProperty({ type: [PruneVersionView] }) versions!: PruneVersionView[];
+  @ApiProperty() files!: number;
+  @ApiProperty() bytes!: number;
+}
+
+export class ScheduleRulesView {
+  @ApiProperty() monthEnd!: string;
+  @ApiProperty() dst!: string;
+}
+
+export class SchedulePreviewView {
+  @ApiProperty({ type: ScheduleView }) schedule!: ScheduleView;
+  @ApiProperty({ type: [String], description: 'ISO 8601 with the zone offset' })
+  nextRuns!: string[];
+  @ApiProperty({ type: ScheduleRulesView }) rules!: ScheduleRulesView;
+}
