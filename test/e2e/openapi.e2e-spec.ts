@@ -53,6 +53,9 @@ const DESCRIBED: Array<[method: string, path: string]> = [
   ['get', '/api/tasks/{id}/prune/preview'],
   ['post', '/api/tasks/{id}/prune'],
   ['get', '/api/schedules/preview'],
+  ['get', '/api/connectors'],
+  ['get', '/api/settings/smtp'],
+  ['put', '/api/settings/smtp'],
 ];
 
 function successSchema(doc: Doc, method: string, path: string): Schema | undefined {
@@ -235,6 +238,8 @@ describe('the OpenAPI page can be used to try the API', () => {
           ).body,
         ],
       ];
+      answers.push(['get', '/api/connectors', (await t.http.get('/api/connectors')).body]);
+      answers.push(['get', '/api/settings/smtp', (await t.http.get('/api/settings/smtp')).body]);
       const verify = await t.http
         .post(`/api/tasks/${task.body.id}/verify`)
         .send({ readPercent: 100 })

@@ -917,6 +917,45 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    OptionSpecView: {
+      key: string;
+      label: string;
+      help: string;
+      /** @enum {string} */
+      type: 'string' | 'number' | 'boolean';
+      required?: boolean;
+      default?: string | number | boolean;
+      /** @description Stored encrypted, never returned */
+      secret?: boolean;
+      advanced?: boolean;
+      choices?: string[];
+      /** @enum {string} */
+      target?: 'local-folder' | 'server-url' | 'server-host' | 'admin-endpoint';
+    };
+    CapabilitiesView: {
+      /** @description Hash kinds the cloud reports */
+      hashes: string[];
+      verifiesWrites?: string;
+      rangedReads: boolean;
+      changeFeed: boolean;
+      serverSideCopy: boolean;
+      writable: boolean;
+      readOnlyReason?: string;
+      preservesModifiedTime: boolean;
+      maxFileSize?: number;
+      uploadChunkSize?: number;
+      listPageSize?: number;
+    };
+    ConnectorInfoView: {
+      /** @example local */
+      kind: string;
+      displayName: string;
+      description: string;
+      options: components['schemas']['OptionSpecView'][];
+      capabilities: components['schemas']['CapabilitiesView'];
+      /** @description Connected by signing in with the provider (OAuth) */
+      oauth: boolean;
+    };
     UserSummaryView: {
       id: string;
       username: string;
@@ -1425,6 +1464,18 @@ export interface components {
       nextRuns: string[];
       rules: components['schemas']['ScheduleRulesView'];
     };
+    SmtpView: {
+      /** @enum {string} */
+      source: 'settings' | 'environment' | 'none';
+      host: string | null;
+      port: number | null;
+      /** @enum {string|null} */
+      tls: 'none' | 'starttls' | 'tls' | null;
+      user: string | null;
+      from: string | null;
+      /** @description The password itself is never returned */
+      hasPassword: boolean;
+    };
     SmtpSettingsDto: {
       /** @example smtp.example.com */
       host: string;
@@ -1450,6 +1501,10 @@ export interface components {
        *       "me@example.com"
        *     ]
        */
+      to: string[];
+    };
+    SmtpTestView: {
+      sent: boolean;
       to: string[];
     };
     RestoreDestinationDto: {
@@ -1632,7 +1687,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ConnectorInfoView'][];
+        };
       };
     };
   };
@@ -2590,7 +2647,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['SmtpView'];
+        };
       };
     };
   };
@@ -2611,7 +2670,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['SmtpView'];
+        };
       };
     };
   };
@@ -2632,7 +2693,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['SmtpTestView'];
+        };
       };
     };
   };

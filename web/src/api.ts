@@ -119,26 +119,9 @@ const id = encodeURIComponent;
 export type Account = Schemas['AccountView'];
 export type AccountState = Account['state'];
 
-export interface OptionSpec {
-  key: string;
-  label: string;
-  help: string;
-  type: 'string' | 'number' | 'boolean';
-  required?: boolean;
-  default?: string | number | boolean;
-  secret?: boolean;
-  advanced?: boolean;
-  choices?: readonly string[];
-}
+export type OptionSpec = Schemas['OptionSpecView'];
 
-export interface ConnectorInfo {
-  kind: string;
-  displayName: string;
-  description: string;
-  options: OptionSpec[];
-  capabilities: Record<string, unknown> & { writable?: boolean };
-  oauth: boolean;
-}
+export type ConnectorInfo = Schemas['ConnectorInfoView'];
 
 export type Entry = Schemas['EntryView'];
 
@@ -232,15 +215,7 @@ export type VersionTree = Schemas['VersionTreeView'];
 
 export type ConflictPolicy = Schemas['RestoreDto']['conflict'];
 
-export interface SmtpView {
-  source: 'settings' | 'environment' | 'none';
-  host: string | null;
-  port: number | null;
-  tls: 'none' | 'starttls' | 'tls' | null;
-  user: string | null;
-  from: string | null;
-  hasPassword: boolean;
-}
+export type SmtpView = Schemas['SmtpView'];
 
 export type Role = Schemas['CreateUserDto']['role'];
 
@@ -397,6 +372,6 @@ export const api = {
       from: string;
     }) => request<SmtpView>('PUT', '/api/settings/smtp', b),
     testSmtp: (to: string[]) =>
-      request<{ sent: boolean; to: string[] }>('POST', '/api/settings/smtp/test', { to }),
+      request<Schemas['SmtpTestView']>('POST', '/api/settings/smtp/test', { to }),
   },
 };

@@ -360,3 +360,60 @@ export class SchedulePreviewView {
   nextRuns!: string[];
   @ApiProperty({ type: ScheduleRulesView }) rules!: ScheduleRulesView;
 }
+
+const OPTION_VALUE = { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] };
+
+export class OptionSpecView {
+  @ApiProperty() key!: string;
+  @ApiProperty() label!: string;
+  @ApiProperty() help!: string;
+  @ApiProperty({ enum: ['string', 'number', 'boolean'] }) type!: 'string' | 'number' | 'boolean';
+  @ApiPropertyOptional() required?: boolean;
+  @ApiPropertyOptional(OPTION_VALUE) default?: string | number | boolean;
+  @ApiPropertyOptional({ description: 'Stored encrypted, never returned' }) secret?: boolean;
+  @ApiPropertyOptional() advanced?: boolean;
+  @ApiPropertyOptional({ type: [String] }) choices?: string[];
+  @ApiPropertyOptional({ enum: ['local-folder', 'server-url', 'server-host', 'admin-endpoint'] })
+  target?: 'local-folder' | 'server-url' | 'server-host' | 'admin-endpoint';
+}
+
+export class CapabilitiesView {
+  @ApiProperty({ type: [String], description: 'Hash kinds the cloud reports' }) hashes!: string[];
+  @ApiPropertyOptional() verifiesWrites?: string;
+  @ApiProperty() rangedReads!: boolean;
+  @ApiProperty() changeFeed!: boolean;
+  @ApiProperty() serverSideCopy!: boolean;
+  @ApiProperty() writable!: boolean;
+  @ApiPropertyOptional() readOnlyReason?: string;
+  @ApiProperty() preservesModifiedTime!: boolean;
+  @ApiPropertyOptional() maxFileSize?: number;
+  @ApiPropertyOptional() uploadChunkSize?: number;
+  @ApiPropertyOptional() listPageSize?: number;
+}
+
+export class ConnectorInfoView {
+  @ApiProperty({ example: 'local' }) kind!: string;
+  @ApiProperty() displayName!: string;
+  @ApiProperty() description!: string;
+  @ApiProperty({ type: [OptionSpecView] }) options!: OptionSpecView[];
+  @ApiProperty({ type: CapabilitiesView }) capabilities!: CapabilitiesView;
+  @ApiProperty({ description: 'Connected by signing in with the provider (OAuth)' })
+  oauth!: boolean;
+}
+
+export class SmtpView {
+  @ApiProperty({ enum: ['settings', 'environment', 'none'] })
+  source!: 'settings' | 'environment' | 'none';
+  @ApiProperty({ type: String, nullable: true }) host!: string | null;
+  @ApiProperty({ type: Number, nullable: true }) port!: number | null;
+  @ApiProperty({ enum: ['none', 'starttls', 'tls'], nullable: true })
+  tls!: 'none' | 'starttls' | 'tls' | null;
+  @ApiProperty({ type: String, nullable: true }) user!: string | null;
+  @ApiProperty({ type: String, nullable: true }) from!: string | null;
+  @ApiProperty({ description: 'The password itself is never returned' }) hasPassword!: boolean;
+}
+
+export class SmtpTestView {
+  @ApiProperty() sent!: boolean;
+  @ApiProperty({ type: [String] }) to!: string[];
+}
