@@ -56,6 +56,9 @@ const DESCRIBED: Array<[method: string, path: string]> = [
   ['get', '/api/connectors'],
   ['get', '/api/settings/smtp'],
   ['put', '/api/settings/smtp'],
+  ['post', '/api/accounts/connect'],
+  ['post', '/api/accounts/icloud/sign-in'],
+  ['post', '/api/accounts/{id}/icloud/code'],
 ];
 
 function successSchema(doc: Doc, method: string, path: string): Schema | undefined {

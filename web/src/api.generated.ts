@@ -1106,6 +1106,10 @@ export interface components {
       /** @description Re-authenticate this existing account instead */
       accountId?: string;
     };
+    AuthorizeUrlView: {
+      /** @description The provider's consent page: open it in the browser */
+      authorizeUrl: string;
+    };
     ICloudSignInDto: {
       /**
        * @description Optional when accountId is given
@@ -1128,6 +1132,11 @@ export interface components {
        * @default true
        */
       rememberPassword: boolean;
+    };
+    ICloudSignInView: {
+      /** @enum {string} */
+      state: 'connected' | 'needs-code';
+      account: components['schemas']['AccountView'];
     };
     ICloudCodeDto: {
       /** @example 123456 */
@@ -2066,7 +2075,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['AuthorizeUrlView'];
+        };
       };
     };
   };
@@ -2128,7 +2139,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ICloudSignInView'];
+        };
       };
     };
   };
@@ -2151,7 +2164,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ICloudSignInView'];
+        };
       };
     };
   };
@@ -2170,7 +2185,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ICloudSignInView'];
+        };
       };
     };
   };

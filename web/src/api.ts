@@ -269,7 +269,7 @@ export const api = {
       name?: string;
       accountId?: string;
       options?: Record<string, unknown>;
-    }) => request<{ authorizeUrl: string }>('POST', '/api/accounts/connect', b),
+    }) => request<Schemas['AuthorizeUrlView']>('POST', '/api/accounts/connect', b),
     icloudSignIn: (b: {
       name?: string;
       appleId?: string;
@@ -277,18 +277,11 @@ export const api = {
       accountId?: string;
       rememberPassword?: boolean;
       options?: Record<string, unknown>;
-    }) =>
-      request<{ state: 'connected' | 'needs-code'; account: Account }>(
-        'POST',
-        '/api/accounts/icloud/sign-in',
-        b,
-      ),
+    }) => request<Schemas['ICloudSignInView']>('POST', '/api/accounts/icloud/sign-in', b),
     icloudCode: (accountId: string, code: string) =>
-      request<{ state: 'connected' | 'needs-code'; account: Account }>(
-        'POST',
-        `/api/accounts/${id(accountId)}/icloud/code`,
-        { code },
-      ),
+      request<Schemas['ICloudSignInView']>('POST', `/api/accounts/${id(accountId)}/icloud/code`, {
+        code,
+      }),
     icloudRequestCode: (accountId: string) =>
       request<unknown>('POST', `/api/accounts/${id(accountId)}/icloud/request-code`),
   },

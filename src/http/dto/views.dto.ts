@@ -417,3 +417,13 @@ export class SmtpTestView {
   @ApiProperty() sent!: boolean;
   @ApiProperty({ type: [String] }) to!: string[];
 }
+
+export class AuthorizeUrlView {
+  @ApiProperty({ description: "The provider's consent page: open it in the browser" })
+  authorizeUrl!: string;
+}
+
+export class ICloudSignInView {
+  @ApiProperty({ enum: ['connected', 'needs-code'] }) state!: 'connected' | 'needs-code';
+  @ApiProperty({ type: AccountView }) account!: AccountView;
+}
