@@ -11,6 +11,7 @@ type Schema = {
   allOf?: Schema[];
   oneOf?: Schema[];
   additionalProperties?: boolean | Schema;
+  required?: string[];
 };
 type Operation = { responses?: Record<string, { content?: Record<string, { schema?: Schema }> }> };
 type Doc = {
@@ -77,7 +78,10 @@ function resolveRef(doc: Doc, s: Schema): Schema {
   return out;
 }
 
-/** Paths (a.b[0].c) of what `value` carries that `schema` does not describe. */
+/**
+ * Paths (a.b[0].c) of what `value` carries that `schema` does not describe, and of required
+ * properties it lacks.
+ */
 function undocumented(doc: Doc, value: unknown, schema: Schema, at: string): string[] {
   if (value === null || typeof value !== 'object') return [];
   const s = resolveRef(doc, schema);
@@ -88,10 +92,15 @@ function undocumented(doc: Doc, value: unknown, schema: Schema, at: string): str
   if (!s.properties) {
     return s.additionalProperties ? [] : [`${at} (an object, documented without properties)`];
   }
-  return Object.entries(value).flatMap(([k, v]) => {
-    const p = s.properties![k];
-    return p ? undocumented(doc, v, p, `${at}.${k}`) : [`${at}.${k}`];
-  });
+  const absent = (s.required ?? [])
+    .filter((k) => !(k in value))
+    .map((k) => `${at}.${k} (documented as required, absent)`);
+  return absent.concat(
+    Object.entries(value).flatMap(([k, v]) => {
+      const p = s.properties![k];
+      return p ? undocumented(doc, v, p, `${at}.${k}`) : [`${at}.${k} (not in the schema)`];
+    }),
+  );
 }
 
 describe('the OpenAPI page can be used to try the API', () => {
@@ -253,7 +262,7 @@ describe('the OpenAPI page can be used to try the API', () => {
         const schema = successSchema(doc, m, p);
         if (!schema) return [`${m.toUpperCase()} ${p}: no documented schema`];
         return undocumented(doc, body, schema, 'body').map(
-          (where) => `${m.toUpperCase()} ${p}: ${where} is not in the documented schema`,
+          (where) => `${m.toUpperCase()} ${p}: ${where}`,
         );
       });
       expect(problems).toEqual([]);
