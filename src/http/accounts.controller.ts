@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { AccountView, EntryView } from './dto/views.dto.js';
 import { AccountsService } from '../accounts/accounts.service.js';
 import { CurrentUser } from '../auth/auth.guard.js';
 import type { Principal } from '../auth/auth.service.js';
@@ -18,22 +19,26 @@ export class AccountsController {
   ) {}
 
   @Post()
+  @ApiCreatedResponse({ type: AccountView })
   create(@CurrentUser() p: Principal, @Body() dto: CreateAccountDto) {
     return this.accounts.create({ ...dto, ownerId: p.user.id });
   }
 
   @Get()
+  @ApiOkResponse({ type: [AccountView] })
   list(@CurrentUser() p: Principal) {
     return this.accounts.list(p.user.id);
   }
 
   @Get(':id')
+  @ApiOkResponse({ type: AccountView })
   async get(@CurrentUser() p: Principal, @Param('id') id: string) {
     await this.owners.account(p, id);
     return this.accounts.get(id);
   }
 
   @Patch(':id')
+  @ApiOkResponse({ type: AccountView })
   async update(
     @CurrentUser() p: Principal,
     @Param('id') id: string,
@@ -52,6 +57,7 @@ export class AccountsController {
 
   /** Lists one folder of the account (folder pickers). */
   @Get(':id/browse')
+  @ApiOkResponse({ type: [EntryView] })
   async browse(@CurrentUser() p: Principal, @Param('id') id: string, @Query() q: BrowseQuery) {
     await this.owners.account(p, id);
     const entries = await this.accounts.browse(id, q.path ?? '');

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { LoginView, SessionView, SignedInView } from './dto/views.dto.js';
 import type { Request, Response } from 'express';
 import { CurrentUser, Public, SESSION_COOKIE, type AuthedRequest } from '../auth/auth.guard.js';
 import {
@@ -50,6 +51,7 @@ export class AuthController {
   /** Whether setup is needed, who is signed in, and the CSRF token for their requests. */
   @Public()
   @Get('session')
+  @ApiOkResponse({ type: SessionView })
   async session(@Req() req: AuthedRequest) {
     const p = req.principal;
     const setupRequired = await this.auth.setupRequired();
@@ -64,6 +66,7 @@ export class AuthController {
   /** Creates the first user (an admin) and signs them in; 409 once any user exists. */
   @Public()
   @Post('setup')
+  @ApiCreatedResponse({ type: SignedInView })
   async setup(
     @Body() dto: SetupDto,
     @Req() req: Request,
@@ -80,6 +83,7 @@ export class AuthController {
   @Public()
   @Post('login')
   @HttpCode(200)
+  @ApiOkResponse({ type: LoginView })
   async login(
     @Body() dto: LoginDto,
     @Req() req: Request,

@@ -10,7 +10,8 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { AuthorizeUrlView, ICloudSignInView } from './dto/views.dto.js';
 import type { Request, Response } from 'express';
 import { CurrentUser, readCookie } from '../auth/auth.guard.js';
 import type { Principal } from '../auth/auth.service.js';
@@ -47,6 +48,7 @@ export class ConnectController {
   /** Starts an OAuth connection: answers the consent URL and sets the `cbe_oauth` cookie. */
   @Post('connect')
   @HttpCode(200)
+  @ApiOkResponse({ type: AuthorizeUrlView })
   async connect(
     @CurrentUser() p: Principal,
     @Body() dto: StartConnectDto,
@@ -106,6 +108,7 @@ export class ConnectController {
   /** iCloud: signs in with the Apple ID password; 'needs-code' when Apple asks for the 6 digits. */
   @Post('icloud/sign-in')
   @HttpCode(200)
+  @ApiOkResponse({ type: ICloudSignInView })
   async signIn(@CurrentUser() p: Principal, @Body() dto: ICloudSignInDto) {
     if (dto.accountId) await this.owners.account(p, dto.accountId);
     return this.icloud.signIn({ ...dto, ownerId: p.user.id });
@@ -113,6 +116,7 @@ export class ConnectController {
 
   @Post(':id/icloud/code')
   @HttpCode(200)
+  @ApiOkResponse({ type: ICloudSignInView })
   async submitCode(
     @CurrentUser() p: Principal,
     @Param('id') id: string,
@@ -124,6 +128,7 @@ export class ConnectController {
 
   @Post(':id/icloud/request-code')
   @HttpCode(200)
+  @ApiOkResponse({ type: ICloudSignInView })
   async requestCode(@CurrentUser() p: Principal, @Param('id') id: string) {
     await this.owners.account(p, id);
     return this.icloud.requestCode(id);

@@ -1,5 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { DashboardView, RunView } from './dto/views.dto.js';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Max, Min } from 'class-validator';
 import { CurrentUser } from '../auth/auth.guard.js';
@@ -68,6 +69,7 @@ export class DashboardController {
   ) {}
 
   @Get()
+  @ApiOkResponse({ type: DashboardView })
   async overview(@CurrentUser() p: Principal) {
     const tasks = await this.tasks.list(p.user.id);
     const o = await this.health.overview(tasks);
@@ -83,6 +85,7 @@ export class DashboardController {
   }
 
   @Get('runs')
+  @ApiOkResponse({ type: [RunView] })
   async runs(@CurrentUser() p: Principal, @Query() q: RunSearchQuery) {
     if (q.taskId) await this.owners.task(p, q.taskId);
     const from = q.from ? new Date(q.from) : undefined;

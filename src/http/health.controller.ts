@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ConnectorInfoView } from './dto/views.dto.js';
 import { Public } from '../auth/auth.guard.js';
 import { ConnectorRegistry } from '../connectors/connector.registry.js';
 
@@ -16,6 +17,7 @@ export class HealthController {
 
   /** Connector kinds with their option schemas, for the "add cloud" form. */
   @Get('connectors')
+  @ApiOkResponse({ type: [ConnectorInfoView] })
   connectors() {
     return this.registry.list().map((d) => ({
       kind: d.kind,

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { RunView, VersionDiffView, VersionTreeView } from './dto/views.dto.js';
 import { CurrentUser } from '../auth/auth.guard.js';
 import type { Principal } from '../auth/auth.service.js';
 import { Ownership } from '../auth/ownership.js';
@@ -23,6 +24,7 @@ export class RestoreController {
   /** Restores a version, or some of its files and folders, to where they came from or elsewhere. */
   @Post('versions/:id/restore')
   @HttpCode(202)
+  @ApiAcceptedResponse({ type: RunView })
   async restore(@CurrentUser() p: Principal, @Param('id') id: string, @Body() dto: RestoreDto) {
     await this.owners.version(p, id);
     await this.owners.usableAccounts(p, {
@@ -33,6 +35,7 @@ export class RestoreController {
 
   /** One folder of a version: sub-folders and files. */
   @Get('versions/:id/tree')
+  @ApiOkResponse({ type: VersionTreeView })
   async tree(@CurrentUser() p: Principal, @Param('id') id: string, @Query() q: TreeQuery) {
     await this.owners.version(p, id);
     let folder: string;
@@ -59,6 +62,7 @@ export class RestoreController {
 
   /** What was added, changed and deleted between two versions of a task. */
   @Get('versions/:id/diff')
+  @ApiOkResponse({ type: VersionDiffView })
   async diff(@CurrentUser() p: Principal, @Param('id') id: string, @Query() q: DiffQuery) {
     await this.owners.version(p, id);
     await this.owners.version(p, q.against);

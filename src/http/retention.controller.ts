@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { PrunePreviewView, RunView, TaskRetentionView } from './dto/views.dto.js';
 import { CurrentUser } from '../auth/auth.guard.js';
 import type { Principal } from '../auth/auth.service.js';
 import { Ownership } from '../auth/ownership.js';
@@ -17,6 +18,7 @@ export class RetentionController {
   ) {}
 
   @Put('tasks/:id/retention')
+  @ApiOkResponse({ type: TaskRetentionView })
   async retention(@CurrentUser() p: Principal, @Param('id') id: string, @Body() dto: RetentionDto) {
     await this.owners.task(p, id);
     return { retention: await this.policies.setRetention(id, dto) };
@@ -27,6 +29,7 @@ export class RetentionController {
    * versions, stored files and bytes freed.
    */
   @Get('tasks/:id/prune/preview')
+  @ApiOkResponse({ type: PrunePreviewView })
   async prunePreview(
     @CurrentUser() p: Principal,
     @Param('id') id: string,
@@ -50,6 +53,7 @@ export class RetentionController {
   /** Applies the task's retention policy now (it also runs after every completed backup). */
   @Post('tasks/:id/prune')
   @HttpCode(202)
+  @ApiAcceptedResponse({ type: RunView })
   async prune(@CurrentUser() p: Principal, @Param('id') id: string) {
     await this.owners.task(p, id);
     return toRunView(await this.policies.startPrune(id));

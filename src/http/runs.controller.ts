@@ -1,5 +1,6 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { RunEventView, RunView } from './dto/views.dto.js';
 import { CurrentUser } from '../auth/auth.guard.js';
 import type { Principal } from '../auth/auth.service.js';
 import { Ownership } from '../auth/ownership.js';
@@ -16,6 +17,7 @@ export class RunsController {
   ) {}
 
   @Get()
+  @ApiOkResponse({ type: [RunView] })
   async list(@CurrentUser() p: Principal, @Query() q: ListRunsQuery) {
     if (q.taskId) await this.owners.task(p, q.taskId);
     const ownerTaskIds = q.taskId ? undefined : await this.owners.taskIds(p);
@@ -25,6 +27,7 @@ export class RunsController {
   }
 
   @Get(':id')
+  @ApiOkResponse({ type: RunView })
   async get(@CurrentUser() p: Principal, @Param('id') id: string) {
     await this.owners.run(p, id);
     return toRunView(await this.runs.get(id));
@@ -32,6 +35,7 @@ export class RunsController {
 
   /** The run's log: per-file errors and the faults it retried. */
   @Get(':id/events')
+  @ApiOkResponse({ type: [RunEventView] })
   async events(@CurrentUser() p: Principal, @Param('id') id: string, @Query() q: RunEventsQuery) {
     await this.owners.run(p, id);
     return this.runs.events(id, {
@@ -43,6 +47,7 @@ export class RunsController {
 
   @Post(':id/cancel')
   @HttpCode(202)
+  @ApiOkResponse({ type: RunView })
   async cancel(@CurrentUser() p: Principal, @Param('id') id: string) {
     await this.owners.run(p, id);
     return toRunView(await this.runs.cancel(id));
@@ -51,6 +56,7 @@ export class RunsController {
   /** Holds a running run between files, whichever node executes it; 409 unless running. */
   @Post(':id/pause')
   @HttpCode(202)
+  @ApiOkResponse({ type: RunView })
   async pause(@CurrentUser() p: Principal, @Param('id') id: string) {
     await this.owners.run(p, id);
     return toRunView(await this.runs.pause(id));
@@ -59,6 +65,7 @@ export class RunsController {
   /** Lets a paused run go on; 409 unless paused. */
   @Post(':id/resume')
   @HttpCode(202)
+  @ApiOkResponse({ type: RunView })
   async resume(@CurrentUser() p: Principal, @Param('id') id: string) {
     await this.owners.run(p, id);
     return toRunView(await this.runs.resume(id));

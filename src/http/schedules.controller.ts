@@ -1,5 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { SchedulePreviewView } from './dto/views.dto.js';
 import { ValidationAppError } from '../common/errors/app-errors.js';
 import { DST_RULE, MONTH_END_RULE, parseSchedule, toZonedIso } from '../scheduler/schedule.js';
 import { SchedulerService } from '../scheduler/scheduler.service.js';
@@ -12,6 +13,7 @@ export class SchedulesController {
 
   /** The next runs of a draft schedule, for the task form; 400 naming the field when invalid. */
   @Get('preview')
+  @ApiOkResponse({ type: SchedulePreviewView })
   preview(@Query() q: SchedulePreviewQuery) {
     const { schedule, problems } = parseSchedule({
       ...q,

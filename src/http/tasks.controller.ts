@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { RunView, TaskView, VersionView } from './dto/views.dto.js';
 import { CurrentUser } from '../auth/auth.guard.js';
 import type { Principal } from '../auth/auth.service.js';
 import { Ownership } from '../auth/ownership.js';
@@ -25,6 +26,7 @@ export class TasksController {
   ) {}
 
   @Post()
+  @ApiCreatedResponse({ type: TaskView })
   async create(@CurrentUser() p: Principal, @Body() dto: CreateTaskDto) {
     await this.owners.usableAccounts(p, {
       sourceAccountId: dto.sourceAccountId,
@@ -36,11 +38,13 @@ export class TasksController {
   }
 
   @Get()
+  @ApiOkResponse({ type: [TaskView] })
   async list(@CurrentUser() p: Principal) {
     return (await this.tasks.list(p.user.id)).map(toTaskView);
   }
 
   @Get(':id')
+  @ApiOkResponse({ type: TaskView })
   async get(@CurrentUser() p: Principal, @Param('id') id: string) {
     await this.owners.task(p, id);
     const task = await this.tasks.get(id);
@@ -48,6 +52,7 @@ export class TasksController {
   }
 
   @Patch(':id')
+  @ApiOkResponse({ type: TaskView })
   async update(@CurrentUser() p: Principal, @Param('id') id: string, @Body() dto: UpdateTaskDto) {
     await this.owners.task(p, id);
     await this.owners.usableAccounts(p, {
@@ -77,12 +82,14 @@ export class TasksController {
   /** "Run now": queues a backup run; 409 when one is already queued or running. */
   @Post(':id/run')
   @HttpCode(202)
+  @ApiAcceptedResponse({ type: RunView })
   async run(@CurrentUser() p: Principal, @Param('id') id: string) {
     await this.owners.task(p, id);
     return toRunView(await this.runs.start('backup', id));
   }
 
   @Get(':id/versions')
+  @ApiOkResponse({ type: [VersionView] })
   async versionsOf(@CurrentUser() p: Principal, @Param('id') id: string) {
     await this.owners.task(p, id);
     return (await this.versions.listVersions(id)).map(toVersionView);

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { CreatedTokenView, TokenView, UserView } from './dto/views.dto.js';
 import { AdminOnly, CurrentUser } from '../auth/auth.guard.js';
 import { AuthService, type Principal } from '../auth/auth.service.js';
 import { CreateTokenDto, CreateUserDto } from './dto/auth.dto.js';
@@ -11,11 +12,13 @@ export class UsersController {
   constructor(private readonly auth: AuthService) {}
 
   @Get()
+  @ApiOkResponse({ type: [UserView] })
   list() {
     return this.auth.listUsers();
   }
 
   @Post()
+  @ApiCreatedResponse({ type: UserView })
   create(@Body() dto: CreateUserDto) {
     return this.auth.createUser(dto);
   }
@@ -34,11 +37,13 @@ export class TokensController {
   constructor(private readonly auth: AuthService) {}
 
   @Get()
+  @ApiOkResponse({ type: [TokenView] })
   list(@CurrentUser() p: Principal) {
     return this.auth.listTokens(p.user.id);
   }
 
   @Post()
+  @ApiCreatedResponse({ type: CreatedTokenView })
   create(@CurrentUser() p: Principal, @Body() dto: CreateTokenDto) {
     return this.auth.createToken(p.user.id, dto.name);
   }

@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiTags } from '@nestjs/swagger';
+import { RunView } from './dto/views.dto.js';
 import { CurrentUser } from '../auth/auth.guard.js';
 import type { Principal } from '../auth/auth.service.js';
 import { Ownership } from '../auth/ownership.js';
@@ -21,6 +22,7 @@ export class VerifyController {
   /** Verifies one version: every stored copy listed (exists, size), `readPercent` read back. */
   @Post('versions/:id/verify')
   @HttpCode(202)
+  @ApiAcceptedResponse({ type: RunView })
   async verifyVersion(
     @CurrentUser() p: Principal,
     @Param('id') id: string,
@@ -34,6 +36,7 @@ export class VerifyController {
   /** Verifies every version of a task. */
   @Post('tasks/:id/verify')
   @HttpCode(202)
+  @ApiAcceptedResponse({ type: RunView })
   async verifyTask(@CurrentUser() p: Principal, @Param('id') id: string, @Body() dto: VerifyDto) {
     await this.owners.task(p, id);
     return toRunView(await this.verify.startVerify(id, dto));
@@ -42,6 +45,7 @@ export class VerifyController {
   /** Verifies everything on a target account: one verify run per task stored there. */
   @Post('accounts/:id/verify')
   @HttpCode(202)
+  @ApiAcceptedResponse({ type: [RunView] })
   async verifyTarget(@CurrentUser() p: Principal, @Param('id') id: string, @Body() dto: VerifyDto) {
     await this.owners.account(p, id);
     const runs = await this.verify.startVerifyTarget(id, p.user.id, dto.readPercent);

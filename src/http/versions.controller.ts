@@ -1,5 +1,6 @@
 import { Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApprovalPreviewView, VersionFilesView, VersionView } from './dto/views.dto.js';
 import { CurrentUser } from '../auth/auth.guard.js';
 import type { Principal } from '../auth/auth.service.js';
 import { Ownership } from '../auth/ownership.js';
@@ -37,6 +38,7 @@ export class VersionsController {
    */
   @Post(':id/approve')
   @HttpCode(200)
+  @ApiOkResponse({ type: VersionView })
   async approve(@CurrentUser() p: Principal, @Param('id') id: string) {
     await this.owners.version(p, id);
     const v = await this.versions.approveHeld(id);
@@ -49,6 +51,7 @@ export class VersionsController {
    * would then prune (none when the task keeps every version). 409 when it is not held.
    */
   @Get(':id/approve/preview')
+  @ApiOkResponse({ type: ApprovalPreviewView })
   async approvePreview(@CurrentUser() p: Principal, @Param('id') id: string) {
     await this.owners.version(p, id);
     const r = await this.retention.previewApproval(id);
@@ -66,6 +69,7 @@ export class VersionsController {
    */
   @Post(':id/discard')
   @HttpCode(200)
+  @ApiOkResponse({ type: VersionView })
   async discard(@CurrentUser() p: Principal, @Param('id') id: string) {
     await this.owners.version(p, id);
     await this.versions.discardHeld(id);
@@ -73,6 +77,7 @@ export class VersionsController {
   }
 
   @Get(':id')
+  @ApiOkResponse({ type: VersionView })
   async get(@CurrentUser() p: Principal, @Param('id') id: string) {
     await this.owners.version(p, id);
     return toVersionView(await this.versions.getVersion(id));
@@ -80,6 +85,7 @@ export class VersionsController {
 
   /** The files a version holds, paged by `afterId`, optionally under one folder. */
   @Get(':id/files')
+  @ApiOkResponse({ type: VersionFilesView })
   async files(@CurrentUser() p: Principal, @Param('id') id: string, @Query() q: VersionFilesQuery) {
     await this.owners.version(p, id);
     let prefix: string | undefined;

@@ -917,6 +917,58 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    OptionSpecView: {
+      key: string;
+      label: string;
+      help: string;
+      /** @enum {string} */
+      type: 'string' | 'number' | 'boolean';
+      required?: boolean;
+      default?: string | number | boolean;
+      /** @description Stored encrypted, never returned */
+      secret?: boolean;
+      advanced?: boolean;
+      choices?: string[];
+      /** @enum {string} */
+      target?: 'local-folder' | 'server-url' | 'server-host' | 'admin-endpoint';
+    };
+    CapabilitiesView: {
+      /** @description Hash kinds the cloud reports */
+      hashes: string[];
+      verifiesWrites?: string;
+      rangedReads: boolean;
+      changeFeed: boolean;
+      serverSideCopy: boolean;
+      writable: boolean;
+      readOnlyReason?: string;
+      preservesModifiedTime: boolean;
+      maxFileSize?: number;
+      uploadChunkSize?: number;
+      listPageSize?: number;
+    };
+    ConnectorInfoView: {
+      /** @example local */
+      kind: string;
+      displayName: string;
+      description: string;
+      options: components['schemas']['OptionSpecView'][];
+      capabilities: components['schemas']['CapabilitiesView'];
+      /** @description Connected by signing in with the provider (OAuth) */
+      oauth: boolean;
+    };
+    UserSummaryView: {
+      id: string;
+      username: string;
+      /** @enum {string} */
+      role: 'admin' | 'user';
+    };
+    SessionView: {
+      setupRequired: boolean;
+      /** @description While setup is required: whether the token from the engine log is needed */
+      setupTokenRequired?: boolean;
+      user: components['schemas']['UserSummaryView'] | null;
+      csrfToken: string | null;
+    };
     SetupDto: {
       /** @example admin */
       username: string;
@@ -924,6 +976,10 @@ export interface components {
       password: string;
       /** @description Printed in the engine log at start; needed when the engine listens beyond loopback */
       setupToken?: string;
+    };
+    SignedInView: {
+      user: components['schemas']['UserSummaryView'];
+      csrfToken: string;
     };
     LoginDto: {
       /** @example admin */
@@ -935,10 +991,24 @@ export interface components {
        */
       next?: string;
     };
+    LoginView: {
+      user: components['schemas']['UserSummaryView'];
+      csrfToken: string;
+      /** @description Where to go next: a local path */
+      redirect: string;
+    };
     ChangePasswordDto: {
       currentPassword: string;
       /** @description 8 to 1024 characters */
       newPassword: string;
+    };
+    UserView: {
+      id: string;
+      username: string;
+      /** @enum {string} */
+      role: 'admin' | 'user';
+      /** Format: date-time */
+      createdAt: string;
     };
     CreateUserDto: {
       /** @example admin */
@@ -948,9 +1018,25 @@ export interface components {
       /** @enum {string} */
       role: 'admin' | 'user';
     };
+    TokenView: {
+      id: string;
+      name: string;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      lastUsedAt: string | null;
+    };
     CreateTokenDto: {
       /** @example nightly script */
       name: string;
+    };
+    CreatedTokenView: {
+      id: string;
+      name: string;
+      /** @description The token itself (cbe_...): shown this once, never again */
+      token: string;
+      /** Format: date-time */
+      createdAt: string;
     };
     CreateAccountDto: {
       /**
@@ -968,10 +1054,36 @@ export interface components {
        */
       options: Record<string, never>;
     };
+    AccountView: {
+      id: string;
+      /** @example local */
+      kind: string;
+      name: string;
+      /** @description The connector options; secrets are never included */
+      options: {
+        [key: string]: string | number | boolean;
+      };
+      /** @enum {string} */
+      state: 'connected' | 'needs-reauth' | 'awaiting-code' | 'error';
+      stateMessage: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+    };
     UpdateAccountDto: {
       name?: string;
       /** @description Options to change; secrets left empty keep their stored value */
       options?: Record<string, never>;
+    };
+    EntryView: {
+      path: string;
+      name: string;
+      /** @enum {string} */
+      kind: 'file' | 'folder';
+      size?: number;
+      /** Format: date-time */
+      modifiedAt?: string;
     };
     StartConnectDto: {
       /**
@@ -993,6 +1105,10 @@ export interface components {
       options?: Record<string, never>;
       /** @description Re-authenticate this existing account instead */
       accountId?: string;
+    };
+    AuthorizeUrlView: {
+      /** @description The provider's consent page: open it in the browser */
+      authorizeUrl: string;
     };
     ICloudSignInDto: {
       /**
@@ -1016,6 +1132,11 @@ export interface components {
        * @default true
        */
       rememberPassword: boolean;
+    };
+    ICloudSignInView: {
+      /** @enum {string} */
+      state: 'connected' | 'needs-code';
+      account: components['schemas']['AccountView'];
     };
     ICloudCodeDto: {
       /** @example 123456 */
@@ -1135,6 +1256,77 @@ export interface components {
       deletionGuard?: components['schemas']['DeletionGuardDto'] | null;
       verify?: components['schemas']['VerifySettingsDto'];
     };
+    TaskFilterView: {
+      /** @enum {string} */
+      mode: 'all' | 'include' | 'exclude';
+      extensions: string[];
+    };
+    RetentionView: {
+      keepLast?: number;
+      keepDaily?: number;
+      keepWeekly?: number;
+      keepMonthly?: number;
+    };
+    ScheduleView: {
+      /** @enum {string} */
+      kind: 'none' | 'daily' | 'weekly' | 'monthly' | 'cron';
+      /** @example 02:30 */
+      time?: string;
+      weekdays?: string[];
+      dayOfMonth?: number;
+      cron?: string;
+      /** @example Europe/Paris */
+      timezone?: string;
+      /** @description Monthly schedules: what a day past the month end means */
+      monthEndRule?: string;
+      /** @description What a time skipped or repeated by a DST change means */
+      dstRule?: string;
+    };
+    NotificationsView: {
+      emails: string[];
+      /** @example failure */
+      on: string;
+      webhookUrl: string | null;
+    };
+    DeletionGuardView: {
+      enabled: boolean;
+      percent: number;
+      minFiles: number;
+      countChanged: boolean;
+      holdWhenEmptied: boolean;
+    };
+    TaskVerifyView: {
+      readPercent: number;
+      readBackAfterWrite: boolean;
+      schedule: components['schemas']['ScheduleView'];
+      /** @description Single task answers only: the next verify runs (ISO 8601 with offset) */
+      nextRuns?: string[];
+    };
+    TaskView: {
+      id: string;
+      name: string;
+      sourceAccountId: string;
+      sourcePath: string;
+      targetAccountId: string;
+      targetPath: string;
+      filter: components['schemas']['TaskFilterView'];
+      concurrency: number;
+      retention: components['schemas']['RetentionView'] | null;
+      enabled: boolean;
+      /** @description The same switch as enabled, inverted */
+      paused: boolean;
+      schedule: components['schemas']['ScheduleView'];
+      catchUp: boolean;
+      notifications: components['schemas']['NotificationsView'];
+      deletionGuard: components['schemas']['DeletionGuardView'];
+      verify: components['schemas']['TaskVerifyView'];
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+      /** @description Single task answers only (not the list): the next scheduled runs */
+      nextRuns?: string[];
+    };
     UpdateTaskDto: {
       /** @example Photos to the NAS */
       name?: string;
@@ -1160,6 +1352,138 @@ export interface components {
       /** @description null puts the defaults back */
       deletionGuard?: components['schemas']['DeletionGuardDto'] | null;
       verify?: components['schemas']['VerifySettingsDto'];
+    };
+    RunDestinationView: {
+      accountId: string;
+      path: string;
+    };
+    RunParamsView: {
+      versionId?: string;
+      paths?: string[];
+      destination?: components['schemas']['RunDestinationView'];
+      /** @enum {string} */
+      conflict?: 'overwrite' | 'skip-identical' | 'keep-both';
+      readPercent?: number;
+    };
+    RunView: {
+      id: string;
+      taskId: string;
+      /** @enum {string} */
+      kind: 'backup' | 'restore' | 'prune' | 'verify';
+      /** @enum {string} */
+      trigger: 'manual' | 'schedule' | 'catch-up';
+      /** @enum {string} */
+      status:
+        | 'queued'
+        | 'running'
+        | 'completed'
+        | 'warning'
+        | 'failed'
+        | 'offline'
+        | 'cancelled'
+        | 'skipped';
+      /** @enum {string} */
+      phase: 'queued' | 'planning' | 'transferring' | 'committing' | 'paused' | 'done';
+      filesTotal: number;
+      filesCopied: number;
+      filesUnchanged: number;
+      filesFiltered: number;
+      filesFailed: number;
+      bytesTotal: number;
+      bytesCopied: number;
+      bytesUnchanged: number;
+      retries: number;
+      versionId: string | null;
+      params: components['schemas']['RunParamsView'] | null;
+      errorMessage: string | null;
+      /** Format: date-time */
+      scheduledFor?: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      startedAt: string | null;
+      /** Format: date-time */
+      finishedAt: string | null;
+      durationMs: number | null;
+    };
+    VersionView: {
+      id: string;
+      taskId: string;
+      runId: string;
+      seq: number;
+      /** @enum {string} */
+      status: 'running' | 'partial' | 'complete' | 'held' | 'discarded' | 'damaged';
+      storageFolder: string;
+      manifestPath: string | null;
+      fileCount: number;
+      totalBytes: number;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      completedAt: string | null;
+      statusReason: string | null;
+      skippedCount: number;
+      /** Format: date-time */
+      verifiedAt: string | null;
+    };
+    RunEventView: {
+      id: number;
+      runId: string;
+      /** @enum {string} */
+      level: 'error' | 'retry' | 'warning' | 'info';
+      path: string | null;
+      code: string | null;
+      message: string;
+      /** Format: date-time */
+      at: string;
+    };
+    ApprovalVersionView: {
+      id: string;
+      seq: number;
+      status: string;
+    };
+    ApprovalPreviewView: {
+      policy: components['schemas']['RetentionView'] | null;
+      versions: components['schemas']['ApprovalVersionView'][];
+      files: number;
+      bytes: number;
+    };
+    VersionFileView: {
+      path: string;
+      size: number;
+      sha256: string;
+      /** Format: date-time */
+      modifiedAt: string | null;
+      /** @description Where the bytes are on the target */
+      storedPath: string;
+      storedInVersion: number;
+    };
+    VersionFilesView: {
+      files: components['schemas']['VersionFileView'][];
+      /** @description afterId of the next page */
+      nextAfterId: number | null;
+    };
+    ScheduleRulesView: {
+      monthEnd: string;
+      dst: string;
+    };
+    SchedulePreviewView: {
+      schedule: components['schemas']['ScheduleView'];
+      /** @description ISO 8601 with the zone offset */
+      nextRuns: string[];
+      rules: components['schemas']['ScheduleRulesView'];
+    };
+    SmtpView: {
+      /** @enum {string} */
+      source: 'settings' | 'environment' | 'none';
+      host: string | null;
+      port: number | null;
+      /** @enum {string|null} */
+      tls: 'none' | 'starttls' | 'tls' | null;
+      user: string | null;
+      from: string | null;
+      /** @description The password itself is never returned */
+      hasPassword: boolean;
     };
     SmtpSettingsDto: {
       /** @example smtp.example.com */
@@ -1188,6 +1512,10 @@ export interface components {
        */
       to: string[];
     };
+    SmtpTestView: {
+      sent: boolean;
+      to: string[];
+    };
     RestoreDestinationDto: {
       /** @description Account to restore into */
       accountId: string;
@@ -1205,11 +1533,48 @@ export interface components {
        */
       conflict: 'overwrite' | 'skip-identical' | 'keep-both';
     };
+    TreeFileView: {
+      name: string;
+      path: string;
+      size: number;
+      sha256: string;
+      /** Format: date-time */
+      modifiedAt: string | null;
+      /** @description The seq of the version that stored these bytes */
+      storedInVersion: number;
+    };
+    VersionTreeView: {
+      path: string;
+      folders: string[];
+      files: components['schemas']['TreeFileView'][];
+      truncated: boolean;
+    };
+    VersionDiffView: {
+      added: string[];
+      changed: string[];
+      deleted: string[];
+    };
     RetentionDto: {
       keepLast?: number;
       keepDaily?: number;
       keepWeekly?: number;
       keepMonthly?: number;
+    };
+    TaskRetentionView: {
+      retention: components['schemas']['RetentionView'] | null;
+    };
+    PruneVersionView: {
+      id: string;
+      seq: number;
+      status: string;
+      /** Format: date-time */
+      createdAt: string;
+    };
+    PrunePreviewView: {
+      policy: components['schemas']['RetentionView'] | null;
+      versions: components['schemas']['PruneVersionView'][];
+      files: number;
+      bytes: number;
     };
     VerifyDto: {
       /**
@@ -1237,6 +1602,60 @@ export interface components {
        *     ]
        */
       roots: string[];
+    };
+    ProtectedVersionView: {
+      versionId: string;
+      seq: number;
+      runId: string;
+      /** Format: date-time */
+      completedAt: string | null;
+      fileCount: number;
+      totalBytes: number;
+    };
+    HeldVersionView: {
+      id: string;
+      seq: number;
+      /** Format: date-time */
+      createdAt: string;
+    };
+    RunOutcomeView: {
+      id: string;
+      /** @enum {string} */
+      kind: 'backup' | 'restore' | 'prune' | 'verify';
+      /** @enum {string} */
+      status:
+        | 'queued'
+        | 'running'
+        | 'completed'
+        | 'warning'
+        | 'failed'
+        | 'offline'
+        | 'cancelled'
+        | 'skipped';
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      finishedAt: string | null;
+    };
+    TaskHealthView: {
+      task: components['schemas']['TaskView'];
+      lastBackup: components['schemas']['RunView'] | null;
+      lastVerify: components['schemas']['RunView'] | null;
+      lastSuccess: components['schemas']['ProtectedVersionView'] | null;
+      /** Format: date-time */
+      nextRun: string | null;
+      heldVersions: components['schemas']['HeldVersionView'][];
+      storedBytes: number;
+      recentRuns: components['schemas']['RunOutcomeView'][];
+    };
+    TargetUsageView: {
+      accountId: string;
+      storedBytes: number;
+      taskIds: string[];
+    };
+    DashboardView: {
+      tasks: components['schemas']['TaskHealthView'][];
+      targets: components['schemas']['TargetUsageView'][];
     };
   };
   responses: never;
@@ -1277,7 +1696,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ConnectorInfoView'][];
+        };
       };
     };
   };
@@ -1294,7 +1715,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['SessionView'];
+        };
       };
     };
   };
@@ -1315,7 +1738,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['SignedInView'];
+        };
       };
     };
   };
@@ -1336,7 +1761,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['LoginView'];
+        };
       };
     };
   };
@@ -1391,7 +1818,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['UserView'][];
+        };
       };
     };
   };
@@ -1412,7 +1841,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['UserView'];
+        };
       };
     };
   };
@@ -1448,7 +1879,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['TokenView'][];
+        };
       };
     };
   };
@@ -1469,7 +1902,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['CreatedTokenView'];
+        };
       };
     };
   };
@@ -1505,7 +1940,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['AccountView'][];
+        };
       };
     };
   };
@@ -1526,7 +1963,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['AccountView'];
+        };
       };
     };
   };
@@ -1545,7 +1984,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['AccountView'];
+        };
       };
     };
   };
@@ -1587,7 +2028,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['AccountView'];
+        };
       };
     };
   };
@@ -1609,7 +2052,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['EntryView'][];
+        };
       };
     };
   };
@@ -1630,7 +2075,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['AuthorizeUrlView'];
+        };
       };
     };
   };
@@ -1692,7 +2139,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ICloudSignInView'];
+        };
       };
     };
   };
@@ -1715,7 +2164,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ICloudSignInView'];
+        };
       };
     };
   };
@@ -1734,7 +2185,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ICloudSignInView'];
+        };
       };
     };
   };
@@ -1751,7 +2204,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['TaskView'][];
+        };
       };
     };
   };
@@ -1772,7 +2227,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['TaskView'];
+        };
       };
     };
   };
@@ -1791,7 +2248,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['TaskView'];
+        };
       };
     };
   };
@@ -1833,7 +2292,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['TaskView'];
+        };
       };
     };
   };
@@ -1852,7 +2313,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['RunView'];
+        };
       };
     };
   };
@@ -1871,7 +2334,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['VersionView'][];
+        };
       };
     };
   };
@@ -1891,7 +2356,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['RunView'][];
+        };
       };
     };
   };
@@ -1910,7 +2377,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['RunView'];
+        };
       };
     };
   };
@@ -1933,7 +2402,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['RunEventView'][];
+        };
       };
     };
   };
@@ -1948,11 +2419,13 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      202: {
+      200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['RunView'];
+        };
       };
     };
   };
@@ -1967,11 +2440,13 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      202: {
+      200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['RunView'];
+        };
       };
     };
   };
@@ -1986,11 +2461,13 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      202: {
+      200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['RunView'];
+        };
       };
     };
   };
@@ -2028,7 +2505,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['VersionView'];
+        };
       };
     };
   };
@@ -2047,7 +2526,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ApprovalPreviewView'];
+        };
       };
     };
   };
@@ -2066,7 +2547,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['VersionView'];
+        };
       };
     };
   };
@@ -2085,7 +2568,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['VersionView'];
+        };
       };
     };
   };
@@ -2109,7 +2594,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['VersionFilesView'];
+        };
       };
     };
   };
@@ -2158,7 +2645,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['SchedulePreviewView'];
+        };
       };
     };
   };
@@ -2175,7 +2664,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['SmtpView'];
+        };
       };
     };
   };
@@ -2196,7 +2687,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['SmtpView'];
+        };
       };
     };
   };
@@ -2217,7 +2710,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['SmtpTestView'];
+        };
       };
     };
   };
@@ -2240,7 +2735,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['RunView'];
+        };
       };
     };
   };
@@ -2262,7 +2759,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['VersionTreeView'];
+        };
       };
     };
   };
@@ -2284,7 +2783,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['VersionDiffView'];
+        };
       };
     };
   };
@@ -2307,7 +2808,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['TaskRetentionView'];
+        };
       };
     };
   };
@@ -2331,7 +2834,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['PrunePreviewView'];
+        };
       };
     };
   };
@@ -2350,7 +2855,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['RunView'];
+        };
       };
     };
   };
@@ -2373,7 +2880,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['RunView'];
+        };
       };
     };
   };
@@ -2396,7 +2905,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['RunView'];
+        };
       };
     };
   };
@@ -2419,7 +2930,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['RunView'][];
+        };
       };
     };
   };
@@ -2512,7 +3025,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['DashboardView'];
+        };
       };
     };
   };
@@ -2546,7 +3061,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['RunView'][];
+        };
       };
     };
   };

@@ -116,94 +116,23 @@ const id = encodeURIComponent;
 
 // ---- types (what the API answers) -------------------------------------------------------------
 
-export type AccountState = 'connected' | 'needs-reauth' | 'awaiting-code' | 'error';
+export type Account = Schemas['AccountView'];
+export type AccountState = Account['state'];
 
-export interface Account {
-  id: string;
-  kind: string;
-  name: string;
-  options: Record<string, string | number | boolean>;
-  state: AccountState;
-  stateMessage: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+export type OptionSpec = Schemas['OptionSpecView'];
 
-export interface OptionSpec {
-  key: string;
-  label: string;
-  help: string;
-  type: 'string' | 'number' | 'boolean';
-  required?: boolean;
-  default?: string | number | boolean;
-  secret?: boolean;
-  advanced?: boolean;
-  choices?: readonly string[];
-}
+export type ConnectorInfo = Schemas['ConnectorInfoView'];
 
-export interface ConnectorInfo {
-  kind: string;
-  displayName: string;
-  description: string;
-  options: OptionSpec[];
-  capabilities: Record<string, unknown> & { writable?: boolean };
-  oauth: boolean;
-}
-
-export interface Entry {
-  path: string;
-  name: string;
-  kind: 'file' | 'folder';
-  size?: number;
-  modifiedAt?: string;
-}
+export type Entry = Schemas['EntryView'];
 
 export type ScheduleKind = Schemas['ScheduleDto']['kind'];
 
-export interface Schedule {
-  kind: ScheduleKind;
-  time?: string;
-  weekdays?: string[];
-  dayOfMonth?: number;
-  cron?: string;
-  timezone?: string;
-  monthEndRule?: string;
-  dstRule?: string;
-}
+export type Schedule = Schemas['ScheduleView'];
 
-export interface Retention {
-  keepLast?: number;
-  keepDaily?: number;
-  keepWeekly?: number;
-  keepMonthly?: number;
-}
+export type Retention = Schemas['RetentionView'];
 
-export interface Task {
-  id: string;
-  name: string;
-  sourceAccountId: string;
-  sourcePath: string;
-  targetAccountId: string;
-  targetPath: string;
-  filter: { mode: 'all' | 'include' | 'exclude'; extensions: string[] };
-  concurrency: number;
-  retention?: Retention | null;
-  enabled: boolean;
-  paused: boolean;
-  schedule?: Schedule;
-  catchUp?: boolean;
-  notifications?: { emails: string[]; on: string; webhookUrl: string | null };
-  nextRuns?: string[];
-  deletionGuard?: DeletionGuard;
-  verify?: {
-    readPercent: number;
-    readBackAfterWrite?: boolean;
-    schedule: Schedule;
-    nextRuns?: string[];
-  };
-  createdAt: string;
-  updatedAt: string;
-}
+/** `nextRuns` (and `verify.nextRuns`) only on single-task answers, not in the list. */
+export type Task = Schemas['TaskView'];
 
 export type TaskInput = Partial<{
   name: string;
@@ -222,29 +151,22 @@ export type TaskInput = Partial<{
 }>;
 
 /** A task's deletion guard: on by default; `enabled: false` turns it off. */
-export interface DeletionGuard {
-  enabled: boolean;
-  percent: number;
-  minFiles: number;
-  countChanged: boolean;
-  holdWhenEmptied: boolean;
-}
+export type DeletionGuard = Schemas['DeletionGuardView'];
 
-export type RunStatus =
-  'queued' | 'running' | 'completed' | 'warning' | 'failed' | 'offline' | 'cancelled' | 'skipped';
+export type RunStatus = Run['status'];
 
-export interface RunCounters {
-  filesTotal: number;
-  filesCopied: number;
-  filesUnchanged: number;
-  filesFiltered: number;
-  filesFailed: number;
-  bytesTotal: number;
-  bytesCopied: number;
-  /** Bytes of the unchanged files (absent from servers that did not count them). */
-  bytesUnchanged?: number;
-  retries: number;
-}
+export type RunCounters = Pick<
+  Run,
+  | 'filesTotal'
+  | 'filesCopied'
+  | 'filesUnchanged'
+  | 'filesFiltered'
+  | 'filesFailed'
+  | 'bytesTotal'
+  | 'bytesCopied'
+  | 'bytesUnchanged'
+  | 'retries'
+>;
 
 /** A file being copied now, from a run's progress events (`files`). */
 export interface InFlightFile {
@@ -253,60 +175,24 @@ export interface InFlightFile {
   bytes: number;
 }
 
-export type RunKind = 'backup' | 'restore' | 'prune' | 'verify';
+export type RunKind = Run['kind'];
 
-export interface Run extends RunCounters {
-  id: string;
-  taskId: string;
-  kind: RunKind;
-  trigger: string;
-  status: RunStatus;
-  phase: string;
-  versionId: string | null;
-  errorMessage: string | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  durationMs: number | null;
-  params?: {
-    versionId: string;
-    paths: string[];
-    conflict: string;
-    destination?: { accountId: string; path: string };
-  } | null;
-}
+/**
+ * The schema's `params` covers restore and verify runs alike; the screens read it for restores
+ * only, where the engine always sends versionId, paths and conflict.
+ */
+export type RestoreRunParams = Required<
+  Pick<Schemas['RunParamsView'], 'versionId' | 'paths' | 'conflict'>
+> &
+  Pick<Schemas['RunParamsView'], 'destination'>;
+export type Run = Omit<Schemas['RunView'], 'params'> & { params: RestoreRunParams | null };
 
-export interface RunOutcome {
-  id: string;
-  kind: RunKind;
-  status: RunStatus;
-  createdAt: string;
-  finishedAt: string | null;
-}
+export type RunOutcome = Schemas['RunOutcomeView'];
 
 /** One task on the dashboard (`GET /api/dashboard`). */
-export interface TaskHealth {
-  task: Task;
-  lastBackup: Run | null;
-  lastVerify: Run | null;
-  lastSuccess: {
-    versionId: string;
-    seq: number;
-    runId: string;
-    completedAt: string | null;
-    fileCount: number;
-    totalBytes: number;
-  } | null;
-  nextRun: string | null;
-  heldVersions: { id: string; seq: number; createdAt: string }[];
-  storedBytes: number;
-  recentRuns: RunOutcome[];
-}
+export type TaskHealth = Schemas['TaskHealthView'];
 
-export interface Dashboard {
-  tasks: TaskHealth[];
-  targets: { accountId: string; storedBytes: number; taskIds: string[] }[];
-}
+export type Dashboard = Schemas['DashboardView'];
 
 export interface RunFilter {
   taskId?: string;
@@ -316,91 +202,32 @@ export interface RunFilter {
   to?: string;
 }
 
-export interface VersionDiff {
-  added: string[];
-  changed: string[];
-  deleted: string[];
-}
+export type VersionDiff = Schemas['VersionDiffView'];
 
-export interface RunEvent {
-  id: number;
-  level: 'error' | 'retry' | 'warning' | 'info';
-  path: string | null;
-  code: string | null;
-  message: string;
-  at: string;
-}
+export type RunEvent = Schemas['RunEventView'];
 
-export interface Version {
-  id: string;
-  taskId: string;
-  runId: string;
-  seq: number;
-  status: string;
-  fileCount: number;
-  totalBytes: number;
-  createdAt: string;
-  completedAt: string | null;
-}
+export type Version = Schemas['VersionView'];
 
 /** `GET /api/versions/:id/approve/preview`: what a prune would remove once it is approved. */
-export interface ApprovalPreview {
-  policy: Retention | null;
-  versions: { id: string; seq: number; status: string }[];
-  files: number;
-  bytes: number;
-}
+export type ApprovalPreview = Schemas['ApprovalPreviewView'];
 
-export interface VersionTree {
-  path: string;
-  folders: string[];
-  files: { name: string; path: string; size: number; modifiedAt: string | null }[];
-  truncated: boolean;
-}
+export type VersionTree = Schemas['VersionTreeView'];
 
 export type ConflictPolicy = Schemas['RestoreDto']['conflict'];
 
-export interface SmtpView {
-  source: 'settings' | 'environment' | 'none';
-  host: string | null;
-  port: number | null;
-  tls: 'none' | 'starttls' | 'tls' | null;
-  user: string | null;
-  from: string | null;
-  hasPassword: boolean;
-}
+export type SmtpView = Schemas['SmtpView'];
 
 export type Role = Schemas['CreateUserDto']['role'];
 
-export interface User {
-  id: string;
-  username: string;
-  role: Role;
-}
+export type User = Schemas['UserSummaryView'];
 
-export interface UserView extends User {
-  createdAt: string;
-}
+export type UserView = Schemas['UserView'];
 
-export interface Session {
-  setupRequired: boolean;
-  /** On a first start reachable from the network: the token from the engine log is needed. */
-  setupTokenRequired?: boolean;
-  user: User | null;
-  csrfToken: string | null;
-}
+export type Session = Schemas['SessionView'];
 
-export interface SignedIn {
-  user: User;
-  csrfToken: string;
-}
+export type SignedIn = Schemas['SignedInView'];
 
-export interface ApiToken {
-  id: string;
-  name: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-}
+export type ApiToken = Schemas['TokenView'];
 
 // ---- endpoints --------------------------------------------------------------------------------
 
@@ -410,7 +237,7 @@ export const api = {
     setup: (b: { username: string; password: string; setupToken?: string }) =>
       request<SignedIn>('POST', '/api/auth/setup', b),
     login: (b: { username: string; password: string; next?: string }) =>
-      request<SignedIn & { redirect: string }>('POST', '/api/auth/login', b),
+      request<Schemas['LoginView']>('POST', '/api/auth/login', b),
     logout: () => request<void>('POST', '/api/auth/logout'),
     changePassword: (b: { currentPassword: string; newPassword: string }) =>
       request<void>('POST', '/api/auth/password', b),
@@ -423,8 +250,7 @@ export const api = {
   },
   tokens: {
     list: () => request<ApiToken[]>('GET', '/api/tokens'),
-    create: (name: string) =>
-      request<ApiToken & { token: string }>('POST', '/api/tokens', { name }),
+    create: (name: string) => request<Schemas['CreatedTokenView']>('POST', '/api/tokens', { name }),
     remove: (tokenId: string) => request<void>('DELETE', `/api/tokens/${id(tokenId)}`),
   },
   connectors: () => request<ConnectorInfo[]>('GET', '/api/connectors'),
@@ -443,7 +269,7 @@ export const api = {
       name?: string;
       accountId?: string;
       options?: Record<string, unknown>;
-    }) => request<{ authorizeUrl: string }>('POST', '/api/accounts/connect', b),
+    }) => request<Schemas['AuthorizeUrlView']>('POST', '/api/accounts/connect', b),
     icloudSignIn: (b: {
       name?: string;
       appleId?: string;
@@ -451,18 +277,11 @@ export const api = {
       accountId?: string;
       rememberPassword?: boolean;
       options?: Record<string, unknown>;
-    }) =>
-      request<{ state: 'connected' | 'needs-code'; account: Account }>(
-        'POST',
-        '/api/accounts/icloud/sign-in',
-        b,
-      ),
+    }) => request<Schemas['ICloudSignInView']>('POST', '/api/accounts/icloud/sign-in', b),
     icloudCode: (accountId: string, code: string) =>
-      request<{ state: 'connected' | 'needs-code'; account: Account }>(
-        'POST',
-        `/api/accounts/${id(accountId)}/icloud/code`,
-        { code },
-      ),
+      request<Schemas['ICloudSignInView']>('POST', `/api/accounts/${id(accountId)}/icloud/code`, {
+        code,
+      }),
     icloudRequestCode: (accountId: string) =>
       request<unknown>('POST', `/api/accounts/${id(accountId)}/icloud/request-code`),
   },
@@ -475,11 +294,11 @@ export const api = {
     run: (taskId: string) => request<Run>('POST', `/api/tasks/${id(taskId)}/run`),
     versions: (taskId: string) => request<Version[]>('GET', `/api/tasks/${id(taskId)}/versions`),
     retention: (taskId: string, b: Retention) =>
-      request<{ retention: Retention | null }>('PUT', `/api/tasks/${id(taskId)}/retention`, b),
+      request<Schemas['TaskRetentionView']>('PUT', `/api/tasks/${id(taskId)}/retention`, b),
   },
   schedules: {
     preview: (s: Schedule) =>
-      request<{ nextRuns: string[]; rules: { monthEnd: string; dst: string } }>(
+      request<Schemas['SchedulePreviewView']>(
         'GET',
         `/api/schedules/preview${q({
           kind: s.kind,
@@ -518,10 +337,10 @@ export const api = {
     discard: (versionId: string) =>
       request<Version>('POST', `/api/versions/${id(versionId)}/discard`),
     files: (versionId: string, afterId?: number) =>
-      request<{
-        files: { path: string; size: number; modifiedAt: string | null }[];
-        nextAfterId: number | null;
-      }>('GET', `/api/versions/${id(versionId)}/files${q({ afterId, limit: 500 })}`),
+      request<Schemas['VersionFilesView']>(
+        'GET',
+        `/api/versions/${id(versionId)}/files${q({ afterId, limit: 500 })}`,
+      ),
     diff: (versionId: string, against: string) =>
       request<VersionDiff>('GET', `/api/versions/${id(versionId)}/diff${q({ against })}`),
     tree: (versionId: string, path: string) =>
@@ -546,6 +365,6 @@ export const api = {
       from: string;
     }) => request<SmtpView>('PUT', '/api/settings/smtp', b),
     testSmtp: (to: string[]) =>
-      request<{ sent: boolean; to: string[] }>('POST', '/api/settings/smtp/test', { to }),
+      request<Schemas['SmtpTestView']>('POST', '/api/settings/smtp/test', { to }),
   },
 };

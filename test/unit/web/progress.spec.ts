@@ -24,7 +24,9 @@ function run(patch: Partial<Run>): Run {
     filesFailed: 0,
     bytesTotal: 0,
     bytesCopied: 0,
+    bytesUnchanged: 0,
     retries: 0,
+    params: null,
     ...patch,
   };
 }
