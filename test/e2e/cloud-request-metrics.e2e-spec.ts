@@ -5,6 +5,7 @@ import {
   startDropboxEmulator,
   type DropboxEmulator,
 } from '../../emulators/dropbox/dropbox-emulator.js';
+import { dropboxPhotosToUsbTask } from '../support/connectors/dropbox.js';
 import { patternBytes } from '../support/files.js';
 import { startTestApp, waitForRun, type TestApp } from '../support/test-app.js';
 
@@ -45,42 +46,7 @@ describe('requests to each cloud by kind and status in /api/metrics', () => {
     await mkdir(join(dir, 'usb'));
     for (let i = 0; i < 6; i++)
       await emulator.seedFile(`/Photos/IMG_${i}.jpg`, patternBytes(3000 + i, i + 1));
-    const srcId = (
-      await t.http
-        .post('/api/accounts')
-        .send({
-          kind: 'dropbox',
-          name: 'dropbox',
-          options: {
-            clientId: emulator.credentials.clientId,
-            clientSecret: emulator.credentials.clientSecret,
-            refreshToken: emulator.credentials.refreshToken,
-            apiBaseUrl: emulator.hosts.api,
-            contentBaseUrl: emulator.hosts.content,
-            notifyBaseUrl: emulator.hosts.notify,
-            authorizeBaseUrl: emulator.hosts.www,
-          },
-        })
-        .expect(201)
-    ).body.id;
-    const dstId = (
-      await t.http
-        .post('/api/accounts')
-        .send({ kind: 'local', name: 'usb', options: { root: join(dir, 'usb'), fsync: false } })
-        .expect(201)
-    ).body.id;
-    taskId = (
-      await t.http
-        .post('/api/tasks')
-        .send({
-          name: 'dropbox photos',
-          sourceAccountId: srcId,
-          sourcePath: 'Photos',
-          targetAccountId: dstId,
-          targetPath: 'B',
-        })
-        .expect(201)
-    ).body.id;
+    taskId = await dropboxPhotosToUsbTask(t, emulator, join(dir, 'usb'));
   });
 
   afterAll(async () => {

@@ -9,6 +9,7 @@ import type { FetchLike } from '../../../src/connectors/dropbox/dropbox.fetch.js
 import { createDropboxConnector } from '../../../src/connectors/dropbox/index.js';
 import type { PacerOptions } from '../../../src/connectors/pacer/pacer.js';
 import type { DropboxEmulator } from '../../../emulators/dropbox/dropbox-emulator.js';
+import type { TestApp } from '../test-app.js';
 
 export interface DropboxForTestOverrides {
   config?: ConnectorConfig;
@@ -76,4 +77,51 @@ export function createDropboxForTest(
     },
   );
   return { connector, sleeps, savedSecrets };
+}
+
+/** The options of a Dropbox account (POST /api/accounts) that talks to `emulator`. */
+export function dropboxAccountOptions(emulator: DropboxEmulator): Record<string, string> {
+  return {
+    clientId: emulator.credentials.clientId,
+    clientSecret: emulator.credentials.clientSecret,
+    refreshToken: emulator.credentials.refreshToken,
+    apiBaseUrl: emulator.hosts.api,
+    contentBaseUrl: emulator.hosts.content,
+    notifyBaseUrl: emulator.hosts.notify,
+    authorizeBaseUrl: emulator.hosts.www,
+  };
+}
+
+/**
+ * Through the API: a Dropbox account on `emulator`, a local "usb" account at `usbRoot` and a task
+ * backing up the emulator's `/Photos` into `B` on it. Returns the task's id.
+ */
+export async function dropboxPhotosToUsbTask(
+  t: TestApp,
+  emulator: DropboxEmulator,
+  usbRoot: string,
+): Promise<string> {
+  const account = async (body: object): Promise<string> =>
+    (await t.http.post('/api/accounts').send(body).expect(201)).body.id as string;
+  const sourceAccountId = await account({
+    kind: 'dropbox',
+    name: 'dropbox',
+    options: dropboxAccountOptions(emulator),
+  });
+  const targetAccountId = await account({
+    kind: 'local',
+    name: 'usb',
+    options: { root: usbRoot, fsync: false },
+  });
+  const res = await t.http
+    .post('/api/tasks')
+    .send({
+      name: 'dropbox photos',
+      sourceAccountId,
+      sourcePath: 'Photos',
+      targetAccountId,
+      targetPath: 'B',
+    })
+    .expect(201);
+  return res.body.id as string;
 }
