@@ -39,14 +39,19 @@ export interface AttemptContext {
  * file's. Only expired credentials, a full target and a missing source or target stop a run.
  */
 export function classifyFileError(e: unknown, ctx: AttemptContext): FileErrorVerdict {
-  if (ctx.aborted || isAbortError(e)) return { action: 'cancelled' };
+  // Only the run's own signal means "cancelled". An AbortError it did not cause (a client
+  // library's timeout, a stream torn down under load) is the file's failure like any cut
+  // connection: taken for a cancellation, the file was left out of a `completed` version with
+  // no retry, error or warning.
+  if (ctx.aborted) return { action: 'cancelled' };
   if (isRunStopping(e)) return { action: 'stop-run', error: e };
   if (e instanceof SourceGoneError) return { action: 'vanished' };
-  if (isRetryable(e) && ctx.attempt < ctx.maxAttempts) return { action: 'retry' };
-  const code = e instanceof ConnectorError ? e.code : 'UNKNOWN';
+  const retryable = isRetryable(e) || isAbortError(e);
+  if (retryable && ctx.attempt < ctx.maxAttempts) return { action: 'retry' };
+  const code = e instanceof ConnectorError ? e.code : isAbortError(e) ? 'ABORTED' : 'UNKNOWN';
   const detail = e instanceof Error ? e.message || e.name : String(e);
   const reason =
-    isRetryable(e) && ctx.maxAttempts > 1
+    retryable && ctx.maxAttempts > 1
       ? `${detail} (still failing after ${ctx.attempt} tries)`
       : detail;
   return { action: 'skip-file', code, reason };

@@ -20,7 +20,15 @@ export async function withFileRetries<T>(
     try {
       return await fn();
     } catch (e) {
-      if (opts.signal?.aborted || isAbortError(e) || !isRetryable(e) || attempt >= opts.attempts)
+      // An AbortError the run's signal did not cause is a transient failure of this file (see
+      // classifyFileError); without a signal to tell, an abort is taken as meant.
+      const strayAbort = isAbortError(e) && opts.signal !== undefined;
+      if (
+        opts.signal?.aborted ||
+        (isAbortError(e) && !strayAbort) ||
+        !(isRetryable(e) || strayAbort) ||
+        attempt >= opts.attempts
+      )
         throw e;
       const delayMs = backoffDelay(
         DEFAULT_BACKOFF,

@@ -108,6 +108,13 @@ class BackupExecution {
   private pendingRecords: StoredFile[] = [];
   private lastRecordFlush = 0;
   private storedByThisRun = 0;
+  /**
+   * Files handed to copyOne, and those that ended stored, skipped with an error, or vanished.
+   * Before a commit the two must agree: a file that ended any other way (a bug like the stray
+   * AbortError once taken for a cancel) would leave a silent gap in a `completed` version.
+   */
+  private handedOut = 0;
+  private accountedFor = 0;
   private fatal: unknown;
   private planner: SourcePlanner | undefined;
   /** Upload sessions earlier attempts left, by the file's path in the task's source folder. */
@@ -203,6 +210,11 @@ class BackupExecution {
       // A folder deleted while the run wrote into it was re-created by the writes after it:
       // nothing of it is committed (issue 18: a cloud target folder vanishing mid-run).
       await this.folders.check({ signal: this.signal });
+      if (this.accountedFor !== this.handedOut) {
+        throw new Error(
+          `${this.handedOut - this.accountedFor} file(s) ended neither stored nor reported as failed; the version is not committed`,
+        );
+      }
       await rec.phase('committing');
       // Files that failed for good are left out of this version (a changed one keeps its last
       // good copy): listed in the run log, counted on the version, tried again next run.
@@ -335,6 +347,7 @@ class BackupExecution {
     item: WalkedFile,
   ): Promise<void> {
     const { rec, signal } = this;
+    this.handedOut++;
     if (this.fatal || signal.aborted) return;
     await rec.checkpoint(signal);
     if (!(await this.targetFoldersStillThere(false))) return;
@@ -388,6 +401,7 @@ class BackupExecution {
       await upload.stored();
       rec.counters.filesCopied++;
       this.storedByThisRun++;
+      this.accountedFor++;
       if (storedPath.startsWith(`${version.storageFolder}/`))
         await this.folders?.watch(version.storageFolder, { signal }).catch(() => undefined);
       this.pendingRecords.push({
@@ -408,6 +422,7 @@ class BackupExecution {
       });
       if (verdict.action === 'cancelled') return;
       if (verdict.action === 'vanished') {
+        this.accountedFor++;
         rec.counters.filesTotal--;
         rec.counters.bytesTotal -= item.entry.size ?? 0;
         this.seen.delete(item.rel);
@@ -426,6 +441,7 @@ class BackupExecution {
       // 'skip-file' (a retryable error comes here only once its tries are spent). A write that
       // keeps failing may be the target folder gone: that ends the run, not just the file.
       if (!(await this.targetFoldersStillThere(true))) return;
+      this.accountedFor++;
       rec.fileFailed(
         sourcePath,
         e,

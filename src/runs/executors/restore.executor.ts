@@ -5,7 +5,6 @@ import {
   FatalError,
   IntegrityError,
   InvalidPathError,
-  isAbortError,
   NotFoundError,
 } from '../../connectors/connector.errors.js';
 import { createDigest } from '../../connectors/hashing/digests.js';
@@ -115,7 +114,9 @@ export class RestoreExecutor implements RunExecutor {
             counters.bytesUnchanged += f.size;
           } else counters.filesCopied++;
         } catch (e) {
-          if (signal.aborted || isAbortError(e)) return;
+          // Only the run's own cancel is "nothing to record"; an AbortError it did not cause
+          // (a library's timeout) is this file's failure, never a silent gap in the restore.
+          if (signal.aborted) return;
           rec.fileFailed(f.path, e);
         } finally {
           rec.fileEnded(f.path);

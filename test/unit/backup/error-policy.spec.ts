@@ -72,6 +72,18 @@ describe('classifyFileError', () => {
     expect(verdict).toEqual({ action: 'cancelled' });
   });
 
+  it("should retry, then skip with a reason, an AbortError the run's signal did not cause", () => {
+    const abort = Object.assign(new Error('This operation was aborted'), { name: 'AbortError' });
+
+    expect(classifyFileError(abort, first)).toEqual({ action: 'retry' });
+    expect(classifyFileError(abort, last)).toEqual({
+      action: 'skip-file',
+      code: 'ABORTED',
+      reason: 'This operation was aborted (still failing after 3 tries)',
+    });
+    expect(classifyFileError(abort, { ...first, aborted: true })).toEqual({ action: 'cancelled' });
+  });
+
   it('should end a run offline for an offline side, failed otherwise', () => {
     expect(runEndFor(new TargetOfflineError('x'))).toBe('target-offline');
     expect(runEndFor(new SourceOfflineError('x'))).toBe('source-offline');

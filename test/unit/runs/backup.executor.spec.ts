@@ -191,6 +191,28 @@ describe('BackupExecutor', () => {
     expect(recorder.finished!.message).toContain('1 file(s) skipped');
   });
 
+  it('should never drop a file silently when a connector aborts it but the run was not cancelled', async () => {
+    // Seen in a loaded peer benchmark: a run ended `completed` with 15 of 20 photos copied. An
+    // AbortError that is not the run's own cancellation was taken for "cancelled": the file was
+    // left out of the version without a retry, an error or a warning.
+    const abort = () =>
+      Object.assign(new Error('This operation was aborted'), { name: 'AbortError' });
+    const { sut, recorder, recorded } = setup({
+      fault: (op, path) => (op === 'read' && path === 'd.jpg' ? abort() : undefined),
+    });
+
+    await sut.execute(aRun(), recorder, new AbortController().signal);
+
+    expect(
+      recorded()
+        .map((f) => f.path)
+        .sort(),
+    ).toEqual(['a.txt', 'b/c.txt']);
+    expect(recorder.counters).toMatchObject({ filesCopied: 2, filesFailed: 1, retries: 2 });
+    expect(recorder.finished).toMatchObject({ outcome: 'warning' });
+    expect(recorder.linesAt('error').map((l) => l.path)).toEqual(['d.jpg']);
+  });
+
   it('should remove the temporary files a killed run left in its version folder', async () => {
     const { sut, recorder } = setup({ interrupted: ['backup/v000000_killed'] });
     const leftover = join(

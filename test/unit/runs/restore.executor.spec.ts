@@ -3,7 +3,9 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RestoreParams } from '../../../src/tasks/entities/run.entity.js';
+import type { Connector } from '../../../src/connectors/connector.js';
 import { LocalConnector } from '../../../src/connectors/local/local.connector.js';
+import { FaultyConnector } from '../../support/faulty-connector.js';
 import type { ConnectorProvider } from '../../../src/runs/connector-provider.js';
 import { RestoreExecutor } from '../../../src/runs/executors/restore.executor.js';
 import { FilesFailedError } from '../../../src/runs/run-outcome.js';
@@ -47,7 +49,11 @@ describe('RestoreExecutor', () => {
 
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
-  function setup(files: VersionFileEntity[], status: VersionEntity['status'] = 'complete') {
+  function setup(
+    files: VersionFileEntity[],
+    status: VersionEntity['status'] = 'complete',
+    stored: Connector = backup,
+  ) {
     const tasks: jest.Mocked<Deps[0]> = {
       findById: jest.fn<Deps[0]['findById']>().mockResolvedValue(aTask()),
     };
@@ -61,7 +67,7 @@ describe('RestoreExecutor', () => {
     const connectors: jest.Mocked<ConnectorProvider> = {
       open: jest
         .fn<ConnectorProvider['open']>()
-        .mockImplementation((id) => Promise.resolve(id === 'acc-tgt' ? backup : dest)),
+        .mockImplementation((id) => Promise.resolve(id === 'acc-tgt' ? stored : dest)),
       noteConnectorFailure: jest.fn<ConnectorProvider['noteConnectorFailure']>(),
       noteConnectorSuccess: jest.fn<ConnectorProvider['noteConnectorSuccess']>(),
     };
@@ -118,6 +124,28 @@ describe('RestoreExecutor', () => {
     expect(recorder.counters).toMatchObject({ filesCopied: 1, filesFailed: 1 });
     expect(recorder.linesAt('error')[0]?.message).toContain("does not match the ledger's SHA-256");
     await expect(readFile(join(dir, 'dest', 'restored/a.txt'))).rejects.toThrow();
+  });
+
+  it('should fail, not silently drop, a file a connector aborted when the run was not cancelled', async () => {
+    // An AbortError the run's signal did not cause was taken for a cancellation: the restore
+    // "completed" without the file and without an error.
+    const abort = () =>
+      Object.assign(new Error('This operation was aborted'), { name: 'AbortError' });
+    const stored = new FaultyConnector(backup, (op, path) =>
+      op === 'read' && path === 'v1/a.txt' ? abort() : undefined,
+    );
+    const { sut, recorder } = setup(
+      [record('a.txt', 'alpha'), record('b/c.txt', 'charlie')],
+      'complete',
+      stored,
+    );
+
+    await expect(sut.execute(restoreRun(), recorder, new AbortController().signal)).rejects.toThrow(
+      FilesFailedError,
+    );
+
+    expect(recorder.counters).toMatchObject({ filesCopied: 1, filesFailed: 1 });
+    expect(recorder.linesAt('error')[0]?.path).toBe('a.txt');
   });
 
   it('should refuse a stored path that would escape the destination', async () => {
