@@ -211,16 +211,23 @@ function progressReporter(req: TransferRequest): (n: number) => void {
   };
 }
 
-/** Cheapest first: what one extra in-flight digest costs per byte (quickXor is plain JS). */
+/** Cheapest first: what one extra in-flight digest costs per byte. */
 const VERIFY_COST_ORDER: readonly HashKind[] = ['sha256', 'sha1', 'md5', 'dropbox', 'quickXor'];
 
 /**
- * SHA-256 (the ledger's hash) plus at most ONE kind the target reports, to check the stored copy:
- * none when the target reports SHA-256 itself or its write() already checks a kind it reports
- * (OneDrive's quickXor, Dropbox's content hash: computing it again here repeated the connector's
- * work on every byte), else its cheapest computable kind. One matching digest of the stored bytes
- * proves them as well as three; computing every advertised kind (Drive: MD5, SHA-1 and SHA-256)
- * cost a CPU core's worth of hashing per byte for nothing.
+ * SHA-256 (the ledger's hash), at most ONE kind the target reports, and EVERY kind the source
+ * reported for the file that the engine can compute.
+ *
+ * The target side: none when the target reports SHA-256 itself or its write() already checks a
+ * kind it reports (OneDrive's quickXor, Dropbox's content hash: computing it again here repeated
+ * the connector's work on every byte), else its cheapest computable kind. One matching digest of
+ * the stored bytes proves them as well as three.
+ *
+ * The source side: each reported kind is a claim of the provider about the file, and a claim not
+ * checked is one a damaged or stale copy may carry unseen (a provider whose MD5 was computed
+ * from other bytes than its SHA-1, a metadata record out of step with the content), so all are
+ * compared, not one. What that costs per byte is paid off the main thread for large files
+ * (HashingTransform: `offThreadFrom`), so it does not slow the copy while a core is free.
  */
 export function hashKindsToCompute(
   target: Pick<Capabilities, 'hashes' | 'verifiesWrites'>,
@@ -232,12 +239,8 @@ export function hashKindsToCompute(
     ? undefined
     : VERIFY_COST_ORDER.find((k) => target.hashes.includes(k) && canComputeHash(k));
   if (check && check !== 'sha256') kinds.push(check);
-  // The source side: every kind it reports that is computed anyway is compared for free; when
-  // none is, the cheapest one it reports is added. A second digest of the same bytes finds no
-  // corruption the first misses (any of them catches a flipped bit), so one is enough.
-  const reported = HASH_KINDS.filter((k) => sourceHashes[k] !== undefined && canComputeHash(k));
-  if (reported.length > 0 && !reported.some((k) => kinds.includes(k))) {
-    kinds.push(VERIFY_COST_ORDER.find((k) => reported.includes(k))!);
+  for (const k of HASH_KINDS) {
+    if (sourceHashes[k] !== undefined && canComputeHash(k) && !kinds.includes(k)) kinds.push(k);
   }
   return kinds;
 }
