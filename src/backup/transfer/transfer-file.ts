@@ -18,6 +18,7 @@ import {
   type HashSet,
 } from '../../connectors/hashing/hash-kinds.js';
 import { HashingTransform } from '../../connectors/hashing/hashing-transform.js';
+import { hashingSettings } from '../../connectors/hashing/off-thread-hashing.js';
 import { noteBytesStreamed } from '../../common/memory.js';
 import { asOfflineError } from '../plan/root-presence.js';
 
@@ -91,7 +92,9 @@ export interface TransferResult {
  * transfer fails loudly.
  */
 export async function transferFile(req: TransferRequest): Promise<TransferResult> {
-  const kinds = hashKindsToCompute(req.target.capabilities, req.sourceHashes);
+  // The benchmark's "source check off" row only (hashingSettings): nothing of the source compared.
+  const sourceHashes = hashingSettings.sourceHashes === 'ignore' ? {} : (req.sourceHashes ?? {});
+  const kinds = hashKindsToCompute(req.target.capabilities, sourceHashes);
   const input = await req.source
     .read(req.sourcePath, { signal: req.signal })
     .catch((e: unknown) => {
@@ -99,7 +102,9 @@ export async function transferFile(req: TransferRequest): Promise<TransferResult
         throw new SourceGoneError(`'${req.sourcePath}' is no longer at the source`, { cause: e });
       throw asOfflineError(e, 'source');
     });
-  const hashing = new HashingTransform(kinds, progressReporter(req));
+  const hashing = new HashingTransform(kinds, progressReporter(req), {
+    expectedSize: req.expectedSize,
+  });
   // Source -> hashing by pipe(), with the two ways a pipeline would tear them down done by hand:
   // a broken source destroys the hashing stream (so target.write rejects), and a hashing stream
   // that closes before the source ended (the target gave up on it) destroys the source. (A
@@ -154,11 +159,11 @@ export async function transferFile(req: TransferRequest): Promise<TransferResult
     );
   }
   const computed = hashing.hashes;
-  const lied = firstHashMismatch(computed, req.sourceHashes ?? {});
+  const lied = firstHashMismatch(computed, sourceHashes);
   if (lied) {
     await removeQuietly(req.target, req.targetPath);
     throw new SourceHashMismatchError(
-      `'${req.sourcePath}': the bytes read do not match the source's own ${lied} hash (read ${computed[lied]}, source reports ${req.sourceHashes![lied]}); nothing was kept`,
+      `'${req.sourcePath}': the bytes read do not match the source's own ${lied} hash (read ${computed[lied]}, source reports ${sourceHashes[lied]}); nothing was kept`,
     );
   }
   const mismatch = firstHashMismatch(computed, stored.hashes);
@@ -176,7 +181,7 @@ export async function transferFile(req: TransferRequest): Promise<TransferResult
 
 /** Reads the stored copy back and compares its SHA-256; on a difference removes it and throws. */
 async function verifyByReadBack(req: TransferRequest, size: number, sha256: string): Promise<void> {
-  const back = new HashingTransform(['sha256']);
+  const back = new HashingTransform(['sha256'], undefined, { expectedSize: size });
   const stream = await req.target.read(req.targetPath, { signal: req.signal });
   await pipelineAsync(stream, back, new Writable({ write: (_c, _e, cb) => cb() }));
   if (back.bytes !== size || back.hashes.sha256 !== sha256) {
