@@ -9,7 +9,7 @@
  *
  * Per row: wall seconds, process CPU seconds (all threads), MAIN-thread CPU seconds (utime +
  * stime of /proc/self/task/<pid>/stat: the thread that also runs the connectors, the ledger and
- * the API) and the peak RSS growth. Main-thread CPU does not depend on the machine's load the way
+ * the API). Main-thread CPU does not depend on the machine's load the way
  * wall time does: it is the firm figure.
  */
 import { readFileSync } from 'node:fs';
