@@ -18,6 +18,7 @@ import {
   type HashSet,
 } from '../../connectors/hashing/hash-kinds.js';
 import { HashingTransform } from '../../connectors/hashing/hashing-transform.js';
+import { hashingSettings } from '../../connectors/hashing/off-thread-hashing.js';
 import { noteBytesStreamed } from '../../common/memory.js';
 import { asOfflineError } from '../plan/root-presence.js';
 
@@ -91,7 +92,9 @@ export interface TransferResult {
  * transfer fails loudly.
  */
 export async function transferFile(req: TransferRequest): Promise<TransferResult> {
-  const kinds = hashKindsToCompute(req.target.capabilities, req.sourceHashes);
+  // The benchmark's "source check off" row only (hashingSettings): nothing of the source compared.
+  const sourceHashes = hashingSettings.sourceHashes === 'ignore' ? {} : (req.sourceHashes ?? {});
+  const kinds = hashKindsToCompute(req.target.capabilities, sourceHashes);
   const input = await req.source
     .read(req.sourcePath, { signal: req.signal })
     .catch((e: unknown) => {
@@ -99,7 +102,9 @@ export async function transferFile(req: TransferRequest): Promise<TransferResult
         throw new SourceGoneError(`'${req.sourcePath}' is no longer at the source`, { cause: e });
       throw asOfflineError(e, 'source');
     });
-  const hashing = new HashingTransform(kinds, progressReporter(req));
+  const hashing = new HashingTransform(kinds, progressReporter(req), {
+    expectedSize: req.expectedSize,
+  });
   // Source -> hashing by pipe(), with the two ways a pipeline would tear them down done by hand:
   // a broken source destroys the hashing stream (so target.write rejects), and a hashing stream
   // that closes before the source ended (the target gave up on it) destroys the source. (A
@@ -154,11 +159,11 @@ export async function transferFile(req: TransferRequest): Promise<TransferResult
     );
   }
   const computed = hashing.hashes;
-  const lied = firstHashMismatch(computed, req.sourceHashes ?? {});
+  const lied = firstHashMismatch(computed, sourceHashes);
   if (lied) {
     await removeQuietly(req.target, req.targetPath);
     throw new SourceHashMismatchError(
-      `'${req.sourcePath}': the bytes read do not match the source's own ${lied} hash (read ${computed[lied]}, source reports ${req.sourceHashes![lied]}); nothing was kept`,
+      `'${req.sourcePath}': the bytes read do not match the source's own ${lied} hash (read ${computed[lied]}, source reports ${sourceHashes[lied]}); nothing was kept`,
     );
   }
   const mismatch = firstHashMismatch(computed, stored.hashes);
@@ -176,7 +181,7 @@ export async function transferFile(req: TransferRequest): Promise<TransferResult
 
 /** Reads the stored copy back and compares its SHA-256; on a difference removes it and throws. */
 async function verifyByReadBack(req: TransferRequest, size: number, sha256: string): Promise<void> {
-  const back = new HashingTransform(['sha256']);
+  const back = new HashingTransform(['sha256'], undefined, { expectedSize: size });
   const stream = await req.target.read(req.targetPath, { signal: req.signal });
   await pipelineAsync(stream, back, new Writable({ write: (_c, _e, cb) => cb() }));
   if (back.bytes !== size || back.hashes.sha256 !== sha256) {
@@ -211,16 +216,23 @@ function progressReporter(req: TransferRequest): (n: number) => void {
   };
 }
 
-/** Cheapest first: what one extra in-flight digest costs per byte (quickXor is plain JS). */
+/** Cheapest first: what one extra in-flight digest costs per byte. */
 const VERIFY_COST_ORDER: readonly HashKind[] = ['sha256', 'sha1', 'md5', 'dropbox', 'quickXor'];
 
 /**
- * SHA-256 (the ledger's hash) plus at most ONE kind the target reports, to check the stored copy:
- * none when the target reports SHA-256 itself or its write() already checks a kind it reports
- * (OneDrive's quickXor, Dropbox's content hash: computing it again here repeated the connector's
- * work on every byte), else its cheapest computable kind. One matching digest of the stored bytes
- * proves them as well as three; computing every advertised kind (Drive: MD5, SHA-1 and SHA-256)
- * cost a CPU core's worth of hashing per byte for nothing.
+ * SHA-256 (the ledger's hash), at most ONE kind the target reports, and EVERY kind the source
+ * reported for the file that the engine can compute.
+ *
+ * The target side: none when the target reports SHA-256 itself or its write() already checks a
+ * kind it reports (OneDrive's quickXor, Dropbox's content hash: computing it again here repeated
+ * the connector's work on every byte), else its cheapest computable kind. One matching digest of
+ * the stored bytes proves them as well as three.
+ *
+ * The source side: each reported kind is a claim of the provider about the file, and a claim not
+ * checked is one a damaged or stale copy may carry unseen (a provider whose MD5 was computed
+ * from other bytes than its SHA-1, a metadata record out of step with the content), so all are
+ * compared, not one. What that costs per byte is paid off the main thread for large files
+ * (HashingTransform: `offThreadFrom`), so it does not slow the copy while a core is free.
  */
 export function hashKindsToCompute(
   target: Pick<Capabilities, 'hashes' | 'verifiesWrites'>,
@@ -232,12 +244,8 @@ export function hashKindsToCompute(
     ? undefined
     : VERIFY_COST_ORDER.find((k) => target.hashes.includes(k) && canComputeHash(k));
   if (check && check !== 'sha256') kinds.push(check);
-  // The source side: every kind it reports that is computed anyway is compared for free; when
-  // none is, the cheapest one it reports is added. A second digest of the same bytes finds no
-  // corruption the first misses (any of them catches a flipped bit), so one is enough.
-  const reported = HASH_KINDS.filter((k) => sourceHashes[k] !== undefined && canComputeHash(k));
-  if (reported.length > 0 && !reported.some((k) => kinds.includes(k))) {
-    kinds.push(VERIFY_COST_ORDER.find((k) => reported.includes(k))!);
+  for (const k of HASH_KINDS) {
+    if (sourceHashes[k] !== undefined && canComputeHash(k) && !kinds.includes(k)) kinds.push(k);
   }
   return kinds;
 }

@@ -179,14 +179,71 @@ describe('transferFile: source hashes, read-back and progress (issue 18)', () =>
     expect(res.computed).toEqual({ md5, sha256: sha256(data) });
   });
 
-  it('should compare a source kind computed anyway for free, and add only the cheapest otherwise', () => {
-    expect(hashKindsToCompute({ hashes: [] }, { sha256: 'x', md5: 'y' })).toEqual(['sha256']);
+  it('should compute every kind the source reports, besides SHA-256 and the target check', () => {
+    expect(hashKindsToCompute({ hashes: [] }, { sha256: 'x', md5: 'y' })).toEqual([
+      'sha256',
+      'md5',
+    ]);
     expect(hashKindsToCompute({ hashes: ['md5'] }, { md5: 'y' })).toEqual(['sha256', 'md5']);
     expect(hashKindsToCompute({ hashes: [] }, { quickXor: 'q' })).toEqual(['sha256', 'quickXor']);
     expect(hashKindsToCompute({ hashes: [] }, { dropbox: 'd', md5: 'y' })).toEqual([
       'sha256',
       'md5',
+      'dropbox',
     ]);
+    // Google Drive as a source: all three of its checksums.
+    expect(hashKindsToCompute({ hashes: [] }, { md5: 'a', sha1: 'b', sha256: 'c' })).toEqual([
+      'sha256',
+      'md5',
+      'sha1',
+    ]);
+    // OneDrive as a source into Dropbox (whose write() checks its own content hash).
+    expect(
+      hashKindsToCompute(
+        { hashes: ['dropbox'], verifiesWrites: 'dropbox' },
+        { quickXor: 'q', sha1: 's' },
+      ),
+    ).toEqual(['sha256', 'sha1', 'quickXor']);
+  });
+
+  // Before issue 18's "every hash" the engine compared ONE reported kind (SHA-256 here, computed
+  // anyway) and stored these files as good.
+  it.each([
+    ['md5 right, sha1 wrong', 'sha1', { md5: true, sha1: false, sha256: true }],
+    ['sha1 right, md5 wrong', 'md5', { md5: false, sha1: true, sha256: true }],
+    ['md5 and sha1 right, sha256 wrong', 'sha256', { md5: true, sha1: true, sha256: false }],
+  ] as const)('should refuse a file whose source reports %s', async (_name, bad, right) => {
+    const truth = (k: 'md5' | 'sha1' | 'sha256') => createHash(k).update(data).digest('hex');
+    const lie = (k: 'md5' | 'sha1' | 'sha256') => createHash(k).update('other').digest('hex');
+    const sourceHashes = Object.fromEntries(
+      (['md5', 'sha1', 'sha256'] as const).map((k) => [k, right[k] ? truth(k) : lie(k)]),
+    );
+
+    const err = await transferFile({
+      source,
+      sourcePath: 'a.bin',
+      target,
+      targetPath: 'v1/a.bin',
+      expectedSize: data.length,
+      sourceHashes,
+    }).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(SourceHashMismatchError);
+    expect((err as Error).message).toContain(`source's own ${bad} hash`);
+    await expect(target.stat('v1/a.bin')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('should store a file when every kind the source reports matches', async () => {
+    const truth = (k: 'md5' | 'sha1' | 'sha256') => createHash(k).update(data).digest('hex');
+    const res = await transferFile({
+      source,
+      sourcePath: 'a.bin',
+      target,
+      targetPath: 'v1/a.bin',
+      sourceHashes: { md5: truth('md5'), sha1: truth('sha1'), sha256: truth('sha256') },
+    });
+
+    expect(res.computed).toEqual({ md5: truth('md5'), sha1: truth('sha1'), sha256: sha256(data) });
   });
 
   it('should read a hashless target back when asked, and remove a copy that reads back different', async () => {
