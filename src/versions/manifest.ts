@@ -54,6 +54,30 @@ export async function manifestSize(
   return size;
 }
 
+/** Up to this many bytes a manifest is kept from its size pass and sent as is (about 25,000 files). */
+export const MANIFEST_BUFFER_MAX = 8 * 1024 * 1024;
+
+/**
+ * The manifest's byte length and its body. Up to `maxBuffered` bytes the size pass keeps what it
+ * made and the body is that: one read of the ledger and one JSON pass instead of two (a no-change
+ * run of 10,000 files spent ~0.2 s on the second, issue #21). Larger, the size pass keeps nothing
+ * and the body is made again from `pages()` as it streams, so memory stays bounded.
+ */
+export async function manifestBody(
+  header: ManifestHeader,
+  pages: () => AsyncIterable<VersionFileEntity[]>,
+  maxBuffered = MANIFEST_BUFFER_MAX,
+): Promise<{ size: number; body: Readable }> {
+  let size = 0;
+  let kept: Buffer[] | undefined = [];
+  for await (const chunk of manifestChunks(header, pages())) {
+    size += chunk.length;
+    if (kept && size > maxBuffered) kept = undefined;
+    kept?.push(chunk);
+  }
+  return { size, body: kept ? Readable.from(kept) : manifestStream(header, pages()) };
+}
+
 async function* manifestChunks(
   header: ManifestHeader,
   pages: AsyncIterable<VersionFileEntity[]>,

@@ -19,8 +19,7 @@ import type { VersionFileEntity } from './entities/version-file.entity.js';
 import type { VersionEntity } from './entities/version.entity.js';
 import {
   MANIFEST_FORMAT,
-  manifestSize,
-  manifestStream,
+  manifestBody,
   type ManifestHeader,
   type ManifestLine,
 } from './manifest.js';
@@ -133,10 +132,8 @@ export class VersionsService {
       sourcePath: task.sourcePath,
       storageFolder: version.storageFolder,
     } as const;
-    const size = await manifestSize(header, this.pages(task.id, version.seq));
-    await target.write(manifestPath, manifestStream(header, this.pages(task.id, version.seq)), {
-      size,
-    });
+    const manifest = await manifestBody(header, () => this.pages(task.id, version.seq));
+    await target.write(manifestPath, manifest.body, { size: manifest.size });
     await this.ledger.completeVersion(
       version.id,
       {

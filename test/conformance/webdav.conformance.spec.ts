@@ -1,6 +1,6 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { Readable } from 'node:stream';
-import { IsADirectoryError } from '../../src/connectors/connector.errors.js';
+import { AuthExpiredError, IsADirectoryError } from '../../src/connectors/connector.errors.js';
 import { systemClock } from '../../src/common/clock.js';
 import { createWebDavConnector } from '../../src/connectors/webdav/webdav.factory.js';
 import { startWebDavServer, type WebDavServer } from '../servers/apache-webdav.server.js';
@@ -40,8 +40,12 @@ for (const auth of ['basic', 'digest'] as const) {
 describe('webdav requests per file (issue #21)', () => {
   let server: WebDavServer;
   const sent: string[] = [];
-  const onRequest = (msg: unknown) =>
-    sent.push((msg as { request: { method: string } }).request.method);
+  const agents: string[] = [];
+  const onRequest = (msg: unknown) => {
+    const req = (msg as { request: { method: string; getHeader(n: string): unknown } }).request;
+    sent.push(req.method);
+    agents.push(String(req.getHeader('user-agent') ?? ''));
+  };
 
   beforeAll(async () => {
     server = await startWebDavServer();
@@ -71,5 +75,43 @@ describe('webdav requests per file (issue #21)', () => {
     await expect(
       c.write('run/d1/folder', Readable.from([data]), { size: data.length }),
     ).rejects.toBeInstanceOf(IsADirectoryError);
+  });
+
+  it('should send PUT and MOVE with Basic auth through Node http, not the package fetch', async () => {
+    // node-fetch (under the webdav package) cost 2.6 ms of CPU per PUT + MOVE against 1.1 ms
+    // straight through Node's http client; its requests carry its User-Agent.
+    const c = createWebDavConnector(
+      {
+        config: { url: server.basicUrl, username: server.basic.username, authType: 'basic' },
+        secrets: { password: server.basic.password },
+      },
+      { clock: systemClock, saveSecrets: async () => undefined },
+    );
+    const data = Buffer.from('through node http');
+    await c.write('run/d2/warm.txt', Readable.from([data]), { size: data.length });
+    sent.length = 0;
+    agents.length = 0;
+    await c.write('run/d2/b.txt', Readable.from([data]), { size: data.length });
+    expect(sent).toEqual(['PUT', 'MOVE']);
+    expect(agents.filter((a) => a.includes('node-fetch'))).toEqual([]);
+    const back: Buffer[] = [];
+    for await (const chunk of await c.read('run/d2/b.txt')) back.push(chunk as Buffer);
+    expect(Buffer.concat(back).toString()).toBe('through node http');
+    await c.close?.();
+  });
+
+  it('should report a refused password on a PUT as expired credentials', async () => {
+    const c = createWebDavConnector(
+      {
+        config: { url: server.basicUrl, username: server.basic.username, authType: 'basic' },
+        secrets: { password: 'not the password' },
+      },
+      { clock: systemClock, saveSecrets: async () => undefined },
+    );
+    const data = Buffer.from('x');
+    await expect(
+      c.write('run/d3/x.txt', Readable.from([data]), { size: data.length }),
+    ).rejects.toBeInstanceOf(AuthExpiredError);
+    await c.close?.();
   });
 });

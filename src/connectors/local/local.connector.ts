@@ -1,4 +1,4 @@
-import { constants as fsConstants, createReadStream, type Stats } from 'node:fs';
+import { constants as fsConstants, createReadStream, type Dirent, type Stats } from 'node:fs';
 import {
   lstat,
   open,
@@ -38,6 +38,8 @@ import { isVolumeMarkerName, LocalVolume, type VolumeMemory } from './local.volu
 
 /** Entries read from the directory handle per batch; also what `listPageSize` reports. */
 const LIST_BATCH = 256;
+/** Stats in flight at once while listing: a few per thread of libuv's pool (4 by default). */
+const STAT_BATCH = 32;
 /** Read buffer: large enough for disk throughput, small enough that K transfers stay cheap. */
 const READ_HIGH_WATER_MARK = 256 * 1024;
 /** Bound of the known-folders cache (cleared, not evicted, past it). */
@@ -112,26 +114,45 @@ export class LocalConnector implements Connector, RootPresence, PartialCleaner {
       throw mapFsError(e, rel);
     }
     try {
+      // The entries of a folder are stat'ed a batch at a time, all of a batch at once: one stat
+      // after another waited for a thread-pool round trip each (1,000 files: ~1,000 handoffs in
+      // a row, most of a no-change run); together they keep the pool's threads busy (issue #21).
+      let batch: Dirent[] = [];
       for await (const dirent of handle) {
         opts.signal?.throwIfAborted();
         if (isPartialName(dirent.name) || isVolumeMarkerName(dirent.name)) continue;
+        batch.push(dirent);
+        if (batch.length < STAT_BATCH) continue;
+        yield* await this.statBatch(abs, rel, batch);
+        batch = [];
+      }
+      yield* await this.statBatch(abs, rel, batch);
+    } catch (e) {
+      throw mapFsError(e, rel);
+    }
+  }
+
+  /** Entries of one batch of a folder's dirents, in their order; vanished ones and non-files left out. */
+  private async statBatch(abs: string, rel: string, batch: Dirent[]): Promise<Entry[]> {
+    const entries = await Promise.all(
+      batch.map(async (dirent): Promise<Entry | undefined> => {
         const childRel = rel === '' ? dirent.name : `${rel}/${dirent.name}`;
         let st: Stats;
         try {
           st = await stat(join(abs, dirent.name));
         } catch (e) {
           // Vanished between readdir and stat, or a dangling symlink: not part of the listing.
-          if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
           throw mapFsError(e, childRel);
         }
-        if (!st.isFile() && !st.isDirectory()) continue; // sockets, devices, fifos
+        if (!st.isFile() && !st.isDirectory()) return undefined; // sockets, devices, fifos
         // A link that leaves the root is neither listed nor followed (see `confined`).
-        if (dirent.isSymbolicLink() && !(await this.isInside(join(abs, dirent.name)))) continue;
-        yield toEntry(childRel, st);
-      }
-    } catch (e) {
-      throw mapFsError(e, rel);
-    }
+        if (dirent.isSymbolicLink() && !(await this.isInside(join(abs, dirent.name))))
+          return undefined;
+        return toEntry(childRel, st);
+      }),
+    );
+    return entries.filter((e): e is Entry => e !== undefined);
   }
 
   async stat(path: string): Promise<Entry> {

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { Client, type ConnectConfig, type SFTPWrapper } from 'ssh2';
+import { Client, type AuthMethod, type ConnectConfig, type SFTPWrapper } from 'ssh2';
 import type { ConnectorSecrets } from '../connector-descriptor.js';
 import type { Pacer } from '../pacer/pacer.js';
 import { HostKeyMismatchError, mapSftpError } from './sftp.errors.js';
+import { ParsedKeyCache } from './sftp.keys.js';
 import type { SftpConnectorOptions } from './sftp.options.js';
 
 /** OpenSSH's fingerprint format: 'SHA256:' + unpadded base64 of the SHA-256 of the key blob. */
@@ -34,6 +35,8 @@ export class SftpSession {
      * is resolved and checked on every connection, ssh2 never resolves it itself.
      */
     private readonly connectSocket?: (host: string, port: number) => Promise<Socket>,
+    /** Decrypted private keys, shared by the connectors of the process (see ParsedKeyCache). */
+    private readonly keys: ParsedKeyCache = new ParsedKeyCache(),
   ) {
     this.pinned = options.hostKeyFingerprint;
   }
@@ -84,13 +87,21 @@ export class SftpSession {
     const sock = this.connectSocket ? await this.connectSocket(o.host, o.port) : undefined;
     let seen: string | undefined;
     let mismatch = false;
+    // ssh2's own order ('none', password, key), with the key parsed once per process, not per
+    // connection (ParsedKeyCache): ssh2 would decrypt it again at every connect.
+    const key = o.privateKey ? this.keys.get(o.privateKey, o.passphrase) : undefined;
+    const auth: AuthMethod[] = [
+      { type: 'none', username: o.username },
+      ...(o.password !== undefined
+        ? [{ type: 'password', username: o.username, password: o.password } as AuthMethod]
+        : []),
+      ...(key ? [{ type: 'publickey', username: o.username, key } as AuthMethod] : []),
+    ];
     const config: ConnectConfig = {
       host: o.host,
       port: o.port,
       username: o.username,
-      password: o.password,
-      privateKey: o.privateKey,
-      passphrase: o.passphrase,
+      authHandler: auth,
       sock,
       readyTimeout: 20_000,
       keepaliveInterval: 15_000,

@@ -2,7 +2,14 @@ import type { ConnectorContext, ConnectorSettings } from '../connector-descripto
 import { Pacer, type PacerOptions } from '../pacer/pacer.js';
 import { sftpOptionsFrom } from './index.js';
 import { SftpSession } from './sftp.client.js';
+import { ParsedKeyCache } from './sftp.keys.js';
 import { SftpConnector } from './sftp.connector.js';
+
+/**
+ * One per process, on purpose: each run opens its own connector, and the point is that the next
+ * run to the same server does not decrypt the same key again (~300 ms of CPU each, issue #21).
+ */
+const parsedKeys = new ParsedKeyCache();
 
 export function createSftpConnector(
   settings: ConnectorSettings,
@@ -13,7 +20,7 @@ export function createSftpConnector(
   const pacer = new Pacer({ clock: ctx.clock, onRetry: ctx.onRetry, ...extras.pacer });
   // The fingerprint pinned on first connect is stored with the account's secrets.
   return new SftpConnector(
-    new SftpSession(o, pacer, (s) => ctx.saveSecrets(s), ctx.outboundConnect),
+    new SftpSession(o, pacer, (s) => ctx.saveSecrets(s), ctx.outboundConnect, parsedKeys),
     o.root,
   );
 }

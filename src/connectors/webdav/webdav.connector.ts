@@ -15,6 +15,7 @@ import type { Pacer } from '../pacer/pacer.js';
 import { baseName, joinPath, normalizePath, parentPath } from '../path.js';
 import { resumableDownload, type OpenedBody } from '../resumable-download.js';
 import { mapWebDavError, WebDavStatusError } from './webdav.errors.js';
+import type { DavHttp } from './webdav.http.js';
 import { WEBDAV_CAPABILITIES } from './webdav.options.js';
 import { isPartialName, partialPathFor } from '../partial-name.js';
 
@@ -49,7 +50,13 @@ export class WebDavConnector implements Connector {
     private readonly baseUrl: string,
     /** Digest auth needs the PROPFIND before each PUT (see the class comment); Basic does not. */
     private readonly auth: { digest: boolean } = { digest: true },
+    /** With Basic auth: PUT and MOVE through Node's http client (see DavHttp), not the package. */
+    private readonly http?: DavHttp,
   ) {}
+
+  async close(): Promise<void> {
+    this.http?.close();
+  }
 
   async *list(dir: string, opts: CallOptions = {}): AsyncIterable<Entry> {
     const rel = normalizePath(dir);
@@ -142,30 +149,39 @@ export class WebDavConnector implements Connector {
     const counted = new HashingTransform([]);
     pipeline(body, counted, () => undefined);
     try {
-      const res = await this.client.customRequest(davPath(tmp), {
-        method: 'PUT',
-        headers: {
-          'Content-Type': 'application/octet-stream',
-          ...(meta.size !== undefined ? { 'Content-Length': String(meta.size) } : {}),
-        },
-        data: counted,
-        signal: meta.signal,
-      });
-      await expectOk(res, 'PUT');
+      const headers = {
+        'Content-Type': 'application/octet-stream',
+        ...(meta.size !== undefined ? { 'Content-Length': String(meta.size) } : {}),
+      };
+      if (this.http)
+        await this.http.send('PUT', tmp, { headers, body: counted, signal: meta.signal });
+      else
+        await expectOk(
+          await this.client.customRequest(davPath(tmp), {
+            method: 'PUT',
+            headers,
+            data: counted,
+            signal: meta.signal,
+          }),
+          'PUT',
+        );
       if (body.errored) throw body.errored;
       // MOVE is one request with no body: safe for the pacer to send again.
+      const move = { Destination: this.destination(rel), Overwrite: 'T' };
       await this.call(
         'MOVE',
         rel,
-        async () =>
-          expectOk(
+        async () => {
+          if (this.http) return this.http.send('MOVE', tmp, { headers: move, signal: meta.signal });
+          return expectOk(
             await this.client.customRequest(davPath(tmp), {
               method: 'MOVE',
-              headers: { Destination: this.destination(rel), Overwrite: 'T' },
+              headers: move,
               signal: meta.signal,
             }),
             'MOVE',
-          ),
+          );
+        },
         meta.signal,
       );
     } catch (e) {

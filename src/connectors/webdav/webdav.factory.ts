@@ -3,6 +3,7 @@ import type { ConnectorContext, ConnectorSettings } from '../connector-descripto
 import { Pacer, type PacerOptions } from '../pacer/pacer.js';
 import { webDavOptionsFrom } from './index.js';
 import { WebDavConnector } from './webdav.connector.js';
+import { DavHttp } from './webdav.http.js';
 
 export function createWebDavConnector(
   settings: ConnectorSettings,
@@ -21,5 +22,15 @@ export function createWebDavConnector(
     }),
   });
   const pacer = new Pacer({ clock: ctx.clock, onRetry: ctx.onRetry, ...extras.pacer });
-  return new WebDavConnector(client, pacer, o.url, { digest: o.authType === 'digest' });
+  const digest = o.authType === 'digest';
+  // Basic auth is one fixed header: PUT and MOVE can skip the package (DavHttp). A restricted
+  // owner's requests go through the policy agent there too.
+  const http = digest
+    ? undefined
+    : new DavHttp(
+        o.url,
+        `Basic ${Buffer.from(`${o.username}:${o.password}`).toString('base64')}`,
+        ctx.outboundAgent?.(new URL(o.url).protocol),
+      );
+  return new WebDavConnector(client, pacer, o.url, { digest }, http);
 }

@@ -1,0 +1,79 @@
+import type { Readable } from 'node:stream';
+import type { VersionFileEntity } from '../../../src/versions/entities/version-file.entity.js';
+import {
+  MANIFEST_FORMAT,
+  manifestBody,
+  manifestSize,
+  manifestStream,
+  type ManifestHeader,
+} from '../../../src/versions/manifest.js';
+
+const header: ManifestHeader = {
+  format: MANIFEST_FORMAT,
+  taskId: 't1',
+  taskName: 'photos',
+  seq: 2,
+  versionId: 'v2',
+  createdAt: '2026-12-07T01:00:00.000Z',
+  sourceAccountKind: 'local',
+  sourcePath: 'src',
+  storageFolder: 'dst/v000001_2026-12-07_010000',
+};
+
+function record(i: number): VersionFileEntity {
+  return {
+    id: i + 1,
+    taskId: 't1',
+    path: `d/f${i}.bin`,
+    size: 1000 + i,
+    sha256: 'a'.repeat(64),
+    sourceHashes: {},
+    sourceId: null,
+    modifiedAt: new Date(1_700_000_000_000 + i),
+    storedPath: `dst/v000001_2026-12-07_010000/d/f${i}.bin`,
+    firstSeq: 1,
+    lastSeq: null,
+  } as unknown as VersionFileEntity;
+}
+
+/** Two pages of records, counting how often the ledger is read. */
+function ledger(n: number) {
+  const reads = { count: 0 };
+  const records = Array.from({ length: n }, (_, i) => record(i));
+  async function* pages(): AsyncGenerator<VersionFileEntity[]> {
+    reads.count++;
+    yield records.slice(0, Math.ceil(n / 2));
+    yield records.slice(Math.ceil(n / 2));
+  }
+  return { pages, reads };
+}
+
+async function text(body: Readable): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const c of body) parts.push(Buffer.from(c as Buffer));
+  return Buffer.concat(parts).toString('utf8');
+}
+
+describe('manifestBody', () => {
+  it('should read the ledger once and send what the size pass made when the manifest is small', async () => {
+    const { pages, reads } = ledger(50);
+
+    const sut = await manifestBody(header, pages);
+
+    const expected = await text(manifestStream(header, ledger(50).pages()));
+    expect(await text(sut.body)).toBe(expected);
+    expect(sut.size).toBe(Buffer.byteLength(expected));
+    expect(reads.count).toBe(1);
+  });
+
+  it('should make the body again from the ledger when the manifest passes the buffer limit', async () => {
+    const { pages, reads } = ledger(50);
+
+    const sut = await manifestBody(header, pages, 1000);
+
+    const expected = await text(manifestStream(header, ledger(50).pages()));
+    expect(sut.size).toBe(await manifestSize(header, ledger(50).pages()));
+    expect(await text(sut.body)).toBe(expected);
+    expect(reads.count).toBe(2);
+  });
+});
