@@ -5,6 +5,7 @@ import { SwaggerModule } from '@nestjs/swagger';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 import { AllErrorsFilter, createValidationPipe } from './http/http-errors.js';
 import { serveWebUi } from './http/web-ui.js';
+import { installFrontDoor } from './http/front-door.js';
 import { openApiConfig, SWAGGER_UI_OPTIONS } from './http/openapi.js';
 import type { NextFunction, Request, Response } from 'express';
 import { authenticate } from './auth/auth.guard.js';
@@ -28,8 +29,8 @@ export async function createApp(
     logger: opts.logger ?? ['log', 'warn', 'error'],
   });
   app.disable('x-powered-by');
-  // First: a sign-in flood is answered before any other work (headers, parsing, Nest).
-  app.use(app.get(LoginGate).middleware);
+  // First: a sign-in flood is answered before any other work (Express, headers, parsing, Nest).
+  installFrontDoor(app, app.get(LoginGate));
   app.use(securityHeaders({ https: opts.config.publicUrl.startsWith('https:') }));
   app.use(jsonOnly);
   app.useBodyParser('json', { limit: '1mb' });

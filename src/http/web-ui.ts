@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
+import serveStatic from 'serve-static';
 
 /**
  * Where `npm run build:web` puts the browser app: `<repo>/web/dist`, found from this file both
@@ -31,7 +32,7 @@ const NOT_BUILT_PAGE = `<!doctype html>
  */
 export function serveWebUi(app: NestExpressApplication, distDir = defaultWebDistDir()): void {
   const index = join(distDir, 'index.html');
-  app.useStaticAssets(distDir, {
+  const assets = serveStatic(distDir, {
     index: false,
     // File names under assets/ carry a content hash; index.html must always be revalidated.
     setHeaders: (res, path) => {
@@ -39,6 +40,11 @@ export function serveWebUi(app: NestExpressApplication, distDir = defaultWebDist
         res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
     },
   });
+  // The app's files never answer for the API: no file can shadow a route, and an API request
+  // costs no stat() of a file that is not there (a turn of the thread pool per request).
+  app.use((req: Request, res: Response, next: NextFunction) =>
+    isApiPath(req.path) ? next() : assets(req, res, next),
+  );
   app.use((req: Request, res: Response, next: NextFunction) => {
     if ((req.method !== 'GET' && req.method !== 'HEAD') || isApiPath(req.path)) return next();
     res.setHeader('Cache-Control', 'no-cache');

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +43,20 @@ async function startListener(host = '127.0.0.1'): Promise<{
     seen,
     stop: () => new Promise<void>((r) => server.close(() => r())),
   };
+}
+
+/** A sign-in whose body never finishes arriving: it stays in flight until the socket closes. */
+async function hangingSignIn(baseUrl: string, forwardedFor: string): Promise<Socket> {
+  const socket = connect(Number(new URL(baseUrl).port), '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  socket.write(
+    'POST /api/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
+      `X-Forwarded-For: ${forwardedFor}\r\nContent-Length: 1000\r\n\r\n{"username":`,
+  );
+  return socket;
 }
 
 const problemsOf = (res: { body: { problems?: string[]; message?: string } }) =>
@@ -326,6 +340,30 @@ describe('an attacker with a plain user account', () => {
       expect(res.headers['x-content-type-options']).toBe('nosniff');
     });
 
+    it('should hold every spelling Express routes to the sign-in to the in-flight limit', async () => {
+      const from = '198.51.100.99';
+      const spelled = () =>
+        fetch(`${t.baseUrl}/API/Auth/Login/?x=1`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': from },
+          body: JSON.stringify({ username: 'mallory', password: 'wrong-password' }),
+        });
+      // Express routes it to the sign-in (case-insensitive, one trailing slash)...
+      expect((await spelled()).status).toBe(401);
+      // ...so it waits its turn like '/api/auth/login' (before: it went past the limit).
+      const hanging = await Promise.all([1, 2, 3, 4].map(() => hangingSignIn(t.baseUrl!, from)));
+      try {
+        await new Promise((r) => setTimeout(r, 200)); // all four reached the engine
+        const res = await spelled();
+        expect([res.status, ((await res.json()) as { message: string }).message]).toEqual([
+          429,
+          expect.stringMatching(/too many sign-ins at once/),
+        ]);
+      } finally {
+        for (const s of hanging) s.destroy();
+      }
+    });
+
     it('should take sign-in as JSON only and redirect only on this site', async () => {
       await t.anon
         .post('/api/auth/login')
@@ -509,7 +547,7 @@ describe('a sign-in flood against an engine process', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it("should keep /api/health under 200 ms during 300 concurrent wrong passwords, and not lock the admin's other addresses out", async () => {
+  it("should keep every /api/health answer under 200 ms during 300 concurrent wrong passwords, and not lock the admin's other addresses out", async () => {
     const base = engine.baseUrl;
     let polling = true;
     const latencies: number[] = [];
@@ -523,23 +561,30 @@ describe('a sign-in flood against an engine process', () => {
       }
     })();
     await new Promise((r) => setTimeout(r, 100));
-    const started = performance.now();
-    const statuses = await floodFromAnotherProcess(base, 300, '203.0.113.66');
-    const floodMs = performance.now() - started;
+    // Three floods from one address: the first while the address may still try (a few are
+    // hashed), the next two once it is locked, when the throttle refuses every sign-in it sees
+    // at once, with no hash to wait for.
+    const floods: Array<{ statuses: number[]; ms: number }> = [];
+    for (let i = 0; i < 3; i++) {
+      const started = performance.now();
+      const statuses = await floodFromAnotherProcess(base, 300, '203.0.113.66');
+      floods.push({ statuses, ms: performance.now() - started });
+    }
     polling = false;
     await poll;
+    const count = (statuses: number[], s: number) => statuses.filter((x) => x === s).length;
     // The throttle decided before hashing: only the few allowed tries were checked at all.
-    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(5);
-    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(295);
-    // p90 rather than max: the 300 requests arrive in one burst and the health request waits
-    // behind them in the event loop, hashing or not. Measured (load 12-15 on 2 cores): the engine
-    // spends ~1 ms CPU per throttled sign-in and ~0.9 ms per plain 404, so a burst is 0.3 s of
-    // CPU; the max health sample was 0.7-1.7 s during 300 wrong passwords and 0.5-1.1 s during
-    // 300 GETs of a missing page (no scrypt at all). Before the fix the whole flood stalled
-    // /api/health (32.5 s of hashing).
-    const sorted = [...latencies].sort((a, b) => a - b);
-    expect(sorted[Math.floor(sorted.length * 0.9)]).toBeLessThan(200);
-    expect(floodMs).toBeLessThan(20_000);
+    expect(count(floods[0]!.statuses, 401)).toBeLessThanOrEqual(5);
+    expect(count(floods[0]!.statuses, 429)).toBeGreaterThanOrEqual(295);
+    expect(floods.slice(1).map((f) => count(f.statuses, 429))).toEqual([300, 300]);
+    for (const f of floods) expect(f.ms).toBeLessThan(20_000);
+    // Every sample, not a percentile: a health check that waits behind a burst is the failure.
+    // Before the fix (sign-ins refused inside Express; every locked one taken through Nest in
+    // the socket callback that read it) the slowest sample of a flood was 0.9-6.3 s at load
+    // 15-22, 2.7 s in this test at load 17; after it 0.2-1.8 s at that load, where the engine
+    // waits for a core (docs/benchmarks.md, "Sign-in flood").
+    expect(latencies.length).toBeGreaterThan(30);
+    expect(Math.max(...latencies)).toBeLessThan(200);
     // The admin, from home, signs in.
     const home = await fetch(`${base}/api/auth/login`, {
       method: 'POST',
@@ -547,7 +592,7 @@ describe('a sign-in flood against an engine process', () => {
       body: JSON.stringify({ username: 'admin', password: 'admin-password-1' }),
     });
     expect(home.status).toBe(200);
-  }, 120_000);
+  }, 180_000);
 });
 
 describe('a server the user named answers an error page', () => {

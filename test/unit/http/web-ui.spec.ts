@@ -6,11 +6,10 @@ import express from 'express';
 import request from 'supertest';
 import { serveWebUi } from '../../../src/http/web-ui.js';
 
-/** An Express app standing in for Nest's: the two calls serveWebUi makes. */
+/** An Express app standing in for Nest's: the one call serveWebUi makes. */
 function appServing(distDir: string): express.Express {
   const server = express();
   const app = {
-    useStaticAssets: (dir: string, opts: object) => server.use(express.static(dir, opts)),
     use: (fn: express.RequestHandler) => server.use(fn),
   } as unknown as NestExpressApplication;
   serveWebUi(app, distDir);
@@ -26,6 +25,8 @@ describe('serveWebUi', () => {
     await mkdir(join(dir, 'dist', 'assets'), { recursive: true });
     await writeFile(join(dir, 'dist', 'index.html'), '<!doctype html><title>app</title>');
     await writeFile(join(dir, 'dist', 'assets', 'index-abc.js'), 'export {};');
+    await mkdir(join(dir, 'dist', 'api'));
+    await writeFile(join(dir, 'dist', 'api', 'health'), 'a file, not the API');
   });
 
   afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -46,8 +47,9 @@ describe('serveWebUi', () => {
     const asset = await request(server).get('/assets/index-abc.js').expect(200);
     expect(asset.headers['cache-control']).toMatch(/immutable/);
     expect((await request(server).get('/runs/some-id').expect(200)).text).toContain('<title>app');
-    // The API's own answers stay its own, GET or not.
+    // The API's own answers stay its own, GET or not, whatever files lie in web/dist.
     await request(server).get('/api/nothing').expect(404);
+    await request(server).get('/api/health').expect(404);
     await request(server).post('/somewhere').expect(404);
   });
 });
