@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** Files (or folders) fsynced at once by the fallback: parallel, but bounded. */
@@ -13,7 +13,7 @@ const SYNC_ARGS_MAX = 256;
  */
 export interface SyncCalls {
   /**
-   * syncfs(2) of the file systems holding `folders`: every dirty page, inode and folder entry on
+   * syncfs(2) of the file systems holding `folders` (once each): every dirty page, inode and folder entry on
    * them reaches the disk. False when it could not be done here (no `sync` command, a folder
    * gone): the caller then fsyncs file by file.
    */
@@ -32,9 +32,21 @@ export interface SyncCalls {
  */
 export const nodeSyncCalls: SyncCalls = {
   async syncFileSystems(folders) {
-    for (let i = 0; i < folders.length; i += SYNC_ARGS_MAX) {
+    // One folder per file system: `sync -f` calls syncfs once per argument, and each call on an
+    // ext4 file system forces a journal commit (20 folders of one drive were 20 commits).
+    const byDevice = new Map<number, string>();
+    try {
+      const devices = await Promise.all(folders.map(async (f) => (await stat(f)).dev));
+      devices.forEach((dev, i) => {
+        if (!byDevice.has(dev)) byDevice.set(dev, folders[i]!);
+      });
+    } catch {
+      return false; // a folder gone since: fsync file by file
+    }
+    const one = [...byDevice.values()];
+    for (let i = 0; i < one.length; i += SYNC_ARGS_MAX) {
       const ok = await new Promise<boolean>((done) => {
-        execFile('sync', ['-f', '--', ...folders.slice(i, i + SYNC_ARGS_MAX)], (error) =>
+        execFile('sync', ['-f', '--', ...one.slice(i, i + SYNC_ARGS_MAX)], (error) =>
           done(error === null),
         );
       });
