@@ -1,10 +1,12 @@
 import type {
+  CallOptions,
   ChangeFeed,
   Connector,
   PartialCleaner,
   RootPresence,
   ServerSideCopier,
   UploadSessionDiscarder,
+  WriteBarrier,
 } from './connector.js';
 import type { ConnectorDescriptor, InteractiveSignIn } from './connector-descriptor.js';
 import type { HashKind } from './hashing/hash-kinds.js';
@@ -59,6 +61,18 @@ export function hasRootPresence(c: Connector): c is Connector & RootPresence {
 
 export function hasPartialCleaner(c: Connector): c is Connector & PartialCleaner {
   return typeof (c as Partial<PartialCleaner>).removePartials === 'function';
+}
+
+export function hasWriteBarrier(c: Connector): c is Connector & WriteBarrier {
+  return typeof (c as Partial<WriteBarrier>).flushWrites === 'function';
+}
+
+/**
+ * The durability barrier of a connector (see WriteBarrier): files written with `deferSync`
+ * before the call are durable when it resolves. A no-op for connectors durable on their answer.
+ */
+export async function flushWrites(c: Connector, opts?: CallOptions): Promise<void> {
+  if (hasWriteBarrier(c)) await c.flushWrites(opts);
 }
 
 export function hasUploadSessionDiscarder(c: Connector): c is Connector & UploadSessionDiscarder {

@@ -56,6 +56,13 @@ export interface WriteMeta extends CallOptions {
    * attempt left; the others ignore it. Small files that go up in one request report nothing.
    */
   session?: UploadSessionHooks;
+  /**
+   * The caller will call `flushWrites` (see WriteBarrier) before it relies on this file's bytes
+   * (records it for reuse, commits a version): a connector with a barrier may then return before
+   * the bytes are durable (a local folder skips its fsync per file). Without the flag `write`
+   * returns only once the bytes are durable, as before. Connectors without a barrier ignore it.
+   */
+  deferSync?: boolean;
 }
 
 /**
@@ -174,6 +181,19 @@ export interface PartialCleaner {
  */
 export interface UploadSessionDiscarder {
   discardUploadSession(locator: string, opts?: CallOptions): Promise<void>;
+}
+
+/**
+ * Optional: a durability barrier. A connector whose `write(..., { deferSync: true })` may return
+ * before the bytes are durable (a local folder written without an fsync per file) makes every
+ * file such writes stored before this call durable when it resolves: the file's bytes, its
+ * name (the rename) and its folder. Connectors whose answer to a write already means durable
+ * (every cloud: S3, WebDAV, SFTP's close, the cloud APIs) do not implement it: `flushWrites`
+ * in capabilities.ts is then a no-op. Throws the connector's typed error when the flush fails
+ * (a failed flush leaves those files not durable; the next call tries them again).
+ */
+export interface WriteBarrier {
+  flushWrites(opts?: CallOptions): Promise<void>;
 }
 
 /** What a presence check found at the account's root. */

@@ -19,9 +19,9 @@ interface Version {
   fileCount: number;
 }
 
-// Enough data, copied one file at a time with fsync, that the run is still going when the first
-// progress reaches the API (it is flushed about once a second).
-const FILES = 600;
+// Enough data, copied one file at a time, that the run is still going when the first batch of
+// records reaches the ledger (about a second in, after a durability barrier).
+const FILES = 1500;
 
 describe('an engine killed with SIGKILL in the middle of a run', () => {
   let dir: string;
@@ -62,12 +62,18 @@ describe('an engine killed with SIGKILL in the middle of a run', () => {
     });
     const first = await api<Run>(base, 'POST', `/api/tasks/${task.id}/run`);
 
-    // Kill it hard once it has stored part of the files.
+    // Kill it hard once it has recorded part of the files (issue #21: a batch of records
+    // reaches the ledger after the target's durability barrier, about once a second).
     for (;;) {
       const r = await api<Run>(base, 'GET', `/api/runs/${first.id}`);
       if (r.status !== 'queued' && r.status !== 'running')
         throw new Error(`run ended before the kill: ${JSON.stringify(r)}`);
-      if (r.filesCopied >= 1) break;
+      const v = (await api<Version[]>(base, 'GET', `/api/tasks/${task.id}/versions`))[0];
+      const some = v
+        ? (await api<{ files: unknown[] }>(base, 'GET', `/api/versions/${v.id}/files?limit=1`))
+            .files.length
+        : 0;
+      if (some >= 1) break;
       await new Promise((res) => setTimeout(res, 10));
     }
     await engine.kill('SIGKILL');

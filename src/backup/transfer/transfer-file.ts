@@ -74,6 +74,8 @@ export interface TransferRequest {
    * but not sent again.
    */
   session?: UploadSessionHooks;
+  /** Passed to `target.write` (WriteMeta.deferSync): the caller calls the target's barrier. */
+  deferSync?: boolean;
 }
 
 export interface TransferResult {
@@ -129,6 +131,7 @@ export async function transferFile(req: TransferRequest): Promise<TransferResult
       modifiedAt: req.modifiedAt,
       signal: req.signal,
       session: req.session,
+      ...(req.deferSync ? { deferSync: true } : {}),
     });
   } catch (e) {
     // When the source broke, the target only saw its stream end badly: report the source's fault.

@@ -21,6 +21,7 @@ import type {
   ReadOptions,
   RootCheck,
   RootPresence,
+  WriteBarrier,
   WriteMeta,
 } from '../connector.js';
 import {
@@ -35,11 +36,12 @@ import type { LocalOptions } from './local.options.js';
 import { isPartialName, partialPathFor } from '../partial-name.js';
 import { removePartialsUnder } from './local.partials.js';
 import { isVolumeMarkerName, LocalVolume, type VolumeMemory } from './local.volume.js';
+import { makeDurable, nodeSyncCalls, type SyncCalls } from './local.durability.js';
 
 /** Entries read from the directory handle per batch; also what `listPageSize` reports. */
 const LIST_BATCH = 256;
-/** Stats in flight at once while listing: a few per thread of libuv's pool (4 by default). */
-const STAT_BATCH = 32;
+/** Entries of a listing whose stats are taken at once (libuv's pool runs 4 at a time). */
+const STAT_PARALLEL = 32;
 /** Read buffer: large enough for disk throughput, small enough that K transfers stay cheap. */
 const READ_HIGH_WATER_MARK = 256 * 1024;
 /** Bound of the known-folders cache (cleared, not evicted, past it). */
@@ -66,9 +68,11 @@ export const LOCAL_CAPABILITIES: Capabilities = {
 /**
  * A folder on this machine or a mounted drive. Writes go to a hidden temporary file in the same
  * folder, are flushed, then renamed over the final name, so a crash never leaves a half file
- * under the real name. `write` reports the SHA-256 of the bytes it wrote.
+ * under the real name. With the `fsync` option (the default) a file is durable when `write`
+ * returns, or, for a write with `deferSync`, once `flushWrites` (one syncfs for all the files
+ * written since the last one) has returned.
  */
-export class LocalConnector implements Connector, RootPresence, PartialCleaner {
+export class LocalConnector implements Connector, RootPresence, PartialCleaner, WriteBarrier {
   readonly kind = 'local';
   readonly capabilities = LOCAL_CAPABILITIES;
   private readonly root: string;
@@ -79,10 +83,13 @@ export class LocalConnector implements Connector, RootPresence, PartialCleaner {
   private readonly knownFolders = new Set<string>();
   /** Folder -> its real path, checked to be inside the root, and when (see `confinedFolder`). */
   private readonly confinedFolders = new Map<string, { real: string; at: number }>();
+  /** Files written with `deferSync` and not yet made durable by `flushWrites` (real paths). */
+  private unsynced = new Set<string>();
 
   constructor(
     private readonly options: LocalOptions,
     volume?: VolumeMemory,
+    private readonly syncCalls: SyncCalls = nodeSyncCalls,
   ) {
     if (!isAbsolute(options.root)) {
       throw new InvalidPathError(`local root '${options.root}' must be an absolute path`);
@@ -92,6 +99,23 @@ export class LocalConnector implements Connector, RootPresence, PartialCleaner {
     }
     this.root = resolve(options.root);
     this.volume = new LocalVolume(this.root, volume);
+  }
+
+  /**
+   * The durability barrier: every file a `deferSync` write stored before this call is on the disk
+   * (bytes, name and folder) when it resolves; one syncfs of their file systems (see
+   * local.durability.ts). A failed flush keeps the files for the next call.
+   */
+  async flushWrites(): Promise<void> {
+    if (this.unsynced.size === 0) return;
+    const files = this.unsynced;
+    this.unsynced = new Set();
+    try {
+      await makeDurable([...files], this.syncCalls);
+    } catch (e) {
+      for (const f of files) this.unsynced.add(f);
+      throw mapFsError(e, '');
+    }
   }
 
   /** Temporary files a killed run left under `folder` (see local.partials.ts). */
@@ -114,28 +138,29 @@ export class LocalConnector implements Connector, RootPresence, PartialCleaner {
       throw mapFsError(e, rel);
     }
     try {
-      // The entries of a folder are stat'ed a batch at a time, all of a batch at once: one stat
-      // after another waited for a thread-pool round trip each (1,000 files: ~1,000 handoffs in
-      // a row, most of a no-change run); together they keep the pool's threads busy (issue #21).
+      // The stats of a batch of entries go to libuv's thread pool together, not one after the
+      // other: a folder of 1,000 files was 1,000 round trips in a row (issue #21, the no-change
+      // run, whose cost is this listing).
       let batch: Dirent[] = [];
       for await (const dirent of handle) {
         opts.signal?.throwIfAborted();
         if (isPartialName(dirent.name) || isVolumeMarkerName(dirent.name)) continue;
         batch.push(dirent);
-        if (batch.length < STAT_BATCH) continue;
-        yield* await this.statBatch(abs, rel, batch);
-        batch = [];
+        if (batch.length >= STAT_PARALLEL) {
+          yield* await this.entriesOf(rel, abs, batch);
+          batch = [];
+        }
       }
-      yield* await this.statBatch(abs, rel, batch);
+      yield* await this.entriesOf(rel, abs, batch);
     } catch (e) {
       throw mapFsError(e, rel);
     }
   }
 
-  /** Entries of one batch of a folder's dirents, in their order; vanished ones and non-files left out. */
-  private async statBatch(abs: string, rel: string, batch: Dirent[]): Promise<Entry[]> {
+  /** The listed entries of `dirents` (children of `abs`), their stats taken in parallel. */
+  private async entriesOf(rel: string, abs: string, dirents: Dirent[]): Promise<Entry[]> {
     const entries = await Promise.all(
-      batch.map(async (dirent): Promise<Entry | undefined> => {
+      dirents.map(async (dirent): Promise<Entry | undefined> => {
         const childRel = rel === '' ? dirent.name : `${rel}/${dirent.name}`;
         let st: Stats;
         try {
@@ -227,6 +252,8 @@ export class LocalConnector implements Connector, RootPresence, PartialCleaner {
     // counted as they are written). No WriteStream nor stream pipeline: for a file of one or two
     // chunks their set-up and teardown cost more than the writes.
     const fh = await this.openNew(tmp, rel, dir, meta);
+    // Durable now (an fsync), or at the caller's next `flushWrites` (see WriteMeta.deferSync).
+    const deferred = this.options.fsync && meta.deferSync === true;
     let written = 0;
     const onAbort = () => body.destroy(meta.signal?.reason as Error);
     meta.signal?.addEventListener('abort', onAbort, { once: true });
@@ -244,9 +271,10 @@ export class LocalConnector implements Connector, RootPresence, PartialCleaner {
       }
       meta.signal?.throwIfAborted();
       if (meta.modifiedAt) await fh.utimes(meta.modifiedAt, meta.modifiedAt);
-      if (this.options.fsync) await fh.sync();
+      if (this.options.fsync && !deferred) await fh.sync();
       await fh.close();
       await rename(tmp, target);
+      if (deferred) this.unsynced.add(target);
     } catch (e) {
       await fh.close().catch(() => undefined);
       await unlink(tmp).catch(() => undefined);

@@ -1,6 +1,6 @@
 import type { Clock } from '../../common/clock.js';
 import type { BackupConfig } from '../../config/app-config.js';
-import { hasPartialCleaner } from '../../connectors/capabilities.js';
+import { flushWrites, hasPartialCleaner } from '../../connectors/capabilities.js';
 import type { Connector } from '../../connectors/connector.js';
 import {
   ConnectorError,
@@ -38,9 +38,15 @@ import type { RunRecorder } from '../run-recorder.js';
 const PLAN_BATCH = 200;
 /** How often, at most, the target folders are checked while files are copied (and always before a commit). */
 const FOLDER_CHECK_MS = 30_000;
-/** Stored-file records are written in batches: fewer transactions, at most this many re-copied after a crash. */
-const RECORD_BATCH = 20;
-const RECORD_FLUSH_MS = 250;
+/**
+ * Stored-file records are written in batches, each after a durability barrier of the target
+ * (`flushWrites`: one syncfs on a local folder, nothing on a cloud) that covers its files: no
+ * record in the ledger, where a later run would reuse it, names bytes that are not durable.
+ * A batch is due at this many files or this long after the last one; after a crash at most
+ * about that many files (those not yet covered) are copied again.
+ */
+const RECORD_BATCH = 500;
+const RECORD_FLUSH_MS = 1_000;
 
 type Tasks = Pick<TasksRepository, 'findById' | 'saveChangeCursor'>;
 type Versions = Pick<
@@ -105,8 +111,12 @@ class BackupExecution {
   private readonly rec: RunRecorder;
   private readonly signal: AbortSignal;
   private readonly seen = new Set<string>();
+  /** Stored, verified, not yet covered by a barrier: not in the ledger yet. */
   private pendingRecords: StoredFile[] = [];
-  private lastRecordFlush = 0;
+  private lastRecordFlush = Date.now();
+  /** The barrier and ledger write of the last batch, while it runs (one at a time). */
+  private recording: Promise<void> | undefined;
+  private target: Connector | undefined;
   private storedByThisRun = 0;
   /**
    * Files handed to copyOne, and those that ended stored, skipped with an error, or vanished.
@@ -156,6 +166,7 @@ class BackupExecution {
       const onRetry = (e: RetryEvent) => rec.retry(e.label, e.error, e.delayMs);
       source = await this.connectors.open(task.sourceAccountId, { onRetry });
       target = await this.connectors.open(task.targetAccountId, { onRetry });
+      this.target = target;
       if (!target.capabilities.writable) {
         throw new FatalError(
           `the target account (${target.kind}) cannot be written to` +
@@ -383,6 +394,8 @@ class BackupExecution {
               // Bytes inside a large file reach the run's row (the recorder writes once a second).
               onProgress: () => void rec.progress().catch(() => undefined),
               session: upload.hooks?.(),
+              // Durable at the next barrier, before its record reaches the ledger.
+              deferSync: true,
             });
           } catch (e) {
             rec.addBytes(-sent, item.rel);
@@ -516,17 +529,49 @@ class BackupExecution {
     }
   }
 
+  /**
+   * Writes the pending records once a batch is due (always when `force`): first the target's
+   * durability barrier, then the records, in the background while files go on copying (one
+   * batch at a time); a failure of either ends the run. `force` waits until every record
+   * pending at the call is written.
+   */
   private async flushRecords(seq: number, force: boolean): Promise<void> {
-    const now = Date.now();
-    if (
-      !force &&
-      this.pendingRecords.length < RECORD_BATCH &&
-      now - this.lastRecordFlush < RECORD_FLUSH_MS
-    )
+    if (!force) {
+      if (this.recording) return;
+      if (
+        this.pendingRecords.length < RECORD_BATCH &&
+        Date.now() - this.lastRecordFlush < RECORD_FLUSH_MS
+      )
+        return;
+      this.recordBatch(seq).catch((e: unknown) => {
+        this.fatal ??= e;
+      });
       return;
-    this.lastRecordFlush = now;
+    }
+    while (this.recording) await this.recording.catch(() => undefined);
+    await this.recordBatch(seq);
+  }
+
+  private recordBatch(seq: number): Promise<void> {
+    this.lastRecordFlush = Date.now();
     const batch = this.pendingRecords;
     this.pendingRecords = [];
-    await this.versions.recordStoredFiles(this.task.id, seq, batch);
+    const target = this.target;
+    if (batch.length === 0 || !target) return Promise.resolve();
+    const recording = (async () => {
+      // No signal: a cancelled run still records what it stored, for the next run to reuse.
+      await flushWrites(target);
+      await this.versions.recordStoredFiles(this.task.id, seq, batch);
+    })();
+    this.recording = recording;
+    void recording.then(
+      () => this.doneRecording(recording),
+      () => this.doneRecording(recording),
+    );
+    return recording;
+  }
+
+  private doneRecording(p: Promise<void>): void {
+    if (this.recording === p) this.recording = undefined;
   }
 }
