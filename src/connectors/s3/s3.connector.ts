@@ -41,12 +41,11 @@ const KNOWN_FOLDERS_MAX = 10_000;
 const DELETE_CONCURRENCY = 8;
 
 /**
- * Bytes the whole-body buffers of single PutObjects (PartBufferPool) may hold at once, those kept
- * free included: 24 MiB is e.g. four photos of up to 6 MiB in flight (buffers are whole MiB;
- * they were whole 5 MiB parts, so two photos of 5-8 MiB held 20 MiB).
+ * Bytes the whole-body buffers of single PutObjects may hold at once (PartBufferPool): 24 MiB is
+ * e.g. four bodies of up to 5 MiB or two of 5-10 MiB in flight (buffers are whole part sizes,
+ * 5 MiB by default); against 4 x 10 MiB before.
  */
 const WHOLE_BODY_BUDGET = 24 * 1024 * 1024;
-const WHOLE_BODY_GRANULE = 1024 * 1024;
 
 /**
  * S3 and S3-compatible storage (B2, Wasabi, MinIO...) through @aws-sdk/client-s3. Folders are
@@ -63,10 +62,7 @@ export class S3Connector implements Connector, UploadSessionDiscarder {
   private readonly keys: S3Keys;
   /** Folder -> names of its subfolders, for the folder-in-the-way check of write(). */
   private readonly subfolders = new Map<string, Set<string>>();
-  /** Multipart part buffers (whole part sizes). */
   private readonly buffers: PartBufferPool;
-  /** Whole bodies of single PutObjects, within WHOLE_BODY_BUDGET. */
-  private readonly bodies: PartBufferPool;
 
   constructor(
     private readonly api: S3ApiClient,
@@ -74,8 +70,7 @@ export class S3Connector implements Connector, UploadSessionDiscarder {
   ) {
     this.keys = new S3Keys(options.prefix);
     this.capabilities = s3Capabilities(options.partSize, options.listPageSize);
-    this.buffers = new PartBufferPool(options.partSize);
-    this.bodies = new PartBufferPool(WHOLE_BODY_GRANULE, WHOLE_BODY_BUDGET);
+    this.buffers = new PartBufferPool(options.partSize, WHOLE_BODY_BUDGET);
   }
 
   async *list(dir: string, opts: CallOptions = {}): AsyncIterable<Entry> {
@@ -178,7 +173,6 @@ export class S3Connector implements Connector, UploadSessionDiscarder {
         modifiedAt: meta.modifiedAt,
         signal: meta.signal,
         pool: this.buffers,
-        bodyPool: this.bodies,
         session: meta.session,
       });
     } catch (e) {

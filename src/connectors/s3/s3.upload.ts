@@ -37,10 +37,8 @@ export interface UploadRequest {
   size?: number;
   modifiedAt?: Date;
   signal?: AbortSignal;
-  /** The connector's shared part buffers (see PartBufferPool); without it, buffers are allocated. */
+  /** The connector's shared buffers (see PartBufferPool); without it, buffers are allocated. */
   pool?: PartBufferPool;
-  /** The connector's budgeted buffers for whole bodies of single PutObjects (else `pool`). */
-  bodyPool?: PartBufferPool;
   /** Reports the multipart upload and its confirmed prefix; continues one an earlier attempt left. */
   session?: UploadSessionHooks;
 }
@@ -85,9 +83,8 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
   const gather = single ? req.size! + 1 : req.partSize;
   // Copied into one buffer of the announced size as it arrives (no second copy by concat); when
   // the bodies in flight already hold the pool's budget, this one waits for one to finish.
-  const bodies = req.bodyPool ?? req.pool;
   const pooled = single
-    ? await (bodies?.takeWithinBudget(req.size!, req.signal) ?? Buffer.allocUnsafe(req.size!))
+    ? await (req.pool?.takeWithinBudget(req.size!, req.signal) ?? takeBuffer(req, req.size!))
     : undefined;
   const whole = pooled?.subarray(0, req.size!);
   try {
@@ -104,13 +101,13 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
       headBytes += chunk.length;
     }
   } catch (e) {
-    if (pooled) bodies?.give(pooled);
+    if (pooled) req.pool?.give(pooled);
     throw e;
   }
   if (!hashing) {
     // Longer than announced: nothing was sent; the caller's size check retries such a file.
     if (!ended) {
-      if (pooled) bodies?.give(pooled);
+      if (pooled) req.pool?.give(pooled);
       input.destroy();
       throw new TransientError(
         `'${req.what}': the body is longer than the ${req.size} bytes announced`,
@@ -126,14 +123,14 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
   if (ended) {
     // The buffer goes back once its request is over (putWhole calls this exactly once).
     const release = () => {
-      if (pooled) bodies?.give(pooled);
+      if (pooled) req.pool?.give(pooled);
     };
     return putWhole(req, head, headBytes, whole, hashing, metadata, release);
   }
   // Multipart: the head chunks were copied out of the pooled buffer's view; it is free again.
   if (pooled) {
     head[0] = Buffer.from(head[0]!);
-    bodies?.give(pooled);
+    req.pool?.give(pooled);
   }
 
   try {
@@ -210,54 +207,35 @@ async function putWhole(
  * allocated a new 2-8 MiB buffer per file, which V8 frees only at its next full GC (external
  * memory must grow ~64 MiB first): the S3 photo runs peaked at 224 MiB. The pool keeps at most as
  * many buffers as were ever in use at once (the transfers actually in flight), the largest ones.
- * With a budget (the whole-body pool), the buffers it keeps free count against it too: in use
- * and free together stay within it (before, 24 MiB in use plus up to one free 10 MiB buffer per
- * upload ever in flight).
  */
 export class PartBufferPool {
   private readonly free: Buffer[] = [];
   private inUse = 0;
   private maxInUse = 0;
   private bytesInUse = 0;
-  private bytesFree = 0;
   private readonly waiters: Array<() => void> = [];
 
   /**
-   * `granule`: buffers are whole multiples of it (parts: the part size; whole bodies: 1 MiB, so
-   * a 5.1 MiB photo holds 6 MiB, not two 5 MiB parts' worth). `budget`: the bytes whole-body
-   * buffers may hold at once (takeWithinBudget); a fifth photo of 8 MiB waits for one of four to
-   * finish instead of adding 8 MiB more (issue #21: the S3 photo runs peaked at 199-207 MiB
-   * with 4 bodies of up to 10 MiB each in flight).
+   * `budget`: the bytes whole-body buffers may hold at once (takeWithinBudget); a fifth photo
+   * of 8 MiB waits for one of four to finish instead of adding 8 MiB more (issue #21: the S3
+   * photo runs peaked at 199-207 MiB with 4 bodies of up to 10 MiB each in flight).
    */
   constructor(
     private readonly granule: number,
     private readonly budget = Number.POSITIVE_INFINITY,
   ) {}
 
-  /** Bytes of the buffers in use and kept free. */
-  get bytesHeld(): number {
-    return this.bytesInUse + this.bytesFree;
-  }
-
   /** A buffer of at least `size` bytes (its length may be larger: use a view). */
   take(size: number): Buffer {
     this.inUse++;
     this.maxInUse = Math.max(this.maxInUse, this.inUse);
-    const need = this.rounded(size);
-    // The smallest that fits (the list is kept largest first), if at most a granule larger:
-    // a larger one would hold (and, with a budget, count) far more than the body.
+    // The smallest that fits (the list is kept largest first).
     const i = this.free.findLastIndex((b) => b.length >= size);
-    let buf: Buffer;
-    if (i >= 0 && this.free[i]!.length <= need + this.granule) {
-      buf = this.free.splice(i, 1)[0]!;
-      this.bytesFree -= buf.length;
-    } else {
-      // Room for a new one within the budget: the smallest free ones go first.
-      while (this.free.length > 0 && this.bytesHeld + need > this.budget)
-        this.bytesFree -= this.free.pop()!.length;
-      // Rounded up to whole granules, so one buffer serves the next file of a similar size.
-      buf = Buffer.allocUnsafe(need);
-    }
+    const buf =
+      i >= 0
+        ? this.free.splice(i, 1)[0]!
+        : // Rounded up to whole granules, so one buffer serves the next file of a similar size.
+          Buffer.allocUnsafe(Math.max(1, Math.ceil(size / this.granule)) * this.granule);
     this.bytesInUse += buf.length;
     return buf;
   }
@@ -269,7 +247,7 @@ export class PartBufferPool {
    * deadlock.
    */
   async takeWithinBudget(size: number, signal?: AbortSignal): Promise<Buffer> {
-    const need = this.rounded(size);
+    const need = Math.max(1, Math.ceil(size / this.granule)) * this.granule;
     while (this.bytesInUse > 0 && this.bytesInUse + need > this.budget) {
       signal?.throwIfAborted();
       await new Promise<void>((resolve) => {
@@ -288,19 +266,10 @@ export class PartBufferPool {
     this.inUse = Math.max(0, this.inUse - 1);
     this.bytesInUse = Math.max(0, this.bytesInUse - buf.length);
     this.free.push(buf);
-    this.bytesFree += buf.length;
     this.free.sort((a, b) => b.length - a.length);
-    // Keep what the uploads in flight can use at once, within the budget; drop the smallest.
-    while (
-      this.free.length > 0 &&
-      (this.free.length > this.maxInUse || this.bytesHeld > this.budget)
-    )
-      this.bytesFree -= this.free.pop()!.length;
+    // Keep what the uploads in flight can use at once; drop the smallest beyond that.
+    this.free.length = Math.min(this.free.length, this.maxInUse);
     for (const wake of this.waiters.splice(0)) wake();
-  }
-
-  private rounded(size: number): number {
-    return Math.max(1, Math.ceil(size / this.granule)) * this.granule;
   }
 }
 

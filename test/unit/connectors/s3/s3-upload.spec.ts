@@ -70,30 +70,3 @@ describe('s3 whole-body budget (issue #21)', () => {
     sut.give(big);
   });
 });
-
-describe('s3 whole-body buffers kept within the budget (issue #21)', () => {
-  it('should count the free buffers it keeps against the budget, dropping the smallest', async () => {
-    const sut = new PartBufferPool(MiB, 10 * MiB);
-    const a = await sut.takeWithinBudget(2 * MiB);
-    const b = await sut.takeWithinBudget(2 * MiB);
-    sut.give(a);
-    sut.give(b);
-    // 8 MiB more than the 4 MiB kept free would hold 12 MiB: one free buffer goes.
-    const c = await sut.takeWithinBudget(8 * MiB);
-    expect(sut.bytesHeld).toBeLessThanOrEqual(10 * MiB);
-    sut.give(c);
-    expect(sut.bytesHeld).toBeLessThanOrEqual(10 * MiB);
-  });
-
-  it('should not hand a small body a buffer much larger than it (the budget would count it whole)', async () => {
-    const sut = new PartBufferPool(MiB, 24 * MiB);
-    const big = await sut.takeWithinBudget(8 * MiB);
-    sut.give(big);
-    const small = await sut.takeWithinBudget(2 * MiB);
-    expect(small).not.toBe(big);
-    expect(small.length).toBe(2 * MiB);
-    // One the size of the body, or a granule larger, is taken again.
-    const near = await sut.takeWithinBudget(7 * MiB + 1);
-    expect(near).toBe(big);
-  });
-});
