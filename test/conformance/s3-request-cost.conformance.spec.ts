@@ -69,6 +69,28 @@ describe('s3 SDK work per small PUT (issue #21)', () => {
     }
   });
 
+  it('should list a new folder once when many files are written into it at once', async () => {
+    const c = connector();
+    const lists: string[] = [];
+    const onList = (msg: unknown) => {
+      const req = (msg as { request: { method: string; path: string } }).request;
+      if (req.method === 'GET' && req.path.includes('list-type=2')) lists.push(req.path);
+    };
+    subscribe('http.client.request.start', onList);
+    try {
+      // The transfer pool runs up to 16 small files at once, most of them in the same folder.
+      await Promise.all(
+        Array.from({ length: 16 }, (_, i) =>
+          c.write(`cost/d3/f${i}.bin`, Readable.from([Buffer.alloc(1000, i)]), { size: 1000 }),
+        ),
+      );
+      expect(lists).toHaveLength(1);
+    } finally {
+      unsubscribe('http.client.request.start', onList);
+      await c.close?.();
+    }
+  });
+
   it('should stop waiting for a small PUT when the write is aborted', async () => {
     const c = connector();
     try {
