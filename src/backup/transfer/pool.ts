@@ -1,32 +1,91 @@
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/**
+ * How a file's size weighs in the pool (issue #21). The task's concurrency counts files of a
+ * usual size. A small file holds little memory and spends most of its time waiting on a request
+ * or a file-system call, so several share a slot: below 256 KiB four to a slot, below 1 MiB two.
+ * A file of 1 MiB or more, or of unknown size, takes a whole slot.
+ */
+const UNITS_PER_SLOT = 4;
+function unitsOf(size: number | undefined): number {
+  if (size === undefined) return UNITS_PER_SLOT;
+  if (size < 256 * KiB) return 1;
+  if (size < MiB) return 2;
+  return UNITS_PER_SLOT;
+}
+
+/**
+ * Bytes the files in flight may hold at once, each counted at its size up to PER_FILE_BYTES
+ * (what a streaming transfer holds of one file at most: the S3 multipart path's part buffers,
+ * 3 x 5 MiB; the other connectors hold less). 64 MiB is four large files, as at the default
+ * concurrency of 4; a higher concurrency runs more small files but no more large ones, keeping
+ * the engine under its 200 MiB peak (bench/support/peer-bench.ts checks it).
+ */
+const PER_FILE_BYTES = 16 * MiB;
+const MAX_BYTES_IN_FLIGHT = 64 * MiB;
+
+export interface PoolOptions<T> {
+  /** The item's size in bytes, when known: with it, concurrency adapts to file size. */
+  sizeOf?: (item: T) => number | undefined;
+}
+
 /**
  * Runs `worker` over the items of an async iterable with at most `concurrency` in flight. The
  * items are pulled one at a time as workers free up, so a producer that lists a huge tree is
  * never asked for more than the pool can take (backpressure on the plan, not only on bytes).
+ *
+ * With `sizeOf`, `concurrency` counts slots: up to 4 small files share one (see unitsOf), and
+ * the bytes in flight stay within MAX_BYTES_IN_FLIGHT. Items still start in the order they come:
+ * one waiting for room holds back the ones behind it. A worker's failure stops the pulling; the
+ * ones in flight finish, then the pool rejects with the first error.
  */
 export async function runPool<T>(
   items: AsyncIterable<T>,
   concurrency: number,
   worker: (item: T) => Promise<void>,
+  opts: PoolOptions<T> = {},
 ): Promise<void> {
   const it = items[Symbol.asyncIterator]();
-  let failed = false;
-  const lane = async (): Promise<void> => {
-    while (!failed) {
+  const capacity = Math.max(1, concurrency) * UNITS_PER_SLOT;
+  const running = new Set<Promise<void>>();
+  let units = 0;
+  let bytes = 0;
+  let failure: { error: unknown } | undefined;
+  try {
+    for (;;) {
       const next = await it.next();
-      if (next.done) return;
-      await worker(next.value);
+      if (next.done) break;
+      const item = next.value;
+      const size = opts.sizeOf?.(item);
+      const cost = opts.sizeOf ? unitsOf(size) : UNITS_PER_SLOT;
+      const held = opts.sizeOf ? Math.min(size ?? PER_FILE_BYTES, PER_FILE_BYTES) : 0;
+      while (
+        running.size > 0 &&
+        !failure &&
+        (units + cost > capacity || bytes + held > MAX_BYTES_IN_FLIGHT)
+      )
+        await Promise.race(running);
+      if (failure) break;
+      units += cost;
+      bytes += held;
+      const run: Promise<void> = worker(item)
+        .catch((e: unknown) => {
+          failure ??= { error: e };
+        })
+        .finally(() => {
+          units -= cost;
+          bytes -= held;
+          running.delete(run);
+        });
+      running.add(run);
     }
-  };
-  const lanes = Array.from({ length: Math.max(1, concurrency) }, () =>
-    lane().catch((e: unknown) => {
-      failed = true;
-      throw e;
-    }),
-  );
-  const results = await Promise.allSettled(lanes);
-  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (rejected) {
+  } catch (e) {
+    failure ??= { error: e };
+  }
+  await Promise.all(running);
+  if (failure) {
     await it.return?.();
-    throw rejected.reason;
+    throw failure.error;
   }
 }

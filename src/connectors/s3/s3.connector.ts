@@ -62,6 +62,8 @@ export class S3Connector implements Connector, UploadSessionDiscarder {
   private readonly keys: S3Keys;
   /** Folder -> names of its subfolders, for the folder-in-the-way check of write(). */
   private readonly subfolders = new Map<string, Set<string>>();
+  /** Listings of subfolders under way, by folder (see isKnownFolder). */
+  private readonly subfolderListings = new Map<string, Promise<Set<string>>>();
   private readonly buffers: PartBufferPool;
 
   constructor(
@@ -361,19 +363,33 @@ export class S3Connector implements Connector, UploadSessionDiscarder {
     const parent = parentPath(rel);
     let names = this.subfolders.get(parent);
     if (!names) {
-      names = new Set<string>();
-      const prefix = this.keys.folder(parent);
-      let token: string | undefined;
-      do {
-        const page = await this.listPage(prefix, '/', 1000, token, parent, opts);
-        for (const cp of page.CommonPrefixes ?? [])
-          if (cp.Prefix) names.add(baseName(this.keys.pathOf(cp.Prefix)));
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token);
-      if (this.subfolders.size >= KNOWN_FOLDERS_MAX) this.subfolders.clear();
-      this.subfolders.set(parent, names);
+      // One listing per folder, however many writes into it start at once (the transfer pool
+      // runs up to 16 small files together, most in the same folder: 16 LISTs before).
+      let listing = this.subfolderListings.get(parent);
+      if (!listing) {
+        listing = this.listSubfolders(parent, opts).finally(() =>
+          this.subfolderListings.delete(parent),
+        );
+        this.subfolderListings.set(parent, listing);
+      }
+      names = await listing;
     }
     return names.has(baseName(rel));
+  }
+
+  private async listSubfolders(parent: string, opts: CallOptions): Promise<Set<string>> {
+    const names = new Set<string>();
+    const prefix = this.keys.folder(parent);
+    let token: string | undefined;
+    do {
+      const page = await this.listPage(prefix, '/', 1000, token, parent, opts);
+      for (const cp of page.CommonPrefixes ?? [])
+        if (cp.Prefix) names.add(baseName(this.keys.pathOf(cp.Prefix)));
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    if (this.subfolders.size >= KNOWN_FOLDERS_MAX) this.subfolders.clear();
+    this.subfolders.set(parent, names);
+    return names;
   }
 
   /** A key was written at `rel`: each of its parents is now a folder of its own parent. */

@@ -8,6 +8,8 @@ import {
   PutObjectCommand,
   UploadPartCommand,
   type CompletedPart,
+  type PutObjectCommandInput,
+  type PutObjectCommandOutput,
 } from '@aws-sdk/client-s3';
 import type { UploadSessionHooks } from '../connector.js';
 import { FatalError, IntegrityError, NotFoundError, TransientError } from '../connector.errors.js';
@@ -15,6 +17,13 @@ import { HashingTransform } from '../hashing/hashing-transform.js';
 import type { S3ApiClient } from './s3.client.js';
 import { META_MTIME, META_SHA256 } from './s3.mapper.js';
 import { MiB, S3_MAX_PARTS } from './s3.options.js';
+
+/**
+ * Bodies up to this size go up on the client whose middleware is resolved once (S3ApiClient
+ * .putSmall): the SDK's fixed cost per request matters next to small bodies; larger ones keep a
+ * per-request abort signal.
+ */
+const SMALL_PUT_MAX = 1024 * 1024;
 
 export interface UploadRequest {
   api: S3ApiClient;
@@ -112,11 +121,11 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
   if (req.modifiedAt) metadata[META_MTIME] = String(req.modifiedAt.getTime());
 
   if (ended) {
-    try {
-      return await putWhole(req, head, headBytes, whole, hashing, metadata);
-    } finally {
+    // The buffer goes back once its request is over (putWhole calls this exactly once).
+    const release = () => {
       if (pooled) req.pool?.give(pooled);
-    }
+    };
+    return putWhole(req, head, headBytes, whole, hashing, metadata, release);
   }
   // Multipart: the head chunks were copied out of the pooled buffer's view; it is free again.
   if (pooled) {
@@ -138,37 +147,52 @@ async function putWhole(
   whole: Buffer | undefined,
   hashing: HashingTransform | undefined,
   metadata: Record<string, string>,
+  release: () => void,
 ): Promise<UploadResult> {
-  const data = whole && head.length === 0 ? whole.subarray(0, headBytes) : Buffer.concat(head);
-  // One SHA-256 of the body (in flight when its size was unknown, else here in one piece) and
-  // one MD5. S3 checks both: Content-MD5, and the signed payload hash (x-amz-content-sha256,
-  // given to the signer so it does not hash the body a second time).
-  const md5 = createHash('md5').update(data).digest();
-  const sha256 = hashing?.hashes.sha256 ?? createHash('sha256').update(data).digest('hex');
-  // The body is a Buffer, so the pacer may send it again after a 503 or a broken socket.
-  const out = await req.api.call(
-    'PutObject',
-    req.what,
-    () =>
-      req.api.s3.send(
-        withPayloadHash(
-          new PutObjectCommand({
-            Bucket: req.bucket,
-            Key: req.key,
-            Body: data,
-            ContentLength: data.length,
-            ContentMD5: md5.toString('base64'),
-            ContentType: 'application/octet-stream',
-            Metadata: { ...metadata, [META_SHA256]: sha256 },
-          }),
-          sha256,
-        ),
-        { abortSignal: req.signal },
-      ),
-    req.signal,
-  );
+  let out: PutObjectCommandOutput;
+  let sha256: string;
+  let md5: Buffer;
+  let size: number;
+  // The small path's request in flight: an abort does not stop it, so the buffer is given back
+  // only when it is over.
+  let inFlight: Promise<unknown> | undefined;
+  try {
+    const data = whole && head.length === 0 ? whole.subarray(0, headBytes) : Buffer.concat(head);
+    size = data.length;
+    // One SHA-256 of the body (in flight when its size was unknown, else here in one piece) and
+    // one MD5. S3 checks both: Content-MD5, and the signed payload hash (x-amz-content-sha256:
+    // the client signs with the SHA-256 of the metadata instead of hashing the body again).
+    md5 = createHash('md5').update(data).digest();
+    sha256 = hashing?.hashes.sha256 ?? createHash('sha256').update(data).digest('hex');
+    const input: PutObjectCommandInput = {
+      Bucket: req.bucket,
+      Key: req.key,
+      Body: data,
+      ContentLength: data.length,
+      ContentMD5: md5.toString('base64'),
+      ContentType: 'application/octet-stream',
+      Metadata: { ...metadata, [META_SHA256]: sha256 },
+    };
+    // The body is a Buffer, so the pacer may send it again after a 503 or a broken socket.
+    out = await req.api.call(
+      'PutObject',
+      req.what,
+      () => {
+        if (data.length > SMALL_PUT_MAX)
+          return req.api.s3.send(new PutObjectCommand(input), { abortSignal: req.signal });
+        // Small: on the client with the middleware resolved once (S3ApiClient.putSmall).
+        const sent = req.api.putSmall(input, req.signal);
+        inFlight = sent.settled;
+        return sent.out;
+      },
+      req.signal,
+    );
+  } finally {
+    if (inFlight) void inFlight.finally(release);
+    else release();
+  }
   return {
-    size: data.length,
+    size,
     sha256,
     md5: md5.toString('hex'),
     etag: out.ETag,
@@ -176,22 +200,6 @@ async function putWhole(
     sseCustomerAlgorithm: out.SSECustomerAlgorithm,
     shaInMetadata: true,
   };
-}
-
-/**
- * Sets x-amz-content-sha256 to the body's SHA-256 (hex) before signing: SigV4 signs that header
- * as the payload hash instead of hashing the body again (the signer uses a header already there).
- */
-function withPayloadHash(cmd: PutObjectCommand, sha256Hex: string): PutObjectCommand {
-  cmd.middlewareStack.add(
-    (next) => (args) => {
-      const request = args.request as { headers?: Record<string, string> } | undefined;
-      if (request?.headers) request.headers['x-amz-content-sha256'] = sha256Hex;
-      return next(args);
-    },
-    { step: 'build', name: 'cbePayloadSha256' },
-  );
-  return cmd;
 }
 
 /**

@@ -198,8 +198,12 @@ class BackupExecution {
       const tgt = target;
       const planner = new SourcePlanner(src, task.sourcePath, task.changeCursor, this.signal);
       this.planner = planner;
-      await runPool(this.plan(planner), task.concurrency, (item) =>
-        this.copyOne(src, tgt, v, item),
+      // More small files in flight than large ones (issue #21): see runPool.
+      await runPool(
+        this.plan(planner),
+        task.concurrency,
+        (item) => this.copyOne(src, tgt, v, item),
+        { sizeOf: (item) => item.entry.size },
       );
       for (const u of planner.unreadableFolders()) {
         // Counted as skipped: the run ends with a warning, and the folder's files stay as the

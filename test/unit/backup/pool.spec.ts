@@ -52,3 +52,113 @@ describe('runPool', () => {
     expect(started).toBeLessThan(20);
   });
 });
+
+/**
+ * Concurrency that adapts to file size (issue #21): the task's concurrency counts files of a
+ * usual size; small files are cheap in memory and dominated by per-request latency, so more of
+ * them run at once, and bytes in flight bound what large ones may hold.
+ */
+describe('runPool with file sizes', () => {
+  const KiB = 1024;
+  const MiB = 1024 * KiB;
+
+  /** Runs the pool over `sizes` and records how many (and which sizes) ran at once. */
+  async function drive(
+    sizes: Array<number | undefined>,
+    concurrency: number,
+  ): Promise<{ peak: number; snapshots: Array<Array<number | undefined>>; done: number[] }> {
+    const running = new Map<number, () => void>();
+    const snapshots: Array<Array<number | undefined>> = [];
+    const done: number[] = [];
+    let peak = 0;
+    async function* items(): AsyncGenerator<number> {
+      for (let i = 0; i < sizes.length; i++) yield i;
+    }
+    const pool = runPool(
+      items(),
+      concurrency,
+      (i) =>
+        new Promise<void>((resolve) => {
+          running.set(i, () => {
+            done.push(i);
+            resolve();
+          });
+        }),
+      { sizeOf: (i) => sizes[i] },
+    );
+    let finished = false;
+    void pool.finally(() => (finished = true));
+    while (!finished) {
+      // Let the pool start everything it may (no timers: one turn of the event loop).
+      await new Promise((r) => setImmediate(r));
+      if (running.size === 0) continue;
+      peak = Math.max(peak, running.size);
+      snapshots.push([...running.keys()].map((i) => sizes[i]));
+      const [oldest, finish] = running.entries().next().value as [number, () => void];
+      running.delete(oldest);
+      finish();
+    }
+    await pool;
+    return { peak, snapshots, done };
+  }
+
+  it('should run up to 4x the concurrency of files under 256 KiB', async () => {
+    const { peak, done } = await drive(Array<number>(60).fill(32 * KiB), 4);
+    expect(peak).toBe(16);
+    expect(done).toHaveLength(60);
+  });
+
+  it('should run the given concurrency of large files, as before', async () => {
+    const { peak } = await drive(Array<number>(12).fill(100 * MiB), 4);
+    expect(peak).toBe(4);
+  });
+
+  it('should run 2x the concurrency of files of 256 KiB to 1 MiB', async () => {
+    const { peak } = await drive(Array<number>(30).fill(512 * KiB), 4);
+    expect(peak).toBe(8);
+  });
+
+  it('should hold large files to the bytes-in-flight bound when the concurrency is high', async () => {
+    const { peak } = await drive(Array<number>(20).fill(2 * 1024 * MiB), 16);
+    expect(peak).toBe(4); // 4 x 16 MiB charged = 64 MiB in flight
+  });
+
+  it('should count a file of unknown size as a large one', async () => {
+    const { peak } = await drive(Array<undefined>(12).fill(undefined), 4);
+    expect(peak).toBe(4);
+  });
+
+  it('should keep a mix of sizes within the concurrency, small ones filling what large ones leave', async () => {
+    // 2 large then small files: 2 large hold half of the 4 slots, the small ones take the rest 4 to a slot.
+    const sizes = [100 * MiB, 100 * MiB, ...Array<number>(30).fill(8 * KiB), 5 * MiB];
+    const { peak, snapshots, done } = await drive(sizes, 4);
+    expect(snapshots[0]).toEqual([100 * MiB, 100 * MiB, ...Array<number>(8).fill(8 * KiB)]);
+    expect(peak).toBe(16); // once the large ones are over
+    for (const s of snapshots) {
+      const slots = s.reduce<number>(
+        (n, size) => n + (size! < 256 * KiB ? 0.25 : size! < MiB ? 0.5 : 1),
+        0,
+      );
+      expect(slots).toBeLessThanOrEqual(4);
+    }
+    expect(done.sort((a, b) => a - b)).toEqual(sizes.map((_, i) => i));
+  });
+
+  it('should run files in the order they come, none overtaking a file waiting for room', async () => {
+    const sizes = [8 * KiB, 100 * MiB, 100 * MiB, 100 * MiB, 100 * MiB, 8 * KiB];
+    const order: number[] = [];
+    async function* items(): AsyncGenerator<number> {
+      for (let i = 0; i < sizes.length; i++) yield i;
+    }
+    await runPool(
+      items(),
+      4,
+      async (i) => {
+        order.push(i);
+        await new Promise((r) => setImmediate(r));
+      },
+      { sizeOf: (i) => sizes[i] },
+    );
+    expect(order).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+});
