@@ -102,10 +102,11 @@ describe('runPool with file sizes', () => {
     return { peak, snapshots, done };
   }
 
-  it('should run up to 4x the concurrency of files under 256 KiB', async () => {
+  it('should run 2x the concurrency of files under 1 MiB', async () => {
     const { peak, done } = await drive(Array<number>(60).fill(32 * KiB), 4);
-    expect(peak).toBe(16);
+    expect(peak).toBe(8);
     expect(done).toHaveLength(60);
+    expect((await drive(Array<number>(30).fill(512 * KiB), 4)).peak).toBe(8);
   });
 
   it('should run the given concurrency of large files, as before', async () => {
@@ -113,9 +114,8 @@ describe('runPool with file sizes', () => {
     expect(peak).toBe(4);
   });
 
-  it('should run 2x the concurrency of files of 256 KiB to 1 MiB', async () => {
-    const { peak } = await drive(Array<number>(30).fill(512 * KiB), 4);
-    expect(peak).toBe(8);
+  it('should run one file at a time, small or not, at a concurrency of 1', async () => {
+    expect((await drive(Array<number>(10).fill(8 * KiB), 1)).peak).toBe(1);
   });
 
   it('should hold large files to the bytes-in-flight bound when the concurrency is high', async () => {
@@ -129,16 +129,13 @@ describe('runPool with file sizes', () => {
   });
 
   it('should keep a mix of sizes within the concurrency, small ones filling what large ones leave', async () => {
-    // 2 large then small files: 2 large hold half of the 4 slots, the small ones take the rest 4 to a slot.
+    // 2 large then small files: 2 large hold half of the 4 slots, the small ones take the rest 2 to a slot.
     const sizes = [100 * MiB, 100 * MiB, ...Array<number>(30).fill(8 * KiB), 5 * MiB];
     const { peak, snapshots, done } = await drive(sizes, 4);
-    expect(snapshots[0]).toEqual([100 * MiB, 100 * MiB, ...Array<number>(8).fill(8 * KiB)]);
-    expect(peak).toBe(16); // once the large ones are over
+    expect(snapshots[0]).toEqual([100 * MiB, 100 * MiB, ...Array<number>(4).fill(8 * KiB)]);
+    expect(peak).toBe(8); // once the large ones are over
     for (const s of snapshots) {
-      const slots = s.reduce<number>(
-        (n, size) => n + (size! < 256 * KiB ? 0.25 : size! < MiB ? 0.5 : 1),
-        0,
-      );
+      const slots = s.reduce<number>((n, size) => n + (size! < MiB ? 0.5 : 1), 0);
       expect(slots).toBeLessThanOrEqual(4);
     }
     expect(done.sort((a, b) => a - b)).toEqual(sizes.map((_, i) => i));
