@@ -270,7 +270,9 @@ describe('web UI in a browser: backup and restore', () => {
   });
 
   it('should run the task and follow its progress bar live to 100 %', async () => {
-    slowReadMs = 200; // 18 files, 2 at a time: about 2 s, so progress arrives mid-run
+    // 18 small files at concurrency 2 (two small files share a slot: 4 at a time): about 2 s, so
+    // progress arrives mid-run.
+    slowReadMs = 450;
     const stream = page.waitForRequest((r) => /\/api\/runs\/[0-9a-f-]+\/stream$/.test(r.url()));
     await page
       .locator(`[data-task="${taskId}"]`)
