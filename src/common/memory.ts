@@ -12,7 +12,7 @@ export function releaseMemoryAfterRun(): void {
 }
 
 /** Bytes streamed between two young-generation collections (see `noteBytesStreamed`). */
-export const SCAVENGE_EVERY_BYTES = 8 * 1024 * 1024;
+export const SCAVENGE_EVERY_BYTES = 4 * 1024 * 1024;
 let streamedSinceScavenge = 0;
 
 /**
@@ -23,9 +23,10 @@ let streamedSinceScavenge = 0;
  * target, photos of 2-8 MiB (copied into pooled part buffers) peaked at 199.9-207.1 MiB against
  * the 200 MiB budget that way. A young-generation collection (a scavenge of 4 MiB semi-spaces,
  * about a millisecond) every SCAVENGE_EVERY_BYTES frees them while they are still young. Needs
- * `--expose-gc`, like releaseMemoryAfterRun. Every 8 MiB rather than 32: with the hashing worker
- * of issue 18 (~10 MiB of its own) the large-file scenario peaked at 196-230 MiB with 32 and at
- * 189-199 MiB with 8, with no more CPU ("Source-hash checking" in docs/benchmarks.md).
+ * `--expose-gc`, like releaseMemoryAfterRun. Every 4 MiB rather than 32: with the hashing worker
+ * of issue 18 (~10 MiB of its own) the large-file scenario peaked at 196-230 MiB with 32, 189-206
+ * MiB with 8 and 184-188 MiB with 4 (quiet machine, scale 0.25), with no more CPU ("Source-hash
+ * checking" in docs/benchmarks.md).
  */
 export function noteBytesStreamed(n: number): void {
   streamedSinceScavenge += n;
