@@ -2,6 +2,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Agent } from 'node:http';
 import { pipeline, type Readable } from 'node:stream';
+import { isAbortError } from '../connector.errors.js';
 import { WebDavStatusError } from './webdav.errors.js';
 
 /** A status and the headers of an answer whose body was read to its end. */
@@ -52,7 +53,16 @@ export class DavHttp {
     rel: string,
     opts: { headers?: Record<string, string>; body?: Readable; signal?: AbortSignal } = {},
   ): Promise<DavAnswer> {
-    return new Promise<DavAnswer>((resolve, reject) => {
+    return new Promise<DavAnswer>((resolve, rejectWith) => {
+      // A failure below HTTP (a reset, a cut body, an answer that is not HTTP) is marked as
+      // node-fetch marks it for the webdav package ('system'), so it is retried as a broken
+      // connection rather than taken for a refusal that skips the file at once.
+      const reject = (e: unknown) =>
+        rejectWith(
+          e instanceof WebDavStatusError || isAbortError(e) || typeof e !== 'object' || e === null
+            ? e
+            : Object.assign(e, { type: 'system' }),
+        );
       const send = this.isHttps ? httpsRequest : httpRequest;
       const req = send(
         this.url(rel),
