@@ -38,8 +38,11 @@ export class HashingTransform extends Transform {
   ) {
     super();
     const unique = [...new Set(kinds)];
+    // SHA-256 alone (a source that reports no hash, a read-back) stays here: the worker's ~10
+    // MiB took an S3 large-file copy from a local folder to 208-210 MiB, over the 200 MiB
+    // budget, to save half a second of main-thread CPU per GiB (docs/benchmarks.md).
     const large =
-      unique.length > 0 &&
+      unique.length > 1 &&
       opts.expectedSize !== undefined &&
       opts.expectedSize >= hashingSettings.offThreadFromBytes;
     const pool = large ? (opts.pool ?? sharedHashWorkerPool()) : undefined;
