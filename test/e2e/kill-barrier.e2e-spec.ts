@@ -9,7 +9,13 @@
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { api, buildEngine, startEngine, type EngineProcess } from '../support/engine-process.js';
+import {
+  api,
+  buildEngine,
+  localToLocalTask,
+  startEngine,
+  type EngineProcess,
+} from '../support/engine-process.js';
 import { hashTree, patternBytes, sha256, writeTree } from '../support/files.js';
 
 interface Run {
@@ -76,21 +82,7 @@ describe('an engine killed while a durability barrier has not covered its files'
     const env = { DATA_DIR: join(dir, 'data') };
     engine = await startEngine({ ...env, PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}` });
     const base = engine.baseUrl;
-    const src = await api<{ id: string }>(base, 'POST', '/api/accounts', {
-      kind: 'local',
-      name: 's',
-      options: { root: join(dir, 'src') },
-    });
-    const dst = await api<{ id: string }>(base, 'POST', '/api/accounts', {
-      kind: 'local',
-      name: 'd',
-      options: { root: join(dir, 'dst') },
-    });
-    const task = await api<{ id: string }>(base, 'POST', '/api/tasks', {
-      name: 'k',
-      sourceAccountId: src.id,
-      targetAccountId: dst.id,
-    });
+    const task = { id: (await localToLocalTask(base, dir)).taskId };
     const first = await api<Run>(base, 'POST', `/api/tasks/${task.id}/run`);
 
     // Every file is written, and the run waits on the barrier (it never ends) before it records

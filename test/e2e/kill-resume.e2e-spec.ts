@@ -1,7 +1,13 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { api, buildEngine, startEngine, type EngineProcess } from '../support/engine-process.js';
+import {
+  api,
+  buildEngine,
+  localToLocalTask,
+  startEngine,
+  type EngineProcess,
+} from '../support/engine-process.js';
 import { hashTree, patternBytes, sha256, writeTree } from '../support/files.js';
 
 interface Run {
@@ -45,21 +51,9 @@ describe('an engine killed with SIGKILL in the middle of a run', () => {
     const env = { DATA_DIR: join(dir, 'data'), BACKUP_CONCURRENCY: '1' };
     engine = await startEngine(env);
     const base = engine.baseUrl;
-    const src = await api<{ id: string }>(base, 'POST', '/api/accounts', {
-      kind: 'local',
-      name: 's',
-      options: { root: join(dir, 'src') },
-    });
-    const dst = await api<{ id: string }>(base, 'POST', '/api/accounts', {
-      kind: 'local',
-      name: 'd',
-      options: { root: join(dir, 'dst') },
-    });
-    const task = await api<{ id: string }>(base, 'POST', '/api/tasks', {
-      name: 'k',
-      sourceAccountId: src.id,
-      targetAccountId: dst.id,
-    });
+    const made = await localToLocalTask(base, dir);
+    const task = { id: made.taskId };
+    const dst = { id: made.targetAccountId };
     const first = await api<Run>(base, 'POST', `/api/tasks/${task.id}/run`);
 
     // Kill it hard once it has recorded part of the files (issue #21: a batch of records

@@ -101,3 +101,24 @@ export async function api<T>(
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
   return (text ? JSON.parse(text) : undefined) as T;
 }
+
+/** A local folder to a local folder (`<dir>/src` -> `<dir>/dst`), made through the API. */
+export async function localToLocalTask(
+  baseUrl: string,
+  dir: string,
+): Promise<{ taskId: string; targetAccountId: string }> {
+  const account = (name: string, root: string) =>
+    api<{ id: string }>(baseUrl, 'POST', '/api/accounts', {
+      kind: 'local',
+      name,
+      options: { root },
+    });
+  const src = await account('s', join(dir, 'src'));
+  const dst = await account('d', join(dir, 'dst'));
+  const task = await api<{ id: string }>(baseUrl, 'POST', '/api/tasks', {
+    name: 'k',
+    sourceAccountId: src.id,
+    targetAccountId: dst.id,
+  });
+  return { taskId: task.id, targetAccountId: dst.id };
+}
