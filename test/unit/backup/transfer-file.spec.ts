@@ -64,10 +64,10 @@ describe('transferFile', () => {
       kind: target.kind,
       capabilities: target.capabilities,
       list: (d, o) => target.list(d, o),
-      stat: (p, o) => target.stat(p, o),
+      stat: (p) => target.stat(p),
       read: (p, o) => target.read(p, o),
       mkdir: (p, o) => target.mkdir(p, o),
-      remove: (p, o) => target.remove(p, o),
+      remove: (p) => target.remove(p),
       write: async (path, body, meta = {}) => {
         seen.push(meta.digests?.());
         const bytes = Buffer.concat(await body.toArray());
