@@ -115,6 +115,7 @@ async function main(): Promise<void> {
         sysS: round3(cpu.system / 1e6),
         userMsPerFile: round3(cpu.user / 1000 / n),
         sysMsPerFile: round3(cpu.system / 1000 / n),
+        maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
         load: readFileSync('/proc/loadavg', 'utf8').trim(),
       })}\n`,
     );
