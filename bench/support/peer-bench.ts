@@ -329,6 +329,17 @@ export async function runPeerBench(args: Map<string, string>): Promise<void> {
   for (const kind of targets) {
     const server = await startTarget(kind, root);
     let engine: EngineSide | undefined;
+    // What a side wrote is removed only when the target's rounds are over (the large files'
+    // right away: they are few and big). Removing 10,000 files just before the other side
+    // runs made that side pay for it: on an ext4 without a journal (this machine's), each new
+    // file then scans the inode bitmap past every inode freed in the last ~30-60 s
+    // (`recently_deleted` under `__ext4_new_inode`, 0.4-1 ms of kernel time per file in `perf`),
+    // so whichever side followed a removal ran slower.
+    const toClear: string[] = [];
+    const clearLater = async (scenario: PeerScenario, path: string) => {
+      if (scenario === 'large') await server.clear(path);
+      else toClear.push(path);
+    };
     try {
       engine = await EngineSide.start(root, sourceRoot, server, 0);
       for (let r = 0; r < rounds; r++) {
@@ -360,7 +371,7 @@ export async function runPeerBench(args: Map<string, string>): Promise<void> {
                 cell(kind, 'repeat').engine.push(again);
                 log(kind, 'repeat', 'engine', r, again);
               }
-              await server.clear(`engine-${to}`);
+              await clearLater(scenario, `engine-${to}`);
             },
             async () => {
               const remote = server.rcloneRemote(`rclone-${to}`);
@@ -370,7 +381,7 @@ export async function runPeerBench(args: Map<string, string>): Promise<void> {
                 cell(kind, 'repeat').peer.push(again);
                 log(kind, 'repeat', 'rclone', r, again);
               }
-              await server.clear(`rclone-${to}`);
+              await clearLater(scenario, `rclone-${to}`);
             },
           ];
           if (!engineFirst) sides.reverse();
@@ -379,6 +390,7 @@ export async function runPeerBench(args: Map<string, string>): Promise<void> {
       }
     } finally {
       await engine?.stop();
+      for (const path of toClear) await server.clear(path);
       await server.stop();
     }
   }

@@ -63,6 +63,16 @@ export interface WriteMeta extends CallOptions {
    * returns only once the bytes are durable, as before. Connectors without a barrier ignore it.
    */
   deferSync?: boolean;
+  /**
+   * The caller hashes every byte of `body` as it flows (the transfer core's HashingTransform:
+   * SHA-256 always, plus the kinds it verifies). Called once the body has ended (the stream
+   * gave its last chunk), it returns those digests (lowercase hex) of exactly the bytes the
+   * connector received; before the end, undefined. A connector that needs a digest of the whole
+   * body (S3: the SHA-256 in the metadata and the signed payload hash) takes it from here
+   * instead of hashing the same bytes again. Given only with SHA-256 among the kinds; connectors
+   * that do not need it ignore it.
+   */
+  digests?: () => HashSet | undefined;
 }
 
 /**

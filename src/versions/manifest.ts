@@ -29,13 +29,26 @@ export interface ManifestLine {
   firstSeq: number;
 }
 
+/** What a manifest line is made of: a record of the ledger (an entity or a plain row). */
+export type ManifestFile = Pick<
+  VersionFileEntity,
+  | 'path'
+  | 'size'
+  | 'sha256'
+  | 'sourceHashes'
+  | 'sourceId'
+  | 'modifiedAt'
+  | 'storedPath'
+  | 'firstSeq'
+>;
+
 /**
  * The manifest as JSON Lines, produced page by page from the ledger so a version of 100,000
  * files never sits in memory.
  */
 export function manifestStream(
   header: ManifestHeader,
-  pages: AsyncIterable<VersionFileEntity[]>,
+  pages: AsyncIterable<ManifestFile[]>,
 ): Readable {
   return Readable.from(manifestChunks(header, pages));
 }
@@ -47,7 +60,7 @@ export function manifestStream(
  */
 export async function manifestSize(
   header: ManifestHeader,
-  pages: AsyncIterable<VersionFileEntity[]>,
+  pages: AsyncIterable<ManifestFile[]>,
 ): Promise<number> {
   let size = 0;
   for await (const chunk of manifestChunks(header, pages)) size += chunk.length;
@@ -65,7 +78,7 @@ export const MANIFEST_BUFFER_MAX = 8 * 1024 * 1024;
  */
 export async function manifestBody(
   header: ManifestHeader,
-  pages: () => AsyncIterable<VersionFileEntity[]>,
+  pages: () => AsyncIterable<ManifestFile[]>,
   maxBuffered = MANIFEST_BUFFER_MAX,
 ): Promise<{ size: number; body: Readable }> {
   let size = 0;
@@ -80,7 +93,7 @@ export async function manifestBody(
 
 async function* manifestChunks(
   header: ManifestHeader,
-  pages: AsyncIterable<VersionFileEntity[]>,
+  pages: AsyncIterable<ManifestFile[]>,
 ): AsyncGenerator<Buffer> {
   yield Buffer.from(JSON.stringify(header) + '\n');
   for await (const page of pages) {

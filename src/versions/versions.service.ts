@@ -20,10 +20,12 @@ import type { VersionEntity } from './entities/version.entity.js';
 import {
   MANIFEST_FORMAT,
   manifestBody,
+  type ManifestFile,
   type ManifestHeader,
   type ManifestLine,
 } from './manifest.js';
 import type {
+  LiveChangeKey,
   StoredFile,
   VersionFilesPage,
   VersionLedgerRepository,
@@ -42,6 +44,9 @@ export interface VersionedTask {
  * did not see; after a change feed, the paths the feed reported deleted.
  */
 export type GoneFiles = { isSeen: (path: string) => boolean } | { deletedPaths: string[] };
+
+/** Records a manifest reads from the ledger per query. */
+const MANIFEST_PAGE = 2000;
 
 /** Folder under the task's target folder that holds the manifests. */
 export const MANIFEST_FOLDER = '.cbe-manifests';
@@ -80,8 +85,9 @@ export class VersionsService {
     });
   }
 
-  findCurrentFiles(taskId: string, paths: string[]): Promise<Map<string, VersionFileEntity>> {
-    return this.ledger.findLiveByPaths(taskId, paths);
+  /** What change detection needs of the current records of `paths`, by path. */
+  findCurrentFiles(taskId: string, paths: string[]): Promise<Map<string, LiveChangeKey>> {
+    return this.ledger.findLiveChangeKeys(taskId, paths);
   }
 
   recordStoredFiles(taskId: string, seq: number, files: StoredFile[]): Promise<void> {
@@ -104,7 +110,7 @@ export class VersionsService {
     opts: { guard?: DeletionThresholds | null; skipped?: number } = {},
   ): Promise<GuardVerdict> {
     const guard = opts.guard === undefined ? DEFAULT_DELETION_THRESHOLDS : opts.guard;
-    if ('isSeen' in gone) await this.ledger.closeUnseen(task.id, version.seq, gone.isSeen);
+    if ('isSeen' in gone) await this.ledger.closeUnseenPaths(task.id, version.seq, gone.isSeen);
     else await this.ledger.closePaths(task.id, version.seq, gone.deletedPaths);
     const totals = await this.ledger.summarize(task.id, version.seq);
     const previous = await this.ledger.findLatestComplete(task.id);
@@ -511,12 +517,14 @@ export class VersionsService {
     return this.ledger.markRunVersionsPartial(runId);
   }
 
-  private async *pages(taskId: string, seq: number): AsyncGenerator<VersionFileEntity[]> {
-    let afterId: number | undefined;
-    do {
-      const page = await this.ledger.listVersionFiles(taskId, seq, { afterId, limit: 1000 });
-      yield page.files;
-      afterId = page.nextAfterId;
-    } while (afterId !== undefined);
+  /** The records of version `seq` for its manifest, MANIFEST_PAGE at a time in path order. */
+  private async *pages(taskId: string, seq: number): AsyncGenerator<ManifestFile[]> {
+    let afterPath: string | undefined;
+    for (;;) {
+      const page = await this.ledger.listManifestFiles(taskId, seq, afterPath, MANIFEST_PAGE);
+      if (page.length > 0) yield page;
+      if (page.length < MANIFEST_PAGE) return;
+      afterPath = page[page.length - 1]!.path;
+    }
   }
 }

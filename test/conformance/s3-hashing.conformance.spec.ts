@@ -70,4 +70,63 @@ describe('s3 hashing per small file (issue #21)', () => {
     expect(put['content-md5']).toBe(originalCreateHash('md5').update(data).digest('base64'));
     await c.close?.();
   });
+
+  it.each([
+    ['a small body (one direct PUT)', 32_000],
+    ['a photo (one SDK PutObject)', 3 * 1024 * 1024],
+  ])(
+    'should not hash %s with SHA-256 again when the caller gives its digest (WriteMeta.digests)',
+    async (_what, size) => {
+      const c = createS3Connector(
+        { config: { ...server.accountOptions }, secrets: {} },
+        { clock: systemClock, saveSecrets: async () => undefined },
+      );
+      const data = Buffer.alloc(size, 7);
+      const sha = originalCreateHash('sha256').update(data).digest('hex');
+      await c.write('run/d2/warm.bin', Readable.from([data]), { size: data.length });
+      sha256Bytes = 0;
+      headers.length = 0;
+      let ended = false;
+      const body = Readable.from([data]).once('end', () => (ended = true));
+      const entry = await c.write('run/d2/b.bin', body, {
+        size: data.length,
+        // As the transfer core does: known only once the body ended.
+        digests: () => (ended ? { sha256: sha } : undefined),
+      });
+      // Only the signature's own strings and keys: a few hundred bytes.
+      expect(sha256Bytes).toBeLessThan(4096);
+      expect(entry.hashes.sha256).toBe(sha);
+      const put = headers.find((h) => h['content-md5'] !== undefined)!;
+      expect(put['x-amz-content-sha256']).toBe(sha);
+      expect(put['content-md5']).toBe(originalCreateHash('md5').update(data).digest('base64'));
+      await c.close?.();
+    },
+  );
+
+  it("should record the caller's SHA-256 of a multipart body without hashing it in flight", async () => {
+    const MiB = 1024 * 1024;
+    const c = createS3Connector(
+      { config: { ...server.accountOptions, partSize: 5 * MiB, queueSize: 1 }, secrets: {} },
+      { clock: systemClock, saveSecrets: async () => undefined },
+    );
+    const data = Buffer.alloc(11 * MiB, 3); // over (queueSize + 1) parts: multipart
+    const sha = originalCreateHash('sha256').update(data).digest('hex');
+    sha256Bytes = 0;
+    let ended = false;
+    const body = Readable.from([data.subarray(0, 6 * MiB), data.subarray(6 * MiB)]).once(
+      'end',
+      () => (ended = true),
+    );
+    const entry = await c.write('run/d3/large.bin', body, {
+      size: data.length,
+      digests: () => (ended ? { sha256: sha } : undefined),
+    });
+    // The SDK's signer still hashes each part for its payload hash (one pass); the connector's
+    // own in-flight SHA-256 (a second pass over every byte) is gone.
+    expect(sha256Bytes).toBeGreaterThanOrEqual(data.length);
+    expect(sha256Bytes).toBeLessThan(1.1 * data.length);
+    expect(entry.size).toBe(data.length);
+    expect(entry.hashes.sha256).toBe(sha);
+    await c.close?.();
+  });
 });

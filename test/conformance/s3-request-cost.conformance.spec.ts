@@ -1,10 +1,10 @@
 /**
  * The SDK's CPU per small PUT (issue #21): @aws-sdk/client-s3 v3 resolves a command's middleware
  * stack on every send (clone the client's stack, concatenate the command's, sort by step and
- * relation, build the handler chain): the largest single item in the profiles of 2,000 small
- * files. A small single PutObject now goes through a client that resolves it once per command
- * class (the SDK's `cacheMiddleware`), and S3 still checks what it receives: Content-MD5 and the
- * signed payload hash, whichever client sent the body.
+ * relation, build the handler chain), and even with it cached (`cacheMiddleware`) spent ~1 ms of
+ * CPU per request (endpoint rules, serde, a new signer per request). A small single PutObject now
+ * leaves without the stack (s3.direct-put.ts: the SDK's own signer, Node's http), and S3 still
+ * checks what it receives: Content-MD5 and the signed payload hash.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
@@ -40,7 +40,7 @@ describe('s3 SDK work per small PUT (issue #21)', () => {
       { clock: systemClock, saveSecrets: async () => undefined },
     );
 
-  it('should resolve the middleware stack once for many small PUTs, not once per PUT', async () => {
+  it('should send many small PUTs without resolving the SDK middleware stack', async () => {
     const c = connector();
     const resolve = jest.spyOn(PutObjectCommand.prototype, 'resolveMiddleware');
     try {
@@ -50,7 +50,7 @@ describe('s3 SDK work per small PUT (issue #21)', () => {
         bodies.map((b, i) => c.write(`cost/d1/f${i}.bin`, Readable.from([b]), { size: b.length })),
       );
       expect(puts).toHaveLength(20);
-      expect(resolve.mock.calls.length).toBeLessThanOrEqual(1);
+      expect(resolve).not.toHaveBeenCalled();
       // Each PUT still carries its own body's digests, which S3 checks.
       for (const b of bodies) {
         const md5 = createHash('md5').update(b).digest('base64');

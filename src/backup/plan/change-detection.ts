@@ -7,7 +7,10 @@ import type { VersionFileEntity } from '../../versions/entities/version-file.ent
  * decides (with the size); without one, size and modification time must both match. A
  * source that reports neither hash nor time is always copied: never guess "unchanged".
  */
-export function isUnchanged(stored: VersionFileEntity, source: Entry): boolean {
+export function isUnchanged(
+  stored: Pick<VersionFileEntity, 'size' | 'sourceHashes' | 'modifiedAt'>,
+  source: Entry,
+): boolean {
   if (source.size === undefined || stored.size !== source.size) return false;
   if (commonHashKinds(stored.sourceHashes, source.hashes).length > 0) {
     return firstHashMismatch(stored.sourceHashes, source.hashes) === undefined;

@@ -132,6 +132,9 @@ export async function transferFile(req: TransferRequest): Promise<TransferResult
       signal: req.signal,
       session: req.session,
       ...(req.deferSync ? { deferSync: true } : {}),
+      // The hashing stream has seen every byte once the body ended: its digests are final, so
+      // a connector that wants the whole body's SHA-256 need not compute it again (S3).
+      digests: () => (hashing.isFinished ? hashing.hashes : undefined),
     });
   } catch (e) {
     // When the source broke, the target only saw its stream end badly: report the source's fault.

@@ -5,12 +5,9 @@ import { AuthExpiredError } from '../connector.errors.js';
 import type { Pacer } from '../pacer/pacer.js';
 import type { DropboxFileMetadata } from './api/types.js';
 import { isExpiredAccessToken, mapDropboxError, type DropboxOperation } from './dropbox.errors.js';
+import { readText, requestDownload, type DownloadAnswer } from './dropbox.download.js';
 import { createDropboxFetch, type FetchLike } from './dropbox.fetch.js';
-import {
-  DROPBOX_CONTENT_BASE_URL,
-  type DropboxHosts,
-  type DropboxTokens,
-} from './dropbox.options.js';
+import { type DropboxHosts, type DropboxTokens } from './dropbox.options.js';
 
 /** The SDK refreshes when the token expires within 5 minutes; we use the same margin. */
 const REFRESH_MARGIN_MS = 5 * 60 * 1000;
@@ -29,7 +26,7 @@ export interface DropboxClientOptions {
 }
 
 export interface DownloadResponse {
-  res: Response;
+  res: DownloadAnswer;
   metadata: DropboxFileMetadata;
 }
 
@@ -38,7 +35,7 @@ export interface DownloadResponse {
  * refresh in flight at a time), the caller's AbortSignal, and errors mapped to connector errors.
  * A 401 expired_access_token is refreshed once and retried; a second one is AuthExpiredError.
  * Downloads bypass the SDK (its filesDownload buffers the whole file) and POST to the documented
- * content endpoint through the same fetch.
+ * content endpoint through Node's http client (`requestDownload`: no web-stream copy per chunk).
  */
 export class DropboxClient {
   readonly sdk: Dropbox;
@@ -134,15 +131,15 @@ export class DropboxClient {
         'Dropbox-API-Arg': httpHeaderSafeJson(arg),
       };
       if (range) headers.Range = `bytes=${range.start}-${range.end ?? ''}`;
-      const res = await this.fetch(`${DROPBOX_CONTENT_BASE_URL}/2/files/download`, {
-        method: 'POST',
+      const res = await requestDownload(
+        `${this.opts.hosts.content.replace(/\/+$/, '')}/2/files/download`,
         headers,
-        signal,
-      });
+        signal ?? this.signals.getStore(),
+      );
       if (res.status === 200 || res.status === 206) {
         const raw = res.headers.get('dropbox-api-result');
         if (!raw) {
-          await res.body?.cancel();
+          res.body.destroy();
           throw new DropboxResponseError(
             502,
             res.headers,
@@ -151,7 +148,7 @@ export class DropboxClient {
         }
         return { res, metadata: JSON.parse(raw) as DropboxFileMetadata };
       }
-      const text = await res.text();
+      const text = await readText(res.body);
       let body: unknown = text;
       try {
         body = JSON.parse(text);

@@ -27,7 +27,7 @@ import type {
   DropboxMetadata,
 } from './api/types.js';
 import type { DropboxClient } from './dropbox.client.js';
-import { resumableDownload, spanOf, webBodyToNode, type OpenedBody } from './dropbox.download.js';
+import { resumableDownload, spanOf, type OpenedBody } from './dropbox.download.js';
 import { mapDropboxError } from './dropbox.errors.js';
 import { relativeDisplayPath, rootEntry, toDropboxPath, toEntry } from './dropbox.mapper.js';
 import {
@@ -293,10 +293,10 @@ export class DropboxConnector implements Connector, ChangeFeed, ServerSideCopier
           try {
             span = spanOf(res, range?.start ?? 0, metadata.size);
           } catch (e) {
-            await res.body?.cancel();
+            res.body.destroy();
             throw e;
           }
-          return { first: { body: webBodyToNode(res.body), ...span }, rev: metadata.rev };
+          return { first: { body: res.body, ...span }, rev: metadata.rev };
         } catch (e) {
           throw mapDropboxError(e, what, 'read');
         }

@@ -1,12 +1,8 @@
 import { Agent as HttpAgent, type Agent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import {
-  PutObjectCommand,
-  S3Client,
-  type PutObjectCommandInput,
-  type PutObjectCommandOutput,
-} from '@aws-sdk/client-s3';
+import { S3Client, type PutObjectCommandOutput } from '@aws-sdk/client-s3';
 import type { Pacer } from '../pacer/pacer.js';
+import { DirectPut, type DirectPutInput } from './s3.direct-put.js';
 import { mapS3Error } from './s3.errors.js';
 import { META_SHA256 } from './s3.mapper.js';
 import type { S3ConnectorOptions } from './s3.options.js';
@@ -22,27 +18,31 @@ export class S3ApiClient {
   /** Every call, multipart parts included (a part is a Buffer: the pacer may send it again). */
   readonly s3: S3Client;
   /**
-   * The same account and sockets, with the middleware stack resolved once per command class
-   * (the SDK's `cacheMiddleware`) instead of on every send: about a third of the SDK's CPU per
-   * small PutObject (issue #21). Such a handler is built without per-call options, so a call on
-   * it cannot take an AbortSignal: only small single PutObjects go through it (putSmall), where
-   * waiting out the request after an abort costs milliseconds. Every call sent with options on
-   * a cached client would drop its cache, hence a client of its own.
+   * Small single PutObjects of a whole buffer, signed with the SDK's signer and sent without its
+   * middleware stack, on the same keep-alive sockets (s3.direct-put.ts). The SDK client it
+   * replaced for them (the same client with `cacheMiddleware`) still cost ~1 ms of CPU per
+   * request and could take no AbortSignal; this path takes one.
    */
-  private readonly cached: S3Client;
+  private readonly direct: DirectPut;
 
   constructor(
     options: S3ConnectorOptions,
     readonly pacer: Pacer,
     agents?: { httpAgent: Agent; httpsAgent: Agent },
   ) {
-    // One keep-alive socket pool for both clients (the SDK would make one per client).
+    // One keep-alive socket pool for the SDK and the direct PUTs (the SDK would make its own).
     const shared = agents ?? {
       httpAgent: new HttpAgent({ keepAlive: true, maxSockets: MAX_SOCKETS }),
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: MAX_SOCKETS }),
     };
-    this.s3 = createSdkClient(options, shared, false);
-    this.cached = createSdkClient(options, shared, true);
+    this.s3 = createSdkClient(options, shared);
+    this.direct = new DirectPut(
+      this.s3,
+      options.bucket,
+      options.endpoint,
+      options.forcePathStyle,
+      shared,
+    );
   }
 
   /** One S3 call through the pacer; `what` names the key in error messages. */
@@ -60,31 +60,24 @@ export class S3ApiClient {
     );
   }
 
+  /** Whether putDirect can be used for this bucket (false: the endpoint wants the SDK). */
+  canPutDirect(): Promise<boolean> {
+    return this.direct.ready();
+  }
+
   /**
-   * A PutObject of a small body, sent on the client that resolved its middleware once. An abort
-   * rejects at once; the request itself runs to its end (the caller must not reuse the body's
-   * memory before `settled` resolves).
+   * A PutObject of a whole buffer without the SDK's middleware (DirectPut.send): `out` is the
+   * answer, `settled` resolves once the request no longer reads the body's memory. Call only
+   * after canPutDirect() resolved true; errors are the SDK's shapes (map them with call()).
    */
-  putSmall(
-    input: PutObjectCommandInput,
+  putDirect(
+    input: DirectPutInput,
     signal?: AbortSignal,
-  ): { out: Promise<PutObjectCommandOutput>; settled: Promise<unknown> } {
-    const sent = this.cached.send(new PutObjectCommand(input));
-    const settled = sent.catch(() => undefined);
-    if (!signal) return { out: sent, settled };
-    return {
-      out: new Promise<PutObjectCommandOutput>((resolve, reject) => {
-        const onAbort = () => reject(signal.reason ?? new Error('aborted'));
-        if (signal.aborted) return onAbort();
-        signal.addEventListener('abort', onAbort, { once: true });
-        sent.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-      }),
-      settled,
-    };
+  ): { out: Promise<PutObjectCommandOutput>; settled: Promise<void> } {
+    return this.direct.send(input, signal);
   }
 
   close(): void {
-    this.cached.destroy();
     this.s3.destroy();
   }
 }
@@ -92,7 +85,6 @@ export class S3ApiClient {
 function createSdkClient(
   options: S3ConnectorOptions,
   agents: { httpAgent: Agent; httpsAgent: Agent },
-  cacheMiddleware: boolean,
 ): S3Client {
   const client = new S3Client({
     requestHandler: agents,
@@ -110,13 +102,11 @@ function createSdkClient(
     // PUT) and the multipart ETag check cover integrity instead.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    cacheMiddleware,
   });
   // The SDK's logger middleware filters every request's input and answer for its log (a walk
   // of the operation's schema) even with no logger configured, as here: ~4 % of the SDK's time
   // per small PutObject in the profiles (issue #21). Nothing is logged either way.
   client.middlewareStack.remove('loggerMiddleware');
-  // Added to the client, not per command: a cached handler never sees a command's own middleware.
   client.middlewareStack.add(
     (next, context) => (args) => {
       signWithKnownPayloadHash(context.commandName, args.request);

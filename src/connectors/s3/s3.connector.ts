@@ -176,6 +176,7 @@ export class S3Connector implements Connector, UploadSessionDiscarder {
         signal: meta.signal,
         pool: this.buffers,
         session: meta.session,
+        digests: meta.digests,
       });
     } catch (e) {
       // An error of the incoming stream is the caller's (a broken source), not the bucket's.

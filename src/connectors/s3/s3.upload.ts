@@ -13,17 +13,21 @@ import {
 } from '@aws-sdk/client-s3';
 import type { UploadSessionHooks } from '../connector.js';
 import { FatalError, IntegrityError, NotFoundError, TransientError } from '../connector.errors.js';
+import type { HashSet } from '../hashing/hash-kinds.js';
 import { HashingTransform } from '../hashing/hashing-transform.js';
 import type { S3ApiClient } from './s3.client.js';
 import { META_MTIME, META_SHA256 } from './s3.mapper.js';
 import { MiB, S3_MAX_PARTS } from './s3.options.js';
 
 /**
- * Bodies up to this size go up on the client whose middleware is resolved once (S3ApiClient
- * .putSmall): the SDK's fixed cost per request matters next to small bodies; larger ones keep a
- * per-request abort signal.
+ * Bodies up to this size go up without the SDK's middleware (S3ApiClient.putDirect): its fixed
+ * ~1 ms of CPU per request matters next to a small body (a 34 KiB body's MD5 is ~70 µs), not
+ * next to a photo's (MD5 of 5 MiB: ~8 ms); larger ones keep the SDK's path (Expect:
+ * 100-continue, its body handling).
  */
-const SMALL_PUT_MAX = 1024 * 1024;
+const DIRECT_PUT_MAX = 1024 * 1024;
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 export interface UploadRequest {
   api: S3ApiClient;
@@ -41,6 +45,11 @@ export interface UploadRequest {
   pool?: PartBufferPool;
   /** Reports the multipart upload and its confirmed prefix; continues one an earlier attempt left. */
   session?: UploadSessionHooks;
+  /**
+   * The caller's digests of the whole body, final once it ended (WriteMeta.digests): its
+   * SHA-256 is used instead of hashing the body again.
+   */
+  digests?: () => HashSet | undefined;
 }
 
 export interface UploadResult {
@@ -66,14 +75,23 @@ export interface UploadResult {
  */
 export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
   const single = isSinglePut(req);
-  // A body that goes up in one PutObject is hashed once, whole, when it has arrived (putWhole):
-  // that digest is the metadata's SHA-256 and the payload hash the request is signed with. Only
-  // the multipart path (or a body of unknown size) hashes in flight.
-  const hashing = single ? undefined : new HashingTransform(['sha256']);
+  // The SHA-256 of the body (the metadata's, and the payload hash a single PutObject is signed
+  // with) is the caller's when it hashes the body as it flows (the transfer core: its digest is
+  // final once the body ended); else a body that goes up in one PutObject is hashed once, whole,
+  // when it has arrived (putWhole), and only the multipart path hashes in flight.
+  const hashing = single || req.digests ? undefined : new HashingTransform(['sha256']);
   const input = hashing ? req.body.pipe(hashing) : req.body;
   // pipe() does not forward errors: a failing source must fail the upload, never end it short.
   if (hashing) req.body.once('error', (e) => input.destroy(e));
-  const iterator = input[Symbol.asyncIterator]();
+  const chunks = input[Symbol.asyncIterator]();
+  let received = 0;
+  const iterator: AsyncIterator<unknown> = {
+    next: async () => {
+      const next = await chunks.next();
+      if (!next.done) received += (next.value as Buffer).length;
+      return next;
+    },
+  };
   const head: Buffer[] = [];
   let headBytes = 0;
   let ended = false;
@@ -104,7 +122,7 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
     if (pooled) req.pool?.give(pooled);
     throw e;
   }
-  if (!hashing) {
+  if (single) {
     // Longer than announced: nothing was sent; the caller's size check retries such a file.
     if (!ended) {
       if (pooled) req.pool?.give(pooled);
@@ -134,7 +152,7 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
   }
 
   try {
-    return await uploadMultipart(req, head, iterator, hashing!, metadata);
+    return await uploadMultipart(req, head, iterator, () => received, hashing, metadata);
   } finally {
     input.destroy();
   }
@@ -153,42 +171,56 @@ async function putWhole(
   let sha256: string;
   let md5: Buffer;
   let size: number;
-  // The small path's request in flight: an abort does not stop it, so the buffer is given back
-  // only when it is over.
-  let inFlight: Promise<unknown> | undefined;
+  // Direct requests sent (one per attempt): the buffer is given back only once each is over
+  // (an aborted one may still be writing it to its socket).
+  const inFlight: Array<Promise<void>> = [];
   try {
     const data = whole && head.length === 0 ? whole.subarray(0, headBytes) : Buffer.concat(head);
     size = data.length;
-    // One SHA-256 of the body (in flight when its size was unknown, else here in one piece) and
-    // one MD5. S3 checks both: Content-MD5, and the signed payload hash (x-amz-content-sha256:
-    // the client signs with the SHA-256 of the metadata instead of hashing the body again).
+    // One MD5 of the body, and one SHA-256 at most: the caller's (WriteMeta.digests), or the
+    // in-flight one when its size was unknown, else here in one piece. S3 checks both:
+    // Content-MD5, and the signed payload hash (x-amz-content-sha256: the request is signed
+    // with the SHA-256 of the metadata instead of hashing the body again).
     md5 = createHash('md5').update(data).digest();
-    sha256 = hashing?.hashes.sha256 ?? createHash('sha256').update(data).digest('hex');
-    const input: PutObjectCommandInput = {
-      Bucket: req.bucket,
-      Key: req.key,
-      Body: data,
-      ContentLength: data.length,
-      ContentMD5: md5.toString('base64'),
-      ContentType: 'application/octet-stream',
-      Metadata: { ...metadata, [META_SHA256]: sha256 },
-    };
+    sha256 = sha256Of(req, hashing) ?? createHash('sha256').update(data).digest('hex');
+    const md5Base64 = md5.toString('base64');
+    const withSha = { ...metadata, [META_SHA256]: sha256 };
+    const direct = data.length <= DIRECT_PUT_MAX && (await req.api.canPutDirect());
     // The body is a Buffer, so the pacer may send it again after a 503 or a broken socket.
     out = await req.api.call(
       'PutObject',
       req.what,
       () => {
-        if (data.length > SMALL_PUT_MAX)
-          return req.api.s3.send(new PutObjectCommand(input), { abortSignal: req.signal });
-        // Small: on the client with the middleware resolved once (S3ApiClient.putSmall).
-        const sent = req.api.putSmall(input, req.signal);
-        inFlight = sent.settled;
-        return sent.out;
+        if (direct) {
+          const sent = req.api.putDirect(
+            {
+              key: req.key,
+              body: data,
+              md5Base64,
+              sha256Hex: sha256,
+              metadata: withSha,
+              contentType: 'application/octet-stream',
+            },
+            req.signal,
+          );
+          inFlight.push(sent.settled);
+          return sent.out;
+        }
+        const input: PutObjectCommandInput = {
+          Bucket: req.bucket,
+          Key: req.key,
+          Body: data,
+          ContentLength: data.length,
+          ContentMD5: md5Base64,
+          ContentType: 'application/octet-stream',
+          Metadata: withSha,
+        };
+        return req.api.s3.send(new PutObjectCommand(input), { abortSignal: req.signal });
       },
       req.signal,
     );
   } finally {
-    if (inFlight) void inFlight.finally(release);
+    if (inFlight.length > 0) void Promise.all(inFlight).finally(release);
     else release();
   }
   return {
@@ -273,6 +305,16 @@ export class PartBufferPool {
   }
 }
 
+/**
+ * The body's SHA-256 when already known: hashed in flight here, or the caller's digest of the
+ * whole body (final once the body ended, which it has when this is asked).
+ */
+function sha256Of(req: UploadRequest, hashing: HashingTransform | undefined): string | undefined {
+  if (hashing) return hashing.hashes.sha256;
+  const given = req.digests?.()?.sha256;
+  return given !== undefined && SHA256_HEX.test(given) ? given : undefined;
+}
+
 function takeBuffer(req: UploadRequest, size: number): Buffer {
   return req.pool ? req.pool.take(size) : Buffer.allocUnsafe(size);
 }
@@ -311,7 +353,8 @@ async function uploadMultipart(
   req: UploadRequest,
   head: Buffer[],
   iterator: AsyncIterator<unknown>,
-  hashing: HashingTransform,
+  received: () => number,
+  hashing: HashingTransform | undefined,
   metadata: Record<string, string>,
 ): Promise<UploadResult> {
   const partSize = partSizeFor(req.partSize, req.size);
@@ -483,12 +526,11 @@ async function uploadMultipart(
         `S3 stored different bytes for '${what}': multipart ETag ${got}, parts sent give ${expected}`,
       );
     }
-    return {
-      size: hashing.bytes,
-      sha256: hashing.hashes.sha256!,
-      etag: out.ETag,
-      shaInMetadata: false,
-    };
+    // Without the caller's digest the body was hashed in flight here (hashing is then set).
+    const sha256 = sha256Of(req, hashing);
+    if (sha256 === undefined)
+      throw new IntegrityError(`'${what}': no SHA-256 of the uploaded body was computed`);
+    return { size: received(), sha256, etag: out.ETag, shaInMetadata: false };
   } catch (e) {
     stop.abort(e);
     await Promise.allSettled(inFlight);

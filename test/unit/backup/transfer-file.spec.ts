@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,8 @@ import {
   TransientError,
 } from '../../../src/connectors/connector.errors.js';
 import { DROPBOX_CAPABILITIES } from '../../../src/connectors/dropbox/dropbox.connector.js';
-import type { HashKind } from '../../../src/connectors/hashing/hash-kinds.js';
+import type { Connector } from '../../../src/connectors/connector.js';
+import type { HashKind, HashSet } from '../../../src/connectors/hashing/hash-kinds.js';
 import { LocalConnector } from '../../../src/connectors/local/local.connector.js';
 import { ONEDRIVE_CAPABILITIES } from '../../../src/connectors/onedrive/onedrive.connector.js';
 import { FaultyConnector } from '../../support/faulty-connector.js';
@@ -54,6 +56,35 @@ describe('transferFile', () => {
     expect(sha256(Buffer.concat(await (await target.read('v1/a.bin')).toArray()))).toBe(
       sha256(data),
     );
+  });
+
+  it('should give the target the digests of the body, known once the body ended (WriteMeta.digests)', async () => {
+    const seen: Array<HashSet | undefined> = [];
+    const recording: Connector = {
+      kind: target.kind,
+      capabilities: target.capabilities,
+      list: (d, o) => target.list(d, o),
+      stat: (p) => target.stat(p),
+      read: (p, o) => target.read(p, o),
+      mkdir: (p, o) => target.mkdir(p, o),
+      remove: (p) => target.remove(p),
+      write: async (path, body, meta = {}) => {
+        seen.push(meta.digests?.());
+        const bytes = Buffer.concat(await body.toArray());
+        seen.push(meta.digests?.());
+        return target.write(path, Readable.from([bytes]), { ...meta, digests: undefined });
+      },
+    };
+    const res = await transferFile({
+      source,
+      sourcePath: 'a.bin',
+      target: recording,
+      targetPath: 'v1/a.bin',
+      expectedSize: data.length,
+    });
+    expect(seen[0]).toBeUndefined();
+    expect(seen[1]?.sha256).toBe(sha256(data));
+    expect(res.sha256).toBe(sha256(data));
   });
 
   it('should fail and leave no file when the source connection is cut', async () => {
