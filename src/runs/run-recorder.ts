@@ -61,10 +61,15 @@ export interface RunRecorder {
   fileFailed(path: string, error: unknown, message?: string): void;
   /** A retried fault: counted and logged at level 'retry'. */
   retry(label: string, error: unknown, delayMs: number): void;
-  /** Publishes counters and the pending log; throttled to once a second unless forced. */
-  progress(force?: boolean): Promise<void>;
-  /** Between files: returns at once, or waits while the run is paused. */
-  checkpoint(signal: AbortSignal): Promise<void>;
+  /**
+   * Publishes counters and the pending log; throttled to once a second unless forced. Returns
+   * undefined when nothing was due: executors call it after every file, and on Node 20 each
+   * promise costs an AsyncLocalStorage hook besides its allocation (issue #21).
+   */
+  progress(force: true): Promise<void>;
+  progress(force?: boolean): Promise<void> | undefined;
+  /** Between files: undefined at once (no promise per file), or a wait while the run is paused. */
+  checkpoint(signal: AbortSignal): Promise<void> | undefined;
   /**
    * Writes the run's final row. With `em` the row is written in the caller's transaction (a
    * backup completes in the transaction that commits its version); the event is announced only
@@ -197,10 +202,16 @@ export class RepositoryRunRecorder implements RunRecorder {
     this.log('retry', null, error, `${label}: ${describeError(error)}; retrying in ${delayMs} ms`);
   }
 
-  async progress(force = false): Promise<void> {
+  progress(force: true): Promise<void>;
+  progress(force?: boolean): Promise<void> | undefined;
+  progress(force = false): Promise<void> | undefined {
     const now = this.ticks();
-    if (!force && now - this.lastProgress < PROGRESS_FLUSH_MS) return;
+    if (!force && now - this.lastProgress < PROGRESS_FLUSH_MS) return undefined;
     this.lastProgress = now;
+    return this.publishProgress();
+  }
+
+  private async publishProgress(): Promise<void> {
     const files = [...this.inFlight.values()].slice(0, MAX_IN_FLIGHT_SHOWN).map((f) => ({ ...f }));
     this.deps.events.runProgress({
       runId: this.runId,
@@ -212,9 +223,9 @@ export class RepositoryRunRecorder implements RunRecorder {
     await this.flushEvents();
   }
 
-  async checkpoint(signal: AbortSignal): Promise<void> {
+  checkpoint(signal: AbortSignal): Promise<void> | undefined {
     const gate = this.deps.pauses;
-    if (!gate?.isPaused(this.runId) || signal.aborted) return;
+    if (!gate?.isPaused(this.runId) || signal.aborted) return undefined;
     // K files finish together: the first to arrive shows the pause, all wait on the same one.
     this.pausing ??= (async () => {
       const before = this.current.phase;
@@ -227,7 +238,7 @@ export class RepositoryRunRecorder implements RunRecorder {
         if (!signal.aborted) await this.phase(before);
       }
     })();
-    await this.pausing;
+    return this.pausing;
   }
 
   async finish(outcome: RunOutcome, opts: RunFinishOptions = {}): Promise<void> {

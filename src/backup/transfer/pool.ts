@@ -44,50 +44,102 @@ export interface PoolOptions<T> {
  * one waiting for room holds back the ones behind it. A worker's failure stops the pulling; the
  * ones in flight finish, then the pool rejects with the first error.
  */
-export async function runPool<T>(
+export function runPool<T>(
   items: AsyncIterable<T>,
   concurrency: number,
   worker: (item: T) => Promise<void>,
   opts: PoolOptions<T> = {},
 ): Promise<void> {
-  const it = items[Symbol.asyncIterator]();
+  return drive(items, false, concurrency, worker, opts);
+}
+
+/**
+ * runPool over items that come in batches (a planner resolving 200 paths against the ledger at
+ * a time): the items of a batch are handed out without a trip through the async iterator each
+ * (issue #21: an async generator's `next()` per small file costs several promises). The next
+ * batch is pulled only when the last one is all handed out.
+ */
+export function runPoolOverBatches<T>(
+  batches: AsyncIterable<readonly T[]>,
+  concurrency: number,
+  worker: (item: T) => Promise<void>,
+  opts: PoolOptions<T> = {},
+): Promise<void> {
+  return drive(batches, true, concurrency, worker, opts);
+}
+
+async function drive<T>(
+  source: AsyncIterable<T> | AsyncIterable<readonly T[]>,
+  batched: boolean,
+  concurrency: number,
+  worker: (item: T) => Promise<void>,
+  opts: PoolOptions<T>,
+): Promise<void> {
+  const it = (source as AsyncIterable<unknown>)[Symbol.asyncIterator]();
   const capacity = Math.max(1, concurrency) * UNITS_PER_SLOT;
-  const running = new Set<Promise<void>>();
+  let batch: readonly T[] = [];
+  let next = 0;
+  let running = 0;
   let units = 0;
   let bytes = 0;
   let failure: { error: unknown } | undefined;
+  // One waiter, woken when any worker ends: no Promise.race over the files in flight (which
+  // attached a reaction to each of them for every file started: ~10 promises per small file).
+  let wake: (() => void) | undefined;
+  const waitForOne = () =>
+    new Promise<void>((resolve) => {
+      wake = resolve;
+    });
   try {
     for (;;) {
-      const next = await it.next();
-      if (next.done) break;
-      const item = next.value;
+      let item: T;
+      if (next < batch.length) item = batch[next++]!;
+      else {
+        const n = await it.next();
+        if (n.done) break;
+        if (batched) {
+          batch = n.value as readonly T[];
+          next = 0;
+          continue;
+        }
+        item = n.value as T;
+      }
       const size = opts.sizeOf?.(item);
       const cost = opts.sizeOf && concurrency > 1 ? unitsOf(size) : UNITS_PER_SLOT;
       const held = opts.sizeOf ? Math.min(size ?? PER_FILE_BYTES, PER_FILE_BYTES) : 0;
       while (
-        running.size > 0 &&
+        running > 0 &&
         !failure &&
         (units + cost > capacity || bytes + held > MAX_BYTES_IN_FLIGHT)
       )
-        await Promise.race(running);
+        await waitForOne();
       if (failure) break;
       units += cost;
       bytes += held;
-      const run: Promise<void> = worker(item)
-        .catch((e: unknown) => {
-          failure ??= { error: e };
-        })
-        .finally(() => {
-          units -= cost;
-          bytes -= held;
-          running.delete(run);
-        });
-      running.add(run);
+      running++;
+      const ended = () => {
+        units -= cost;
+        bytes -= held;
+        running--;
+        const w = wake;
+        wake = undefined;
+        w?.();
+      };
+      let work: Promise<void>;
+      try {
+        work = worker(item);
+      } catch (e) {
+        work = Promise.reject(e);
+      }
+      work.then(ended, (e: unknown) => {
+        failure ??= { error: e };
+        ended();
+      });
     }
   } catch (e) {
     failure ??= { error: e };
   }
-  await Promise.all(running);
+  while (running > 0) await waitForOne();
   if (failure) {
     await it.return?.();
     throw failure.error;

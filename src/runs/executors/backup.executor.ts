@@ -23,7 +23,7 @@ import type { TasksRepository } from '../../tasks/tasks.repository.js';
 import type { UploadSessionStore } from '../../tasks/upload-sessions.repository.js';
 import { UploadSessionBook } from '../../backup/transfer/upload-session-book.js';
 import type { TargetFolderIds } from '../../tasks/target-folders.repository.js';
-import { runPool } from '../../backup/transfer/pool.js';
+import { runPoolOverBatches } from '../../backup/transfer/pool.js';
 import { assertRunRootsPresent } from '../../backup/plan/root-presence.js';
 import { TargetFolderWatch } from '../../backup/plan/target-folder-watch.js';
 import { classifyFileError } from '../../backup/transfer/error-policy.js';
@@ -43,9 +43,13 @@ const FOLDER_CHECK_MS = 30_000;
  * (`flushWrites`: one syncfs on a local folder, nothing on a cloud) that covers its files: no
  * record in the ledger, where a later run would reuse it, names bytes that are not durable.
  * A batch is due at this many files or this long after the last one; after a crash at most
- * about that many files (those not yet covered) are copied again.
+ * about that many files (those not yet covered) are copied again. The time bounds it in
+ * practice: a barrier on a local folder forks `sync` (~10 ms of the engine's main thread on a
+ * ~150 MiB process), so at 500 files a batch a fast run of small files paid it several times a
+ * second; 2,000 keeps the pending records small (~0.5 MiB) and the barriers to about one a
+ * second (issue #21).
  */
-const RECORD_BATCH = 500;
+const RECORD_BATCH = 2_000;
 const RECORD_FLUSH_MS = 1_000;
 
 type Tasks = Pick<TasksRepository, 'findById' | 'saveChangeCursor'>;
@@ -134,6 +138,8 @@ class BackupExecution {
   /** The id the task's target folder had at the last completed run, when it still applies. */
   private knownFolderId: string | undefined;
   private lastFolderCheck = 0;
+  /** The version's storage folder is watched from its first stored file on (see copyOne). */
+  private storageFolderWatched = false;
 
   constructor(
     private readonly tasks: Tasks,
@@ -199,7 +205,7 @@ class BackupExecution {
       const planner = new SourcePlanner(src, task.sourcePath, task.changeCursor, this.signal);
       this.planner = planner;
       // More small files in flight than large ones (issue #21): see runPool.
-      await runPool(
+      await runPoolOverBatches(
         this.plan(planner),
         task.concurrency,
         (item) => this.copyOne(src, tgt, v, item),
@@ -217,7 +223,7 @@ class BackupExecution {
       if (planner.cursorWasRefused) {
         rec.warn('the stored change cursor was refused by the source; listed everything instead');
       }
-      await this.flushRecords(v.seq, true);
+      await this.flushRecords(v.seq);
       await rec.progress(true);
 
       if (this.fatal) throw this.fatal;
@@ -279,7 +285,7 @@ class BackupExecution {
     } catch (e) {
       const error = this.fatal ?? e;
       if (version) {
-        await this.flushRecords(version.seq, true).catch(() => undefined);
+        await this.flushRecords(version.seq).catch(() => undefined);
         await this.versions.abandonVersion(version.id, this.storedByThisRun > 0);
       }
       if (error instanceof ConnectorError) {
@@ -309,8 +315,11 @@ class BackupExecution {
       this.rec.info(`removed ${removed} temporary file(s) that an interrupted run left behind`);
   }
 
-  /** Walks the source, filters, and yields only what must be copied; pulled by the pool. */
-  private async *plan(planner: SourcePlanner): AsyncGenerator<WalkedFile> {
+  /**
+   * Walks the source, filters, and yields only what must be copied, a resolved batch at a time
+   * (the pool hands out its files without an iterator step each); pulled by the pool.
+   */
+  private async *plan(planner: SourcePlanner): AsyncGenerator<WalkedFile[]> {
     const { counters } = this.rec;
     const filter = new ExtensionFilter(this.task.filterMode, this.task.filterExtensions);
     let batch: WalkedFile[] = [];
@@ -326,7 +335,7 @@ class BackupExecution {
       counters.bytesTotal += f.entry.size ?? 0;
       batch.push(f);
       if (batch.length >= PLAN_BATCH) {
-        yield* await this.resolve(batch);
+        yield await this.resolve(batch);
         batch = [];
       }
     }
@@ -334,7 +343,7 @@ class BackupExecution {
     // was taken (on a small tree that was most of the run shown as "listing").
     const last = await this.resolve(batch);
     await this.rec.phase('transferring');
-    yield* last;
+    yield last;
   }
 
   private async resolve(batch: WalkedFile[]): Promise<WalkedFile[]> {
@@ -364,10 +373,14 @@ class BackupExecution {
     const { rec, signal } = this;
     this.handedOut++;
     if (this.fatal || signal.aborted) return;
-    await rec.checkpoint(signal);
-    if (!(await this.targetFoldersStillThere(false))) return;
+    // The common case of each step below is synchronous: no promise per file (issue #21).
+    const paused = rec.checkpoint(signal);
+    if (paused) await paused;
+    if (this.folderCheckDue() && !(await this.targetFoldersStillThere(false))) return;
     const sourcePath = item.entry.path;
     let storedPath = '';
+    // Bytes the current attempt has moved: taken back from the progress when it fails.
+    let sent = 0;
     try {
       // A name no target path may hold (a backslash, a control character, > 255 bytes) throws
       // here: that file's error, not the run's.
@@ -376,51 +389,54 @@ class BackupExecution {
       storedPath = upload.targetPath;
       // Shown in flight with its own bytes on the run page while it copies.
       rec.fileStarted(item.rel, item.entry.size ?? null);
-      const res = await withFileRetries(
-        async () => {
-          let sent = 0;
-          try {
-            return await transferFile({
-              source,
-              sourcePath,
-              target,
-              targetPath: storedPath,
-              expectedSize: item.entry.size,
-              modifiedAt: item.entry.modifiedAt,
-              signal,
-              sourceHashes: item.entry.hashes,
-              // A target that reports no hash of what it stored is read back when the task says so.
-              readBack: this.task.readBackAfterWrite === true,
-              onBytes: (n) => {
-                sent += n;
-                rec.addBytes(n, item.rel);
-              },
-              // Bytes inside a large file reach the run's row (the recorder writes once a second).
-              onProgress: () => void rec.progress().catch(() => undefined),
-              session: upload.hooks?.(),
-              // Durable at the next barrier, before its record reaches the ledger.
-              deferSync: true,
-            });
-          } catch (e) {
-            rec.addBytes(-sent, item.rel);
-            throw e;
-          }
+      const copy = withFileRetries(
+        () => {
+          sent = 0;
+          return transferFile({
+            source,
+            sourcePath,
+            target,
+            targetPath: storedPath,
+            expectedSize: item.entry.size,
+            modifiedAt: item.entry.modifiedAt,
+            signal,
+            sourceHashes: item.entry.hashes,
+            // A target that reports no hash of what it stored is read back when the task says so.
+            readBack: this.task.readBackAfterWrite === true,
+            onBytes: (n) => {
+              sent += n;
+              rec.addBytes(n, item.rel);
+            },
+            // Bytes inside a large file reach the run's row (the recorder writes once a second).
+            onProgress: () => void rec.progress()?.catch(() => undefined),
+            session: upload.hooks?.(),
+            // Durable at the next barrier, before its record reaches the ledger.
+            deferSync: true,
+          });
         },
         {
           attempts: this.config.fileAttempts,
           clock: this.clock,
           signal,
-          onRetry: (attempt, e, delayMs) =>
-            rec.retry(`copy ${sourcePath} (attempt ${attempt})`, e, delayMs),
+          onRetry: (attempt, e, delayMs) => {
+            rec.addBytes(-sent, item.rel);
+            sent = 0;
+            rec.retry(`copy ${sourcePath} (attempt ${attempt})`, e, delayMs);
+          },
         },
-      ).finally(() => upload.settled());
+      );
+      // A file that goes up in one request has no upload session to wait for or forget.
+      const res = await (upload.hooks ? copy.finally(() => upload.settled()) : copy);
       rec.fileEnded(item.rel);
-      await upload.stored();
+      if (upload.hooks) await upload.stored();
       rec.counters.filesCopied++;
       this.storedByThisRun++;
       this.accountedFor++;
-      if (storedPath.startsWith(`${version.storageFolder}/`))
+      if (!this.storageFolderWatched && storedPath.startsWith(`${version.storageFolder}/`)) {
+        // Once per run: the folder exists from the first file stored in it on.
+        this.storageFolderWatched = true;
         await this.folders?.watch(version.storageFolder, { signal }).catch(() => undefined);
+      }
       this.pendingRecords.push({
         path: item.rel,
         size: res.size,
@@ -431,6 +447,7 @@ class BackupExecution {
         storedPath,
       });
     } catch (e) {
+      rec.addBytes(-sent, item.rel);
       rec.fileEnded(item.rel);
       const verdict = classifyFileError(e, {
         attempt: this.config.fileAttempts,
@@ -468,8 +485,9 @@ class BackupExecution {
     }
     // The bytes are safely stored; a failure to record them is the ledger's, and ends the run.
     try {
-      await this.flushRecords(version.seq, false);
-      await rec.progress();
+      this.recordIfDue(version.seq);
+      const progress = rec.progress();
+      if (progress) await progress;
     } catch (e) {
       this.fatal ??= e;
     }
@@ -515,14 +533,21 @@ class BackupExecution {
     }
   }
 
+  /** Whether the watched target folders are due for a check (every FOLDER_CHECK_MS). */
+  private folderCheckDue(): boolean {
+    return (
+      this.folders !== undefined &&
+      this.clock.now().getTime() - this.lastFolderCheck >= FOLDER_CHECK_MS
+    );
+  }
+
   /**
    * Checks the watched target folders (at most every FOLDER_CHECK_MS unless `now`); false, with
    * the run's fatal error set, when one vanished.
    */
   private async targetFoldersStillThere(now: boolean): Promise<boolean> {
-    const t = this.clock.now().getTime();
-    if (!this.folders || (!now && t - this.lastFolderCheck < FOLDER_CHECK_MS)) return true;
-    this.lastFolderCheck = t;
+    if (!this.folders || (!now && !this.folderCheckDue())) return true;
+    this.lastFolderCheck = this.clock.now().getTime();
     try {
       await this.folders.check({ signal: this.signal });
       return true;
@@ -534,26 +559,29 @@ class BackupExecution {
   }
 
   /**
-   * Writes the pending records once a batch is due (always when `force`): first the target's
-   * durability barrier, then the records, in the background while files go on copying (one
-   * batch at a time); a failure of either ends the run. `force` waits until every record
-   * pending at the call is written.
+   * Writes every record pending at the call (after the batch being written, if any): first the
+   * target's durability barrier, then the records.
    */
-  private async flushRecords(seq: number, force: boolean): Promise<void> {
-    if (!force) {
-      if (this.recording) return;
-      if (
-        this.pendingRecords.length < RECORD_BATCH &&
-        Date.now() - this.lastRecordFlush < RECORD_FLUSH_MS
-      )
-        return;
-      this.recordBatch(seq).catch((e: unknown) => {
-        this.fatal ??= e;
-      });
-      return;
-    }
+  private async flushRecords(seq: number): Promise<void> {
     while (this.recording) await this.recording.catch(() => undefined);
     await this.recordBatch(seq);
+  }
+
+  /**
+   * Starts writing the pending records once a batch is due, in the background while files go on
+   * copying (one batch at a time): first the target's durability barrier, then the records; a
+   * failure of either ends the run. Synchronous: called after every file.
+   */
+  private recordIfDue(seq: number): void {
+    if (this.recording) return;
+    if (
+      this.pendingRecords.length < RECORD_BATCH &&
+      Date.now() - this.lastRecordFlush < RECORD_FLUSH_MS
+    )
+      return;
+    this.recordBatch(seq).catch((e: unknown) => {
+      this.fatal ??= e;
+    });
   }
 
   private recordBatch(seq: number): Promise<void> {

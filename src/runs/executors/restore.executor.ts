@@ -104,7 +104,7 @@ export class RestoreExecutor implements RunExecutor {
             {
               onBytes: (n) => rec.addBytes(n, f.path),
               // Bytes inside a large file reach the run's row (the recorder writes once a second).
-              onProgress: () => void rec.progress().catch(() => undefined),
+              onProgress: () => void rec.progress()?.catch(() => undefined),
             },
             (attempt, e, delayMs) =>
               rec.retry(`restore ${f.path} (attempt ${attempt})`, e, delayMs),

@@ -139,4 +139,46 @@ describe.each(TEST_DATABASES)('VersionLedgerRepository on %s', (_name, create) =
       5 * 1024 ** 3 + 7,
     );
   });
+
+  it('should record more files than one statement holds with every field as given', async () => {
+    const other = randomUUID();
+    const stored = Array.from({ length: 1203 }, (_, i) => ({
+      ...file(`many/f${i}.bin`, `c${i}`, 1000 + i),
+      sourceHashes: i % 2 === 0 ? { md5: `m${i}`, quickXor: `q${i}` } : {},
+      sourceId: i % 3 === 0 ? `id-${i}` : null,
+      modifiedAt: i % 5 === 0 ? null : new Date(1_700_000_000_000 + i),
+    }));
+    await sut.recordStoredFiles(other, 1, stored);
+    // Stored again in the same version (replaced) and in the next (the first closed at 1).
+    await sut.recordStoredFiles(other, 1, [{ ...stored[7]!, sha256: 'e'.repeat(64) }]);
+    await sut.recordStoredFiles(other, 2, [{ ...stored[8]!, sha256: 'f'.repeat(64) }]);
+
+    const live = await sut.findLiveByPaths(
+      other,
+      stored.map((s) => s.path),
+    );
+    expect(live.size).toBe(1203);
+    for (const [i, s] of stored.entries()) {
+      const r = live.get(s.path)!;
+      expect({
+        size: r.size,
+        sourceHashes: r.sourceHashes,
+        sourceId: r.sourceId,
+        modifiedAt: r.modifiedAt,
+        storedPath: r.storedPath,
+        firstSeq: r.firstSeq,
+        sha256: r.sha256,
+      }).toEqual({
+        size: s.size,
+        sourceHashes: s.sourceHashes,
+        sourceId: s.sourceId,
+        modifiedAt: s.modifiedAt,
+        storedPath: s.storedPath,
+        firstSeq: i === 8 ? 2 : 1,
+        sha256: i === 7 ? 'e'.repeat(64) : i === 8 ? 'f'.repeat(64) : s.sha256,
+      });
+    }
+    expect(await ds.getRepository(VersionFileEntity).countBy({ taskId: other })).toBe(1204);
+    expect((await sut.listVersionFiles(other, 1, { limit: 2000 })).files).toHaveLength(1203);
+  });
 });

@@ -1,4 +1,5 @@
-import { runPool } from '../../../src/backup/transfer/pool.js';
+import { createHook } from 'node:async_hooks';
+import { runPool, runPoolOverBatches } from '../../../src/backup/transfer/pool.js';
 
 describe('runPool', () => {
   it('should never run more than the given number of workers at once, and run every item', async () => {
@@ -157,5 +158,104 @@ describe('runPool with file sizes', () => {
       { sizeOf: (i) => sizes[i] },
     );
     expect(order).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+});
+
+/**
+ * Items in batches (issue #21): the backup planner resolves 200 paths against the ledger at a
+ * time; handing those out one by one through an async generator cost several promises per file.
+ */
+describe('runPoolOverBatches', () => {
+  it('should run every item of every batch in order, within the concurrency', async () => {
+    const batches = [[0, 1, 2], [], [3, 4, 5, 6, 7, 8, 9], [10]];
+    async function* source(): AsyncGenerator<number[]> {
+      for (const b of batches) yield b;
+    }
+    const started: number[] = [];
+    let inFlight = 0;
+    let peak = 0;
+    await runPoolOverBatches(source(), 2, async (i) => {
+      started.push(i);
+      peak = Math.max(peak, ++inFlight);
+      await new Promise((r) => setImmediate(r));
+      inFlight--;
+    });
+    expect(started).toEqual(Array.from({ length: 11 }, (_, i) => i));
+    expect(peak).toBe(2); // without sizes, one item to a slot
+  });
+
+  it('should pull the next batch only once the last one is all handed out', async () => {
+    let pulled = 0;
+    let startedAtPull = -1;
+    let started = 0;
+    async function* source(): AsyncGenerator<number[]> {
+      for (let b = 0; b < 3; b++) {
+        pulled++;
+        if (b === 1) startedAtPull = started;
+        yield Array.from({ length: 10 }, (_, i) => b * 10 + i);
+      }
+    }
+    await runPoolOverBatches(source(), 2, async () => {
+      started++;
+      await new Promise((r) => setImmediate(r));
+    });
+    expect(pulled).toBe(3);
+    expect(startedAtPull).toBe(10);
+  });
+
+  it('should stop pulling and reject with the first failure', async () => {
+    let pulled = 0;
+    async function* source(): AsyncGenerator<number[]> {
+      for (let b = 0; b < 100; b++) {
+        pulled++;
+        yield [b * 2, b * 2 + 1];
+      }
+    }
+    await expect(
+      runPoolOverBatches(source(), 2, async (i) => {
+        if (i === 3) throw new Error('ledger down');
+        await new Promise((r) => setImmediate(r));
+      }),
+    ).rejects.toThrow('ledger down');
+    expect(pulled).toBeLessThan(10);
+  });
+});
+
+describe('runPool promises per item', () => {
+  /** Promises created while the pool runs 400 items, 8 in flight, per item. */
+  async function promisesPerItem(run: (worker: () => Promise<void>) => Promise<void>) {
+    let promises = 0;
+    const hook = createHook({
+      init(_id, type) {
+        if (type === 'PROMISE') promises++;
+      },
+    });
+    // Workers that end in the order they started, each after a macrotask.
+    const worker = () => new Promise<void>((r) => setImmediate(r));
+    hook.enable();
+    try {
+      await run(worker);
+    } finally {
+      hook.disable();
+    }
+    return promises / 400;
+  }
+  const items = Array.from({ length: 400 }, (_, i) => i);
+
+  it('should create a few promises per item, not one per item in flight', async () => {
+    async function* one(): AsyncGenerator<number> {
+      for (const i of items) yield i;
+    }
+    async function* batches(): AsyncGenerator<number[]> {
+      for (let i = 0; i < items.length; i += 200) yield items.slice(i, i + 200);
+    }
+    // Promise.race over the 8 in flight made it ~20 per item (with the generator's own ~4-5).
+    const single = await promisesPerItem((w) => runPool(one(), 4, w, { sizeOf: () => 1024 }));
+    const batched = await promisesPerItem((w) =>
+      runPoolOverBatches(batches(), 4, w, { sizeOf: () => 1024 }),
+    );
+    expect(single).toBeLessThan(10);
+    // The worker's own promise, the pool's reaction to it, a wait for room (and its await).
+    expect(batched).toBeLessThan(5);
   });
 });

@@ -61,6 +61,18 @@ describe('RepositoryRunRecorder', () => {
     );
   });
 
+  it('should hand back no promise when progress is not due or the run is not paused (issue #21)', async () => {
+    const { sut, advance } = setup();
+    advance(5_000);
+    await sut.progress();
+
+    // Called after every file: a promise each cost an AsyncLocalStorage hook and its allocation.
+    expect(sut.progress()).toBeUndefined();
+    expect(sut.checkpoint(new AbortController().signal)).toBeUndefined();
+    advance(1_000);
+    expect(sut.progress()).toBeInstanceOf(Promise);
+  });
+
   it('should list the files in flight with their own bytes in the progress event', async () => {
     const { sut, events, runs } = setup();
     sut.fileStarted('films/holiday.mov', 10_000_000);
