@@ -1,8 +1,9 @@
 import { In, IsNull, LessThan, MoreThan, type EntityManager } from 'typeorm';
-import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
 import type { HashSet } from '../connectors/hashing/hash-kinds.js';
 import type { Database } from '../persistence/database.js';
 import { VersionFileEntity } from './entities/version-file.entity.js';
+import { ledgerSql, type LedgerSql } from './ledger-sql.js';
+import type { ManifestFile } from './manifest.js';
 import { VersionEntity, type VersionStatus } from './entities/version.entity.js';
 
 /** What the engine knows of one stored file when it records it. */
@@ -527,39 +528,7 @@ export class VersionLedgerRepository {
   }
 
   private sql(em: EntityManager): LedgerSql {
-    if (this.sqlCache) return this.sqlCache;
-    const meta = em.connection.getMetadata(VersionFileEntity);
-    const driver = em.connection.driver;
-    const columns = meta.columns.filter((c) => !c.isGenerated);
-    const postgres = this.db.isPostgres;
-    const p = (n: number) => (postgres ? `$${n}` : '?');
-    const list = (from: number, n: number) => {
-      const out: string[] = [];
-      for (let i = 0; i < n; i++) out.push(p(from + i));
-      return out.join(', ');
-    };
-    let full: string | undefined;
-    const tuples = (rows: number, width: number): string => {
-      // A full batch's VALUES text is the same every time: built once (and SQLite's statement
-      // cache, keyed by the text, prepares it once).
-      if (rows === IN_BATCH && full !== undefined) return full;
-      const out: string[] = [];
-      for (let r = 0; r < rows; r++) out.push(`(${list(r * width + 1, width)})`);
-      const text = out.join(', ');
-      if (rows === IN_BATCH) full = text;
-      return text;
-    };
-    this.sqlCache = {
-      // With its schema where the connection names one (as TypeORM's query builder writes it).
-      table: meta.tablePath
-        .split('.')
-        .map((part) => driver.escape(part))
-        .join('.'),
-      insert: { columns, names: columns.map((c) => driver.escape(c.databaseName)).join(', ') },
-      p,
-      list,
-      tuples,
-    };
+    this.sqlCache ??= ledgerSql(em, this.db.isPostgres, IN_BATCH);
     return this.sqlCache;
   }
 
@@ -650,7 +619,7 @@ export class VersionLedgerRepository {
     seq: number,
     afterPath: string | undefined,
     limit: number,
-  ): Promise<ManifestFileRow[]> {
+  ): Promise<ManifestFile[]> {
     const rows = await this.coveringQuery(taskId, seq)
       .select('f.path', 'path')
       .addSelect('f.size', 'size')
@@ -688,34 +657,9 @@ export class VersionLedgerRepository {
   }
 }
 
-/** Plain-SQL pieces for the ledger's hot writes, per database dialect (placeholders differ). */
-interface LedgerSql {
-  table: string;
-  insert: { columns: ColumnMetadata[]; names: string };
-  /** The n-th placeholder (1-based). */
-  p(n: number): string;
-  /** `n` placeholders from the `from`-th, comma-separated. */
-  list(from: number, n: number): string;
-  /** VALUES tuples for `rows` rows of `width` columns. */
-  tuples(rows: number, width: number): string;
-}
-
 function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 /** What change detection compares of a current record (see `isUnchanged`). */
 export type LiveChangeKey = Pick<VersionFileEntity, 'size' | 'sourceHashes' | 'modifiedAt'>;
-
-/** A record as a manifest line lists it. */
-export type ManifestFileRow = Pick<
-  VersionFileEntity,
-  | 'path'
-  | 'size'
-  | 'sha256'
-  | 'sourceHashes'
-  | 'sourceId'
-  | 'modifiedAt'
-  | 'storedPath'
-  | 'firstSeq'
->;
