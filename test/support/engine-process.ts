@@ -42,9 +42,26 @@ export interface EngineProcess {
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts `node .test-build/src/main.js` on a free-ish port and waits for /api/health. */
+/**
+ * Starts `node .test-build/src/main.js` on a free-ish port and waits for /api/health. The port is
+ * drawn below Linux's ephemeral range (32768-60999): one drawn inside it could be the local port
+ * of one of the machine's own outgoing connections (an emulator's, an SDK's keep-alive socket),
+ * and the engine then exits with EADDRINUSE (it did in CI, twice in one run). Another process may
+ * still hold a port below it: such a start is tried again on another port.
+ */
 export async function startEngine(env: Record<string, string>): Promise<EngineProcess> {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startEngineOn(20_000 + Math.floor(Math.random() * 12_000), env);
+    } catch (e) {
+      if (!(e instanceof PortInUseError) || attempt === 3) throw e;
+    }
+  }
+}
+
+class PortInUseError extends Error {}
+
+async function startEngineOn(port: number, env: Record<string, string>): Promise<EngineProcess> {
   const child = spawn(process.execPath, [...ENGINE_NODE_FLAGS, join(BUILD_DIR, 'src', 'main.js')], {
     cwd: ROOT,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...ENGINE_ADMIN_ENV, ...env },
@@ -55,7 +72,10 @@ export async function startEngine(env: Record<string, string>): Promise<EnginePr
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
   const baseUrl = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`engine exited with ${child.exitCode}:\n${out}`);
+    if (child.exitCode !== null) {
+      const message = `engine exited with ${child.exitCode}:\n${out}`;
+      throw out.includes('EADDRINUSE') ? new PortInUseError(message) : new Error(message);
+    }
     try {
       if ((await fetch(`${baseUrl}/api/health`)).ok) break;
     } catch {
