@@ -1,4 +1,5 @@
 import type {
+  BatchCopier,
   CallOptions,
   ChangeFeed,
   Connector,
@@ -84,4 +85,17 @@ export function hasInteractiveSignIn(
   d: ConnectorDescriptor,
 ): d is ConnectorDescriptor & { interactiveSignIn: InteractiveSignIn } {
   return d.interactiveSignIn !== undefined;
+}
+
+/** The target copies small files from `source` in batches (see BatchCopier). */
+export function canCopyBatch(
+  target: Connector,
+  source: Connector,
+): target is Connector & BatchCopier {
+  const t = target as Partial<BatchCopier>;
+  return (
+    typeof t.copyBatch === 'function' &&
+    typeof t.canCopyBatchFrom === 'function' &&
+    t.canCopyBatchFrom(source)
+  );
 }

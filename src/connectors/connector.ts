@@ -206,6 +206,49 @@ export interface WriteBarrier {
   flushWrites(opts?: CallOptions): Promise<void>;
 }
 
+/**
+ * One small file of a batch copy (see BatchCopier): read whole from the source at `sourcePath`,
+ * written to `targetPath` of the copier.
+ */
+export interface BatchCopyItem {
+  sourcePath: ConnectorPath;
+  targetPath: ConnectorPath;
+  /** The size the source listed: a file read at another size fails (side 'source', retryable). */
+  expectedSize: number;
+  modifiedAt?: Date;
+}
+
+/** What became of one item of a batch copy, in the order of the items. */
+export type BatchCopyResult =
+  /** Stored under its final name; `sha256` (lowercase hex) of exactly the bytes read and written. */
+  | { ok: true; size: number; sha256: string }
+  /**
+   * Not stored (nothing is left under the final name, nor a temporary one). `side` says whose
+   * fault: 'source' (gone: NotFoundError; changed size, unreadable...) or 'target' (full,
+   * offline, refused...). `error` is a ConnectorError subclass where the cause is known.
+   */
+  | { ok: false; side: 'source' | 'target'; error: Error };
+
+/**
+ * Optional: a connector that copies many small files from a source it can read directly (a local
+ * folder from another local folder) in one call, each file read whole, hashed and written as
+ * `write(..., { deferSync: true })` does (durable at the next `flushWrites`), without a stream
+ * and a round trip of the engine per file (issue #21). `canCopyBatchFrom` says which sources; the
+ * engine sends only files it listed under BATCH_COPY_MAX_BYTES. An aborted signal rejects the
+ * call; items not yet copied are then not stored.
+ */
+export interface BatchCopier {
+  canCopyBatchFrom(source: Connector): boolean;
+  copyBatch(
+    source: Connector,
+    items: readonly BatchCopyItem[],
+    opts?: CallOptions,
+  ): Promise<BatchCopyResult[]>;
+}
+
+/** Files at most this large may go through a BatchCopier. */
+export const BATCH_COPY_MAX_BYTES = 256 * 1024;
+
 /** What a presence check found at the account's root. */
 export type RootState =
   /** The root is there (and, where the connector can tell, it is the same volume as before). */
