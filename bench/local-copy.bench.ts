@@ -8,6 +8,14 @@
  *
  *   npm run build && node dist/bench/local-copy.bench.js [--files 2000] [--photos 0]
  *       [--dir /tmp/cbe-local-copy] [--concurrency 4] [--rounds 3] [--no-defer]
+ *       [--batch N [--in-flight 2]] [--no-clean]
+ *
+ * --batch N: the files the target can take in a batch (BatchCopier, <= 256 KiB) go through
+ * `copyBatch` N at a time, --in-flight batches at once (the local connector's file worker, one
+ * job per batch); larger files through the transfer core as without it. Each round also times a
+ * walk of the source (`walkS`: the listings).
+ * --no-clean: round R writes to <dir>/dst-R, which must not exist, and nothing is removed: to count
+ * a round's system calls (`strace -f -c` of --rounds 2 minus --rounds 1) without the removal's.
  *
  * Seeds <dir>/src once (4-64 KiB files as transfer-cost.bench.ts; --photos N adds N files of
  * 2-8 MiB), then per round removes <dir>/dst, copies, and prints one JSON line. Put --dir on
@@ -19,7 +27,13 @@ import { join, resolve } from 'node:path';
 import { runPool } from '../src/backup/transfer/pool.js';
 import { transferFile } from '../src/backup/transfer/transfer-file.js';
 import { systemClock } from '../src/common/clock.js';
-import type { Connector, Entry, WriteBarrier } from '../src/connectors/connector.js';
+import { canCopyBatch } from '../src/connectors/capabilities.js';
+import {
+  BATCH_COPY_MAX_BYTES,
+  type Connector,
+  type Entry,
+  type WriteBarrier,
+} from '../src/connectors/connector.js';
 import { CONNECTOR_DESCRIPTORS } from '../src/connectors/connector.registry.js';
 import { contentBlocks, parseArgs } from './support/bench-util.js';
 
@@ -70,22 +84,52 @@ async function main(): Promise<void> {
   const rounds = Number(args.get('rounds') ?? 3);
   const concurrency = Number(args.get('concurrency') ?? 4);
   const defer = !args.has('no-defer');
+  const clean = !args.has('no-clean');
+  const batch = Number(args.get('batch') ?? 0);
+  const inFlight = Number(args.get('in-flight') ?? 2);
   const root = resolve(args.get('dir') ?? '/tmp/cbe-local-copy');
   const src = join(root, 'src');
-  const dst = join(root, 'dst');
   await seed(src, files, photos);
   const source = openLocal(src);
   const entries: Entry[] = [];
   for await (const e of walk(source, '')) if (e.name !== '.seeded') entries.push(e);
   for (let round = 0; round < rounds; round++) {
-    await rm(dst, { recursive: true, force: true });
+    const dst = join(root, clean ? 'dst' : `dst-${round}`);
+    if (clean) await rm(dst, { recursive: true, force: true });
     await mkdir(dst);
     const target = openLocal(dst);
+    const w0 = performance.now();
+    let walked = 0;
+    for await (const e of walk(source, '')) walked += e.size ?? 0;
+    const walkS = round3((performance.now() - w0) / 1000);
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     let bytes = 0;
+    let failed = 0;
+    let rest = entries;
+    if (batch > 0 && canCopyBatch(target, source)) {
+      const small = entries.filter((e) => (e.size ?? Infinity) <= BATCH_COPY_MAX_BYTES);
+      rest = entries.filter((e) => (e.size ?? Infinity) > BATCH_COPY_MAX_BYTES);
+      const batches: Entry[][] = [];
+      for (let i = 0; i < small.length; i += batch) batches.push(small.slice(i, i + batch));
+      await runPool(each(batches), inFlight, async (b) => {
+        const results = await target.copyBatch(
+          source,
+          b.map((e) => ({
+            sourcePath: e.path,
+            targetPath: e.path,
+            expectedSize: e.size!,
+            modifiedAt: e.modifiedAt,
+          })),
+        );
+        for (const r of results) {
+          if (r.ok) bytes += r.size;
+          else failed++;
+        }
+      });
+    }
     await runPool(
-      each(entries),
+      each(rest),
       concurrency,
       async (e) => {
         const r = await transferFile({
@@ -108,7 +152,11 @@ async function main(): Promise<void> {
     process.stdout.write(
       `${JSON.stringify({
         round,
+        mode: batch > 0 ? `batch ${batch} x ${inFlight}` : 'transferFile',
         files: n,
+        failed,
+        walkS,
+        walkedBytes: walked,
         bytes,
         wallS: round3(wallMs / 1000),
         userS: round3(cpu.user / 1e6),
