@@ -676,6 +676,29 @@ export class VersionLedgerRepository {
   }
 
   /**
+   * Seq, status and storage folder of every version of a task, newest first, as plain rows: what
+   * each backup run checks before it starts (earlier versions on the target, interrupted ones to
+   * clean up), without an entity per version of a task that has kept years of them.
+   */
+  async listVersionStates(
+    taskId: string,
+  ): Promise<Array<Pick<VersionEntity, 'seq' | 'status' | 'storageFolder'>>> {
+    const rows = await this.versions
+      .createQueryBuilder('v')
+      .select('v.seq', 'seq')
+      .addSelect('v.status', 'status')
+      .addSelect('v.storage_folder', 'storageFolder')
+      .where('v.task_id = :taskId', { taskId })
+      .orderBy('v.seq', 'DESC')
+      .getRawMany<{ seq: string | number; status: VersionStatus; storageFolder: string }>();
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      status: r.status,
+      storageFolder: r.storageFolder,
+    }));
+  }
+
+  /**
    * A page of what version `seq`'s manifest lists, as `listManifestFiles` pages (path order after
    * `afterPath`), in plain SQL and kept as the columns hold them (hashes as JSON text, times as
    * epoch ms) for `manifestPageOfRows`.

@@ -202,7 +202,7 @@ export class VersionsService {
    * still be there when the next run starts).
    */
   async hasVersionsOnTarget(taskId: string): Promise<boolean> {
-    const versions = await this.ledger.listVersions(taskId);
+    const versions = await this.ledger.listVersionStates(taskId);
     if (versions.some((v) => v.status !== 'running' && v.status !== 'partial')) return true;
     // A partial version (a stopped run) holds the folder only if it stored something: a first
     // run killed before any file landed left nothing on a target whose folders exist only
@@ -219,7 +219,7 @@ export class VersionsService {
    * were stopped (killed, crashed) may have left temporary files.
    */
   async interruptedStorageFolders(taskId: string): Promise<string[]> {
-    const versions = await this.ledger.listVersions(taskId);
+    const versions = await this.ledger.listVersionStates(taskId);
     const lastComplete = versions.find((v) => v.status === 'complete')?.seq ?? 0;
     return versions
       .filter((v) => v.status === 'partial' && v.seq > lastComplete)

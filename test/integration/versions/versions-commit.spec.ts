@@ -159,7 +159,7 @@ describe.each(TEST_DATABASES)('VersionsService.commitVersion on %s', (_name, cre
     for (const l of lines) expect(checkManifestLine(JSON.parse(l), 2)).toMatchObject({ ok: true });
   });
 
-  it('should close a current record the run did not see when the unchanged count falls short of the ledger's', async () => {
+  it('should close a current record the run did not see when the unchanged count falls short of the current records', async () => {
     // An unchanged count that does not cover every current record (here one short) must never
     // be taken for "all seen": the unseen record is closed.
     const task = newTask();
