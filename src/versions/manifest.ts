@@ -89,23 +89,33 @@ export function manifestLineOfRow(r: ManifestRow): string {
   );
 }
 
+/** Lines joined before each write into a page's buffer (one native call per 64 lines, not per line). */
+const LINES_PER_WRITE = 64;
+
 /**
- * The lines of a page of plain rows, as UTF-8 bytes: each line written into one buffer as it is
- * made (about 2.5x less CPU than concatenating the page's text and encoding it at the end).
+ * The lines of a page of plain rows, as UTF-8 bytes written into one buffer as they are made,
+ * 64 lines a write: about half the CPU of concatenating the whole page's text and encoding it at
+ * the end (a 500 KiB string flattened, then encoded).
  */
 export function manifestPageOfRows(rows: readonly ManifestRow[]): Buffer {
   let buf = Buffer.allocUnsafe(Math.max(1024, rows.length * 384));
   let at = 0;
-  for (const r of rows) {
-    const line = manifestLineOfRow(r);
+  let text = '';
+  const flush = () => {
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
-    if (at + line.length * 3 > buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, at + line.length * 3));
+    if (at + text.length * 3 > buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, at + text.length * 3));
       buf.copy(bigger, 0, 0, at);
       buf = bigger;
     }
-    at += buf.write(line, at, 'utf8');
+    at += buf.write(text, at, 'utf8');
+    text = '';
+  };
+  for (let i = 0; i < rows.length; i++) {
+    text += manifestLineOfRow(rows[i]!);
+    if ((i + 1) % LINES_PER_WRITE === 0) flush();
   }
+  if (text !== '') flush();
   return buf.subarray(0, at);
 }
 

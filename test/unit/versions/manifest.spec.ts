@@ -107,6 +107,10 @@ describe('manifestPageOfRows', () => {
       { ...record(3), modifiedAt: new Date(0), size: 5_000_000_000 },
       // Longer than the buffer made for one page of 4 rows: it has to grow.
       { ...record(4), path: `long/${'ü'.repeat(3000)}` },
+      // Past several writes of 64 lines, one long line among them.
+      ...Array.from({ length: 150 }, (_, i) =>
+        i === 100 ? { ...record(5 + i), path: `é${'€'.repeat(400 * 384)}` } : record(5 + i),
+      ),
     ] as VersionFileEntity[];
     async function* asRecords(): AsyncGenerator<VersionFileEntity[]> {
       yield records;
