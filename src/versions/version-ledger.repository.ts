@@ -3,7 +3,7 @@ import type { HashSet } from '../connectors/hashing/hash-kinds.js';
 import type { Database } from '../persistence/database.js';
 import { VersionFileEntity } from './entities/version-file.entity.js';
 import { ledgerSql, type LedgerSql } from './ledger-sql.js';
-import type { ManifestFile } from './manifest.js';
+import type { ManifestFile, ManifestRow } from './manifest.js';
 import { VersionEntity, type VersionStatus } from './entities/version.entity.js';
 
 /** What the engine knows of one stored file when it records it. */
@@ -22,6 +22,9 @@ export interface VersionFilesPage {
   /** Pass back as `afterId` for the next page; undefined on the last page. */
   nextAfterId?: number;
 }
+
+/** What `findLiveChangeKeys` hands out for a record without source hashes (read only). */
+const NO_HASHES: HashSet = Object.freeze({});
 
 /** SQLite caps bound parameters per statement; stay well under it. */
 const IN_BATCH = 500;
@@ -542,27 +545,25 @@ export class VersionLedgerRepository {
    */
   async findLiveChangeKeys(taskId: string, paths: string[]): Promise<Map<string, LiveChangeKey>> {
     const out = new Map<string, LiveChangeKey>();
+    const sql = this.sql(this.db.dataSource.manager);
     for (let i = 0; i < paths.length; i += IN_BATCH) {
-      const rows = await this.files
-        .createQueryBuilder('f')
-        .select('f.path', 'path')
-        .addSelect('f.size', 'size')
-        .addSelect('f.source_hashes', 'hashes')
-        .addSelect('f.modified_at', 'modified')
-        .where('f.task_id = :taskId', { taskId })
-        .andWhere('f.last_seq IS NULL')
-        .andWhere('f.path IN (:...paths)', { paths: paths.slice(i, i + IN_BATCH) })
-        .getRawMany<{
-          path: string;
-          size: string | number;
-          hashes: string;
-          modified: string | number | null;
-        }>();
+      const batch = paths.slice(i, i + IN_BATCH);
+      const rows = (await this.db.dataSource.query(
+        `SELECT "path", "size", "source_hashes", "modified_at" FROM ${sql.table} WHERE "task_id" = ${sql.p(1)} AND "last_seq" IS NULL AND "path" IN (${sql.list(2, batch.length)})`,
+        [taskId, ...batch],
+      )) as Array<{
+        path: string;
+        size: string | number;
+        source_hashes: string;
+        modified_at: string | number | null;
+      }>;
       for (const r of rows) {
         out.set(r.path, {
           size: Number(r.size),
-          sourceHashes: JSON.parse(r.hashes) as HashSet,
-          modifiedAt: r.modified === null ? null : new Date(Number(r.modified)),
+          // Most sources report no hash at all: one shared empty set, not a parse per file.
+          sourceHashes:
+            r.source_hashes === '{}' ? NO_HASHES : (JSON.parse(r.source_hashes) as HashSet),
+          modifiedAt: r.modified_at === null ? null : new Date(Number(r.modified_at)),
         });
       }
     }
@@ -653,6 +654,88 @@ export class VersionLedgerRepository {
       modifiedAt: r.modified === null ? null : new Date(Number(r.modified)),
       storedPath: r.storedPath,
       firstSeq: Number(r.firstSeq),
+    }));
+  }
+
+  // Plain SQL for the reads of every backup run (issue #21): TypeORM's query builder rebuilt
+  // each statement (its `:...paths` expansion rewrites the text once per parameter) for about
+  // as long as SQLite took to answer it.
+
+  /**
+   * The current records opened before version `seq`: how many there are. After a full listing,
+   * when every one of them is a path the run saw unchanged, nothing is left to close (see
+   * VersionsService.commitVersion). One count through the (task_id, last_seq) index.
+   */
+  async countCurrentBefore(taskId: string, seq: number): Promise<number> {
+    const sql = this.sql(this.db.dataSource.manager);
+    const rows = (await this.db.dataSource.query(
+      `SELECT COUNT(*) AS "n" FROM ${sql.table} WHERE "task_id" = ${sql.p(1)} AND "last_seq" IS NULL AND "first_seq" < ${sql.p(2)}`,
+      [taskId, seq],
+    )) as Array<{ n: string | number }>;
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /**
+   * Seq, status and storage folder of every version of a task, newest first, as plain rows: what
+   * each backup run checks before it starts (earlier versions on the target, interrupted ones to
+   * clean up), without an entity per version of a task that has kept years of them.
+   */
+  async listVersionStates(
+    taskId: string,
+  ): Promise<Array<Pick<VersionEntity, 'seq' | 'status' | 'storageFolder'>>> {
+    const rows = await this.versions
+      .createQueryBuilder('v')
+      .select('v.seq', 'seq')
+      .addSelect('v.status', 'status')
+      .addSelect('v.storage_folder', 'storageFolder')
+      .where('v.task_id = :taskId', { taskId })
+      .orderBy('v.seq', 'DESC')
+      .getRawMany<{ seq: string | number; status: VersionStatus; storageFolder: string }>();
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      status: r.status,
+      storageFolder: r.storageFolder,
+    }));
+  }
+
+  /**
+   * A page of what version `seq`'s manifest lists, as `listManifestFiles` pages (path order after
+   * `afterPath`), in plain SQL and kept as the columns hold them (hashes as JSON text, times as
+   * epoch ms) for `manifestPageOfRows`.
+   */
+  async listManifestRows(
+    taskId: string,
+    seq: number,
+    afterPath: string | undefined,
+    limit: number,
+  ): Promise<ManifestRow[]> {
+    const sql = this.sql(this.db.dataSource.manager);
+    const rows = (await this.db.dataSource.query(
+      `SELECT "path", "size", "sha256", "source_hashes", "source_id", "modified_at", "stored_path", "first_seq" FROM ${sql.table}` +
+        ` WHERE "task_id" = ${sql.p(1)} AND "first_seq" <= ${sql.p(2)} AND ("last_seq" IS NULL OR "last_seq" >= ${sql.p(3)})` +
+        // Every path is longer than '': the bound from the first page on keeps SQLite on the
+        // path index (see listManifestFiles).
+        ` AND "path" > ${sql.p(4)} ORDER BY "path" ASC LIMIT ${Math.floor(limit)}`,
+      [taskId, seq, seq, afterPath ?? ''],
+    )) as Array<{
+      path: string;
+      size: string | number;
+      sha256: string;
+      source_hashes: string;
+      source_id: string | null;
+      modified_at: string | number | null;
+      stored_path: string;
+      first_seq: string | number;
+    }>;
+    return rows.map((r) => ({
+      path: r.path,
+      size: Number(r.size),
+      sha256: r.sha256,
+      sourceHashesJson: r.source_hashes,
+      sourceId: r.source_id,
+      modifiedAtMs: r.modified_at === null ? null : Number(r.modified_at),
+      storedPath: r.stored_path,
+      firstSeq: Number(r.first_seq),
     }));
   }
 }

@@ -20,7 +20,7 @@ import type { VersionEntity } from './entities/version.entity.js';
 import {
   MANIFEST_FORMAT,
   manifestBody,
-  type ManifestFile,
+  manifestPageOfRows,
   type ManifestHeader,
   type ManifestLine,
 } from './manifest.js';
@@ -42,8 +42,18 @@ export interface VersionedTask {
 /**
  * How a commit learns what left the source: after a full listing, every current path the run
  * did not see; after a change feed, the paths the feed reported deleted.
+ *
+ * `unchangedSeen`, after a full listing: how many distinct paths the run saw and found unchanged
+ * against their current record (the run's `filesUnchanged`). When the ledger holds exactly that
+ * many current records opened before the version, those are all of them (each one path, one
+ * current record a path), so none went unseen and the commit skips reading every current record
+ * to ask `isSeen` (issue #21: a no-change run of 10,000 files read 10,000 rows for nothing). Any
+ * other count (a file copied again, skipped, filtered, deleted, under an unreadable folder)
+ * falls back to asking `isSeen` of each. Holds because no other run of the task changes its
+ * records meanwhile (one run of a task at a time).
  */
-export type GoneFiles = { isSeen: (path: string) => boolean } | { deletedPaths: string[] };
+export type GoneFiles =
+  { isSeen: (path: string) => boolean; unchangedSeen?: number } | { deletedPaths: string[] };
 
 /** Records a manifest reads from the ledger per query. */
 const MANIFEST_PAGE = 2000;
@@ -110,8 +120,12 @@ export class VersionsService {
     opts: { guard?: DeletionThresholds | null; skipped?: number } = {},
   ): Promise<GuardVerdict> {
     const guard = opts.guard === undefined ? DEFAULT_DELETION_THRESHOLDS : opts.guard;
-    if ('isSeen' in gone) await this.ledger.closeUnseenPaths(task.id, version.seq, gone.isSeen);
-    else await this.ledger.closePaths(task.id, version.seq, gone.deletedPaths);
+    if ('isSeen' in gone) {
+      const allSeen =
+        gone.unchangedSeen !== undefined &&
+        (await this.ledger.countCurrentBefore(task.id, version.seq)) === gone.unchangedSeen;
+      if (!allSeen) await this.ledger.closeUnseenPaths(task.id, version.seq, gone.isSeen);
+    } else await this.ledger.closePaths(task.id, version.seq, gone.deletedPaths);
     const totals = await this.ledger.summarize(task.id, version.seq);
     const previous = await this.ledger.findLatestComplete(task.id);
     const change =
@@ -188,7 +202,7 @@ export class VersionsService {
    * still be there when the next run starts).
    */
   async hasVersionsOnTarget(taskId: string): Promise<boolean> {
-    const versions = await this.ledger.listVersions(taskId);
+    const versions = await this.ledger.listVersionStates(taskId);
     if (versions.some((v) => v.status !== 'running' && v.status !== 'partial')) return true;
     // A partial version (a stopped run) holds the folder only if it stored something: a first
     // run killed before any file landed left nothing on a target whose folders exist only
@@ -205,7 +219,7 @@ export class VersionsService {
    * were stopped (killed, crashed) may have left temporary files.
    */
   async interruptedStorageFolders(taskId: string): Promise<string[]> {
-    const versions = await this.ledger.listVersions(taskId);
+    const versions = await this.ledger.listVersionStates(taskId);
     const lastComplete = versions.find((v) => v.status === 'complete')?.seq ?? 0;
     return versions
       .filter((v) => v.status === 'partial' && v.seq > lastComplete)
@@ -517,14 +531,14 @@ export class VersionsService {
     return this.ledger.markRunVersionsPartial(runId);
   }
 
-  /** The records of version `seq` for its manifest, MANIFEST_PAGE at a time in path order. */
-  private async *pages(taskId: string, seq: number): AsyncGenerator<ManifestFile[]> {
+  /** The lines of version `seq`'s manifest, MANIFEST_PAGE records at a time in path order. */
+  private async *pages(taskId: string, seq: number): AsyncGenerator<Buffer> {
     let afterPath: string | undefined;
     for (;;) {
-      const page = await this.ledger.listManifestFiles(taskId, seq, afterPath, MANIFEST_PAGE);
-      if (page.length > 0) yield page;
-      if (page.length < MANIFEST_PAGE) return;
-      afterPath = page[page.length - 1]!.path;
+      const rows = await this.ledger.listManifestRows(taskId, seq, afterPath, MANIFEST_PAGE);
+      if (rows.length > 0) yield manifestPageOfRows(rows);
+      if (rows.length < MANIFEST_PAGE) return;
+      afterPath = rows[rows.length - 1]!.path;
     }
   }
 }

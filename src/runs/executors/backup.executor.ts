@@ -246,7 +246,10 @@ class BackupExecution {
         tgt,
         planner.mode === 'changes'
           ? { deletedPaths: planner.deletedPaths() }
-          : { isSeen: (p) => this.seen.has(p) || planner.isUnderUnreadable(p) },
+          : {
+              isSeen: (p) => this.seen.has(p) || planner.isUnderUnreadable(p),
+              unchangedSeen: this.rec.counters.filesUnchanged,
+            },
         async (em, verdict) => {
           // A held version keeps the stored cursor: the next run lists everything again.
           if (verdict.verdict === 'ok')

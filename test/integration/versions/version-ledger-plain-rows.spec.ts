@@ -137,4 +137,22 @@ describe.each(TEST_DATABASES)('VersionLedgerRepository plain-row reads on %s', (
       firstSeq: 2,
     });
   });
+
+  it('should list the seq, status and storage folder of every version, status and storage folder, newest first', async () => {
+    const taskId = randomUUID();
+    await version(taskId, 1);
+    await version(taskId, 2);
+    await version(taskId, 3);
+    const v2 = await sut.findVersionBySeq(taskId, 2);
+    await sut.setVersionStatus(v2!.id, 'partial');
+
+    const states = await sut.listVersionStates(taskId);
+
+    expect(states).toEqual([
+      { seq: 3, status: 'running', storageFolder: 'v3' },
+      { seq: 2, status: 'partial', storageFolder: 'v2' },
+      { seq: 1, status: 'running', storageFolder: 'v1' },
+    ]);
+    expect(await sut.listVersionStates(randomUUID())).toEqual([]);
+  });
 });

@@ -3,9 +3,11 @@ import type { VersionFileEntity } from '../../../src/versions/entities/version-f
 import {
   MANIFEST_FORMAT,
   manifestBody,
+  manifestPageOfRows,
   manifestSize,
   manifestStream,
   type ManifestHeader,
+  type ManifestRow,
 } from '../../../src/versions/manifest.js';
 
 const header: ManifestHeader = {
@@ -75,5 +77,55 @@ describe('manifestBody', () => {
     expect(sut.size).toBe(await manifestSize(header, ledger(50).pages()));
     expect(await text(sut.body)).toBe(expected);
     expect(reads.count).toBe(2);
+  });
+});
+
+describe('manifestPageOfRows', () => {
+  function row(r: VersionFileEntity): ManifestRow {
+    return {
+      path: r.path,
+      size: r.size,
+      sha256: r.sha256,
+      sourceHashesJson: JSON.stringify(r.sourceHashes),
+      sourceId: r.sourceId,
+      modifiedAtMs: r.modifiedAt === null ? null : r.modifiedAt.getTime(),
+      storedPath: r.storedPath,
+      firstSeq: r.firstSeq,
+    };
+  }
+
+  it('should make the same bytes as the records give when rows carry every kind of value', async () => {
+    const records = [
+      record(0),
+      { ...record(1), path: 'q/"quoted" \\ and \u2028', sourceId: 'id "1"' },
+      {
+        ...record(2),
+        path: 'é/日本語/😀.txt',
+        modifiedAt: null,
+        sourceHashes: { md5: 'ab'.repeat(16) },
+      },
+      { ...record(3), modifiedAt: new Date(0), size: 5_000_000_000 },
+      // Longer than the buffer made for one page of 4 rows: it has to grow.
+      { ...record(4), path: `long/${'ü'.repeat(3000)}` },
+      // Past several writes of 64 lines, one long line among them.
+      ...Array.from({ length: 150 }, (_, i) =>
+        i === 100 ? { ...record(5 + i), path: `é${'€'.repeat(400 * 384)}` } : record(5 + i),
+      ),
+    ] as VersionFileEntity[];
+    async function* asRecords(): AsyncGenerator<VersionFileEntity[]> {
+      yield records;
+    }
+    async function* asRows(): AsyncGenerator<Buffer> {
+      yield manifestPageOfRows(records.map(row));
+    }
+
+    const sut = await text(manifestStream(header, asRows()));
+
+    expect(sut).toBe(await text(manifestStream(header, asRecords())));
+    expect(sut.trimEnd().split('\n')).toHaveLength(records.length + 1);
+  });
+
+  it('should make an empty page of no rows', () => {
+    expect(manifestPageOfRows([])).toHaveLength(0);
   });
 });
