@@ -3,7 +3,7 @@ import type { HashSet } from '../connectors/hashing/hash-kinds.js';
 import type { Database } from '../persistence/database.js';
 import { VersionFileEntity } from './entities/version-file.entity.js';
 import { ledgerSql, type LedgerSql } from './ledger-sql.js';
-import type { ManifestFile, ManifestRow } from './manifest.js';
+import { LedgerRunReads } from './ledger-run-reads.js';
 import { VersionEntity, type VersionStatus } from './entities/version.entity.js';
 
 /** What the engine knows of one stored file when it records it. */
@@ -23,9 +23,6 @@ export interface VersionFilesPage {
   nextAfterId?: number;
 }
 
-/** What `findLiveChangeKeys` hands out for a record without source hashes (read only). */
-const NO_HASHES: HashSet = Object.freeze({});
-
 /** SQLite caps bound parameters per statement; stay well under it. */
 const IN_BATCH = 500;
 
@@ -37,7 +34,12 @@ export class VersionLedgerRepository {
   /** Built on first use (see sql()). */
   private sqlCache: LedgerSql | undefined;
 
-  constructor(private readonly db: Database) {}
+  /** The plain-row reads of every backup run (ledger-run-reads.ts). */
+  readonly runReads: LedgerRunReads;
+
+  constructor(private readonly db: Database) {
+    this.runReads = new LedgerRunReads(db, () => this.sql(db.dataSource.manager), IN_BATCH);
+  }
 
   private get versions() {
     return this.db.dataSource.getRepository(VersionEntity);
@@ -534,215 +536,8 @@ export class VersionLedgerRepository {
     this.sqlCache ??= ledgerSql(em, this.db.isPostgres, IN_BATCH);
     return this.sqlCache;
   }
-
-  // The methods below read plain rows (getRawMany), not entities: a no-change run of 10,000
-  // files read ~30,000 rows through TypeORM's entity hydration, ~6 us a row of one CPU plus the
-  // garbage it left (issue #21). Sizes and times come back as strings from PostgreSQL.
-
-  /**
-   * What change detection needs of the current records of `paths`: size, source hashes and
-   * modification time, by path. One indexed query per IN_BATCH paths.
-   */
-  async findLiveChangeKeys(taskId: string, paths: string[]): Promise<Map<string, LiveChangeKey>> {
-    const out = new Map<string, LiveChangeKey>();
-    const sql = this.sql(this.db.dataSource.manager);
-    for (let i = 0; i < paths.length; i += IN_BATCH) {
-      const batch = paths.slice(i, i + IN_BATCH);
-      const rows = (await this.db.dataSource.query(
-        `SELECT "path", "size", "source_hashes", "modified_at" FROM ${sql.table} WHERE "task_id" = ${sql.p(1)} AND "last_seq" IS NULL AND "path" IN (${sql.list(2, batch.length)})`,
-        [taskId, ...batch],
-      )) as Array<{
-        path: string;
-        size: string | number;
-        source_hashes: string;
-        modified_at: string | number | null;
-      }>;
-      for (const r of rows) {
-        out.set(r.path, {
-          size: Number(r.size),
-          // Most sources report no hash at all: one shared empty set, not a parse per file.
-          sourceHashes:
-            r.source_hashes === '{}' ? NO_HASHES : (JSON.parse(r.source_hashes) as HashSet),
-          modifiedAt: r.modified_at === null ? null : new Date(Number(r.modified_at)),
-        });
-      }
-    }
-    return out;
-  }
-
-  /**
-   * `closeUnseen` reading only ids and paths as plain rows, PAGE rows a query, in id order
-   * through the (task_id, last_seq) index; closes only records still current.
-   */
-  async closeUnseenPaths(
-    taskId: string,
-    seq: number,
-    isSeen: (path: string) => boolean,
-  ): Promise<number> {
-    const PAGE = 5000;
-    let closed = 0;
-    let afterId = 0;
-    for (;;) {
-      const rows = await this.files
-        .createQueryBuilder('f')
-        .select('f.id', 'id')
-        .addSelect('f.path', 'path')
-        .where('f.task_id = :taskId', { taskId })
-        .andWhere('f.last_seq IS NULL')
-        .andWhere('f.first_seq < :seq', { seq })
-        .andWhere('f.id > :afterId', { afterId })
-        .orderBy('f.id', 'ASC')
-        .limit(PAGE)
-        .getRawMany<{ id: string | number; path: string }>();
-      if (rows.length === 0) break;
-      afterId = Number(rows[rows.length - 1]!.id);
-      const gone = rows.filter((r) => !isSeen(r.path)).map((r) => Number(r.id));
-      for (let i = 0; i < gone.length; i += IN_BATCH) {
-        const ids = gone.slice(i, i + IN_BATCH);
-        await this.db.write((em) =>
-          em.update(VersionFileEntity, { id: In(ids), lastSeq: IsNull() }, { lastSeq: seq - 1 }),
-        );
-      }
-      closed += gone.length;
-      if (rows.length < PAGE) break;
-    }
-    return closed;
-  }
-
-  /**
-   * One page of what a manifest lists of version `seq`, as plain rows in path order after
-   * `afterPath`: keyset paging through the (task_id, path, ...) index, so each page costs its own
-   * rows (paging by id re-sorted every covering row per page: quadratic in the version's size).
-   * Relies on a version holding one record per path, which holds for a version being committed.
-   */
-  async listManifestFiles(
-    taskId: string,
-    seq: number,
-    afterPath: string | undefined,
-    limit: number,
-  ): Promise<ManifestFile[]> {
-    const rows = await this.coveringQuery(taskId, seq)
-      .select('f.path', 'path')
-      .addSelect('f.size', 'size')
-      .addSelect('f.sha256', 'sha256')
-      .addSelect('f.source_hashes', 'hashes')
-      .addSelect('f.source_id', 'sourceId')
-      .addSelect('f.modified_at', 'modified')
-      .addSelect('f.stored_path', 'storedPath')
-      .addSelect('f.first_seq', 'firstSeq')
-      // Every path is longer than '': the bound from the first page on keeps SQLite on the
-      // path index (without it, it chose the first_seq index and sorted every covering row).
-      .andWhere('f.path > :afterPath', { afterPath: afterPath ?? '' })
-      .orderBy('f.path', 'ASC')
-      .limit(limit)
-      .getRawMany<{
-        path: string;
-        size: string | number;
-        sha256: string;
-        hashes: string;
-        sourceId: string | null;
-        modified: string | number | null;
-        storedPath: string;
-        firstSeq: string | number;
-      }>();
-    return rows.map((r) => ({
-      path: r.path,
-      size: Number(r.size),
-      sha256: r.sha256,
-      sourceHashes: JSON.parse(r.hashes) as HashSet,
-      sourceId: r.sourceId,
-      modifiedAt: r.modified === null ? null : new Date(Number(r.modified)),
-      storedPath: r.storedPath,
-      firstSeq: Number(r.firstSeq),
-    }));
-  }
-
-  // Plain SQL for the reads of every backup run (issue #21): TypeORM's query builder rebuilt
-  // each statement (its `:...paths` expansion rewrites the text once per parameter) for about
-  // as long as SQLite took to answer it.
-
-  /**
-   * The current records opened before version `seq`: how many there are. After a full listing,
-   * when every one of them is a path the run saw unchanged, nothing is left to close (see
-   * VersionsService.commitVersion). One count through the (task_id, last_seq) index.
-   */
-  async countCurrentBefore(taskId: string, seq: number): Promise<number> {
-    const sql = this.sql(this.db.dataSource.manager);
-    const rows = (await this.db.dataSource.query(
-      `SELECT COUNT(*) AS "n" FROM ${sql.table} WHERE "task_id" = ${sql.p(1)} AND "last_seq" IS NULL AND "first_seq" < ${sql.p(2)}`,
-      [taskId, seq],
-    )) as Array<{ n: string | number }>;
-    return Number(rows[0]?.n ?? 0);
-  }
-
-  /**
-   * Seq, status and storage folder of every version of a task, newest first, as plain rows: what
-   * each backup run checks before it starts (earlier versions on the target, interrupted ones to
-   * clean up), without an entity per version of a task that has kept years of them.
-   */
-  async listVersionStates(
-    taskId: string,
-  ): Promise<Array<Pick<VersionEntity, 'seq' | 'status' | 'storageFolder'>>> {
-    const rows = await this.versions
-      .createQueryBuilder('v')
-      .select('v.seq', 'seq')
-      .addSelect('v.status', 'status')
-      .addSelect('v.storage_folder', 'storageFolder')
-      .where('v.task_id = :taskId', { taskId })
-      .orderBy('v.seq', 'DESC')
-      .getRawMany<{ seq: string | number; status: VersionStatus; storageFolder: string }>();
-    return rows.map((r) => ({
-      seq: Number(r.seq),
-      status: r.status,
-      storageFolder: r.storageFolder,
-    }));
-  }
-
-  /**
-   * A page of what version `seq`'s manifest lists, as `listManifestFiles` pages (path order after
-   * `afterPath`), in plain SQL and kept as the columns hold them (hashes as JSON text, times as
-   * epoch ms) for `manifestPageOfRows`.
-   */
-  async listManifestRows(
-    taskId: string,
-    seq: number,
-    afterPath: string | undefined,
-    limit: number,
-  ): Promise<ManifestRow[]> {
-    const sql = this.sql(this.db.dataSource.manager);
-    const rows = (await this.db.dataSource.query(
-      `SELECT "path", "size", "sha256", "source_hashes", "source_id", "modified_at", "stored_path", "first_seq" FROM ${sql.table}` +
-        ` WHERE "task_id" = ${sql.p(1)} AND "first_seq" <= ${sql.p(2)} AND ("last_seq" IS NULL OR "last_seq" >= ${sql.p(3)})` +
-        // Every path is longer than '': the bound from the first page on keeps SQLite on the
-        // path index (see listManifestFiles).
-        ` AND "path" > ${sql.p(4)} ORDER BY "path" ASC LIMIT ${Math.floor(limit)}`,
-      [taskId, seq, seq, afterPath ?? ''],
-    )) as Array<{
-      path: string;
-      size: string | number;
-      sha256: string;
-      source_hashes: string;
-      source_id: string | null;
-      modified_at: string | number | null;
-      stored_path: string;
-      first_seq: string | number;
-    }>;
-    return rows.map((r) => ({
-      path: r.path,
-      size: Number(r.size),
-      sha256: r.sha256,
-      sourceHashesJson: r.source_hashes,
-      sourceId: r.source_id,
-      modifiedAtMs: r.modified_at === null ? null : Number(r.modified_at),
-      storedPath: r.stored_path,
-      firstSeq: Number(r.first_seq),
-    }));
-  }
 }
 
 function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
-
-/** What change detection compares of a current record (see `isUnchanged`). */
-export type LiveChangeKey = Pick<VersionFileEntity, 'size' | 'sourceHashes' | 'modifiedAt'>;

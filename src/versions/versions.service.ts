@@ -24,8 +24,8 @@ import {
   type ManifestHeader,
   type ManifestLine,
 } from './manifest.js';
+import type { LiveChangeKey } from './ledger-run-reads.js';
 import type {
-  LiveChangeKey,
   StoredFile,
   VersionFilesPage,
   VersionLedgerRepository,
@@ -97,7 +97,7 @@ export class VersionsService {
 
   /** What change detection needs of the current records of `paths`, by path. */
   findCurrentFiles(taskId: string, paths: string[]): Promise<Map<string, LiveChangeKey>> {
-    return this.ledger.findLiveChangeKeys(taskId, paths);
+    return this.ledger.runReads.findLiveChangeKeys(taskId, paths);
   }
 
   recordStoredFiles(taskId: string, seq: number, files: StoredFile[]): Promise<void> {
@@ -123,8 +123,9 @@ export class VersionsService {
     if ('isSeen' in gone) {
       const allSeen =
         gone.unchangedSeen !== undefined &&
-        (await this.ledger.countCurrentBefore(task.id, version.seq)) === gone.unchangedSeen;
-      if (!allSeen) await this.ledger.closeUnseenPaths(task.id, version.seq, gone.isSeen);
+        (await this.ledger.runReads.countCurrentBefore(task.id, version.seq)) ===
+          gone.unchangedSeen;
+      if (!allSeen) await this.ledger.runReads.closeUnseenPaths(task.id, version.seq, gone.isSeen);
     } else await this.ledger.closePaths(task.id, version.seq, gone.deletedPaths);
     const totals = await this.ledger.summarize(task.id, version.seq);
     const previous = await this.ledger.findLatestComplete(task.id);
@@ -202,7 +203,7 @@ export class VersionsService {
    * still be there when the next run starts).
    */
   async hasVersionsOnTarget(taskId: string): Promise<boolean> {
-    const versions = await this.ledger.listVersionStates(taskId);
+    const versions = await this.ledger.runReads.listVersionStates(taskId);
     if (versions.some((v) => v.status !== 'running' && v.status !== 'partial')) return true;
     // A partial version (a stopped run) holds the folder only if it stored something: a first
     // run killed before any file landed left nothing on a target whose folders exist only
@@ -219,7 +220,7 @@ export class VersionsService {
    * were stopped (killed, crashed) may have left temporary files.
    */
   async interruptedStorageFolders(taskId: string): Promise<string[]> {
-    const versions = await this.ledger.listVersionStates(taskId);
+    const versions = await this.ledger.runReads.listVersionStates(taskId);
     const lastComplete = versions.find((v) => v.status === 'complete')?.seq ?? 0;
     return versions
       .filter((v) => v.status === 'partial' && v.seq > lastComplete)
@@ -535,7 +536,12 @@ export class VersionsService {
   private async *pages(taskId: string, seq: number): AsyncGenerator<Buffer> {
     let afterPath: string | undefined;
     for (;;) {
-      const rows = await this.ledger.listManifestRows(taskId, seq, afterPath, MANIFEST_PAGE);
+      const rows = await this.ledger.runReads.listManifestRows(
+        taskId,
+        seq,
+        afterPath,
+        MANIFEST_PAGE,
+      );
       if (rows.length > 0) yield manifestPageOfRows(rows);
       if (rows.length < MANIFEST_PAGE) return;
       afterPath = rows[rows.length - 1]!.path;

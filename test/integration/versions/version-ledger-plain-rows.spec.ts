@@ -54,7 +54,7 @@ describe.each(TEST_DATABASES)('VersionLedgerRepository plain-row reads on %s', (
     const out: string[] = [];
     let after: string | undefined;
     for (;;) {
-      const page = await sut.listManifestFiles(taskId, seq, after, limit);
+      const page = await sut.runReads.listManifestFiles(taskId, seq, after, limit);
       out.push(...page.map((f) => f.path));
       if (page.length < limit) return out;
       after = page[page.length - 1]!.path;
@@ -73,7 +73,7 @@ describe.each(TEST_DATABASES)('VersionLedgerRepository plain-row reads on %s', (
     await version(taskId, 2);
     await sut.recordStoredFiles(taskId, 2, [file('d/f7.bin', 'new', 5_000_000_000)]);
 
-    const live = await sut.findLiveChangeKeys(taskId, [...paths, 'not/there']);
+    const live = await sut.runReads.findLiveChangeKeys(taskId, [...paths, 'not/there']);
 
     expect(live.size).toBe(1203);
     expect(live.get('d/f1202.bin')).toEqual({
@@ -94,12 +94,12 @@ describe.each(TEST_DATABASES)('VersionLedgerRepository plain-row reads on %s', (
     await sut.recordStoredFiles(taskId, 2, [file('new-in-2')]);
     const gone = new Set(['p0', 'p4999', 'p5001', 'new-in-2']);
 
-    const closed = await sut.closeUnseenPaths(taskId, 2, (p) => !gone.has(p));
+    const closed = await sut.runReads.closeUnseenPaths(taskId, 2, (p) => !gone.has(p));
 
     expect(closed).toBe(3); // new-in-2 was opened by version 2 itself: not closed
     const closedRows = await ds.getRepository(VersionFileEntity).findBy({ taskId, lastSeq: 1 });
     expect(closedRows.map((r) => r.path).sort()).toEqual(['p0', 'p4999', 'p5001']);
-    expect(await sut.closeUnseenPaths(taskId, 2, (p) => !gone.has(p))).toBe(0);
+    expect(await sut.runReads.closeUnseenPaths(taskId, 2, (p) => !gone.has(p))).toBe(0);
   });
 
   it('should page a version in path order, each record once, only what the version holds', async () => {
@@ -115,7 +115,7 @@ describe.each(TEST_DATABASES)('VersionLedgerRepository plain-row reads on %s', (
     );
     await version(taskId, 2);
     await sut.recordStoredFiles(taskId, 2, [file('b', 'b2'), file('added')]);
-    await sut.closeUnseenPaths(taskId, 2, (p) => p !== 'e');
+    await sut.runReads.closeUnseenPaths(taskId, 2, (p) => p !== 'e');
 
     const v1 = await manifestPaths(taskId, 1, 3);
     const v2 = await manifestPaths(taskId, 2, 2);
@@ -125,7 +125,9 @@ describe.each(TEST_DATABASES)('VersionLedgerRepository plain-row reads on %s', (
     expect([...v2].sort()).toEqual(
       [...names.filter((n) => n !== 'e'), 'added'].sort((a, b) => (a < b ? -1 : 1)),
     );
-    const b2 = (await sut.listManifestFiles(taskId, 2, undefined, 100)).find((f) => f.path === 'b');
+    const b2 = (await sut.runReads.listManifestFiles(taskId, 2, undefined, 100)).find(
+      (f) => f.path === 'b',
+    );
     expect(b2).toEqual({
       path: 'b',
       size: 10,
@@ -146,13 +148,13 @@ describe.each(TEST_DATABASES)('VersionLedgerRepository plain-row reads on %s', (
     const v2 = await sut.findVersionBySeq(taskId, 2);
     await sut.setVersionStatus(v2!.id, 'partial');
 
-    const states = await sut.listVersionStates(taskId);
+    const states = await sut.runReads.listVersionStates(taskId);
 
     expect(states).toEqual([
       { seq: 3, status: 'running', storageFolder: 'v3' },
       { seq: 2, status: 'partial', storageFolder: 'v2' },
       { seq: 1, status: 'running', storageFolder: 'v1' },
     ]);
-    expect(await sut.listVersionStates(randomUUID())).toEqual([]);
+    expect(await sut.runReads.listVersionStates(randomUUID())).toEqual([]);
   });
 });

@@ -94,7 +94,12 @@ describe.each(TEST_DATABASES)('VersionsService.commitVersion on %s', (_name, cre
 
   /** The lines as the manifest was made before plain rows: JSON.stringify of each record. */
   async function linesAsBefore(taskId: string, seq: number): Promise<string[]> {
-    const files: ManifestFile[] = await ledger.listManifestFiles(taskId, seq, undefined, 100_000);
+    const files: ManifestFile[] = await ledger.runReads.listManifestFiles(
+      taskId,
+      seq,
+      undefined,
+      100_000,
+    );
     return files.map((f) =>
       JSON.stringify({
         path: f.path,
@@ -117,7 +122,7 @@ describe.each(TEST_DATABASES)('VersionsService.commitVersion on %s', (_name, cre
     const task = newTask();
     const first = PATHS.map((p, i) => file(p, i, i === 1 ? { md5: 'ab'.repeat(16) } : {}));
     const v1 = await commit(task, 1, { isSeen: () => true, unchangedSeen: 0 }, first);
-    const closeUnseen = jest.spyOn(ledger, 'closeUnseenPaths');
+    const closeUnseen = jest.spyOn(ledger.runReads, 'closeUnseenPaths');
     const isSeen = jest.fn(() => false);
 
     const v2 = await commit(task, 2, { isSeen, unchangedSeen: PATHS.length });
