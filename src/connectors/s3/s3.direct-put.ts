@@ -143,7 +143,6 @@ export class DirectPut {
     const expectContinue = length > EXPECT_CONTINUE_FROM;
     return new Promise<PutObjectCommandOutput>((resolve, reject) => {
       let bodySent = false;
-      let timer: NodeJS.Timeout | undefined;
       const sendBody = () => {
         if (bodySent) return;
         bodySent = true;
@@ -181,7 +180,8 @@ export class DirectPut {
         },
       );
       request.made = true;
-      req.once('error', (e) => {
+      // on, not once: a refused request destroyed after its answer may report an error too.
+      req.on('error', (e) => {
         clearTimeout(timer);
         reject(e);
       });
@@ -189,13 +189,13 @@ export class DirectPut {
         clearTimeout(timer);
         onClose();
       });
+      const timer = expectContinue ? setTimeout(sendBody, CONTINUE_TIMEOUT_MS) : undefined;
       if (!expectContinue) {
         sendBody();
         return;
       }
       req.once('continue', sendBody);
       req.flushHeaders();
-      timer = setTimeout(sendBody, CONTINUE_TIMEOUT_MS);
     });
   }
 
