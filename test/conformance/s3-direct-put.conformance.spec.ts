@@ -1,5 +1,5 @@
 /**
- * A small single PutObject leaves without the AWS SDK's middleware stack (issue #21:
+ * A single PutObject (a small file or a photo) leaves without the AWS SDK's middleware stack (issue #21:
  * s3.direct-put.ts): signed by the SDK's own SigV4 signer, sent with Node's http. What S3
  * checks must be the same (s3rver verifies the signature and Content-MD5), and so must what the
  * engine sees when it fails: the typed errors of s3.errors.ts, the pacer's retries, an abort.
@@ -49,6 +49,46 @@ describe('s3 direct PutObject against s3rver (issue #21)', () => {
         expect(entry.hashes.md5).toBe(createHash('md5').update(body).digest('hex'));
         expect((await drain(await c.read(`direct/${name}`))).equals(body)).toBe(true);
       }
+    } finally {
+      await c.close?.();
+    }
+  });
+
+  it('should store photos sent in odd-sized chunks across many blocks, read back byte for byte', async () => {
+    const c = createS3Connector({ config: { ...server.accountOptions }, secrets: {} }, ctx);
+    try {
+      const writes = [3 * 1024 * 1024 + 17, 5 * 1024 * 1024 + 1, 2 * 1024 * 1024].map(
+        async (size, i) => {
+          const body = randomBytes(size);
+          const chunks: Buffer[] = [];
+          for (let at = 0; at < size; at += 100_003) chunks.push(body.subarray(at, at + 100_003));
+          const sha = createHash('sha256').update(body).digest('hex');
+          const entry = await c.write(`photos/p${i}.jpg`, Readable.from(chunks), {
+            size,
+            digests: () => ({ sha256: sha }),
+          });
+          expect(entry.size).toBe(size);
+          expect(entry.hashes.sha256).toBe(sha);
+          expect((await drain(await c.read(`photos/p${i}.jpg`))).equals(body)).toBe(true);
+        },
+      );
+      await Promise.all(writes);
+    } finally {
+      await c.close?.();
+    }
+  });
+
+  it('should send nothing when the body is shorter than announced: the object there stays whole', async () => {
+    const c = createS3Connector({ config: { ...server.accountOptions }, secrets: {} }, ctx);
+    try {
+      const before = randomBytes(2 * 1024 * 1024);
+      await c.write('short/p.jpg', Readable.from([before]), { size: before.length });
+      await expect(
+        c.write('short/p.jpg', Readable.from([randomBytes(1024 * 1024)]), {
+          size: before.length,
+        }),
+      ).rejects.toThrow(/shorter than/);
+      expect((await drain(await c.read('short/p.jpg'))).equals(before)).toBe(true);
     } finally {
       await c.close?.();
     }
@@ -200,6 +240,65 @@ describe('s3 direct PutObject: answers S3 gives under stress (issue #21)', () =>
     } finally {
       await c.close?.();
       await fake.stop();
+    }
+  });
+
+  it('should send a photo with Expect: 100-continue and its SHA-256 as the signed payload hash, and again whole after a 503', async () => {
+    const fake = new ScriptedS3((n, body, res) => {
+      if (n === 1) return s3Error(res, 503, 'SlowDown', { 'retry-after': '0' });
+      res.writeHead(200, { etag: `"${createHash('md5').update(body).digest('hex')}"` });
+      res.end();
+    });
+    const c = connectorFor(await fake.start());
+    try {
+      const body = randomBytes(3 * 1024 * 1024 + 5);
+      const sha = createHash('sha256').update(body).digest('hex');
+      const entry = await c.write('d/photo.jpg', Readable.from([body]), {
+        size: body.length,
+        digests: () => ({ sha256: sha }),
+      });
+      expect(entry.size).toBe(body.length);
+      expect(fake.puts).toHaveLength(2);
+      for (const put of fake.puts) {
+        expect(put.body.equals(body)).toBe(true);
+        expect(put.headers.expect).toBe('100-continue');
+        expect(put.headers['x-amz-content-sha256']).toBe(sha);
+        expect(put.headers['content-md5']).toBeUndefined();
+        expect(put.headers.authorization).toMatch(/SignedHeaders=[^,]*x-amz-content-sha256/);
+      }
+    } finally {
+      await c.close?.();
+      await fake.stop();
+    }
+  });
+
+  it('should read a refusal S3 answers before "100 Continue" as its typed error, the photo never sent', async () => {
+    let bodyBytes = 0;
+    const server = createServer((req, res) => {
+      req.on('data', (c: Buffer) => (bodyBytes += c.length));
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/xml' });
+        res.end(
+          '<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>b</Name><KeyCount>0</KeyCount><IsTruncated>false</IsTruncated></ListBucketResult>',
+        );
+      });
+    });
+    server.on('checkContinue', (_req: IncomingMessage, res: ServerResponse) =>
+      s3Error(res, 403, 'AccessDenied'),
+    );
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const c = connectorFor(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    try {
+      const body = randomBytes(2 * 1024 * 1024);
+      await expect(
+        c.write('d/photo.jpg', Readable.from([body]), { size: body.length }),
+      ).rejects.toBeInstanceOf(FatalError);
+      expect(bodyBytes).toBe(0);
+    } finally {
+      await c.close?.();
+      server.closeAllConnections();
+      server.close();
     }
   });
 

@@ -51,6 +51,7 @@ export function s3OptionsFrom(settings: ConnectorSettings): S3ConnectorOptions {
     partSize,
     queueSize,
     listPageSize,
+    contentMd5: config.contentMd5 === true ? 'always' : 'small',
   };
 }
 

@@ -32,6 +32,7 @@ import { resumableDownload, type OpenedBody } from '../resumable-download.js';
 import { mapS3Error } from './s3.errors.js';
 import { etagIsMd5, fileEntry, folderEntry, META_MTIME, META_SHA256, S3Keys } from './s3.mapper.js';
 import { s3Capabilities, S3_MAX_COPY_SIZE, type S3ConnectorOptions } from './s3.options.js';
+import { BodyBlockPool } from './s3.body-blocks.js';
 import { abortQuietly, parseLocator, PartBufferPool, uploadObject } from './s3.upload.js';
 
 const MAX_DOWNLOAD_RESUMES = 10;
@@ -41,9 +42,9 @@ const KNOWN_FOLDERS_MAX = 10_000;
 const DELETE_CONCURRENCY = 8;
 
 /**
- * Bytes the whole-body buffers of single PutObjects may hold at once (PartBufferPool): 24 MiB is
- * e.g. four bodies of up to 5 MiB or two of 5-10 MiB in flight (buffers are whole part sizes,
- * 5 MiB by default); against 4 x 10 MiB before.
+ * Bytes the whole bodies of single PutObjects may hold at once (BodyBlockPool, in 256 KiB
+ * blocks): 24 MiB is four photos of up to 6 MiB in flight (the transfer pool starts four), or
+ * three of 8 MiB, and sixteen small files take 16 blocks (4 MiB).
  */
 const WHOLE_BODY_BUDGET = 24 * 1024 * 1024;
 
@@ -64,7 +65,10 @@ export class S3Connector implements Connector, UploadSessionDiscarder {
   private readonly subfolders = new Map<string, Set<string>>();
   /** Listings of subfolders under way, by folder (see isKnownFolder). */
   private readonly subfolderListings = new Map<string, Promise<Set<string>>>();
+  /** Multipart part buffers. */
   private readonly buffers: PartBufferPool;
+  /** Whole bodies of single PutObjects, within WHOLE_BODY_BUDGET. */
+  private readonly bodies: BodyBlockPool;
 
   constructor(
     private readonly api: S3ApiClient,
@@ -72,7 +76,8 @@ export class S3Connector implements Connector, UploadSessionDiscarder {
   ) {
     this.keys = new S3Keys(options.prefix);
     this.capabilities = s3Capabilities(options.partSize, options.listPageSize);
-    this.buffers = new PartBufferPool(options.partSize, WHOLE_BODY_BUDGET);
+    this.buffers = new PartBufferPool(options.partSize);
+    this.bodies = new BodyBlockPool(WHOLE_BODY_BUDGET);
   }
 
   async *list(dir: string, opts: CallOptions = {}): AsyncIterable<Entry> {
@@ -175,6 +180,8 @@ export class S3Connector implements Connector, UploadSessionDiscarder {
         modifiedAt: meta.modifiedAt,
         signal: meta.signal,
         pool: this.buffers,
+        blocks: this.bodies,
+        contentMd5: this.options.contentMd5,
         session: meta.session,
         digests: meta.digests,
       });

@@ -5,9 +5,10 @@ import type { PutObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
 /** What a direct PutObject sends: a whole body whose digests the caller already has. */
 export interface DirectPutInput {
   key: string;
-  body: Buffer;
+  /** The whole body: one buffer, or its pieces in order (written with one writev). */
+  body: Buffer | readonly Buffer[];
   /** Content-MD5, base64: S3 checks the body against it. */
-  md5Base64: string;
+  md5Base64?: string;
   /** SHA-256 of the body, hex: signed as x-amz-content-sha256, which S3 checks too. */
   sha256Hex: string;
   /** x-amz-meta-* (keys without the prefix). */
@@ -34,6 +35,15 @@ type SignedRequest = Awaited<ReturnType<Signer['sign']>>;
 
 /** How much of an error answer is read to find its <Code> and <Message>. */
 const ERROR_BODY_MAX = 64 * 1024;
+/**
+ * Bodies over this size are sent with `Expect: 100-continue` (as the SDK and rclone do): the
+ * headers go first and the body only once S3 said "go on", so a refused PUT (bad credentials, a
+ * missing bucket, a redirect) answers before megabytes are sent, and its answer is read instead
+ * of a broken pipe.
+ */
+const EXPECT_CONTINUE_FROM = 1024 * 1024;
+/** How long to wait for "100 Continue" before sending the body anyway (a server that ignores it). */
+const CONTINUE_TIMEOUT_MS = 1000;
 
 /**
  * A single PutObject of a whole buffer without the SDK's middleware stack (issue #21). Even with
@@ -98,13 +108,16 @@ export class DirectPut {
     signal?.throwIfAborted();
     const route = await this.route;
     if (!route) throw new Error('the direct PUT is not available for this bucket');
+    const pieces: readonly Buffer[] = Buffer.isBuffer(input.body) ? [input.body] : input.body;
+    let length = 0;
+    for (const p of pieces) length += p.length;
     const headers: Record<string, string> = {
       host: route.host,
       'content-type': input.contentType,
-      'content-length': String(input.body.length),
-      'content-md5': input.md5Base64,
+      'content-length': String(length),
       'x-amz-content-sha256': input.sha256Hex,
     };
+    if (input.md5Base64 !== undefined) headers['content-md5'] = input.md5Base64;
     for (const [k, v] of Object.entries(input.metadata)) headers[`x-amz-meta-${k}`] = v;
     const signed: SignedRequest = await route.signer.sign(
       {
@@ -115,7 +128,8 @@ export class DirectPut {
         path: `${route.basePath}/${encodeKeyPath(input.key)}`,
         query: {},
         headers,
-        body: input.body,
+        // Not hashed: the x-amz-content-sha256 header above is the payload hash it signs.
+        body: undefined,
       },
       {
         // The SDK corrects its clock from a skewed answer (RequestTimeTooSkewed) on any call.
@@ -126,7 +140,18 @@ export class DirectPut {
     );
     signal?.throwIfAborted();
     const send = route.protocol === 'https:' ? httpsRequest : httpRequest;
+    const expectContinue = length > EXPECT_CONTINUE_FROM;
     return new Promise<PutObjectCommandOutput>((resolve, reject) => {
+      let bodySent = false;
+      const sendBody = () => {
+        if (bodySent) return;
+        bodySent = true;
+        clearTimeout(timer);
+        req.cork();
+        for (const p of pieces) req.write(p);
+        req.end();
+        req.uncork();
+      };
       const req = send(
         {
           method: 'PUT',
@@ -134,18 +159,43 @@ export class DirectPut {
           hostname: route.hostname,
           port: route.port,
           path: signed.path,
-          headers: signed.headers,
+          // Not signed (no signer signs Expect): added after.
+          headers: expectContinue ? { ...signed.headers, expect: '100-continue' } : signed.headers,
           agent: route.protocol === 'https:' ? this.agents.httpsAgent : this.agents.httpAgent,
           signal,
         },
         (res) => {
-          answer(res).then(resolve, reject);
+          // A final answer before "100 Continue" (a refusal): the body is never sent, and the
+          // socket, which still expects it, is not reused.
+          const refused = !bodySent;
+          if (refused) {
+            bodySent = true;
+            clearTimeout(timer);
+          }
+          answer(res)
+            .then(resolve, reject)
+            .finally(() => {
+              if (refused) req.destroy();
+            });
         },
       );
       request.made = true;
-      req.once('error', reject);
-      req.once('close', onClose);
-      req.end(input.body);
+      // on, not once: a refused request destroyed after its answer may report an error too.
+      req.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      req.once('close', () => {
+        clearTimeout(timer);
+        onClose();
+      });
+      const timer = expectContinue ? setTimeout(sendBody, CONTINUE_TIMEOUT_MS) : undefined;
+      if (!expectContinue) {
+        sendBody();
+        return;
+      }
+      req.once('continue', sendBody);
+      req.flushHeaders();
     });
   }
 

@@ -84,6 +84,14 @@ export const S3_OPTIONS: readonly OptionSpec[] = [
     advanced: true,
   },
   {
+    key: 'contentMd5',
+    label: 'Content-MD5 on every upload',
+    help: 'Also send an MD5 of every file uploaded in one request, not only of files up to 1 MiB. Every upload is already signed with its SHA-256, which Amazon S3, MinIO, Ceph and most S3-compatible servers check before they store it; turn this on for a server that checks Content-MD5 but not the signed SHA-256 (costs an MD5 of every byte).',
+    type: 'boolean',
+    default: false,
+    advanced: true,
+  },
+  {
     key: 'listPageSize',
     label: 'Listing page size',
     help: 'Keys per ListObjectsV2 page (1 to 1000).',
@@ -105,6 +113,8 @@ export interface S3ConnectorOptions {
   partSize: number;
   queueSize: number;
   listPageSize: number;
+  /** Content-MD5 on every single PutObject, or only on bodies up to 1 MiB (s3.upload.ts). */
+  contentMd5?: 'always' | 'small';
 }
 
 export function s3Capabilities(

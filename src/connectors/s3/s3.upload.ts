@@ -16,16 +16,16 @@ import { FatalError, IntegrityError, NotFoundError, TransientError } from '../co
 import type { HashSet } from '../hashing/hash-kinds.js';
 import { HashingTransform } from '../hashing/hashing-transform.js';
 import type { S3ApiClient } from './s3.client.js';
+import { BodyBlockPool, blockViews, copyIntoBlocks } from './s3.body-blocks.js';
 import { META_MTIME, META_SHA256 } from './s3.mapper.js';
 import { MiB, S3_MAX_PARTS } from './s3.options.js';
 
 /**
- * Bodies up to this size go up without the SDK's middleware (S3ApiClient.putDirect): its fixed
- * ~1 ms of CPU per request matters next to a small body (a 34 KiB body's MD5 is ~70 µs), not
- * next to a photo's (MD5 of 5 MiB: ~8 ms); larger ones keep the SDK's path (Expect:
- * 100-continue, its body handling).
+ * Whole bodies up to this size carry Content-MD5 besides the signed payload hash; larger ones
+ * (photos) the signed payload hash only, unless the account asks for both (`contentMd5:
+ * 'always'`). See putWhole.
  */
-const DIRECT_PUT_MAX = 1024 * 1024;
+export const CONTENT_MD5_MAX = 1024 * 1024;
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -41,8 +41,15 @@ export interface UploadRequest {
   size?: number;
   modifiedAt?: Date;
   signal?: AbortSignal;
-  /** The connector's shared buffers (see PartBufferPool); without it, buffers are allocated. */
+  /** The connector's shared part buffers (see PartBufferPool); without it, buffers are allocated. */
   pool?: PartBufferPool;
+  /** The connector's blocks for whole bodies (see BodyBlockPool); without it, a pool of its own. */
+  blocks?: BodyBlockPool;
+  /**
+   * Content-MD5 on every single PutObject ('always'), or only on bodies up to CONTENT_MD5_MAX
+   * ('small', the default): see putWhole.
+   */
+  contentMd5?: 'always' | 'small';
   /** Reports the multipart upload and its confirmed prefix; continues one an earlier attempt left. */
   session?: UploadSessionHooks;
   /**
@@ -97,14 +104,13 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
   let ended = false;
   // A body of known size up to (queueSize + 1) parts goes up as one PutObject: it holds no more
   // memory than the multipart path would (queueSize + 1 part buffers), takes one request instead
-  // of four plus a server-side copy, and S3 checks it whole against its Content-MD5.
-  const gather = single ? req.size! + 1 : req.partSize;
-  // Copied into one buffer of the announced size as it arrives (no second copy by concat); when
-  // the bodies in flight already hold the pool's budget, this one waits for one to finish.
-  const pooled = single
-    ? await (req.pool?.takeWithinBudget(req.size!, req.signal) ?? takeBuffer(req, req.size!))
-    : undefined;
-  const whole = pooled?.subarray(0, req.size!);
+  // of four plus a server-side copy, and S3 checks it whole. It is copied into fixed-size blocks
+  // as it arrives (no second copy by concat); when the bodies in flight already hold the
+  // budget, this one waits for one to finish.
+  const size = req.size ?? 0;
+  const bodies = req.blocks ?? new BodyBlockPool(Number.POSITIVE_INFINITY);
+  const blocks = single ? await bodies.take(size, req.signal) : undefined;
+  const gather = single ? size + 1 : req.partSize;
   try {
     while (headBytes < gather) {
       req.signal?.throwIfAborted();
@@ -114,42 +120,33 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
         break;
       }
       const chunk = next.value as Buffer;
-      if (whole && headBytes + chunk.length <= whole.length) chunk.copy(whole, headBytes);
+      if (blocks && headBytes + chunk.length <= size)
+        copyIntoBlocks(blocks, bodies.blockSize, headBytes, chunk);
       else head.push(chunk);
       headBytes += chunk.length;
     }
   } catch (e) {
-    if (pooled) req.pool?.give(pooled);
+    if (blocks) bodies.give(blocks);
     throw e;
-  }
-  if (single) {
-    // Longer than announced: nothing was sent; the caller's size check retries such a file.
-    if (!ended) {
-      if (pooled) req.pool?.give(pooled);
-      input.destroy();
-      throw new TransientError(
-        `'${req.what}': the body is longer than the ${req.size} bytes announced`,
-      );
-    }
-  } else if (whole && head.length > 0) {
-    // Longer than announced: what went into the buffer leads the parts.
-    head.unshift(whole.subarray(0, headBytes - head.reduce((n, c) => n + c.length, 0)));
   }
   const metadata: Record<string, string> = {};
   if (req.modifiedAt) metadata[META_MTIME] = String(req.modifiedAt.getTime());
 
-  if (ended) {
-    // The buffer goes back once its request is over (putWhole calls this exactly once).
-    const release = () => {
-      if (pooled) req.pool?.give(pooled);
-    };
-    return putWhole(req, head, headBytes, whole, hashing, metadata, release);
+  if (blocks) {
+    // Longer or shorter than announced: nothing is sent (the object under the key, an earlier
+    // version, stays whole); the caller's size check retries such a file.
+    if (!ended || headBytes !== size) {
+      bodies.give(blocks);
+      input.destroy();
+      throw new TransientError(
+        `'${req.what}': the body is ${ended ? 'shorter' : 'longer'} than the ${size} bytes announced`,
+      );
+    }
+    // The blocks go back once the request is over (putWhole calls this exactly once).
+    const views = blockViews(blocks, bodies.blockSize, size);
+    return putWhole(req, views, size, hashing, metadata, () => bodies.give(blocks));
   }
-  // Multipart: the head chunks were copied out of the pooled buffer's view; it is free again.
-  if (pooled) {
-    head[0] = Buffer.from(head[0]!);
-    req.pool?.give(pooled);
-  }
+  if (ended) return putWhole(req, head, headBytes, hashing, metadata, () => undefined);
 
   try {
     return await uploadMultipart(req, head, iterator, () => received, hashing, metadata);
@@ -158,35 +155,37 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
   }
 }
 
+/**
+ * One PutObject of a whole body (`pieces`, `size` bytes in all). S3 checks every one: the request
+ * is signed with the body's SHA-256 as its payload hash (x-amz-content-sha256: the caller's
+ * digest, WriteMeta.digests, so the body is not hashed again here), which S3 verifies before it
+ * stores the object (XAmzContentSHA256Mismatch); bodies up to CONTENT_MD5_MAX also carry
+ * Content-MD5, and their ETag is compared with it by the connector. A photo's MD5 was the largest
+ * item of its CPU (8.3 ms per 5 MiB against 3.4 for SHA-256; issue #21), and adds no check S3
+ * does not already make with the payload hash; `contentMd5: 'always'` keeps it for servers that
+ * check Content-MD5 but not the payload hash.
+ */
 async function putWhole(
   req: UploadRequest,
-  head: Buffer[],
-  headBytes: number,
-  whole: Buffer | undefined,
+  pieces: readonly Buffer[],
+  size: number,
   hashing: HashingTransform | undefined,
   metadata: Record<string, string>,
   release: () => void,
 ): Promise<UploadResult> {
   let out: PutObjectCommandOutput;
   let sha256: string;
-  let md5: Buffer;
-  let size: number;
-  // Direct requests sent (one per attempt): the buffer is given back only once each is over
-  // (an aborted one may still be writing it to its socket).
+  let md5: Buffer | undefined;
+  // Direct requests sent (one per attempt): the blocks are given back only once each is over
+  // (an aborted one may still be writing them to its socket).
   const inFlight: Array<Promise<void>> = [];
   try {
-    const data = whole && head.length === 0 ? whole.subarray(0, headBytes) : Buffer.concat(head);
-    size = data.length;
-    // One MD5 of the body, and one SHA-256 at most: the caller's (WriteMeta.digests), or the
-    // in-flight one when its size was unknown, else here in one piece. S3 checks both:
-    // Content-MD5, and the signed payload hash (x-amz-content-sha256: the request is signed
-    // with the SHA-256 of the metadata instead of hashing the body again).
-    md5 = createHash('md5').update(data).digest();
-    sha256 = sha256Of(req, hashing) ?? createHash('sha256').update(data).digest('hex');
-    const md5Base64 = md5.toString('base64');
+    if (size <= CONTENT_MD5_MAX || req.contentMd5 === 'always') md5 = digestOf('md5', pieces);
+    sha256 = sha256Of(req, hashing) ?? digestOf('sha256', pieces).toString('hex');
+    const md5Base64 = md5?.toString('base64');
     const withSha = { ...metadata, [META_SHA256]: sha256 };
-    const direct = data.length <= DIRECT_PUT_MAX && (await req.api.canPutDirect());
-    // The body is a Buffer, so the pacer may send it again after a 503 or a broken socket.
+    const direct = await req.api.canPutDirect();
+    // The body is in memory, so the pacer may send it again after a 503 or a broken socket.
     out = await req.api.call(
       'PutObject',
       req.what,
@@ -195,7 +194,7 @@ async function putWhole(
           const sent = req.api.putDirect(
             {
               key: req.key,
-              body: data,
+              body: pieces,
               md5Base64,
               sha256Hex: sha256,
               metadata: withSha,
@@ -209,8 +208,8 @@ async function putWhole(
         const input: PutObjectCommandInput = {
           Bucket: req.bucket,
           Key: req.key,
-          Body: data,
-          ContentLength: data.length,
+          Body: pieces.length === 1 ? pieces[0] : Buffer.concat(pieces),
+          ContentLength: size,
           ContentMD5: md5Base64,
           ContentType: 'application/octet-stream',
           Metadata: withSha,
@@ -226,12 +225,18 @@ async function putWhole(
   return {
     size,
     sha256,
-    md5: md5.toString('hex'),
+    md5: md5?.toString('hex'),
     etag: out.ETag,
     serverSideEncryption: out.ServerSideEncryption,
     sseCustomerAlgorithm: out.SSECustomerAlgorithm,
     shaInMetadata: true,
   };
+}
+
+function digestOf(kind: 'md5' | 'sha256', pieces: readonly Buffer[]): Buffer {
+  const h = createHash(kind);
+  for (const p of pieces) h.update(p);
+  return h.digest();
 }
 
 /**
@@ -244,18 +249,8 @@ export class PartBufferPool {
   private readonly free: Buffer[] = [];
   private inUse = 0;
   private maxInUse = 0;
-  private bytesInUse = 0;
-  private readonly waiters: Array<() => void> = [];
 
-  /**
-   * `budget`: the bytes whole-body buffers may hold at once (takeWithinBudget); a fifth photo
-   * of 8 MiB waits for one of four to finish instead of adding 8 MiB more (issue #21: the S3
-   * photo runs peaked at 199-207 MiB with 4 bodies of up to 10 MiB each in flight).
-   */
-  constructor(
-    private readonly granule: number,
-    private readonly budget = Number.POSITIVE_INFINITY,
-  ) {}
+  constructor(private readonly granule: number) {}
 
   /** A buffer of at least `size` bytes (its length may be larger: use a view). */
   take(size: number): Buffer {
@@ -268,40 +263,15 @@ export class PartBufferPool {
         ? this.free.splice(i, 1)[0]!
         : // Rounded up to whole granules, so one buffer serves the next file of a similar size.
           Buffer.allocUnsafe(Math.max(1, Math.ceil(size / this.granule)) * this.granule);
-    this.bytesInUse += buf.length;
     return buf;
-  }
-
-  /**
-   * Like take, but waits while the buffers in use and this one would pass the budget (never
-   * when none is in use, so a body larger than the budget still goes, alone). Only for buffers
-   * that are given back when their one request is over (whole bodies), so waiting cannot
-   * deadlock.
-   */
-  async takeWithinBudget(size: number, signal?: AbortSignal): Promise<Buffer> {
-    const need = Math.max(1, Math.ceil(size / this.granule)) * this.granule;
-    while (this.bytesInUse > 0 && this.bytesInUse + need > this.budget) {
-      signal?.throwIfAborted();
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          signal?.removeEventListener('abort', wake);
-          resolve();
-        };
-        this.waiters.push(wake);
-        signal?.addEventListener('abort', wake, { once: true });
-      });
-    }
-    return this.take(size);
   }
 
   give(buf: Buffer): void {
     this.inUse = Math.max(0, this.inUse - 1);
-    this.bytesInUse = Math.max(0, this.bytesInUse - buf.length);
     this.free.push(buf);
     this.free.sort((a, b) => b.length - a.length);
     // Keep what the uploads in flight can use at once; drop the smallest beyond that.
     this.free.length = Math.min(this.free.length, this.maxInUse);
-    for (const wake of this.waiters.splice(0)) wake();
   }
 }
 

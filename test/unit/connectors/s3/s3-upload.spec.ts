@@ -1,3 +1,8 @@
+import {
+  BodyBlockPool,
+  blockViews,
+  copyIntoBlocks,
+} from '../../../../src/connectors/s3/s3.body-blocks.js';
 import { PartBufferPool, partSizeFor } from '../../../../src/connectors/s3/s3.upload.js';
 
 const MiB = 1024 * 1024;
@@ -44,29 +49,64 @@ describe('s3 part buffer pool (issue #21)', () => {
   });
 });
 
-describe('s3 whole-body budget (issue #21)', () => {
+describe('s3 whole-body blocks (issue #21)', () => {
   it('should hold a body back while the bodies in flight would pass the budget, and let it go when one ends', async () => {
-    const sut = new PartBufferPool(MiB, 10 * MiB);
-    const a = await sut.takeWithinBudget(6 * MiB);
-    const b = await sut.takeWithinBudget(4 * MiB); // 10 MiB: exactly the budget
-    let third: Buffer | undefined;
-    const waiting = sut.takeWithinBudget(3 * MiB).then((buf) => (third = buf));
+    const sut = new BodyBlockPool(10 * MiB, MiB);
+    const a = await sut.take(6 * MiB);
+    const b = await sut.take(3.5 * MiB); // 4 blocks: exactly the budget
+    expect(sut.inUse).toBe(10);
+    let third: Buffer[] | undefined;
+    const waiting = sut.take(3 * MiB).then((blocks) => (third = blocks));
     await new Promise((r) => setImmediate(r));
     expect(third).toBeUndefined();
     sut.give(b);
     await waiting;
-    expect(third!.length).toBeGreaterThanOrEqual(3 * MiB);
+    expect(third).toHaveLength(3);
     sut.give(a);
     sut.give(third!);
+    expect(sut.inUse).toBe(0);
+  });
+
+  it('should take whole blocks for a body, not whole part sizes: four 5.1 MiB photos fit 24 MiB', async () => {
+    const sut = new BodyBlockPool(24 * MiB);
+    const photos = await Promise.all([1, 2, 3, 4].map(() => sut.take(5.1 * MiB)));
+    expect(photos.every((p) => p.length === Math.ceil((5.1 * MiB) / sut.blockSize))).toBe(true);
+    expect(sut.blocksFor(30_000)).toBe(1);
+    for (const p of photos) sut.give(p);
+  });
+
+  it('should reuse freed blocks for the next body whatever its size, and keep no more than the budget', async () => {
+    const sut = new BodyBlockPool(4 * MiB, MiB);
+    const first = await sut.take(3 * MiB);
+    sut.give(first);
+    const next = await sut.take(1);
+    expect(first).toContain(next[0]);
+    sut.give(next);
+    const big = await sut.take(9 * MiB); // alone, larger than the budget
+    expect(big).toHaveLength(9);
+    sut.give(big);
+    expect(sut.kept).toBe(4);
   });
 
   it('should let a body larger than the budget go alone, and stop waiting when aborted', async () => {
-    const sut = new PartBufferPool(MiB, 4 * MiB);
-    const big = await sut.takeWithinBudget(9 * MiB);
+    const sut = new BodyBlockPool(4 * MiB, MiB);
+    const big = await sut.take(9 * MiB);
     const ac = new AbortController();
-    const waiting = sut.takeWithinBudget(1 * MiB, ac.signal);
+    const waiting = sut.take(1 * MiB, ac.signal);
     ac.abort(new Error('cancelled'));
     await expect(waiting).rejects.toThrow('cancelled');
     sut.give(big);
+    expect(sut.inUse).toBe(0);
+  });
+
+  it('should copy chunks across block boundaries and give views of exactly the body', () => {
+    const blocks = [Buffer.alloc(4), Buffer.alloc(4), Buffer.alloc(4)];
+    const body = Buffer.from('abcdefghij');
+    copyIntoBlocks(blocks, 4, 0, body.subarray(0, 3));
+    copyIntoBlocks(blocks, 4, 3, body.subarray(3, 9));
+    copyIntoBlocks(blocks, 4, 9, body.subarray(9));
+    const views = blockViews(blocks, 4, body.length);
+    expect(views.map((v) => v.length)).toEqual([4, 4, 2]);
+    expect(Buffer.concat(views).equals(body)).toBe(true);
   });
 });
