@@ -417,6 +417,32 @@ describe('BackupExecutor with a target that copies batches', () => {
     expect(target.singleWrites).toEqual([]);
   });
 
+  it('should end the run offline when the target folder is deleted between batches', async () => {
+    const many: Record<string, Buffer> = {};
+    for (let i = 0; i < 340; i++) many[`n/h${i}.txt`] = patternBytes(20, i + 2000);
+    await writeTree(join(dir, 'src'), many);
+    // One group at a time: no write of another group in flight makes the folder again (a local
+    // folder has no id to tell a folder made again from the one watched).
+    const { sut, versions, clock, recorder } = setup({ concurrency: 1 });
+    let calls = 0;
+    let deleted = false;
+    target.onBatch = async () => {
+      if (++calls !== 3) return;
+      deleted = true;
+      // Someone deletes the task's folder; the next check is due (every 30 s).
+      await rm(join(dir, 'dst', 'backup'), { recursive: true });
+      await clock.sleep(31_000);
+    };
+    target.itemFault = () =>
+      deleted ? { ok: false, side: 'target', error: new TransientError('EIO') } : undefined;
+
+    await sut.execute(aRun(), recorder, new AbortController().signal);
+
+    expect(recorder.finished?.outcome).toBe('offline');
+    expect(recorder.finished?.message).toContain('the target is offline');
+    expect(versions.commitVersion).not.toHaveBeenCalled();
+  });
+
   it('should wait while the run is paused before a batch starts', async () => {
     const { sut, recorder } = setup();
     let resume!: () => void;
