@@ -225,6 +225,8 @@ describe('BackupExecutor with a target that copies batches', () => {
       bytesCopied: totalBytes(),
     });
     expect(recorder.phases).toEqual(['transferring', 'committing']);
+    // Batched files are not listed in flight one by one (see BackupExecution.batchHost).
+    expect(recorder.started).toEqual([]);
     expect(recorder.inFlight.size).toBe(0);
   });
 
