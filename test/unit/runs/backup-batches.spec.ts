@@ -45,9 +45,13 @@ type Deps = ConstructorParameters<typeof BackupExecutor>;
 /** What the fake copier does with one item instead of copying it. */
 type ItemFault = (item: BatchCopyItem) => BatchCopyResult | 'copy' | undefined;
 
-/** A local target that copies batches from one given source, and counts what goes which way. */
+/**
+ * A local target whose batch copies are the test's: from one given source only, each item read
+ * and written through the connector's own read and write, with faults per item; it counts what
+ * goes which way.
+ */
 class BatchingTarget extends LocalConnector implements BatchCopier {
-  readonly batches: BatchCopyItem[][] = [];
+  readonly copied: BatchCopyItem[][] = [];
   readonly singleWrites: string[] = [];
   itemFault: ItemFault = () => undefined;
   /** Runs inside copyBatch before any item is copied (to cancel or pause mid-batch). */
@@ -60,16 +64,16 @@ class BatchingTarget extends LocalConnector implements BatchCopier {
     super({ root, fsync: false });
   }
 
-  canCopyBatchFrom(source: Connector): boolean {
+  override canCopyBatchFrom(source: Connector): boolean {
     return source === this.from();
   }
 
-  async copyBatch(
+  override async copyBatch(
     source: Connector,
     items: readonly BatchCopyItem[],
     opts: CallOptions = {},
   ): Promise<BatchCopyResult[]> {
-    this.batches.push([...items]);
+    this.copied.push([...items]);
     await this.onBatch(items);
     const out: BatchCopyResult[] = [];
     for (const item of items) {
@@ -187,7 +191,7 @@ describe('BackupExecutor with a target that copies batches', () => {
     const sut = new BackupExecutor(tasks, versions, connectors, clock, { fileAttempts: 3 });
     const recorder = new FakeRunRecorder();
     const recorded = () => versions.recordStoredFiles.mock.calls.flatMap((c) => c[2]);
-    const batched = () => target.batches.flat().map((i) => i.sourcePath);
+    const batched = () => target.copied.flat().map((i) => i.sourcePath);
     return { sut, versions, connectors, clock, recorder, recorded, batched };
   }
 
@@ -202,7 +206,7 @@ describe('BackupExecutor with a target that copies batches', () => {
     expect(recorder.finished).toMatchObject({ outcome: 'completed', inTransaction: true });
     expect(batched().sort()).toEqual(allPaths());
     expect(target.singleWrites).toEqual([]);
-    expect(target.batches[0]![0]).toMatchObject({
+    expect(target.copied[0]![0]).toMatchObject({
       targetPath: expect.stringMatching(/^backup\/v000001\/d\d\/f\d\.txt$/),
       expectedSize: expect.any(Number),
     });
@@ -235,7 +239,7 @@ describe('BackupExecutor with a target that copies batches', () => {
     target = new BatchingTarget(join(dir, 'dst'), () => other);
     const a = setup();
     await a.sut.execute(aRun(), a.recorder, new AbortController().signal);
-    expect(target.batches).toEqual([]);
+    expect(target.copied).toEqual([]);
     expect(a.recorder.counters.filesCopied).toBe(10);
     expect(target.singleWrites).toHaveLength(10);
 
@@ -244,7 +248,7 @@ describe('BackupExecutor with a target that copies batches', () => {
     target = new BatchingTarget(join(dir, 'dst'), () => source);
     const b = setup({ readBack: true });
     await b.sut.execute(aRun(), b.recorder, new AbortController().signal);
-    expect(target.batches).toEqual([]);
+    expect(target.copied).toEqual([]);
     expect(b.recorder.counters.filesCopied).toBe(10);
   });
 
@@ -457,11 +461,11 @@ describe('BackupExecutor with a target that copies batches', () => {
 
     const run = sut.execute(aRun(), recorder, new AbortController().signal);
     await new Promise((r) => setTimeout(r, 50));
-    expect(target.batches).toEqual([]);
+    expect(target.copied).toEqual([]);
     resume();
     await run;
 
-    expect(target.batches.length).toBeGreaterThan(0);
+    expect(target.copied.length).toBeGreaterThan(0);
     expect(recorder.finished?.outcome).toBe('completed');
   });
 
@@ -487,6 +491,6 @@ describe('BackupExecutor with a target that copies batches', () => {
     });
     expect(target.singleWrites).toEqual(['backup/v000001/large/one.bin']);
     // More than one batch, none larger than the limit of files it may hold.
-    expect(target.batches.length).toBeGreaterThan(1);
+    expect(target.copied.length).toBeGreaterThan(1);
   });
 });
