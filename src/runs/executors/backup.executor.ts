@@ -1,6 +1,6 @@
 import type { Clock } from '../../common/clock.js';
 import type { BackupConfig } from '../../config/app-config.js';
-import { flushWrites, hasPartialCleaner } from '../../connectors/capabilities.js';
+import { canCopyBatch, flushWrites, hasPartialCleaner } from '../../connectors/capabilities.js';
 import type { Connector } from '../../connectors/connector.js';
 import {
   ConnectorError,
@@ -10,7 +10,6 @@ import {
 } from '../../connectors/connector.errors.js';
 import type { RetryEvent } from '../../connectors/pacer/pacer.js';
 import { joinPath } from '../../connectors/path.js';
-import type { StoredFile } from '../../versions/version-ledger.repository.js';
 import { deletionThresholdsOf } from '../../versions/deletion-guard.js';
 import type { VersionsService } from '../../versions/versions.service.js';
 import type { RunEntity } from '../../tasks/entities/run.entity.js';
@@ -25,10 +24,12 @@ import { UploadSessionBook } from '../../backup/transfer/upload-session-book.js'
 import type { TargetFolderIds } from '../../tasks/target-folders.repository.js';
 import { runPoolOverBatches } from '../../backup/transfer/pool.js';
 import { assertRunRootsPresent } from '../../backup/plan/root-presence.js';
-import { TargetFolderWatch } from '../../backup/plan/target-folder-watch.js';
-import { classifyFileError } from '../../backup/transfer/error-policy.js';
+import { classifyFileError, isRunStopping } from '../../backup/transfer/error-policy.js';
 import { transferFile } from '../../backup/transfer/transfer-file.js';
 import { withFileRetries } from '../../backup/transfer/with-retries.js';
+import { BatchCopies } from './backup-batches.js';
+import { PendingRecords } from './backup-records.js';
+import { BackupTargetFolders } from './backup-target-folders.js';
 import type { ConnectorProvider } from '../connector-provider.js';
 import type { RunExecutor } from '../run-executor.js';
 import { describeError } from '../run-outcome.js';
@@ -36,21 +37,6 @@ import type { RunRecorder } from '../run-recorder.js';
 
 /** Source paths resolved against the ledger per batch: one indexed query per 200 files. */
 const PLAN_BATCH = 200;
-/** How often, at most, the target folders are checked while files are copied (and always before a commit). */
-const FOLDER_CHECK_MS = 30_000;
-/**
- * Stored-file records are written in batches, each after a durability barrier of the target
- * (`flushWrites`: one syncfs on a local folder, nothing on a cloud) that covers its files: no
- * record in the ledger, where a later run would reuse it, names bytes that are not durable.
- * A batch is due at this many files or this long after the last one; after a crash at most
- * about that many files (those not yet covered) are copied again. The time bounds it in
- * practice: a barrier on a local folder forks `sync` (~10 ms of the engine's main thread on a
- * ~150 MiB process), so at 500 files a batch a fast run of small files paid it several times a
- * second; 2,000 keeps the pending records small (~0.5 MiB) and the barriers to about one a
- * second (issue #21).
- */
-const RECORD_BATCH = 2_000;
-const RECORD_FLUSH_MS = 1_000;
 
 type Tasks = Pick<TasksRepository, 'findById' | 'saveChangeCursor'>;
 type Versions = Pick<
@@ -116,14 +102,14 @@ class BackupExecution {
   private readonly signal: AbortSignal;
   private readonly seen = new Set<string>();
   /** Stored, verified, not yet covered by a barrier: not in the ledger yet. */
-  private pendingRecords: StoredFile[] = [];
-  private lastRecordFlush = Date.now();
-  /** The barrier and ledger write of the last batch, while it runs (one at a time). */
-  private recording: Promise<void> | undefined;
-  private target: Connector | undefined;
+  private records: PendingRecords | undefined;
   private storedByThisRun = 0;
+  /** A batch copy was cancelled in flight: files of it may be on the target, unrecorded. */
+  private batchInterrupted = false;
+  /** The small files' batch copies, when the target can copy from the source (issue #21). */
+  private batches: BatchCopies | undefined;
   /**
-   * Files handed to copyOne, and those that ended stored, skipped with an error, or vanished.
+   * Files handed to copyOne or a batch copy, and those that ended stored, skipped with an error, or vanished.
    * Before a commit the two must agree: a file that ended any other way (a bug like the stray
    * AbortError once taken for a cancel) would leave a silent gap in a `completed` version.
    */
@@ -134,10 +120,7 @@ class BackupExecution {
   /** Upload sessions earlier attempts left, by the file's path in the task's source folder. */
   private readonly uploadBook: UploadSessionBook;
   private readonly folderIds: TargetFolderIds | undefined;
-  private folders: TargetFolderWatch | undefined;
-  /** The id the task's target folder had at the last completed run, when it still applies. */
-  private knownFolderId: string | undefined;
-  private lastFolderCheck = 0;
+  private folders: BackupTargetFolders | undefined;
   /** The version's storage folder is watched from its first stored file on (see copyOne). */
   private storageFolderWatched = false;
 
@@ -172,7 +155,6 @@ class BackupExecution {
       const onRetry = (e: RetryEvent) => rec.retry(e.label, e.error, e.delayMs);
       source = await this.connectors.open(task.sourceAccountId, { onRetry });
       target = await this.connectors.open(task.targetAccountId, { onRetry });
-      this.target = target;
       if (!target.capabilities.writable) {
         throw new FatalError(
           `the target account (${target.kind}) cannot be written to` +
@@ -191,10 +173,13 @@ class BackupExecution {
         { signal: this.signal },
       );
       await this.removeLeftovers(target);
-      this.folders = new TargetFolderWatch(target);
-      await this.folders.watch(task.targetPath, { signal: this.signal });
-      await this.assertSameTargetFolder();
-      this.lastFolderCheck = this.clock.now().getTime();
+      this.folders = await BackupTargetFolders.open(
+        target,
+        task,
+        this.folderIds,
+        this.clock,
+        this.signal,
+      );
       await this.uploadBook.load();
       version = await this.versions.beginVersion(task, this.run.id, this.clock.now());
       await rec.setVersion(version.id);
@@ -202,6 +187,27 @@ class BackupExecution {
       const v = version;
       const src = source;
       const tgt = target;
+      this.records = new PendingRecords(
+        async (batch) => {
+          // No signal: a cancelled run still records what it stored, for the next run to reuse.
+          await flushWrites(tgt);
+          await this.versions.recordStoredFiles(task.id, v.seq, batch);
+        },
+        (e) => {
+          this.fatal ??= e;
+        },
+      );
+      // A task that reads back every copy gets none in a batch (the copier has no read-back).
+      if (canCopyBatch(tgt, src) && task.readBackAfterWrite !== true) {
+        this.batches = new BatchCopies(
+          src,
+          tgt,
+          v.storageFolder,
+          this.signal,
+          this.batchHost(src, tgt, v),
+          task.concurrency,
+        );
+      }
       const planner = new SourcePlanner(src, task.sourcePath, task.changeCursor, this.signal);
       this.planner = planner;
       // More small files in flight than large ones (issue #21): see runPool.
@@ -223,14 +229,14 @@ class BackupExecution {
       if (planner.cursorWasRefused) {
         rec.warn('the stored change cursor was refused by the source; listed everything instead');
       }
-      await this.flushRecords(v.seq);
+      await this.records.flush();
       await rec.progress(true);
 
       if (this.fatal) throw this.fatal;
       if (this.signal.aborted) throw this.signal.reason ?? new Error('cancelled');
       // A folder deleted while the run wrote into it was re-created by the writes after it:
       // nothing of it is committed (issue 18: a cloud target folder vanishing mid-run).
-      await this.folders.check({ signal: this.signal });
+      await this.folders.check();
       if (this.accountedFor !== this.handedOut) {
         throw new Error(
           `${this.handedOut - this.accountedFor} file(s) ended neither stored nor reported as failed; the version is not committed`,
@@ -283,13 +289,16 @@ class BackupExecution {
         { skipped, guard: deletionThresholdsOf(task.deletionGuard) },
       );
       await this.uploadBook.forgetStale(tgt);
-      await this.rememberTargetFolder(tgt);
+      await this.folders.remember(tgt);
       await this.connectors.noteConnectorSuccess(task.sourceAccountId);
     } catch (e) {
       const error = this.fatal ?? e;
       if (version) {
-        await this.flushRecords(version.seq).catch(() => undefined);
-        await this.versions.abandonVersion(version.id, this.storedByThisRun > 0);
+        await this.records?.flush().catch(() => undefined);
+        await this.versions.abandonVersion(
+          version.id,
+          this.storedByThisRun > 0 || this.batchInterrupted,
+        );
       }
       if (error instanceof ConnectorError) {
         await this.connectors.noteConnectorFailure(task.sourceAccountId, error);
@@ -325,28 +334,38 @@ class BackupExecution {
   private async *plan(planner: SourcePlanner): AsyncGenerator<WalkedFile[]> {
     const { counters } = this.rec;
     const filter = new ExtensionFilter(this.task.filterMode, this.task.filterExtensions);
+    const { batches } = this;
     let batch: WalkedFile[] = [];
-    for await (const f of planner.files()) {
-      if (this.fatal || this.signal.aborted) return;
-      if (!filter.accepts(f.rel)) {
-        counters.filesFiltered++;
-        continue;
+    try {
+      for await (const f of planner.files()) {
+        if (this.fatal || this.signal.aborted) return;
+        if (!filter.accepts(f.rel)) {
+          counters.filesFiltered++;
+          continue;
+        }
+        if (this.seen.has(f.rel)) continue; // a provider listing the same path twice
+        this.seen.add(f.rel);
+        counters.filesTotal++;
+        counters.bytesTotal += f.entry.size ?? 0;
+        batch.push(f);
+        if (batch.length >= PLAN_BATCH) {
+          const resolved = await this.resolve(batch);
+          // The small files go to the batch copies; the pool gets the rest.
+          yield batches ? await batches.take(resolved) : resolved;
+          batch = [];
+        }
       }
-      if (this.seen.has(f.rel)) continue; // a provider listing the same path twice
-      this.seen.add(f.rel);
-      counters.filesTotal++;
-      counters.bytesTotal += f.entry.size ?? 0;
-      batch.push(f);
-      if (batch.length >= PLAN_BATCH) {
-        yield await this.resolve(batch);
-        batch = [];
-      }
+      // Listing is over here: say so before the last batch is handed out, not after its last
+      // file was taken (on a small tree that was most of the run shown as "listing").
+      let last = await this.resolve(batch);
+      if (batches) last = await batches.take(last);
+      await this.rec.phase('transferring');
+      yield last;
+      await batches?.finish();
+    } finally {
+      // Stopped early (cancelled, failed): the groups in flight end before the run does.
+      await batches?.drain();
     }
-    // Listing is over here: say so before the last batch is handed out, not after its last file
-    // was taken (on a small tree that was most of the run shown as "listing").
-    const last = await this.resolve(batch);
-    await this.rec.phase('transferring');
-    yield last;
   }
 
   private async resolve(batch: WalkedFile[]): Promise<WalkedFile[]> {
@@ -367,19 +386,67 @@ class BackupExecution {
     return out;
   }
 
+  /**
+   * What the batch copies do for the run (see BatchCopies). Batched files are not shown in
+   * flight (no fileStarted/fileEnded): a group of up to 100 files ends in milliseconds, so each
+   * would show at 0 bytes for less than the second between two progress events, and the entry
+   * per file is work on the main thread that the batches exist to avoid. The run's counters and
+   * bytes move as each group ends; files in flight on the run page are the larger ones, whose
+   * own progress is worth showing.
+   */
+  private batchHost(
+    source: Connector,
+    target: Connector,
+    version: { seq: number; storageFolder: string },
+  ) {
+    const { rec, signal } = this;
+    return {
+      beforeGroup: async () => {
+        if (this.fatal || signal.aborted) return false;
+        const paused = rec.checkpoint(signal);
+        if (paused) await paused;
+        if (this.fatal || signal.aborted) return false;
+        return !this.folders?.checkDue() || (await this.targetFoldersStillThere(false));
+      },
+      handedOut: (n: number) => {
+        this.handedOut += n;
+      },
+      stored: (file: WalkedFile, storedPath: string, size: number, sha256: string) => {
+        rec.addBytes(size);
+        this.stored(file, storedPath, { size, sha256 });
+      },
+      vanished: (file: WalkedFile, e: unknown) => this.vanished(file, e),
+      copySingle: (file: WalkedFile, handedOut: boolean, e?: unknown) => {
+        // The batch's try counts as one: logged as a retry, as a failed attempt of copyOne is.
+        if (handedOut && !isRunStopping(e))
+          rec.retry(`copy ${file.entry.path} (in a batch; again on its own)`, e, 0);
+        return this.copyOne(source, target, version, file, handedOut);
+      },
+      afterGroup: async (storedAny: boolean) => {
+        if (storedAny) await this.watchStorageFolder(version.storageFolder);
+        await this.recordedIfDue();
+      },
+      interrupted: () => {
+        this.batchInterrupted = true;
+      },
+    };
+  }
+
   private async copyOne(
     source: Connector,
     target: Connector,
     version: { seq: number; storageFolder: string },
     item: WalkedFile,
+    /** Already counted as handed out: a file a batch copy did not store (see batchHost). */
+    handedOut = false,
   ): Promise<void> {
     const { rec, signal } = this;
-    this.handedOut++;
+    if (!handedOut) this.handedOut++;
     if (this.fatal || signal.aborted) return;
     // The common case of each step below is synchronous: no promise per file (issue #21).
     const paused = rec.checkpoint(signal);
     if (paused) await paused;
-    if (this.folderCheckDue() && !(await this.targetFoldersStillThere(false))) return;
+    if (this.folders?.checkDue() && !(await this.targetFoldersStillThere(false))) return;
     const sourcePath = item.entry.path;
     let storedPath = '';
     // Bytes the current attempt has moved: taken back from the progress when it fails.
@@ -432,23 +499,9 @@ class BackupExecution {
       const res = await (upload.hooks ? copy.finally(() => upload.settled()) : copy);
       rec.fileEnded(item.rel);
       if (upload.hooks) await upload.stored();
-      rec.counters.filesCopied++;
-      this.storedByThisRun++;
-      this.accountedFor++;
-      if (!this.storageFolderWatched && storedPath.startsWith(`${version.storageFolder}/`)) {
-        // Once per run: the folder exists from the first file stored in it on.
-        this.storageFolderWatched = true;
-        await this.folders?.watch(version.storageFolder, { signal }).catch(() => undefined);
-      }
-      this.pendingRecords.push({
-        path: item.rel,
-        size: res.size,
-        sha256: res.sha256,
-        sourceHashes: item.entry.hashes,
-        sourceId: item.entry.id ?? null,
-        modifiedAt: item.entry.modifiedAt ?? null,
-        storedPath,
-      });
+      this.stored(item, storedPath, res);
+      if (storedPath.startsWith(`${version.storageFolder}/`))
+        await this.watchStorageFolder(version.storageFolder);
     } catch (e) {
       rec.addBytes(-sent, item.rel);
       rec.fileEnded(item.rel);
@@ -459,16 +512,7 @@ class BackupExecution {
       });
       if (verdict.action === 'cancelled') return;
       if (verdict.action === 'vanished') {
-        this.accountedFor++;
-        rec.counters.filesTotal--;
-        rec.counters.bytesTotal -= item.entry.size ?? 0;
-        this.seen.delete(item.rel);
-        this.planner?.markVanished(item.rel);
-        rec.warn(
-          `${sourcePath}: deleted at the source during the run; not in this version`,
-          sourcePath,
-          e,
-        );
+        this.vanished(item, e);
         return;
       }
       if (verdict.action === 'stop-run') {
@@ -486,127 +530,77 @@ class BackupExecution {
       );
       return;
     }
-    // The bytes are safely stored; a failure to record them is the ledger's, and ends the run.
-    try {
-      this.recordIfDue(version.seq);
-      const progress = rec.progress();
-      if (progress) await progress;
-    } catch (e) {
-      this.fatal ??= e;
-    }
+    const recorded = this.recordedIfDue();
+    if (recorded) await recorded;
   }
 
-  /**
-   * The task's target folder must be the one its last completed run wrote into: at the same
-   * path with another id, it was deleted and made again, and the earlier versions' files are
-   * not in it. Ends the run offline, as a missing folder does.
-   */
-  private async assertSameTargetFolder(): Promise<void> {
-    const { task } = this;
-    const known = await this.folderIds?.find(task.id);
-    if (!known || known.targetAccountId !== task.targetAccountId) return;
-    if (known.path !== task.targetPath) return;
-    this.knownFolderId = known.folderId;
-    const now = this.folders?.idOf(task.targetPath);
-    if (now === undefined || now === known.folderId) return;
-    throw new TargetOfflineError(
-      `the target is offline: the folder '${task.targetPath}' is not the one that holds the earlier versions ` +
-        '(it was deleted and made again, so their files may be gone); nothing is written until that folder is back',
-    );
-  }
-
-  /** After a commit: the id of the folder the run wrote into, for the next run's check. */
-  private async rememberTargetFolder(target: Connector): Promise<void> {
-    const { task } = this;
-    if (!this.folderIds || task.targetPath === '') return;
-    try {
-      const id = (await target.stat(task.targetPath, { signal: this.signal })).id;
-      if (id === undefined || id === this.knownFolderId) return;
-      await this.folderIds.save(
-        {
-          taskId: task.id,
-          targetAccountId: task.targetAccountId,
-          path: task.targetPath,
-          folderId: id,
-        },
-        this.clock.now(),
-      );
-    } catch {
-      // The version is committed; without a remembered id the next run checks presence only.
-    }
-  }
-
-  /** Whether the watched target folders are due for a check (every FOLDER_CHECK_MS). */
-  private folderCheckDue(): boolean {
-    return (
-      this.folders !== undefined &&
-      this.clock.now().getTime() - this.lastFolderCheck >= FOLDER_CHECK_MS
-    );
-  }
-
-  /**
-   * Checks the watched target folders (at most every FOLDER_CHECK_MS unless `now`); false, with
-   * the run's fatal error set, when one vanished.
-   */
-  private async targetFoldersStillThere(now: boolean): Promise<boolean> {
-    if (!this.folders || (!now && !this.folderCheckDue())) return true;
-    this.lastFolderCheck = this.clock.now().getTime();
-    try {
-      await this.folders.check({ signal: this.signal });
-      return true;
-    } catch (e) {
-      if (!(e instanceof TargetOfflineError)) return true; // a flaky stat is not a verdict
-      this.fatal ??= e;
-      return false;
-    }
-  }
-
-  /**
-   * Writes every record pending at the call (after the batch being written, if any): first the
-   * target's durability barrier, then the records.
-   */
-  private async flushRecords(seq: number): Promise<void> {
-    while (this.recording) await this.recording.catch(() => undefined);
-    await this.recordBatch(seq);
-  }
-
-  /**
-   * Starts writing the pending records once a batch is due, in the background while files go on
-   * copying (one batch at a time): first the target's durability barrier, then the records; a
-   * failure of either ends the run. Synchronous: called after every file.
-   */
-  private recordIfDue(seq: number): void {
-    if (this.recording) return;
-    if (
-      this.pendingRecords.length < RECORD_BATCH &&
-      Date.now() - this.lastRecordFlush < RECORD_FLUSH_MS
-    )
-      return;
-    this.recordBatch(seq).catch((e: unknown) => {
-      this.fatal ??= e;
+  /** A file stored and verified: counted, and its record queued for the next barrier. */
+  private stored(
+    item: WalkedFile,
+    storedPath: string,
+    res: { size: number; sha256: string },
+  ): void {
+    this.rec.counters.filesCopied++;
+    this.storedByThisRun++;
+    this.accountedFor++;
+    this.records!.push({
+      path: item.rel,
+      size: res.size,
+      sha256: res.sha256,
+      sourceHashes: item.entry.hashes,
+      sourceId: item.entry.id ?? null,
+      modifiedAt: item.entry.modifiedAt ?? null,
+      storedPath,
     });
   }
 
-  private recordBatch(seq: number): Promise<void> {
-    this.lastRecordFlush = Date.now();
-    const batch = this.pendingRecords;
-    this.pendingRecords = [];
-    const target = this.target;
-    if (batch.length === 0 || !target) return Promise.resolve();
-    const recording = (async () => {
-      // No signal: a cancelled run still records what it stored, for the next run to reuse.
-      await flushWrites(target);
-      await this.versions.recordStoredFiles(this.task.id, seq, batch);
-    })();
-    this.recording = recording;
-    void recording.then(
-      () => this.doneRecording(recording),
-      () => this.doneRecording(recording),
+  /** Deleted at the source since it was listed: not in this version, and said so. */
+  private vanished(item: WalkedFile, e: unknown): void {
+    const { rec } = this;
+    const sourcePath = item.entry.path;
+    this.accountedFor++;
+    rec.counters.filesTotal--;
+    rec.counters.bytesTotal -= item.entry.size ?? 0;
+    this.seen.delete(item.rel);
+    this.planner?.markVanished(item.rel);
+    rec.warn(
+      `${sourcePath}: deleted at the source during the run; not in this version`,
+      sourcePath,
+      e,
     );
-    return recording;
   }
 
-  private doneRecording(p: Promise<void>): void {
-    if (this.recording === p) this.recording = undefined;
+  /** Once per run: the version's folder exists from the first file stored in it on. */
+  private async watchStorageFolder(folder: string): Promise<void> {
+    if (this.storageFolderWatched || this.storedByThisRun === 0) return;
+    this.storageFolderWatched = true;
+    await this.folders?.watch(folder);
+  }
+
+  /**
+   * After a file or group is stored: records due, progress due. The bytes are safely stored; a
+   * failure to record them is the ledger's, and ends the run. Undefined when nothing waits.
+   */
+  private recordedIfDue(): Promise<void> | undefined {
+    try {
+      this.records!.recordIfDue();
+      const progress = this.rec.progress();
+      return progress?.catch((e: unknown) => {
+        this.fatal ??= e;
+      });
+    } catch (e) {
+      this.fatal ??= e;
+      return undefined;
+    }
+  }
+
+  /**
+   * Checks the watched target folders (at most every 30 s unless `now`); false, with the run's
+   * fatal error set, when one vanished.
+   */
+  private async targetFoldersStillThere(now: boolean): Promise<boolean> {
+    const gone = await this.folders?.vanished(now);
+    if (gone) this.fatal ??= gone;
+    return gone === undefined;
   }
 }
