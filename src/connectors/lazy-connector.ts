@@ -9,6 +9,7 @@ import type {
   Entry,
   ReadOptions,
   ServerSideCopier,
+  UploadSessionDiscarder,
   WriteMeta,
 } from './connector.js';
 import { FatalError } from './connector.errors.js';
@@ -26,7 +27,8 @@ import { FatalError } from './connector.errors.js';
  *
  * The engine detects the optional interfaces by the methods present, which a wrapper cannot
  * learn before loading: this class has none of them; LazyCloudConnector has those every cloud
- * drive kind implements (ChangeFeed, ServerSideCopier).
+ * drive kind implements (ChangeFeed, ServerSideCopier), LazyUploadSessionConnector S3's
+ * UploadSessionDiscarder.
  */
 export class LazyConnector<C extends Connector = Connector> implements Connector {
   private loading?: Promise<C>;
@@ -95,6 +97,19 @@ export class LazyCloudConnector
 
   async copy(from: ConnectorPath, to: ConnectorPath, opts?: CallOptions): Promise<Entry> {
     return (await this.connector()).copy(from, to, opts);
+  }
+}
+
+/**
+ * A LazyConnector for a kind whose unfinished uploads the engine discards (S3: an aborted
+ * multipart upload, billed for its parts until then).
+ */
+export class LazyUploadSessionConnector
+  extends LazyConnector<Connector & UploadSessionDiscarder>
+  implements UploadSessionDiscarder
+{
+  async discardUploadSession(locator: string, opts?: CallOptions): Promise<void> {
+    return (await this.connector()).discardUploadSession(locator, opts);
   }
 }
 

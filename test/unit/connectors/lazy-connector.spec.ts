@@ -4,12 +4,25 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../../../src/common/clock.js';
-import { hasChangeFeed, hasServerSideCopy } from '../../../src/connectors/capabilities.js';
-import type { ChangeFeed, Connector, ServerSideCopier } from '../../../src/connectors/connector.js';
+import {
+  hasChangeFeed,
+  hasServerSideCopy,
+  hasUploadSessionDiscarder,
+} from '../../../src/connectors/capabilities.js';
+import type {
+  ChangeFeed,
+  Connector,
+  ServerSideCopier,
+  UploadSessionDiscarder,
+} from '../../../src/connectors/connector.js';
 import { FatalError } from '../../../src/connectors/connector.errors.js';
 import { dropboxConnectorDescriptor } from '../../../src/connectors/dropbox/index.js';
 import { googleDriveConnectorDescriptor } from '../../../src/connectors/google-drive/index.js';
-import { LazyCloudConnector, LazyConnector } from '../../../src/connectors/lazy-connector.js';
+import {
+  LazyCloudConnector,
+  LazyConnector,
+  LazyUploadSessionConnector,
+} from '../../../src/connectors/lazy-connector.js';
 import { LocalConnector } from '../../../src/connectors/local/local.connector.js';
 import { oneDriveConnectorDescriptor } from '../../../src/connectors/onedrive/index.js';
 import { s3ConnectorDescriptor } from '../../../src/connectors/s3/index.js';
@@ -123,6 +136,24 @@ describe('LazyCloudConnector', () => {
     await expect(c.copy('a', 'b')).resolves.toMatchObject({ path: 'b' });
     expect(calls).toEqual(['cursor d', 'changes d c1', 'copy a b']);
     expect(loads).toBe(1);
+  });
+});
+
+describe('LazyUploadSessionConnector', () => {
+  it('should discard upload sessions before loading, through the real connector', async () => {
+    const discarded: string[] = [];
+    const inner = {
+      kind: 'fake',
+      capabilities: cloudCapabilities,
+      discardUploadSession: async (locator: string) => void discarded.push(locator),
+    } as unknown as Connector & UploadSessionDiscarder;
+    const c = new LazyUploadSessionConnector('fake', cloudCapabilities, async () => inner);
+    expect(hasUploadSessionDiscarder(c)).toBe(true);
+    expect(
+      hasUploadSessionDiscarder(new LazyConnector('fake', cloudCapabilities, async () => inner)),
+    ).toBe(false);
+    await c.discardUploadSession('s3:upload-1');
+    expect(discarded).toEqual(['s3:upload-1']);
   });
 });
 
