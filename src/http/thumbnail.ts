@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HttpException, HttpStatus } from '@nestjs/common';
-import sharp from 'sharp';
+import type { Sharp, SharpOptions } from 'sharp';
 
 /**
  * Small JPEG thumbnails of stored images for the version browser. sharp (libvips, prebuilt
@@ -22,8 +22,23 @@ export const MAX_THUMBNAIL_INPUT = 50 * 1024 * 1024;
 const MAX_PIXELS_JPEG = 50_000_000;
 const MAX_PIXELS_OTHER = 16_000_000;
 
-sharp.cache(false);
-sharp.concurrency(1);
+let loaded: Promise<(o: SharpOptions) => Sharp> | undefined;
+
+/**
+ * sharp is imported with the first thumbnail, not at start-up: libvips maps ~7 MiB of resident
+ * memory and its JavaScript ~2 MiB of heap, in an engine that may never be asked for one.
+ */
+function loadSharp(): Promise<(o: SharpOptions) => Sharp> {
+  if (!loaded) {
+    loaded = import('sharp').then(({ default: sharp }) => {
+      sharp.cache(false);
+      sharp.concurrency(1);
+      return (o: SharpOptions) => sharp(o);
+    });
+    loaded.catch(() => (loaded = undefined));
+  }
+  return loaded;
+}
 
 let busy: Promise<unknown> = Promise.resolve();
 
@@ -59,6 +74,7 @@ export async function makeThumbnail(
   path: string,
 ): Promise<Buffer> {
   const run = busy.then(async () => {
+    const sharp = await loadSharp();
     const input = await open();
     const jpeg = /\.jpe?g$/i.test(path);
     const resizer = sharp({

@@ -30,36 +30,13 @@ import type { DropboxClient } from './dropbox.client.js';
 import { resumableDownload, spanOf, type OpenedBody } from './dropbox.download.js';
 import { mapDropboxError } from './dropbox.errors.js';
 import { relativeDisplayPath, rootEntry, toDropboxPath, toEntry } from './dropbox.mapper.js';
-import {
-  DEFAULT_LIST_PAGE_SIZE,
-  DEFAULT_UPLOAD_CHUNK_SIZE,
-  DROPBOX_MAX_FILE_SIZE,
-} from './dropbox.options.js';
+import { dropboxCapabilities } from './dropbox.options.js';
 import { uploadFile } from './dropbox.upload.js';
 
 /** Resumptions of one download before its stream errors. */
 const MAX_DOWNLOAD_RESUMES = 10;
 
-export function dropboxCapabilities(
-  uploadChunkSize = DEFAULT_UPLOAD_CHUNK_SIZE,
-  listPageSize = DEFAULT_LIST_PAGE_SIZE,
-): Capabilities {
-  return {
-    hashes: ['dropbox'],
-    // uploadFile(): the content hash of the bytes sent against the one Dropbox commits.
-    verifiesWrites: 'dropbox',
-    rangedReads: true,
-    changeFeed: true,
-    serverSideCopy: true,
-    writable: true,
-    preservesModifiedTime: true,
-    maxFileSize: DROPBOX_MAX_FILE_SIZE,
-    uploadChunkSize,
-    listPageSize,
-  };
-}
-
-export const DROPBOX_CAPABILITIES = dropboxCapabilities();
+export { DROPBOX_CAPABILITIES, dropboxCapabilities } from './dropbox.options.js';
 
 export interface DropboxConnectorSettings {
   client: DropboxClient;

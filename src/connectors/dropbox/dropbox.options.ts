@@ -1,4 +1,6 @@
-import type { OptionSpec } from '../connector-descriptor.js';
+import type { Capabilities } from '../capabilities.js';
+import type { ConnectorSettings, OptionSpec } from '../connector-descriptor.js';
+import { FatalError } from '../connector.errors.js';
 
 export const MiB = 1024 * 1024;
 /** Dropbox hashes in 4 MiB blocks and asks for upload chunks that are multiples of it. */
@@ -9,6 +11,28 @@ export const DROPBOX_MAX_REQUEST_BYTES = 150 * MiB;
 export const DROPBOX_MAX_FILE_SIZE = 350 * 1000 ** 3;
 export const DEFAULT_UPLOAD_CHUNK_SIZE = 8 * MiB;
 export const DEFAULT_LIST_PAGE_SIZE = 1000;
+
+/** Here rather than beside the connector: the descriptor needs them without loading the SDK. */
+export function dropboxCapabilities(
+  uploadChunkSize = DEFAULT_UPLOAD_CHUNK_SIZE,
+  listPageSize = DEFAULT_LIST_PAGE_SIZE,
+): Capabilities {
+  return {
+    hashes: ['dropbox'],
+    // uploadFile(): the content hash of the bytes sent against the one Dropbox commits.
+    verifiesWrites: 'dropbox',
+    rangedReads: true,
+    changeFeed: true,
+    serverSideCopy: true,
+    writable: true,
+    preservesModifiedTime: true,
+    maxFileSize: DROPBOX_MAX_FILE_SIZE,
+    uploadChunkSize,
+    listPageSize,
+  };
+}
+
+export const DROPBOX_CAPABILITIES = dropboxCapabilities();
 
 export const DROPBOX_API_BASE_URL = 'https://api.dropboxapi.com';
 export const DROPBOX_CONTENT_BASE_URL = 'https://content.dropboxapi.com';
@@ -136,4 +160,41 @@ export interface DropboxConnectorOptions {
   hosts: DropboxHosts;
   uploadChunkSize: number;
   listPageSize: number;
+}
+
+function text(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** Turns stored settings into typed options, failing fast on values Dropbox would refuse. */
+export function dropboxOptionsFrom(settings: ConnectorSettings): DropboxConnectorOptions {
+  const { config, secrets } = settings;
+  const clientId = text(config.clientId);
+  if (!clientId) throw new FatalError('dropbox: the app key (clientId) is required');
+  const chunk = Number(config.uploadChunkSize ?? DEFAULT_UPLOAD_CHUNK_SIZE);
+  if (!Number.isInteger(chunk) || chunk < 1 || chunk > DROPBOX_MAX_REQUEST_BYTES) {
+    throw new FatalError(
+      `dropbox: uploadChunkSize must be 1..${DROPBOX_MAX_REQUEST_BYTES} bytes (a multiple of 4 MiB is best)`,
+    );
+  }
+  const page = Number(config.listPageSize ?? DEFAULT_LIST_PAGE_SIZE);
+  if (!Number.isInteger(page) || page < 1 || page > 2000)
+    throw new FatalError('dropbox: listPageSize must be 1..2000');
+  const expires = text(secrets.accessTokenExpiresAt);
+  return {
+    clientId,
+    clientSecret: text(secrets.clientSecret) ?? text(config.clientSecret),
+    tokens: {
+      refreshToken: text(secrets.refreshToken),
+      accessToken: text(secrets.accessToken),
+      accessTokenExpiresAt: expires ? new Date(expires) : undefined,
+    },
+    hosts: {
+      api: text(config.apiBaseUrl) ?? DROPBOX_API_BASE_URL,
+      content: text(config.contentBaseUrl) ?? DROPBOX_CONTENT_BASE_URL,
+      notify: text(config.notifyBaseUrl) ?? DROPBOX_NOTIFY_BASE_URL,
+    },
+    uploadChunkSize: chunk,
+    listPageSize: page,
+  };
 }

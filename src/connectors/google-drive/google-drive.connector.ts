@@ -41,19 +41,11 @@ import {
   quote,
   toEntry,
 } from './google-drive.mapper.js';
-import type { GoogleDriveOptions } from './google-drive.options.js';
+import { googleDriveCapabilities, type GoogleDriveOptions } from './google-drive.options.js';
 import { DrivePaths } from './google-drive.paths.js';
 import { uploadResumable } from './google-drive.upload.js';
 
-export const GOOGLE_DRIVE_CAPABILITIES: Capabilities = {
-  hashes: ['md5', 'sha1', 'sha256'],
-  rangedReads: true,
-  changeFeed: true,
-  serverSideCopy: true,
-  writable: true,
-  preservesModifiedTime: true,
-  maxFileSize: 5 * 1024 ** 4,
-};
+export { GOOGLE_DRIVE_CAPABILITIES } from './google-drive.options.js';
 
 export interface GoogleDriveDeps {
   clock?: Clock;
@@ -83,11 +75,7 @@ export class GoogleDriveConnector implements Connector, ChangeFeed, ServerSideCo
     const pacer = deps.pacer ?? new Pacer({ clock: deps.clock ?? systemClock, minIntervalMs: 0 });
     this.client = new GoogleDriveClient(o, pacer, deps.saveSecrets ?? (async () => undefined));
     this.paths = new DrivePaths(o, this.client);
-    this.capabilities = {
-      ...GOOGLE_DRIVE_CAPABILITIES,
-      uploadChunkSize: o.uploadChunkSize,
-      listPageSize: o.listPageSize,
-    };
+    this.capabilities = googleDriveCapabilities(o);
   }
 
   async *list(dir: string, opts: CallOptions = {}): AsyncIterable<Entry> {

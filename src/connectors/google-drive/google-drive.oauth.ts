@@ -1,6 +1,6 @@
+import { stringify } from 'node:querystring';
 import type { ConnectorConfig, ConnectorSettings, OAuthFlow } from '../connector-descriptor.js';
 import { AuthExpiredError, FatalError } from '../connector.errors.js';
-import { createOAuthClient } from './google-drive.client.js';
 import { mapDriveError } from './google-drive.errors.js';
 import {
   DEFAULT_AUTHORIZE_URL,
@@ -14,39 +14,49 @@ import {
  * The OAuth client settings for the flow. `clientSecret` is a secret option; the caller passes it
  * in `config` for the duration of the flow (the flow has no other channel for it).
  */
-function flowClient(config: ConnectorConfig) {
+function flowSettings(config: ConnectorConfig) {
   const s = (k: string, d: string) =>
     config[k] === undefined || config[k] === '' ? d : String(config[k]);
   const clientId = s('clientId', '');
   if (!clientId)
     throw new FatalError('google-drive: the OAuth client id is missing (option clientId)');
-  return createOAuthClient({
+  return {
     clientId,
     clientSecret: s('clientSecret', ''),
     tokenUrl: s('tokenUrl', DEFAULT_TOKEN_URL),
     authorizeUrl: s('authorizeUrl', DEFAULT_AUTHORIZE_URL),
     revokeUrl: s('revokeUrl', DEFAULT_REVOKE_URL),
-  });
+  };
 }
 
 export const googleDriveOAuthFlow: OAuthFlow = {
+  /**
+   * The consent page URL, built as google-auth-library's `generateAuthUrl` builds it (same
+   * parameters in the same order), without importing googleapis for one string.
+   */
   authorizeUrl({ state, redirectUri, codeChallenge, config }) {
-    return flowClient(config).generateAuthUrl({
+    const o = flowSettings(config);
+    const query = stringify({
       redirect_uri: redirectUri,
       response_type: 'code',
-      scope: [DRIVE_SCOPE],
+      scope: DRIVE_SCOPE,
       // offline: we need a refresh token; consent: Google re-issues one even if the user had granted before.
       access_type: 'offline',
       prompt: 'consent',
       include_granted_scopes: true,
       state,
       code_challenge: codeChallenge,
-      code_challenge_method: 'S256' as never,
+      code_challenge_method: 'S256',
+      client_id: o.clientId,
     });
+    return `${o.authorizeUrl}?${query}`;
   },
 
   async exchangeCode({ code, redirectUri, codeVerifier, config }): Promise<ConnectorSettings> {
-    const client = flowClient(config);
+    const settings = flowSettings(config);
+    // googleapis is imported when an account is connected, not at start-up.
+    const { createOAuthClient } = await import('./google-drive.client.js');
+    const client = createOAuthClient(settings);
     let tokens;
     try {
       ({ tokens } = await client.getToken({ code, codeVerifier, redirect_uri: redirectUri }));

@@ -1,3 +1,4 @@
+import type { Capabilities } from '../capabilities.js';
 import type { ConnectorConfig, ConnectorSecrets, OptionSpec } from '../connector-descriptor.js';
 import { FatalError } from '../connector.errors.js';
 
@@ -14,6 +15,28 @@ export const DEFAULT_LIST_PAGE_SIZE = 1000;
 
 export type ExportFormat = 'docx' | 'xlsx' | 'pptx';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['docx', 'xlsx', 'pptx'];
+
+/** Here rather than beside the connector: the descriptor needs them without loading googleapis. */
+export const GOOGLE_DRIVE_CAPABILITIES: Capabilities = {
+  hashes: ['md5', 'sha1', 'sha256'],
+  rangedReads: true,
+  changeFeed: true,
+  serverSideCopy: true,
+  writable: true,
+  preservesModifiedTime: true,
+  maxFileSize: 5 * 1024 ** 4,
+};
+
+/** The capabilities of a connector with these options (its chunk and page sizes). */
+export function googleDriveCapabilities(
+  o: Pick<GoogleDriveOptions, 'uploadChunkSize' | 'listPageSize'>,
+): Capabilities {
+  return {
+    ...GOOGLE_DRIVE_CAPABILITIES,
+    uploadChunkSize: o.uploadChunkSize,
+    listPageSize: o.listPageSize,
+  };
+}
 
 export const GOOGLE_DRIVE_OPTIONS: readonly OptionSpec[] = [
   {

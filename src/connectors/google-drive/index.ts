@@ -1,11 +1,12 @@
 import type { ConnectorDescriptor } from '../connector-descriptor.js';
-import { Pacer } from '../pacer/pacer.js';
-import { GOOGLE_DRIVE_CAPABILITIES, GoogleDriveConnector } from './google-drive.connector.js';
+import { LazyCloudConnector } from '../lazy-connector.js';
 import { googleDriveOAuthFlow } from './google-drive.oauth.js';
 import {
   DEFAULT_CHUNK_SIZE,
   DEFAULT_LIST_PAGE_SIZE,
+  GOOGLE_DRIVE_CAPABILITIES,
   GOOGLE_DRIVE_OPTIONS,
+  googleDriveCapabilities,
   toGoogleDriveOptions,
 } from './google-drive.options.js';
 
@@ -21,11 +22,12 @@ export const googleDriveConnectorDescriptor: ConnectorDescriptor = {
     uploadChunkSize: DEFAULT_CHUNK_SIZE,
     listPageSize: DEFAULT_LIST_PAGE_SIZE,
   },
-  create: (settings, ctx) =>
-    new GoogleDriveConnector(toGoogleDriveOptions(settings.config, settings.secrets), {
-      clock: ctx.clock,
-      saveSecrets: (s) => ctx.saveSecrets(s),
-      pacer: new Pacer({ clock: ctx.clock, onRetry: ctx.onRetry }),
-    }),
+  // Settings are checked now; googleapis is imported on the connector's first call.
+  create: (settings, ctx) => {
+    const o = toGoogleDriveOptions(settings.config, settings.secrets);
+    return new LazyCloudConnector('google-drive', googleDriveCapabilities(o), async () =>
+      (await import('./google-drive.factory.js')).createGoogleDriveConnector(o, ctx),
+    );
+  },
   oauth: googleDriveOAuthFlow,
 };

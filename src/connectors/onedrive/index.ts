@@ -1,12 +1,13 @@
 import type { ConnectorConfig, ConnectorDescriptor, OAuthFlow } from '../connector-descriptor.js';
 import { FatalError } from '../connector.errors.js';
-import { Pacer } from '../pacer/pacer.js';
 import { authorizeEndpoint, requestToken } from './onedrive.auth.js';
-import { ONEDRIVE_CAPABILITIES, OneDriveConnector } from './onedrive.connector.js';
+import { LazyCloudConnector } from '../lazy-connector.js';
 import {
   DEFAULT_AUTHORITY_BASE_URL,
+  ONEDRIVE_CAPABILITIES,
   ONEDRIVE_OPTIONS,
   ONEDRIVE_SCOPES,
+  oneDriveCapabilities,
   parseOneDriveOptions,
   trimSlash,
 } from './onedrive.options.js';
@@ -90,12 +91,12 @@ export const oneDriveConnectorDescriptor: ConnectorDescriptor = {
     'Microsoft OneDrive (personal or work/school) and SharePoint document libraries, through Microsoft Graph.',
   options: ONEDRIVE_OPTIONS,
   capabilities: ONEDRIVE_CAPABILITIES,
-  create: (settings, ctx) =>
-    new OneDriveConnector(parseOneDriveOptions(settings.config, settings.secrets), {
-      clock: ctx.clock,
-      saveSecrets: (s) => ctx.saveSecrets(s),
-      // Retries reach the run's log through the engine's listener.
-      pacer: new Pacer({ clock: ctx.clock, onRetry: ctx.onRetry }),
-    }),
+  // Settings are checked now; the Microsoft Graph client is imported on the connector's first call.
+  create: (settings, ctx) => {
+    const o = parseOneDriveOptions(settings.config, settings.secrets);
+    return new LazyCloudConnector('onedrive', oneDriveCapabilities(o), async () =>
+      (await import('./onedrive.factory.js')).createOneDriveConnector(o, ctx),
+    );
+  },
   oauth: oneDriveOAuthFlow,
 };

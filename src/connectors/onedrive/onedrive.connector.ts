@@ -36,22 +36,9 @@ import { OneDriveClient } from './onedrive.client.js';
 import { throwIfFailed } from './onedrive.errors.js';
 import { ITEM_SELECT, isFolderItem, toEntry } from './onedrive.mapper.js';
 import { decodeName, drivePrefix, encodeName, itemPathAddress } from './onedrive.names.js';
-import type { OneDriveOptions } from './onedrive.options.js';
+import { oneDriveCapabilities, type OneDriveOptions } from './onedrive.options.js';
 
-export const ONEDRIVE_CAPABILITIES: Capabilities = {
-  hashes: ['quickXor'],
-  // verify(): the quickXorHash of the bytes sent against the one Graph reports for the item.
-  verifiesWrites: 'quickXor',
-  rangedReads: true,
-  changeFeed: true,
-  serverSideCopy: true,
-  writable: true,
-  preservesModifiedTime: true,
-  // 250 GB per file (OneDrive / SharePoint limit).
-  maxFileSize: 250 * 1000 ** 3,
-  uploadChunkSize: 32 * 320 * 1024,
-  listPageSize: 200,
-};
+export { ONEDRIVE_CAPABILITIES } from './onedrive.options.js';
 
 /** Folders known to exist, to spare a lookup per write; bounded. */
 const FOLDER_CACHE_MAX = 2048;
@@ -110,11 +97,7 @@ export class OneDriveConnector implements Connector, ChangeFeed, ServerSideCopie
       pacer: this.pacer,
     });
     this.writer = new OneDriveWriter(this.client, this.pacer, options);
-    this.capabilities = {
-      ...ONEDRIVE_CAPABILITIES,
-      uploadChunkSize: options.uploadFragmentSize,
-      listPageSize: options.listPageSize,
-    };
+    this.capabilities = oneDriveCapabilities(options);
   }
 
   get retryPacer(): Pacer {

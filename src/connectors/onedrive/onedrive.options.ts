@@ -1,3 +1,4 @@
+import type { Capabilities } from '../capabilities.js';
 import type { ConnectorConfig, ConnectorSecrets, OptionSpec } from '../connector-descriptor.js';
 import { FatalError } from '../connector.errors.js';
 
@@ -14,6 +15,33 @@ export const DEFAULT_GRAPH_BASE_URL = 'https://graph.microsoft.com';
 export const DEFAULT_AUTHORITY_BASE_URL = 'https://login.microsoftonline.com';
 /** Delegated scopes: offline_access is what yields a refresh token. */
 export const ONEDRIVE_SCOPES = 'offline_access Files.ReadWrite.All';
+
+/** Here rather than beside the connector: the descriptor needs them without loading the Graph client. */
+export const ONEDRIVE_CAPABILITIES: Capabilities = {
+  hashes: ['quickXor'],
+  // verify(): the quickXorHash of the bytes sent against the one Graph reports for the item.
+  verifiesWrites: 'quickXor',
+  rangedReads: true,
+  changeFeed: true,
+  serverSideCopy: true,
+  writable: true,
+  preservesModifiedTime: true,
+  // 250 GB per file (OneDrive / SharePoint limit).
+  maxFileSize: 250 * 1000 ** 3,
+  uploadChunkSize: 32 * 320 * 1024,
+  listPageSize: 200,
+};
+
+/** The capabilities of a connector with these options (its fragment and page sizes). */
+export function oneDriveCapabilities(
+  o: Pick<OneDriveOptions, 'uploadFragmentSize' | 'listPageSize'>,
+): Capabilities {
+  return {
+    ...ONEDRIVE_CAPABILITIES,
+    uploadChunkSize: o.uploadFragmentSize,
+    listPageSize: o.listPageSize,
+  };
+}
 
 export const ONEDRIVE_OPTIONS: readonly OptionSpec[] = [
   {

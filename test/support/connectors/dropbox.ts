@@ -6,7 +6,7 @@ import type {
 } from '../../../src/connectors/connector-descriptor.js';
 import type { DropboxConnector } from '../../../src/connectors/dropbox/dropbox.connector.js';
 import type { FetchLike } from '../../../src/connectors/dropbox/dropbox.fetch.js';
-import { createDropboxConnector } from '../../../src/connectors/dropbox/index.js';
+import { createDropboxConnector } from '../../../src/connectors/dropbox/dropbox.factory.js';
 import type { PacerOptions } from '../../../src/connectors/pacer/pacer.js';
 import type { DropboxEmulator } from '../../../emulators/dropbox/dropbox-emulator.js';
 import type { TestApp } from '../test-app.js';
