@@ -1,7 +1,7 @@
 import type { ConnectorDescriptor, ConnectorSettings } from '../connector-descriptor.js';
 import { FatalError } from '../connector.errors.js';
 import { normalizePath } from '../path.js';
-import { LazyConnector } from '../lazy-connector.js';
+import { LazyUploadSessionConnector } from '../lazy-connector.js';
 import {
   DEFAULT_LIST_PAGE_SIZE,
   DEFAULT_PART_SIZE,
@@ -61,10 +61,12 @@ export const s3ConnectorDescriptor: ConnectorDescriptor = {
   description: 'A bucket on Amazon S3 or an S3-compatible service: Backblaze B2, Wasabi, MinIO...',
   options: S3_OPTIONS,
   capabilities: S3_CAPABILITIES,
-  // Settings are checked now; @aws-sdk/client-s3 is imported on the connector's first call.
+  // Settings are checked now; @aws-sdk/client-s3 is imported on the connector's first call. The
+  // wrapper keeps discardUploadSession: without it an unfinished multipart upload of a file that
+  // changed or vanished was never aborted, its parts billed forever.
   create: (settings, ctx) => {
     const o = s3OptionsFrom(settings);
-    return new LazyConnector('s3', s3Capabilities(o.partSize, o.listPageSize), async () =>
+    return new LazyUploadSessionConnector('s3', s3Capabilities(o.partSize, o.listPageSize), async () =>
       (await import('./s3.factory.js')).createS3Connector(settings, ctx),
     );
   },
