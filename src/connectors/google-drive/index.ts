@@ -21,6 +21,7 @@ export const googleDriveConnectorDescriptor: ConnectorDescriptor = {
     uploadChunkSize: DEFAULT_CHUNK_SIZE,
     listPageSize: DEFAULT_LIST_PAGE_SIZE,
   },
+  requestHosts: ['googleapis.com'],
   create: (settings, ctx) =>
     new GoogleDriveConnector(toGoogleDriveOptions(settings.config, settings.secrets), {
       clock: ctx.clock,

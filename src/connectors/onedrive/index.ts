@@ -90,6 +90,8 @@ export const oneDriveConnectorDescriptor: ConnectorDescriptor = {
     'Microsoft OneDrive (personal or work/school) and SharePoint document libraries, through Microsoft Graph.',
   options: ONEDRIVE_OPTIONS,
   capabilities: ONEDRIVE_CAPABILITIES,
+  // Upload sessions and downloads are handed out on these.
+  requestHosts: ['sharepoint.com', '1drv.com', 'onedrive.com', 'microsoftpersonalcontent.com'],
   create: (settings, ctx) =>
     new OneDriveConnector(parseOneDriveOptions(settings.config, settings.secrets), {
       clock: ctx.clock,

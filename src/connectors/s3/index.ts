@@ -60,6 +60,7 @@ export const s3ConnectorDescriptor: ConnectorDescriptor = {
   description: 'A bucket on Amazon S3 or an S3-compatible service: Backblaze B2, Wasabi, MinIO...',
   options: S3_OPTIONS,
   capabilities: S3_CAPABILITIES,
+  requestHosts: ['amazonaws.com'], // Amazon S3 when no endpoint is set
   // Settings are checked now; @aws-sdk/client-s3 is imported on the connector's first call.
   create: (settings, ctx) => {
     const o = s3OptionsFrom(settings);
