@@ -120,6 +120,12 @@ export interface ConnectorDescriptor {
   /** Static capabilities, for the UI (can it be a target? does it have a change feed?). */
   capabilities: Capabilities;
   create(settings: ConnectorSettings, ctx: ConnectorContext): Connector;
+  /**
+   * Domains of the provider's servers besides the URL options (each with its subdomains), for
+   * the URLs its API hands out: upload sessions, download redirects, per-account partitions. The
+   * metrics count a connector's requests by the servers they go to (request-observer.ts).
+   */
+  requestHosts?: readonly string[];
   oauth?: OAuthFlow;
   /** Accounts connect by password and code (errors: SignInRefusedError), see hasInteractiveSignIn. */
   interactiveSignIn?: InteractiveSignIn;

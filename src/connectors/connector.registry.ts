@@ -1,5 +1,5 @@
-import type { ConnectorDescriptor } from './connector-descriptor.js';
-import { observed } from './request-observer.js';
+import type { ConnectorDescriptor, ConnectorSettings } from './connector-descriptor.js';
+import { hostsOfUrls, observed, retryReporter } from './request-observer.js';
 import { dropboxConnectorDescriptor } from './dropbox/index.js';
 import { googleDriveConnectorDescriptor } from './google-drive/index.js';
 import { icloudPhotosConnectorDescriptor } from './icloud-photos/index.js';
@@ -53,14 +53,31 @@ export class ConnectorRegistry {
   }
 }
 
-/** The descriptor whose connectors tell the metrics their requests (request-observer.ts). */
+/**
+ * The descriptor whose connectors tell the metrics their requests and retries
+ * (request-observer.ts): each connector's servers are its URL options (the account's values, else
+ * their defaults) and the provider's domains the descriptor declares (`requestHosts`); its retries
+ * reach the metrics through the Pacer's `onRetry`, before the engine's own listener.
+ */
 function withObservedConnectors(d: ConnectorDescriptor): ConnectorDescriptor {
   const create: ConnectorDescriptor['create'] = (settings, ctx) =>
-    observed(d.kind, d.create(settings, ctx));
+    observed(
+      d.kind,
+      d.create(settings, { ...ctx, onRetry: retryReporter(d.kind, ctx.onRetry) }),
+      connectorHosts(d, settings),
+    );
   return new Proxy(d, {
     get: (target, prop, receiver) =>
       prop === 'create' ? create : (Reflect.get(target, prop, receiver) as unknown),
   });
+}
+
+/** The servers (`host[:port]`) a connector of `d` with `settings` sends its HTTP requests to. */
+export function connectorHosts(d: ConnectorDescriptor, settings: ConnectorSettings): string[] {
+  const urls = d.options
+    .filter((o) => o.target === 'server-url' || o.target === 'admin-endpoint')
+    .map((o) => settings.config[o.key] || o.default);
+  return [...hostsOfUrls(urls), ...(d.requestHosts ?? [])];
 }
 
 /** Fails fast at start-up on a descriptor missing what the UI or the engine relies on. */

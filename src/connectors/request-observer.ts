@@ -1,19 +1,25 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import diagnostics from 'node:diagnostics_channel';
 import { Readable } from 'node:stream';
 import type { Connector } from './connector.js';
 
 /**
  * Who is asking, for the metrics: every HTTP request a connector makes is told to the observers
- * with the connector's kind and the status the server answered, and every retry of the Pacer with
+ * with the connector's kind and the status the server answered, and every retry of its Pacer with
  * its reason.
  *
  * Connectors speak HTTP through four stacks (fetch, the AWS SDK, the webdav library, each with its
  * own agent), so the requests are not counted in each: Node publishes every request of `fetch`
- * (undici) and of `node:http` on diagnostics channels, and the connector's kind travels with the
- * call in an AsyncLocalStorage entered by `observed()` around each method of the connector. A
- * request made outside a connector call (webhooks, mail) has no kind and is not counted.
- * SFTP speaks SSH, not HTTP: it reports no requests, only retries.
+ * (undici) and of `node:http` on diagnostics channels, and a request is the connector's whose
+ * servers it goes to. Each connector declares them (`connectorHosts`: the host and port of its
+ * URL options, with their default values, and its provider's domains for the URLs its API hands
+ * out: upload sessions, download redirects); a request to a subdomain of one counts too (S3
+ * virtual-hosted buckets). Two kinds on one machine are told apart by port (the emulators on
+ * 127.0.0.1 in tests); when two kinds name the very same host and port, the kind whose connector
+ * was created last is counted. A request to a server no connector named (webhooks, mail) is not
+ * counted. SFTP speaks SSH, not HTTP: it reports no requests, only retries (`retryReporter`).
+ *
+ * No async context is carried (issue #21): on Node 20 an enabled AsyncLocalStorage installs
+ * promise hooks that every promise of the process pays for.
  */
 export interface ConnectorRequestEvent {
   type: 'request';
@@ -39,28 +45,67 @@ export interface RemoteAnswer {
   status: number;
 }
 
-interface CallScope {
+/** One server (host and port) some connector named, with the last answer it gave. */
+interface Endpoint {
+  /** The kind counted for its requests: the kind of the connector created last that named it. */
   cloud: string;
-  /** The connector's state, shared by its calls. */
-  connector: { last?: RemoteAnswer };
   last?: RemoteAnswer;
+  /** Increases with every answer of any endpoint: which answer is newer, and newer than a call. */
+  lastSeq: number;
 }
 
-const scope = new AsyncLocalStorage<CallScope>();
 const observers = new Set<ConnectorTrafficObserver>();
-/** The scope of each request, taken when it was created (its answer arrives in another context). */
-const requestScopes = new WeakMap<object, CallScope>();
-/** Errors thrown by a connector call and connectors, with the last answer of their server. */
+/** `hostname:port` (port empty for the scheme's default) -> the endpoint. */
+const endpoints = new Map<string, Endpoint>();
+/** The endpoint of each request in flight, taken when it was created. */
+const requestEndpoints = new WeakMap<object, Endpoint>();
+/** Errors thrown by a connector call, with the last answer of their server. */
 const remoteAnswers = new WeakMap<object, RemoteAnswer>();
-const connectorStates = new WeakMap<object, { last?: RemoteAnswer }>();
+/** Each observed connector's endpoints. */
+const connectorEndpoints = new WeakMap<object, readonly Endpoint[]>();
+let answerSeq = 0;
+
+/** The newest answer among `eps` given after answer number `after`. */
+function newestAnswer(eps: readonly Endpoint[], after = 0): RemoteAnswer | undefined {
+  let best: Endpoint | undefined;
+  for (const ep of eps)
+    if (ep.last && ep.lastSeq > after && (!best || ep.lastSeq > best.lastSeq)) best = ep;
+  return best?.last;
+}
 
 /**
- * The server's last answer behind an error a connector threw, or the last answer a connector
- * got: the host and status to name, never the server's own text.
+ * The server's last answer behind an error a connector threw, or the last answer a connector's
+ * servers gave: the host and status to name, never the server's own text.
  */
 export function remoteAnswerOf(errorOrConnector: unknown): RemoteAnswer | undefined {
   if (!errorOrConnector || typeof errorOrConnector !== 'object') return undefined;
-  return remoteAnswers.get(errorOrConnector) ?? connectorStates.get(errorOrConnector)?.last;
+  const answer = remoteAnswers.get(errorOrConnector);
+  if (answer) return answer;
+  const eps = connectorEndpoints.get(errorOrConnector);
+  return eps && newestAnswer(eps);
+}
+
+const DEFAULT_PORTS: Record<string, string> = { '80': '', '443': '' };
+
+/** `hostname:port` of a `host[:port]` string (the default ports of HTTP and HTTPS as none). */
+function endpointKey(host: string): string {
+  const m = /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/.exec(host.toLowerCase());
+  if (!m) return host.toLowerCase();
+  const port = m[2] ?? '';
+  return `${m[1]}:${DEFAULT_PORTS[port] ?? port}`;
+}
+
+/** The endpoint a request to `host` belongs to: the host itself, or a domain above it. */
+function endpointOf(host: string): Endpoint | undefined {
+  let key = endpointKey(host);
+  for (;;) {
+    const ep = endpoints.get(key);
+    if (ep) return ep;
+    const dot = key.indexOf('.');
+    // Only names walk up (bucket.s3.amazonaws.com -> s3.amazonaws.com -> amazonaws.com).
+    if (dot < 0 || /^[\d.]+:/.test(key) || key.startsWith('[')) return undefined;
+    key = key.slice(dot + 1);
+  }
 }
 
 function hostOf(request: object): string | undefined {
@@ -88,31 +133,34 @@ function emit(e: ConnectorTrafficEvent): void {
 }
 
 function remember(message: unknown): void {
-  const s = scope.getStore();
+  if (endpoints.size === 0) return;
   const request = (message as { request?: object }).request;
-  if (s && request) requestScopes.set(request, s);
+  if (!request) return;
+  const host = hostOf(request);
+  const ep = host === undefined ? undefined : endpointOf(host);
+  if (ep) requestEndpoints.set(request, ep);
 }
 
 function answered(message: unknown): void {
   const m = message as { request?: object; response?: { statusCode?: number } };
-  const s = m.request && requestScopes.get(m.request);
-  if (!s || !m.request) return;
-  requestScopes.delete(m.request);
+  const ep = m.request && requestEndpoints.get(m.request);
+  if (!ep || !m.request) return;
+  requestEndpoints.delete(m.request);
   const status = m.response?.statusCode;
   const host = hostOf(m.request);
   if (status !== undefined && host) {
-    s.last = { host, status };
-    s.connector.last = s.last;
+    ep.last = { host, status };
+    ep.lastSeq = ++answerSeq;
   }
-  emit({ type: 'request', cloud: s.cloud, status: status ?? 'error' });
+  emit({ type: 'request', cloud: ep.cloud, status: status ?? 'error' });
 }
 
 function failed(message: unknown): void {
   const request = (message as { request?: object }).request;
-  const s = request && requestScopes.get(request);
-  if (!s || !request) return;
-  requestScopes.delete(request);
-  emit({ type: 'request', cloud: s.cloud, status: 'error' });
+  const ep = request && requestEndpoints.get(request);
+  if (!ep || !request) return;
+  requestEndpoints.delete(request);
+  emit({ type: 'request', cloud: ep.cloud, status: 'error' });
 }
 
 let subscribed = false;
@@ -136,21 +184,59 @@ export function observeConnectorTraffic(observer: ConnectorTrafficObserver): () 
   return () => observers.delete(observer);
 }
 
-/** Told by the Pacer: a retry of the connector whose call is running. */
-export function reportRetry(reason: string): void {
-  const s = scope.getStore();
-  if (s && observers.size > 0) emit({ type: 'retry', cloud: s.cloud, reason });
+/** The retry listener to give a connector of `cloud` (its Pacer's `onRetry`), before `next`. */
+export function retryReporter<E extends { error: { code: string } }>(
+  cloud: string,
+  next?: (e: E) => void,
+): (e: E) => void {
+  return (e) => {
+    if (observers.size > 0) emit({ type: 'retry', cloud, reason: e.error.code });
+    next?.(e);
+  };
 }
 
-function noted<T>(s: CallScope, p: Promise<T>): Promise<T> {
+/**
+ * `host[:port]` of every URL among `values` (http and https only), lowercased, for
+ * `observed(..., hosts)`: a connector's configured endpoints.
+ */
+export function hostsOfUrls(values: readonly unknown[]): string[] {
+  const out: string[] = [];
+  for (const v of values) {
+    if (typeof v !== 'string' || v === '') continue;
+    try {
+      const u = new URL(v);
+      if (u.protocol === 'http:' || u.protocol === 'https:') out.push(u.host);
+    } catch {
+      // not a URL: not an endpoint
+    }
+  }
+  return out;
+}
+
+function endpointsFor(cloud: string, hosts: readonly string[]): Endpoint[] {
+  const out: Endpoint[] = [];
+  for (const host of hosts) {
+    const key = endpointKey(host);
+    let ep = endpoints.get(key);
+    if (!ep) endpoints.set(key, (ep = { cloud, lastSeq: 0 }));
+    ep.cloud = cloud;
+    if (!out.includes(ep)) out.push(ep);
+  }
+  return out;
+}
+
+function noted<T>(eps: readonly Endpoint[], since: number, p: Promise<T>): Promise<T> {
   return p.catch((e: unknown) => {
-    if (s.last && e && typeof e === 'object' && !remoteAnswers.has(e)) remoteAnswers.set(e, s.last);
+    if (e && typeof e === 'object' && !remoteAnswers.has(e)) {
+      const last = newestAnswer(eps, since);
+      if (last) remoteAnswers.set(e, last);
+    }
     throw e;
   });
 }
 
-function inScope(s: CallScope, result: unknown): unknown {
-  // An async iterable (a listing) runs its body on each next(), in the caller's context.
+function withAnswers(eps: readonly Endpoint[], since: number, result: unknown): unknown {
+  // A listing: its requests happen on each next().
   if (
     result &&
     typeof result === 'object' &&
@@ -160,44 +246,48 @@ function inScope(s: CallScope, result: unknown): unknown {
     const source = result as AsyncIterable<unknown>;
     return {
       [Symbol.asyncIterator]() {
-        const it = scope.run(s, () => source[Symbol.asyncIterator]());
+        const it = source[Symbol.asyncIterator]();
         return {
-          next: (...a: [] | [unknown]) =>
-            noted(
-              s,
-              scope.run(s, () => it.next(...a)),
-            ),
+          next: (...a: [] | [unknown]) => noted(eps, answerSeq, it.next(...a)),
           return: (v?: unknown) =>
-            scope.run(
-              s,
-              () => it.return?.(v) ?? Promise.resolve({ done: true as const, value: v }),
-            ),
+            it.return?.(v) ?? Promise.resolve({ done: true as const, value: v }),
         };
       },
     };
   }
-  return result instanceof Promise ? noted(s, result) : result;
+  return result instanceof Promise ? noted(eps, since, result) : result;
 }
 
 /**
- * The connector with each of its methods run in its kind's scope. Methods are called on the
+ * The connector of `cloud`, whose servers are `hosts` (`host[:port]`; a name covers its
+ * subdomains), with the requests to them counted for `cloud`, and each error its methods reject
+ * with carrying the newest answer those servers gave during the call (`remoteAnswerOf`). A
+ * connector without hosts (a local folder, SFTP) is returned as it is. Methods are called on the
  * connector itself (private fields keep working); `'changes' in c` and the like still tell the
  * optional interfaces apart.
  */
-export function observed<C extends Connector>(cloud: string, connector: C): C {
-  const state: { last?: RemoteAnswer } = {};
+export function observed<C extends Connector>(
+  cloud: string,
+  connector: C,
+  hosts: readonly string[],
+): C {
+  if (hosts.length === 0) return connector;
+  const eps = endpointsFor(cloud, hosts);
+  // One wrapper per method, not one per call.
+  const wrapped = new WeakMap<object, unknown>();
   const proxy = new Proxy(connector, {
     get(target, prop) {
       const value = Reflect.get(target, prop, target) as unknown;
       if (typeof value !== 'function' || prop === 'constructor') return value;
-      return (...args: unknown[]) => {
-        const s: CallScope = { cloud, connector: state };
-        return scope.run(s, () =>
-          inScope(s, (value as (...a: unknown[]) => unknown).apply(target, args)),
-        );
-      };
+      let w = wrapped.get(value);
+      if (!w) {
+        const fn = value as (...a: unknown[]) => unknown;
+        w = (...args: unknown[]) => withAnswers(eps, answerSeq, fn.apply(target, args));
+        wrapped.set(value, w);
+      }
+      return w;
     },
   });
-  connectorStates.set(proxy, state);
+  connectorEndpoints.set(proxy, eps);
   return proxy;
 }

@@ -12,6 +12,7 @@ import type { Response } from 'express';
 import { AppError } from '../common/errors/app-errors.js';
 import { ConnectorError } from '../connectors/connector.errors.js';
 import { remoteAnswerOf } from '../connectors/request-observer.js';
+import { requestIdOf } from '../logging/logging.module.js';
 
 export interface ErrorBody {
   statusCode: number;
@@ -82,9 +83,11 @@ export class AllErrorsFilter implements ExceptionFilter {
     const res = host.switchToHttp().getResponse<Response>();
     const body = this.toBody(exception);
     if (body.statusCode >= 500) {
-      this.logger.error(
-        exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
-      );
+      this.logger.error({
+        msg:
+          exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+        reqId: requestIdOf(res),
+      });
     }
     if (res.headersSent) return;
     const retryAfter = (exception as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;

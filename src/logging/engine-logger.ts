@@ -1,39 +1,9 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { LoggerService } from '@nestjs/common';
 import { pino, type Level, type Logger } from 'pino';
 import pinoPretty from 'pino-pretty';
 import type { AppConfig } from '../config/app-config.js';
 import type { LogFormat, LogLevel } from '../config/operations-config.js';
 import { redactText, redactValue } from './redact.js';
-
-/** Fields every line logged inside a request or a run carries (`reqId`, `runId`). */
-export type LogBindings = Record<string, string>;
-
-/** The log context of the current request or run (AsyncLocalStorage). */
-export class LogContext {
-  private readonly storage = new AsyncLocalStorage<LogBindings>();
-
-  current(): LogBindings | undefined {
-    return this.storage.getStore();
-  }
-
-  /** Runs `fn` with `bindings` added to every line it (and what it awaits) logs. */
-  run<T>(bindings: LogBindings, fn: () => T): T {
-    return this.storage.run({ ...this.storage.getStore(), ...bindings }, fn);
-  }
-}
-
-/**
- * The one log context of the process. An exception to "no module-level state": async context
- * is per process by nature (as nestjs-pino's storage is), and the code that sets it (the request
- * middleware, the run executor) cannot reach the logger instance Nest was created with.
- */
-export const logContext = new LogContext();
-
-/** Runs `fn` with `bindings` (e.g. `{ runId }`) on every line it logs. */
-export function withLogContext<T>(bindings: LogBindings, fn: () => T): T {
-  return logContext.run(bindings, fn);
-}
 
 export interface EngineLoggerOptions {
   level: LogLevel;
@@ -56,7 +26,13 @@ const QUIET_CONTEXTS = new Set([
   'NestApplication',
 ]);
 
-/** Pino behind Nest's LoggerService: JSON lines (pretty in a terminal), secrets masked. */
+/**
+ * Pino behind Nest's LoggerService: JSON lines (pretty in a terminal), secrets masked. A line
+ * names what it belongs to with fields passed along with it: `reqId` of the HTTP request being
+ * served (`requestIdOf`), `runId` of a run (`logger.warn({ msg, runId })`). They are never taken
+ * from an async context: on Node 20 an enabled AsyncLocalStorage installs promise hooks that
+ * every promise of the process pays for (issue #21).
+ */
 export class EngineLogger implements LoggerService {
   readonly pino: Logger;
 
@@ -132,7 +108,7 @@ export class EngineLogger implements LoggerService {
         : undefined;
     if (level === 'info' && context && QUIET_CONTEXTS.has(context)) level = 'debug';
     if (!this.pino.isLevelEnabled(level)) return;
-    const fields: Record<string, unknown> = { ...logContext.current() };
+    const fields: Record<string, unknown> = {};
     if (context) fields.context = context;
     const stack = rest.find((p) => typeof p === 'string' && p.includes('\n    at '));
     if (stack) fields.stack = stack;

@@ -50,9 +50,10 @@ export class RunDispatcher {
       // An earlier attempt died mid-run (its worker was killed; BullMQ handed the job on). What it
       // stored and recorded stays as a partial version, which this attempt reuses.
       const n = await this.deps.versions.markRunVersionsPartial(run.id);
-      this.logger.warn(
-        `run ${run.id} resumed after an interrupted attempt (${n} version(s) partial)`,
-      );
+      this.logger.warn({
+        msg: `run ${run.id} resumed after an interrupted attempt (${n} version(s) partial)`,
+        runId: run.id,
+      });
     }
     await this.deps.pauses?.adopt?.(run.id);
     const recorder = new RepositoryRunRecorder(run, this.deps);
@@ -65,11 +66,17 @@ export class RunDispatcher {
     } catch (e) {
       if (recorder.isFinished) {
         // The run's outcome is written; what failed after it (a note to the accounts) does not change it.
-        this.logger.warn(`run ${run.id} (${run.kind}): after it finished: ${String(e)}`);
+        this.logger.warn({
+          msg: `run ${run.id} (${run.kind}): after it finished: ${String(e)}`,
+          runId: run.id,
+        });
       } else {
         const { cancelled, message } = await recorder.fail(e, signal);
         if (!cancelled && !(e instanceof FilesFailedError))
-          this.logger.warn(`${run.kind} run ${run.id} of task ${run.taskId} failed: ${message}`);
+          this.logger.warn({
+            msg: `${run.kind} run ${run.id} of task ${run.taskId} failed: ${message}`,
+            runId: run.id,
+          });
       }
     } finally {
       await recorder.flushEvents().catch(() => undefined);

@@ -40,7 +40,7 @@ export class RunFinishHooks {
       try {
         await hook(run, tx);
       } catch (e) {
-        this.logger.debug(`${name} after run ${run.id}: ${String(e)}`);
+        this.logger.debug({ msg: `${name} after run ${run.id}: ${String(e)}`, runId: run.id });
       }
     }
   }

@@ -1,4 +1,3 @@
-import { withLogContext } from '../logging/engine-logger.js';
 import type { Provider } from '@nestjs/common';
 import { AccountsService } from '../accounts/accounts.service.js';
 import { RunsRepository } from '../tasks/runs.repository.js';
@@ -97,10 +96,8 @@ export const runsProviders: Provider[] = [
       clock: Clock,
     ): Promise<RunQueue> =>
       makeQueue(
-        (id, signal) =>
-          withLogContext({ runId: id }, () => dispatcher.execute(id, signal)).finally(
-            releaseMemoryAfterRun,
-          ),
+        // The dispatcher passes the run's id with each line it logs (no async context: issue #21).
+        (id, signal) => dispatcher.execute(id, signal).finally(releaseMemoryAfterRun),
         (runId, reason) => failGivenUpRun({ runs, versions, clock }, runId, reason),
       ),
     inject: [RUN_QUEUE_FACTORY, RunDispatcher, RunsRepository, VersionsService, CLOCK],

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { Dropbox, DropboxAuth, DropboxResponseError, type DropboxResponse } from 'dropbox';
 import type { Clock } from '../../common/clock.js';
 import { AuthExpiredError } from '../connector.errors.js';
@@ -40,13 +39,14 @@ export interface DownloadResponse {
 export class DropboxClient {
   readonly sdk: Dropbox;
   private readonly auth: DropboxAuth;
-  private readonly signals = new AsyncLocalStorage<AbortSignal | undefined>();
+  /** An SDK whose requests carry the signal, per signal (a run's calls share one). */
+  private readonly sdks = new WeakMap<AbortSignal, Dropbox>();
   private readonly fetch: FetchLike;
   private refreshing: Promise<void> | undefined;
   private savedToken: string | undefined;
 
   constructor(private readonly opts: DropboxClientOptions) {
-    this.fetch = createDropboxFetch(opts.hosts, this.signals, opts.fetch);
+    this.fetch = createDropboxFetch(opts.hosts, opts.fetch);
     this.auth = new DropboxAuth({
       clientId: opts.clientId,
       clientSecret: opts.clientSecret,
@@ -75,7 +75,7 @@ export class DropboxClient {
       label,
       async () => {
         try {
-          return (await this.attempt(signal, () => fn(this.sdk))).result;
+          return (await this.attempt(signal, fn)).result;
         } catch (e) {
           throw mapDropboxError(e, what, op);
         }
@@ -88,11 +88,11 @@ export class DropboxClient {
    * One attempt with a fresh token and the refresh-once rule, errors NOT mapped (callers that
    * read `incorrect_offset` need the raw answer).
    */
-  async attempt<T>(signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+  async attempt<T>(signal: AbortSignal | undefined, fn: (sdk: Dropbox) => Promise<T>): Promise<T> {
     await this.ensureToken(signal);
     const used = this.auth.getAccessToken();
     try {
-      return await this.signals.run(signal, fn);
+      return await fn(this.sdkFor(signal));
     } catch (e) {
       if (!isExpiredAccessToken(e)) throw e;
       if (!this.canRefresh) {
@@ -104,7 +104,7 @@ export class DropboxClient {
       // Another call may have refreshed meanwhile; otherwise refresh now.
       if (this.auth.getAccessToken() === used) await this.refresh(signal);
       try {
-        return await this.signals.run(signal, fn);
+        return await fn(this.sdkFor(signal));
       } catch (e2) {
         if (isExpiredAccessToken(e2)) {
           throw new AuthExpiredError(
@@ -134,7 +134,7 @@ export class DropboxClient {
       const res = await requestDownload(
         `${this.opts.hosts.content.replace(/\/+$/, '')}/2/files/download`,
         headers,
-        signal ?? this.signals.getStore(),
+        signal,
       );
       if (res.status === 200 || res.status === 206) {
         const raw = res.headers.get('dropbox-api-result');
@@ -164,6 +164,20 @@ export class DropboxClient {
     return this.fetch(url, init);
   }
 
+  /**
+   * The SDK for calls under `signal`: its requests carry it. No async context carries it (an
+   * AsyncLocalStorage would put promise hooks on every promise of the engine: issue #21).
+   */
+  private sdkFor(signal: AbortSignal | undefined): Dropbox {
+    if (!signal) return this.sdk;
+    let sdk = this.sdks.get(signal);
+    if (!sdk) {
+      const fetch = createDropboxFetch(this.opts.hosts, this.opts.fetch, signal);
+      this.sdks.set(signal, (sdk = new Dropbox({ auth: this.auth, fetch })));
+    }
+    return sdk;
+  }
+
   private get canRefresh(): boolean {
     return Boolean(this.auth.getRefreshToken() && this.auth.getClientId());
   }
@@ -187,8 +201,7 @@ export class DropboxClient {
   private refresh(signal: AbortSignal | undefined): Promise<void> {
     // The SDK's typings say void; at run time it returns the token request's promise.
     const start = () => this.auth.refreshAccessToken() as unknown as Promise<void>;
-    const p: Promise<void> = (this.refreshing ??= this.signals
-      .run(undefined, start)
+    const p: Promise<void> = (this.refreshing ??= start()
       .catch((e: unknown) => {
         throw mapDropboxError(e, 'oauth2/token', 'auth');
       })

@@ -1,4 +1,3 @@
-import type { AsyncLocalStorage } from 'node:async_hooks';
 import {
   DROPBOX_API_BASE_URL,
   DROPBOX_CONTENT_BASE_URL,
@@ -39,7 +38,7 @@ export function withStreamedBody(init: RequestInit): RequestInit {
  * The fetch handed to the SDK (and used for the raw download requests). The SDK always builds
  * `https://{api,content,notify}.dropboxapi.com/...` URLs (its `domain` option is meant for
  * Dropbox's own dev boxes); this rewrites those three origins to the configured hosts and
- * attaches the AbortSignal of the call in progress (10.34's route methods take none). Upload
+ * attaches `signal` (10.34's route methods take none: the client makes one SDK per signal). Upload
  * bodies (Buffers) go out without the copy fetch would make of them (`withStreamedBody`).
  *
  * 10.34 needs from it: `ok`, `status`, `headers.get()` and `text()` on responses (RPC, upload,
@@ -47,8 +46,8 @@ export function withStreamedBody(init: RequestInit): RequestInit {
  */
 export function createDropboxFetch(
   hosts: DropboxHosts,
-  signals: AsyncLocalStorage<AbortSignal | undefined>,
   base: FetchLike = (url, init) => fetch(url, init),
+  signal?: AbortSignal,
 ): FetchLike {
   const map: Array<[string, string]> = [
     [DROPBOX_API_BASE_URL, trimSlash(hosts.api)],
@@ -63,8 +62,7 @@ export function createDropboxFetch(
         break;
       }
     }
-    const signal = init.signal ?? signals.getStore();
     const streamed = withStreamedBody(init);
-    return base(target, signal ? { ...streamed, signal } : streamed);
+    return base(target, signal && !init.signal ? { ...streamed, signal } : streamed);
   };
 }

@@ -184,8 +184,8 @@ async function heldBy(req: UploadRequest, sessionId: string): Promise<number | u
     'files/upload_session/append_v2',
     async () => {
       try {
-        await req.client.attempt(req.signal, () =>
-          req.client.sdk.filesUploadSessionAppendV2({
+        await req.client.attempt(req.signal, (sdk) =>
+          sdk.filesUploadSessionAppendV2({
             cursor: { session_id: sessionId, offset: 0 },
             close: false,
             contents: EMPTY,
@@ -231,8 +231,8 @@ async function appendChunk(
       while (acked < end || probe) {
         const contents = probe ? EMPTY : data.subarray(acked - chunkStart);
         try {
-          await req.client.attempt(req.signal, () =>
-            req.client.sdk.filesUploadSessionAppendV2({
+          await req.client.attempt(req.signal, (sdk) =>
+            sdk.filesUploadSessionAppendV2({
               cursor: { session_id: sessionId, offset: acked },
               close: false,
               contents,
@@ -278,8 +278,8 @@ async function finishSession(
     async () => {
       for (;;) {
         try {
-          const r = await req.client.attempt(req.signal, () =>
-            req.client.sdk.filesUploadSessionFinish({
+          const r = await req.client.attempt(req.signal, (sdk) =>
+            sdk.filesUploadSessionFinish({
               cursor: { session_id: sessionId, offset: acked },
               commit: commitInfo(req),
               contents: data.subarray(acked - chunkStart),

@@ -22,6 +22,7 @@ export const googleDriveConnectorDescriptor: ConnectorDescriptor = {
     uploadChunkSize: DEFAULT_CHUNK_SIZE,
     listPageSize: DEFAULT_LIST_PAGE_SIZE,
   },
+  requestHosts: ['googleapis.com'],
   // Settings are checked now; googleapis is imported on the connector's first call.
   create: (settings, ctx) => {
     const o = toGoogleDriveOptions(settings.config, settings.secrets);

@@ -72,6 +72,7 @@ export const icloudPhotosConnectorDescriptor: ConnectorDescriptor = {
     'The photo library of an Apple Account (read-only: back up from it, restore to another place).',
   options: ICLOUD_PHOTOS_OPTIONS,
   capabilities: ICLOUD_PHOTOS_CAPABILITIES,
+  requestHosts: ['icloud.com', 'icloud-content.com'], // the account's partitions, downloads
   interactiveSignIn: icloudInteractiveSignIn,
   create: (settings, ctx) => {
     const c = settings.config;

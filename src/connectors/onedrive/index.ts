@@ -91,6 +91,8 @@ export const oneDriveConnectorDescriptor: ConnectorDescriptor = {
     'Microsoft OneDrive (personal or work/school) and SharePoint document libraries, through Microsoft Graph.',
   options: ONEDRIVE_OPTIONS,
   capabilities: ONEDRIVE_CAPABILITIES,
+  // Upload sessions and downloads are handed out on these.
+  requestHosts: ['sharepoint.com', '1drv.com', 'onedrive.com', 'microsoftpersonalcontent.com'],
   // Settings are checked now; the Microsoft Graph client is imported on the connector's first call.
   create: (settings, ctx) => {
     const o = parseOneDriveOptions(settings.config, settings.secrets);

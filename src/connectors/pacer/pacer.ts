@@ -1,6 +1,5 @@
 import { systemClock, type Clock } from '../../common/clock.js';
 import { ConnectorError, isRetryable } from '../connector.errors.js';
-import { reportRetry } from '../request-observer.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 
 export interface RetryEvent {
@@ -63,7 +62,6 @@ export class Pacer {
         if (!isRetryable(e) || attempt > this.maxRetries || signal?.aborted) throw e;
         const err = e as ConnectorError & { retryAfterMs?: number };
         const delayMs = backoffDelay(this.backoff, attempt, err.retryAfterMs, this.random);
-        reportRetry(err.code);
         this.onRetry?.({ attempt, delayMs, error: err, label });
         await this.clock.sleep(delayMs, signal);
       }

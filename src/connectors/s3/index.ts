@@ -61,13 +61,16 @@ export const s3ConnectorDescriptor: ConnectorDescriptor = {
   description: 'A bucket on Amazon S3 or an S3-compatible service: Backblaze B2, Wasabi, MinIO...',
   options: S3_OPTIONS,
   capabilities: S3_CAPABILITIES,
+  requestHosts: ['amazonaws.com'], // Amazon S3 when no endpoint is set
   // Settings are checked now; @aws-sdk/client-s3 is imported on the connector's first call. The
   // wrapper keeps discardUploadSession: without it an unfinished multipart upload of a file that
   // changed or vanished was never aborted, its parts billed forever.
   create: (settings, ctx) => {
     const o = s3OptionsFrom(settings);
-    return new LazyUploadSessionConnector('s3', s3Capabilities(o.partSize, o.listPageSize), async () =>
-      (await import('./s3.factory.js')).createS3Connector(settings, ctx),
+    return new LazyUploadSessionConnector(
+      's3',
+      s3Capabilities(o.partSize, o.listPageSize),
+      async () => (await import('./s3.factory.js')).createS3Connector(settings, ctx),
     );
   },
 };

@@ -86,14 +86,22 @@ describe('local connector batch copy', () => {
   it('should copy from another local folder only, also through the engine proxy', () => {
     const s3Like = { kind: 's3' } as unknown as LocalConnector;
 
-    expect(canCopyBatch(observed('local', sut), observed('local', source))).toBe(true);
+    expect(
+      canCopyBatch(
+        observed('local', sut, ['127.0.0.1:9']),
+        observed('local', source, ['127.0.0.1:9']),
+      ),
+    ).toBe(true);
     expect(sut.canCopyBatchFrom(s3Like)).toBe(false);
   });
 
   it('should store every file with its SHA-256, size and time when all are fine', async () => {
     const items = await sources(30);
 
-    const results = await observed('local', sut).copyBatch(observed('local', source), items);
+    const results = await observed('local', sut, ['127.0.0.1:9']).copyBatch(
+      observed('local', source, ['127.0.0.1:9']),
+      items,
+    );
 
     expect(results).toHaveLength(30);
     for (const [i, item] of items.entries()) {
