@@ -32,7 +32,7 @@ import { isPartialName, partialPathFor } from '../partial-name.js';
 import { removePartialsUnder } from './local.partials.js';
 import { isVolumeMarkerName, LocalVolume, type VolumeMemory } from './local.volume.js';
 import { makeDurable, nodeSyncCalls, type SyncCalls } from './local.durability.js';
-import { failureError, sharedLocalFileWorker, type LocalFileWorker } from './local.file-worker.js';
+import { failureError, sharedLocalFileWorker, type LocalFileJobs } from './local.file-worker.js';
 import {
   ENTRY_ERROR,
   ENTRY_FOLDER,
@@ -96,8 +96,8 @@ export class LocalConnector
     private readonly options: LocalOptions,
     volume?: VolumeMemory,
     private readonly syncCalls: SyncCalls = nodeSyncCalls,
-    /** Batch copies and listings (local.file-worker.ts): one thread for the whole process. */
-    private readonly files: LocalFileWorker = sharedLocalFileWorker(),
+    /** Batch copies and listings (local.file-worker.ts): two threads for the whole process. */
+    private readonly files: LocalFileJobs = sharedLocalFileWorker(),
   ) {
     if (!isAbsolute(options.root)) {
       throw new InvalidPathError(`local root '${options.root}' must be an absolute path`);

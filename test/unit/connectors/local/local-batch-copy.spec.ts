@@ -18,7 +18,10 @@ import {
 } from '../../../../src/connectors/connector.errors.js';
 import { LocalConnector } from '../../../../src/connectors/local/local.connector.js';
 import type { SyncCalls } from '../../../../src/connectors/local/local.durability.js';
-import { LocalFileWorker } from '../../../../src/connectors/local/local.file-worker.js';
+import {
+  LocalFileWorker,
+  LocalFileWorkerPair,
+} from '../../../../src/connectors/local/local.file-worker.js';
 import { isPartialName } from '../../../../src/connectors/partial-name.js';
 import { observed } from '../../../../src/connectors/request-observer.js';
 
@@ -273,6 +276,33 @@ describe('local connector batch copy', () => {
     await expect(call).rejects.toThrow(/local file worker thread exited/);
     const again = await sut.copyBatch(source, items.slice(0, 2));
     expect(again.map((r: BatchCopyResult) => r.ok)).toEqual([true, true]);
+  });
+
+  it('should store every file of two batches in flight at once into the same new folders (two threads)', async () => {
+    const pair = new LocalFileWorkerPair();
+    const from = new LocalConnector({ root: srcRoot, fsync: true }, undefined, undefined, pair);
+    const to = new LocalConnector({ root: dstRoot, fsync: true }, undefined, recordingSync, pair);
+    try {
+      const items = await sources(240);
+
+      const [a, b] = await Promise.all([
+        to.copyBatch(from, items.slice(0, 120)),
+        to.copyBatch(from, items.slice(120)),
+      ]);
+      await to.flushWrites();
+
+      const results = [...a, ...b];
+      expect(results.every((r) => r.ok)).toBe(true);
+      for (const [i, item] of items.entries()) {
+        const body = bytesOf(i, item.expectedSize);
+        expect(results[i]).toEqual({ ok: true, size: body.length, sha256: sha256(body) });
+        expect(await readFile(join(dstRoot, item.targetPath))).toEqual(body);
+      }
+      expect((await tree(dstRoot)).filter(isPartialName)).toEqual([]);
+      expect(synced.length).toBeGreaterThan(0);
+    } finally {
+      await pair.terminate();
+    }
   });
 
   it('should fail items with invalid paths alone', async () => {
