@@ -26,7 +26,10 @@ interface Version {
 }
 
 // Enough data, copied one file at a time, that the run is still going when the first batch of
-// records reaches the ledger (about a second in, after a durability barrier).
+// records reaches the ledger (about a second in, after a durability barrier). Each file is above
+// BATCH_COPY_MAX_BYTES (256 KiB): files under it go to the local target in groups of 100, and a
+// run of 1,500 of them ended its copying before the first second (issue #21), so every record
+// reached the ledger at once and the kill found nothing left to resume.
 const FILES = 1500;
 
 describe('an engine killed with SIGKILL in the middle of a run', () => {
@@ -34,7 +37,7 @@ describe('an engine killed with SIGKILL in the middle of a run', () => {
   let engine: EngineProcess | undefined;
   const files: Record<string, Buffer> = {};
   for (let i = 0; i < FILES; i++)
-    files[`f${String(i).padStart(3, '0')}.bin`] = patternBytes(150_000 + i, i + 1);
+    files[`f${String(i).padStart(3, '0')}.bin`] = patternBytes(270_000 + i, i + 1);
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'cbe-kill-'));
