@@ -230,14 +230,21 @@ export type BatchCopyResult =
   | { ok: false; side: 'source' | 'target'; error: Error };
 
 /**
- * Optional: a connector that copies many small files from a source it can read directly (a local
- * folder from another local folder) in one call, each file read whole, hashed and written as
+ * Optional: a connector that copies many files from a source it can read directly (a local
+ * folder from another local folder) in one call, each file read, hashed and written as
  * `write(..., { deferSync: true })` does (durable at the next `flushWrites`), without a stream
  * and a round trip of the engine per file (issue #21). `canCopyBatchFrom` says which sources; the
- * engine sends only files it listed under BATCH_COPY_MAX_BYTES. An aborted signal rejects the
- * call; items not yet copied are then not stored.
+ * engine sends only files it listed at most `batchCopyMaxBytes` large (BATCH_COPY_MAX_BYTES when
+ * the copier does not say). An aborted signal rejects the call; items not yet copied are then
+ * not stored.
  */
 export interface BatchCopier {
+  /**
+   * The largest file a batch may hold. A copier that streams each file in chunks (its memory the
+   * same at any size) may take more than BATCH_COPY_MAX_BYTES: files of a few MiB (photos) then
+   * skip the per-file stream too. Bounded all the same: a batch is one job a cancel waits for.
+   */
+  readonly batchCopyMaxBytes?: number;
   canCopyBatchFrom(source: Connector): boolean;
   copyBatch(
     source: Connector,
@@ -246,7 +253,7 @@ export interface BatchCopier {
   ): Promise<BatchCopyResult[]>;
 }
 
-/** Files at most this large may go through a BatchCopier. */
+/** Files at most this large may go through a BatchCopier that sets no batchCopyMaxBytes. */
 export const BATCH_COPY_MAX_BYTES = 256 * 1024;
 
 /** What a presence check found at the account's root. */

@@ -1,21 +1,32 @@
 import type { Capabilities } from '../../connectors/capabilities.js';
 import {
   BATCH_COPY_MAX_BYTES,
+  type BatchCopier,
   type BatchCopyItem,
   type BatchCopyResult,
   type Entry,
 } from '../../connectors/connector.js';
 import { IntegrityError, NotFoundError } from '../../connectors/connector.errors.js';
 
+/** The largest file `copier` takes in a batch. */
+export function batchLimitOf(copier: Pick<BatchCopier, 'batchCopyMaxBytes'>): number {
+  return copier.batchCopyMaxBytes ?? BATCH_COPY_MAX_BYTES;
+}
+
 /**
  * Whether a listed file may go through a BatchCopier instead of transferFile: listed at a known
- * size up to BATCH_COPY_MAX_BYTES, with no hash of the source's own to check the bytes against
- * (a batch result carries only the SHA-256 of what it copied; transferFile compares every kind
- * the source reports), and small enough to go up in one request (no upload session to keep).
+ * size up to the copier's `maxBytes` (batchLimitOf), with no hash of the source's own to check
+ * the bytes against (a batch result carries only the SHA-256 of what it copied; transferFile
+ * compares every kind the source reports), and small enough to go up in one request (no upload
+ * session to keep).
  */
-export function isBatchable(entry: Entry, target: Pick<Capabilities, 'uploadChunkSize'>): boolean {
+export function isBatchable(
+  entry: Entry,
+  target: Pick<Capabilities, 'uploadChunkSize'>,
+  maxBytes: number,
+): boolean {
   const size = entry.size;
-  if (size === undefined || size > BATCH_COPY_MAX_BYTES) return false;
+  if (size === undefined || size > maxBytes) return false;
   for (const _kind in entry.hashes) return false;
   const chunk = target.uploadChunkSize;
   return chunk === undefined || size <= chunk;

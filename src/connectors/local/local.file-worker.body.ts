@@ -186,19 +186,26 @@ export function localFileWorkerMain(): void {
       }
     };
 
-    /** Reads the whole source into `buf`; its length, or why not. */
-    const readSource = (item: CopyJobItem, fd: number): number | WorkerFailure => {
+    /** Why the open source cannot be copied as listed (a folder, not a file, another size). */
+    const checkSource = (item: CopyJobItem, fd: number): WorkerFailure | undefined => {
       const st = fs.fstatSync(fd);
       if (st.isDirectory()) return { kind: 'source-folder', message: `'${item.src}' is a folder` };
       if (!st.isFile()) {
         return { kind: 'not-file', message: `'${item.src}' is not a regular file` };
       }
-      if (st.size !== item.size || item.size >= buf.length) {
+      if (st.size !== item.size) {
         return {
           kind: 'size',
           message: `'${item.src}' is ${st.size} bytes, listed at ${item.size}`,
         };
       }
+      return undefined;
+    };
+
+    /** Reads the whole source (smaller than `buf`) into `buf`; its length, or why not. */
+    const readSource = (item: CopyJobItem, fd: number): number | WorkerFailure => {
+      const bad = checkSource(item, fd);
+      if (bad) return bad;
       // One byte more than listed is asked for: a regular file's read comes back short only at
       // its end, so one read both takes the bytes and shows the file did not grow.
       let n = 0;
@@ -214,8 +221,57 @@ export function localFileWorkerMain(): void {
       return n;
     };
 
-    /** Writes `n` bytes of `buf` to the target's temporary name, sets its time, renames it. */
-    const writeTarget = (item: CopyJobItem, n: number): WorkerFailure | 'aborted' | undefined => {
+    /** Writes all of `buf[0, n)` to `out`. */
+    const writeAll = (out: number, n: number) => {
+      for (let off = 0; off < n;) off += fs.writeSync(out, buf, off, n - off);
+    };
+
+    /**
+     * Copies a source larger than `buf` to `out` a buffer at a time, hashing what it reads (the
+     * bytes written are those hashed): a failure of the source (unreadable, another size than
+     * listed by its end) is returned; one of `out` is thrown. A cancel stops it between chunks.
+     */
+    const streamSource = (
+      item: CopyJobItem,
+      fd: number,
+      out: number,
+      hash: import('node:crypto').Hash,
+    ): WorkerFailure | 'aborted' | undefined => {
+      let n = 0;
+      for (;;) {
+        if (cancelled(cancel)) return 'aborted';
+        let got: number;
+        try {
+          got = fs.readSync(fd, buf, 0, buf.length, n);
+        } catch (e) {
+          return fsFailure(e);
+        }
+        if (got === 0) break;
+        n += got;
+        if (n > item.size) {
+          return {
+            kind: 'size',
+            message: `'${item.src}' grew while read (past ${item.size} bytes)`,
+          };
+        }
+        hash.update(buf.subarray(0, got));
+        writeAll(out, got);
+      }
+      if (n !== item.size) {
+        return { kind: 'size', message: `'${item.src}' changed size while read (${n} bytes)` };
+      }
+      return undefined;
+    };
+
+    /**
+     * Writes the target's temporary name with `body` (which writes the bytes to the fd it gets
+     * and returns a failure of the SOURCE, if any), sets its time, renames it to the final name.
+     * Nothing stays under either name unless it all succeeded.
+     */
+    const writeTarget = (
+      item: CopyJobItem,
+      body: (out: number) => WorkerFailure | 'aborted' | undefined,
+    ): WorkerFailure | 'aborted' | { source: WorkerFailure } | undefined => {
       const parent = parentOf(item.dst);
       let folder = dstFolder(parent);
       if ('failure' in folder) return folder.failure;
@@ -241,7 +297,13 @@ export function localFileWorkerMain(): void {
       const target = join(folder.real, nameOf(item.dst));
       let stage = 'write';
       try {
-        for (let off = 0; off < n;) off += fs.writeSync(fd, buf, off, n - off);
+        const bad = body(fd);
+        if (bad !== undefined) {
+          fs.closeSync(fd);
+          fd = -1;
+          fs.unlinkSync(tmp);
+          return bad === 'aborted' ? bad : { source: bad };
+        }
         if (!Number.isNaN(item.mtimeMs)) {
           fs.futimesSync(fd, item.mtimeMs / 1000, item.mtimeMs / 1000);
         }
@@ -271,38 +333,59 @@ export function localFileWorkerMain(): void {
       }
     };
 
-    const results: CopyItemResult[] = [];
-    for (const item of job.items) {
-      if (cancelled(cancel)) {
-        results.push({ ok: false, side: 'target', kind: 'aborted', message: 'aborted' });
-        continue;
-      }
+    /**
+     * One item: a source smaller than the buffer is read whole before the target is touched
+     * (one read, one write); a larger one is streamed through the buffer into the target.
+     */
+    const copyItem = (item: CopyJobItem): CopyItemResult => {
       const fd = openSource(item);
-      if (typeof fd !== 'number') {
-        results.push({ ok: false, side: 'source', ...fd });
-        continue;
-      }
-      let n: number | WorkerFailure;
+      if (typeof fd !== 'number') return { ok: false, side: 'source', ...fd };
       try {
-        n = readSource(item, fd);
-      } catch (e) {
-        n = fsFailure(e);
+        let sha256: string;
+        let failed: ReturnType<typeof writeTarget>;
+        if (item.size < buf.length) {
+          let n: number | WorkerFailure;
+          try {
+            n = readSource(item, fd);
+          } catch (e) {
+            n = fsFailure(e);
+          }
+          if (typeof n !== 'number') return { ok: false, side: 'source', ...n };
+          sha256 = createHash('sha256').update(buf.subarray(0, n)).digest('hex');
+          const size = n;
+          failed = writeTarget(item, (out) => {
+            writeAll(out, size);
+            return undefined;
+          });
+        } else {
+          let bad: WorkerFailure | undefined;
+          try {
+            bad = checkSource(item, fd);
+          } catch (e) {
+            bad = fsFailure(e);
+          }
+          if (bad) return { ok: false, side: 'source', ...bad };
+          const hash = createHash('sha256');
+          failed = writeTarget(item, (out) => streamSource(item, fd, out, hash));
+          sha256 = failed === undefined ? hash.digest('hex') : '';
+        }
+        if (failed === 'aborted')
+          return { ok: false, side: 'target', kind: 'aborted', message: 'aborted' };
+        if (failed && 'source' in failed) return { ok: false, side: 'source', ...failed.source };
+        if (failed) return { ok: false, side: 'target', ...failed };
+        return { ok: true, size: item.size, sha256 };
       } finally {
         fs.closeSync(fd);
       }
-      if (typeof n !== 'number') {
-        results.push({ ok: false, side: 'source', ...n });
-        continue;
-      }
-      const sha256 = createHash('sha256').update(buf.subarray(0, n)).digest('hex');
-      const failed = writeTarget(item, n);
-      if (failed === 'aborted') {
-        results.push({ ok: false, side: 'target', kind: 'aborted', message: 'aborted' });
-      } else if (failed) {
-        results.push({ ok: false, side: 'target', ...failed });
-      } else {
-        results.push({ ok: true, size: n, sha256 });
-      }
+    };
+
+    const results: CopyItemResult[] = [];
+    for (const item of job.items) {
+      results.push(
+        cancelled(cancel)
+          ? { ok: false, side: 'target', kind: 'aborted', message: 'aborted' }
+          : copyItem(item),
+      );
     }
     const folders = [...dstFolders].filter(([, f]) => 'real' in f).map(([rel]) => rel);
     return { t: 'copied', id: 0, results, folders };

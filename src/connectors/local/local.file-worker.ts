@@ -1,5 +1,4 @@
 import { Worker } from 'node:worker_threads';
-import { BATCH_COPY_MAX_BYTES } from '../connector.js';
 import {
   FatalError,
   InvalidPathError,
@@ -20,6 +19,12 @@ import type {
   WorkerFailure,
 } from './local.file-worker.protocol.js';
 
+/**
+ * Each file worker's one read buffer: a file smaller than it is read whole in one read and written
+ * in one write; a larger one goes through it a chunk at a time (1 MiB: a 2-8 MiB photo in 2-8
+ * reads and writes; two threads hold 2 MiB).
+ */
+export const FILE_WORKER_BUFFER_BYTES = 1024 * 1024 + 1;
 /** A thread with no job for this long exits (its memory goes back to the system). */
 const IDLE_EXIT_MS = 30_000;
 /** Entries per listing job: a folder of 100,000 files is 25 jobs, each page ~1 MiB to copy. */
@@ -106,7 +111,7 @@ export class LocalFileWorker {
     this.idleTimer = undefined;
     if (this.worker) return this.worker;
     const workerData: FileWorkerData = {
-      bufferBytes: BATCH_COPY_MAX_BYTES + 1,
+      bufferBytes: FILE_WORKER_BUFFER_BYTES,
       listPage: LIST_PAGE,
     };
     // Small heaps: the thread holds one job's paths and results; its read buffer is outside

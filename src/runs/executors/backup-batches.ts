@@ -6,7 +6,11 @@ import type {
 } from '../../connectors/connector.js';
 import { joinPath } from '../../connectors/path.js';
 import type { WalkedFile } from '../../backup/plan/walk.js';
-import { isBatchable, judgeBatchResult } from '../../backup/transfer/transfer-batch.js';
+import {
+  batchLimitOf,
+  isBatchable,
+  judgeBatchResult,
+} from '../../backup/transfer/transfer-batch.js';
 
 const MiB = 1024 * 1024;
 
@@ -82,8 +86,9 @@ export class BatchCopies {
   async take(files: readonly WalkedFile[]): Promise<WalkedFile[]> {
     const rest: WalkedFile[] = [];
     const caps = this.target.capabilities;
+    const maxBytes = batchLimitOf(this.target);
     for (const f of files) {
-      if (!isBatchable(f.entry, caps)) {
+      if (!isBatchable(f.entry, caps, maxBytes)) {
         rest.push(f);
         continue;
       }

@@ -53,6 +53,8 @@ type ItemFault = (item: BatchCopyItem) => BatchCopyResult | 'copy' | undefined;
 class BatchingTarget extends LocalConnector implements BatchCopier {
   readonly copied: BatchCopyItem[][] = [];
   readonly singleWrites: string[] = [];
+  /** The engine's default limit unless a test raises it (the local connector's own is larger). */
+  override batchCopyMaxBytes: number = BATCH_COPY_MAX_BYTES;
   itemFault: ItemFault = () => undefined;
   /** Runs inside copyBatch before any item is copied (to cancel or pause mid-batch). */
   onBatch: (items: readonly BatchCopyItem[]) => Promise<void> | void = () => undefined;
@@ -284,6 +286,24 @@ describe('BackupExecutor with a target that copies batches', () => {
     expect(s.recorded().find((r) => r.path === 'd1/f1.txt')?.sourceHashes).toEqual({
       sha1: expect.any(String),
     });
+    expect(s.recorder.counters).toMatchObject({ filesCopied: 12, bytesCopied: totalBytes() });
+    expect(await readFile(join(dir, 'dst', 'backup/v000001/big.bin'))).toEqual(big);
+  });
+
+  it("should batch files up to the copier's own limit when it sets one", async () => {
+    const big = patternBytes(3 * BATCH_COPY_MAX_BYTES, 97);
+    const over = patternBytes(4 * BATCH_COPY_MAX_BYTES + 1, 96);
+    await writeTree(join(dir, 'src'), { 'big.bin': big, 'over.bin': over });
+    files['big.bin'] = big;
+    files['over.bin'] = over;
+    target.batchCopyMaxBytes = 4 * BATCH_COPY_MAX_BYTES;
+    const s = setup();
+
+    await s.sut.execute(aRun(), s.recorder, new AbortController().signal);
+
+    expect(s.batched().sort()).toEqual(allPaths().filter((p) => p !== 'over.bin'));
+    expect(target.singleWrites).toEqual(['backup/v000001/over.bin']);
+    expect(s.recorded().find((r) => r.path === 'big.bin')?.sha256).toBe(sha(big));
     expect(s.recorder.counters).toMatchObject({ filesCopied: 12, bytesCopied: totalBytes() });
     expect(await readFile(join(dir, 'dst', 'backup/v000001/big.bin'))).toEqual(big);
   });

@@ -16,9 +16,13 @@ import {
   RootMissingError,
   TransientError,
 } from '../../../../src/connectors/connector.errors.js';
-import { LocalConnector } from '../../../../src/connectors/local/local.connector.js';
+import {
+  LOCAL_BATCH_MAX_BYTES,
+  LocalConnector,
+} from '../../../../src/connectors/local/local.connector.js';
 import type { SyncCalls } from '../../../../src/connectors/local/local.durability.js';
 import {
+  FILE_WORKER_BUFFER_BYTES,
   LocalFileWorker,
   LocalFileWorkerPair,
 } from '../../../../src/connectors/local/local.file-worker.js';
@@ -160,10 +164,80 @@ describe('local connector batch copy', () => {
   it('should refuse a source larger than a batch takes without reading it', async () => {
     const [item] = await sources(1);
 
-    const [result] = await sut.copyBatch(source, [{ ...item!, expectedSize: 300 * 1024 }]);
+    const [result] = await sut.copyBatch(source, [
+      { ...item!, expectedSize: LOCAL_BATCH_MAX_BYTES + 1 },
+    ]);
 
     expect(result).toMatchObject({ ok: false, side: 'source' });
     expect((result as { error: Error }).error).toBeInstanceOf(TransientError);
+  });
+
+  it("should stream files larger than the worker's buffer, each with its SHA-256 and time", async () => {
+    // A buffer's size less one, exactly its size (the first size streamed), and several chunks.
+    const sizes = [
+      FILE_WORKER_BUFFER_BYTES - 1,
+      FILE_WORKER_BUFFER_BYTES,
+      3 * FILE_WORKER_BUFFER_BYTES + 17,
+    ];
+    const mtime = new Date(1_650_000_000_000);
+    const items: BatchCopyItem[] = [];
+    const bodies: Buffer[] = [];
+    for (const [i, size] of sizes.entries()) {
+      const body = createHash('sha256').update(String(i)).digest();
+      const full = Buffer.alloc(size);
+      for (let o = 0; o < size; o += body.length) body.copy(full, o); // no two chunks alike
+      full.writeUInt32BE(i, size - 4);
+      bodies.push(full);
+      await writeFile(join(srcRoot, `big${i}`), full);
+      items.push({
+        sourcePath: `big${i}`,
+        targetPath: `out/big${i}`,
+        expectedSize: size,
+        modifiedAt: mtime,
+      });
+    }
+
+    const results = await sut.copyBatch(source, items);
+
+    for (const [i, body] of bodies.entries()) {
+      expect(results[i]).toEqual({ ok: true, size: body.length, sha256: sha256(body) });
+      expect((await readFile(join(dstRoot, 'out', `big${i}`))).equals(body)).toBe(true);
+      expect((await stat(join(dstRoot, 'out', `big${i}`))).mtimeMs).toBe(mtime.getTime());
+    }
+    expect(await tree(join(dstRoot, 'out'))).toEqual(['big0', 'big1', 'big2']);
+  });
+
+  it('should fail a large source whose size changed since it was listed, leaving nothing', async () => {
+    const size = 2 * FILE_WORKER_BUFFER_BYTES;
+    await writeFile(join(srcRoot, 'grown'), Buffer.alloc(size + 5, 1));
+
+    const [result] = await sut.copyBatch(source, [
+      { sourcePath: 'grown', targetPath: 'grown', expectedSize: size },
+    ]);
+
+    expect(result).toMatchObject({ ok: false, side: 'source' });
+    expect((result as { error: Error }).error).toBeInstanceOf(TransientError);
+    expect(await tree(dstRoot)).toEqual([]);
+  });
+
+  it('should stop streaming a large file when aborted, leaving no part of it', async () => {
+    const size = 48 * 1024 * 1024;
+    await writeFile(join(srcRoot, 'huge'), Buffer.alloc(size, 7));
+    const abort = new AbortController();
+
+    const call = sut.copyBatch(
+      source,
+      [{ sourcePath: 'huge', targetPath: 'out/huge', expectedSize: size }],
+      { signal: abort.signal },
+    );
+    setTimeout(() => abort.abort(), 5);
+
+    await expect(call).rejects.toMatchObject({ name: 'AbortError' });
+    await sut.flushWrites(); // waits for the worker's answer
+    const left = await tree(dstRoot);
+    // Either it finished before the cancel was seen (then whole) or nothing of it is there.
+    expect(left.filter(isPartialName)).toEqual([]);
+    if (left.includes('out/huge')) expect((await stat(join(dstRoot, 'out/huge'))).size).toBe(size);
   });
 
   it('should refuse a source link that leads outside its root, as read() does', async () => {
