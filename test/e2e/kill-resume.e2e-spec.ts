@@ -25,11 +25,11 @@ interface Version {
   fileCount: number;
 }
 
-// Enough data, copied one file at a time, that the run is still going when the first batch of
-// records reaches the ledger (about a second in, after a durability barrier). Each file is above
-// BATCH_COPY_MAX_BYTES (256 KiB): files under it go to the local target in groups of 100, and a
-// run of 1,500 of them ended its copying before the first second (issue #21), so every record
-// reached the ledger at once and the kill found nothing left to resume.
+// Enough data that the run is still going when the first batch of records reaches the ledger
+// (after a durability barrier, due a second in or once 192 MiB are stored, whichever is first:
+// backup-records.ts). The files go to the local target in groups (issue #21: a group of small
+// files or photos is one job of the file worker); 1,500 files of 270 KB are 405 MB, so the
+// first batch of records holds about half of them and the kill finds the rest to resume.
 const FILES = 1500;
 
 describe('an engine killed with SIGKILL in the middle of a run', () => {

@@ -13,6 +13,14 @@ import type { StoredFile } from '../../versions/version-ledger.repository.js';
  */
 const RECORD_BATCH = 2_000;
 const RECORD_FLUSH_MS = 1_000;
+/**
+ * A batch is also due at this many bytes stored: each barrier on a local folder waits for the
+ * disk to take what was written since the last one, so barriers while large files still copy
+ * put that writing beside the copying instead of after it (200 photos, 1 GB: the barrier before
+ * the commit waited 0.8 s for the disk when every photo was copied in the same second). Clouds
+ * have no barrier to wait for; this only writes their records sooner.
+ */
+const RECORD_BYTES = 192 * 1024 * 1024;
 
 /**
  * The records of files a backup run stored and verified, not yet covered by a barrier (so not
@@ -20,6 +28,7 @@ const RECORD_FLUSH_MS = 1_000;
  */
 export class PendingRecords {
   private pending: StoredFile[] = [];
+  private pendingBytes = 0;
   private lastFlush = Date.now();
   /** The barrier and ledger write of the last batch, while it runs (one at a time). */
   private recording: Promise<void> | undefined;
@@ -33,6 +42,7 @@ export class PendingRecords {
 
   push(record: StoredFile): void {
     this.pending.push(record);
+    this.pendingBytes += record.size;
   }
 
   /**
@@ -41,7 +51,13 @@ export class PendingRecords {
    */
   recordIfDue(): void {
     if (this.recording) return;
-    if (this.pending.length < RECORD_BATCH && Date.now() - this.lastFlush < RECORD_FLUSH_MS) return;
+    if (
+      this.pending.length < RECORD_BATCH &&
+      this.pendingBytes < RECORD_BYTES &&
+      Date.now() - this.lastFlush < RECORD_FLUSH_MS
+    ) {
+      return;
+    }
     this.recordBatch().catch(this.failed);
   }
 
@@ -55,6 +71,7 @@ export class PendingRecords {
     this.lastFlush = Date.now();
     const batch = this.pending;
     this.pending = [];
+    this.pendingBytes = 0;
     if (batch.length === 0) return Promise.resolve();
     const recording = this.write(batch);
     this.recording = recording;
