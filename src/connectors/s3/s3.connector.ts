@@ -33,7 +33,8 @@ import { mapS3Error } from './s3.errors.js';
 import { etagIsMd5, fileEntry, folderEntry, META_MTIME, META_SHA256, S3Keys } from './s3.mapper.js';
 import { s3Capabilities, S3_MAX_COPY_SIZE, type S3ConnectorOptions } from './s3.options.js';
 import { BodyBlockPool } from './s3.body-blocks.js';
-import { abortQuietly, parseLocator, PartBufferPool, uploadObject } from './s3.upload.js';
+import { abortQuietly, parseLocator } from './s3.multipart.js';
+import { PartBufferPool, uploadObject } from './s3.upload.js';
 
 const MAX_DOWNLOAD_RESUMES = 10;
 /** Bound of the subfolder cache (cleared, not evicted, past it). */

@@ -3,7 +3,8 @@ import {
   blockViews,
   copyIntoBlocks,
 } from '../../../../src/connectors/s3/s3.body-blocks.js';
-import { PartBufferPool, partSizeFor } from '../../../../src/connectors/s3/s3.upload.js';
+import { partSizeFor } from '../../../../src/connectors/s3/s3.multipart.js';
+import { PartBufferPool } from '../../../../src/connectors/s3/s3.upload.js';
 
 const MiB = 1024 * 1024;
 
