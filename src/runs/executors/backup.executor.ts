@@ -14,8 +14,6 @@ import { deletionThresholdsOf } from '../../versions/deletion-guard.js';
 import type { VersionsService } from '../../versions/versions.service.js';
 import type { RunEntity } from '../../tasks/entities/run.entity.js';
 import type { TaskEntity } from '../../tasks/entities/task.entity.js';
-import { isUnchanged } from '../../backup/plan/change-detection.js';
-import { ExtensionFilter } from '../../backup/plan/extension-filter.js';
 import { SourcePlanner } from '../../backup/plan/source-planner.js';
 import type { WalkedFile } from '../../backup/plan/walk.js';
 import type { TasksRepository } from '../../tasks/tasks.repository.js';
@@ -28,15 +26,12 @@ import { classifyFileError, isRunStopping } from '../../backup/transfer/error-po
 import { transferFile } from '../../backup/transfer/transfer-file.js';
 import { withFileRetries } from '../../backup/transfer/with-retries.js';
 import { BatchCopies } from './backup-batches.js';
+import { planCopies, reportListingGaps } from './backup-plan.js';
 import { PendingRecords } from './backup-records.js';
 import { BackupTargetFolders } from './backup-target-folders.js';
 import type { ConnectorProvider } from '../connector-provider.js';
 import type { RunExecutor } from '../run-executor.js';
-import { describeError } from '../run-outcome.js';
 import type { RunRecorder } from '../run-recorder.js';
-
-/** Source paths resolved against the ledger per batch: one indexed query per 200 files. */
-const PLAN_BATCH = 200;
 
 type Tasks = Pick<TasksRepository, 'findById' | 'saveChangeCursor'>;
 type Versions = Pick<
@@ -212,23 +207,20 @@ class BackupExecution {
       this.planner = planner;
       // More small files in flight than large ones (issue #21): see runPool.
       await runPoolOverBatches(
-        this.plan(planner),
+        planCopies(planner, {
+          task,
+          versions: this.versions,
+          rec,
+          signal: this.signal,
+          seen: this.seen,
+          batches: this.batches,
+          hasFailed: () => Boolean(this.fatal),
+        }),
         task.concurrency,
         (item) => this.copyOne(src, tgt, v, item),
         { sizeOf: (item) => item.entry.size },
       );
-      for (const u of planner.unreadableFolders()) {
-        // Counted as skipped: the run ends with a warning, and the folder's files stay as the
-        // last version had them (not seen is not deleted).
-        rec.fileFailed(
-          u.rel,
-          u.error,
-          `${u.rel}/: folder skipped, it could not be listed: ${describeError(u.error)}`,
-        );
-      }
-      if (planner.cursorWasRefused) {
-        rec.warn('the stored change cursor was refused by the source; listed everything instead');
-      }
+      reportListingGaps(planner, rec);
       await this.records.flush();
       await rec.progress(true);
 
@@ -325,65 +317,6 @@ class BackupExecution {
     }
     if (removed > 0)
       this.rec.info(`removed ${removed} temporary file(s) that an interrupted run left behind`);
-  }
-
-  /**
-   * Walks the source, filters, and yields only what must be copied, a resolved batch at a time
-   * (the pool hands out its files without an iterator step each); pulled by the pool.
-   */
-  private async *plan(planner: SourcePlanner): AsyncGenerator<WalkedFile[]> {
-    const { counters } = this.rec;
-    const filter = new ExtensionFilter(this.task.filterMode, this.task.filterExtensions);
-    const { batches } = this;
-    let batch: WalkedFile[] = [];
-    try {
-      for await (const f of planner.files()) {
-        if (this.fatal || this.signal.aborted) return;
-        if (!filter.accepts(f.rel)) {
-          counters.filesFiltered++;
-          continue;
-        }
-        if (this.seen.has(f.rel)) continue; // a provider listing the same path twice
-        this.seen.add(f.rel);
-        counters.filesTotal++;
-        counters.bytesTotal += f.entry.size ?? 0;
-        batch.push(f);
-        if (batch.length >= PLAN_BATCH) {
-          const resolved = await this.resolve(batch);
-          // The small files go to the batch copies; the pool gets the rest.
-          yield batches ? await batches.take(resolved) : resolved;
-          batch = [];
-        }
-      }
-      // Listing is over here: say so before the last batch is handed out, not after its last
-      // file was taken (on a small tree that was most of the run shown as "listing").
-      let last = await this.resolve(batch);
-      if (batches) last = await batches.take(last);
-      await this.rec.phase('transferring');
-      yield last;
-      await batches?.finish();
-    } finally {
-      // Stopped early (cancelled, failed): the groups in flight end before the run does.
-      await batches?.drain();
-    }
-  }
-
-  private async resolve(batch: WalkedFile[]): Promise<WalkedFile[]> {
-    if (batch.length === 0) return [];
-    const live = await this.versions.findCurrentFiles(
-      this.task.id,
-      batch.map((f) => f.rel),
-    );
-    const out: WalkedFile[] = [];
-    for (const f of batch) {
-      const stored = live.get(f.rel);
-      if (stored && isUnchanged(stored, f.entry)) {
-        this.rec.counters.filesUnchanged++;
-        this.rec.counters.bytesUnchanged += f.entry.size ?? stored.size;
-      } else out.push(f);
-    }
-    await this.rec.progress();
-    return out;
   }
 
   /**
