@@ -12,12 +12,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { ENGINE_NODE_FLAGS } from '../../src/engine-flags.js';
 
 export interface EngineOptions {
   dataDir: string;
   /** Extra environment (SECRET_KEY, TMPDIR, BACKUP_* ...). */
   env?: Record<string, string>;
+  /** Without it, a free port (see freeEnginePort); the start is tried again on another if taken. */
   port?: number;
   /** Node flags after ENGINE_NODE_FLAGS (e.g. `--cpu-prof --cpu-prof-dir D` to profile a run). */
   nodeFlags?: string[];
@@ -70,8 +72,24 @@ export class EngineProcess {
     return this.child.pid!;
   }
 
+  /**
+   * Starts an engine and waits for its health check. Without `opts.port` it gets a port nobody
+   * listened on when it was drawn (the old 3900 + random(90) let two engines started at once
+   * collide); an engine that still finds its port taken when it listens exits with EADDRINUSE,
+   * and the start is tried again on another port.
+   */
   static async start(opts: EngineOptions): Promise<EngineProcess> {
-    const port = opts.port ?? 3900 + Math.floor(Math.random() * 90);
+    if (opts.port !== undefined) return EngineProcess.startOn(opts, opts.port);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await EngineProcess.startOn(opts, await freeEnginePort());
+      } catch (e) {
+        if (!(e instanceof PortInUseError) || attempt === 3) throw e;
+      }
+    }
+  }
+
+  private static async startOn(opts: EngineOptions, port: number): Promise<EngineProcess> {
     const child = spawn(
       process.execPath,
       [...ENGINE_NODE_FLAGS, ...(opts.nodeFlags ?? []), 'dist/src/main.js'],
@@ -96,7 +114,11 @@ export class EngineProcess {
       } catch {
         if (child.exitCode !== null || i > 300) {
           child.kill('SIGTERM');
-          throw new Error(`engine did not start:\n${engine.stderr}`);
+          const message = `engine did not start:\n${engine.stderr}`;
+          // main.ts says "PORT n is already in use" (describeListenError).
+          throw /already in use|EADDRINUSE/.test(engine.stderr)
+            ? new PortInUseError(message)
+            : new Error(message);
         }
         await sleep(100);
       }
@@ -233,6 +255,29 @@ export class EngineProcess {
   recentStderr(): string {
     return this.stderr;
   }
+}
+
+class PortInUseError extends Error {}
+
+/**
+ * A loopback port for an engine: drawn below Linux's ephemeral range (32768-60999), as
+ * test/support/engine-process.ts does, since one inside it may become the local port of an
+ * outgoing connection (an emulator's, a keep-alive socket) before the engine listens on it; and
+ * free when drawn (listened on and closed here), else another is drawn.
+ */
+async function freeEnginePort(): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if ((await isFreeLoopbackPort(port)) || attempt === 20) return port;
+  }
+}
+
+function isFreeLoopbackPort(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
 }
 
 /** User + system CPU seconds of a live process (/proc/<pid>/stat fields 14 and 15, 100 Hz ticks). */
