@@ -20,7 +20,8 @@
  * source account, one backup task per scenario and round, task concurrency --concurrency) and, per
  * scenario, `rclone copy <source> <remote> --transfers <concurrency>` under /usr/bin/time. Each
  * round runs engine then rclone, the next round rclone then engine (alternating, so a burst of
- * load from elsewhere hits both); a cell takes the fastest round of each. Engine seconds are its
+ * load from elsewhere hits both), each after a `sync` of the machine (settleWrites); a cell takes
+ * the fastest round of each. Engine seconds are its
  * own (run startedAt..finishedAt); rclone's are the process's wall time (start-up included, ~0.1
  * s). CPU = user + system seconds of the process (engine: /proc/<pid>/stat around the run;
  * rclone: /usr/bin/time). Peak RSS: the engine's VmHWM reset before each run, rclone's maximum
@@ -295,6 +296,18 @@ export function renderPeerTable(cells: Cell[], scenarios: readonly PeerScenario[
   return lines.join('\n');
 }
 
+/**
+ * Writes every dirty page of the machine to disk before a measured run, so that each side pays
+ * for its own writes only. rclone 1.60 does not sync what it copies: the up to 1 GB it left in
+ * the page cache was written while the next run was measured, and the engine's durability
+ * barrier (a syncfs of the target's file system, before any record reaches the ledger) waited
+ * for that too when the engine came next. What each side's own writes cost stays in its figures:
+ * the engine's barriers inside its run, rclone's nothing (its data is not durable when it exits).
+ */
+function settleWrites(): void {
+  spawnSync('sync', [], { stdio: 'ignore' });
+}
+
 export async function runPeerBench(args: Map<string, string>): Promise<void> {
   const peer = args.get('peer');
   if (peer !== 'rclone') throw new Error(`--peer: only 'rclone' is supported (got '${peer}')`);
@@ -367,6 +380,7 @@ export async function runPeerBench(args: Map<string, string>): Promise<void> {
               const task = await engine!.createTask(plan.folder, `engine-${to}`, concurrency);
               report(await engine!.run(task, plan.files.length), 'engine');
               if (scenario === 'small' && scenarios.includes('repeat')) {
+                settleWrites();
                 const again = await engine!.run(task, 0);
                 cell(kind, 'repeat').engine.push(again);
                 log(kind, 'repeat', 'engine', r, again);
@@ -377,6 +391,7 @@ export async function runPeerBench(args: Map<string, string>): Promise<void> {
               const remote = server.rcloneRemote(`rclone-${to}`);
               report(await runRclone(src, remote, concurrency, root), 'rclone');
               if (scenario === 'small' && scenarios.includes('repeat')) {
+                settleWrites();
                 const again = await runRclone(src, remote, concurrency, root);
                 cell(kind, 'repeat').peer.push(again);
                 log(kind, 'repeat', 'rclone', r, again);
@@ -385,7 +400,10 @@ export async function runPeerBench(args: Map<string, string>): Promise<void> {
             },
           ];
           if (!engineFirst) sides.reverse();
-          for (const s of sides) await s();
+          for (const s of sides) {
+            settleWrites();
+            await s();
+          }
         }
       }
     } finally {
