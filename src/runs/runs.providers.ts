@@ -5,7 +5,7 @@ import { TasksRepository } from '../tasks/tasks.repository.js';
 import { UploadSessionsRepository } from '../tasks/upload-sessions.repository.js';
 import { TargetFoldersRepository } from '../tasks/target-folders.repository.js';
 import type { Clock } from '../common/clock.js';
-import { releaseMemoryAfterRun } from '../common/memory.js';
+import { releaseMemoryAfterRun, runUnderHeapWatch } from '../common/memory.js';
 import type { AppConfig } from '../config/app-config.js';
 import type { RunQueueFactory } from '../ports/ports.module.js';
 import {
@@ -97,7 +97,9 @@ export const runsProviders: Provider[] = [
     ): Promise<RunQueue> =>
       makeQueue(
         // The dispatcher passes the run's id with each line it logs (no async context: issue #21).
-        (id, signal) => dispatcher.execute(id, signal).finally(releaseMemoryAfterRun),
+        // Resident memory watched while it runs (a full GC over the budget's margin: issue #21).
+        (id, signal) =>
+          runUnderHeapWatch(() => dispatcher.execute(id, signal)).finally(releaseMemoryAfterRun),
         (runId, reason) => failGivenUpRun({ runs, versions, clock }, runId, reason),
       ),
     inject: [RUN_QUEUE_FACTORY, RunDispatcher, RunsRepository, VersionsService, CLOCK],
