@@ -22,13 +22,13 @@ import {
   InvalidRangeError,
   IsADirectoryError,
   NotADirectoryError,
-  TransientError,
 } from '../connector.errors.js';
 import { baseName, normalizePath, parentPath } from '../path.js';
 import { mapFsError } from './local.errors.js';
 import type { LocalOptions } from './local.options.js';
 import { isPartialName, partialPathFor } from '../partial-name.js';
 import { removePartialsUnder } from './local.partials.js';
+import { LOCAL_BATCH_MAX_BYTES, toCopyJobItem, untilAborted } from './local.batch-items.js';
 import { isVolumeMarkerName, LocalVolume, type VolumeMemory } from './local.volume.js';
 import { makeDurable, nodeSyncCalls, type SyncCalls } from './local.durability.js';
 import { failureError, sharedLocalFileWorker, type LocalFileJobs } from './local.file-worker.js';
@@ -65,16 +65,6 @@ export const LOCAL_CAPABILITIES: Capabilities = {
   preservesModifiedTime: true,
   listPageSize: LIST_BATCH,
 };
-
-/**
- * Files up to this size go through copyBatch (the file worker streams each through its 1 MiB
- * buffer, so memory is the same at any size): a photo's copy is then synchronous calls on a worker
- * thread instead of a stream of 256 KiB chunks through the event loop and libuv's pool, and two
- * threads copy while the main thread is free. Larger files keep the stream path, where progress
- * moves per chunk and a cancel stops a transfer within one (a 64 MiB file is ~0.1-0.3 s of one
- * thread; a batch is one job a cancel waits for).
- */
-export const LOCAL_BATCH_MAX_BYTES = 64 * 1024 * 1024;
 
 /**
  * A folder on this machine or a mounted drive. Writes go to a hidden temporary file in the same
@@ -225,7 +215,7 @@ export class LocalConnector
     const jobItems: CopyJobItem[] = [];
     const at: number[] = [];
     items.forEach((item, i) => {
-      const checked = this.batchItem(item);
+      const checked = toCopyJobItem(item);
       if ('ok' in checked) out[i] = checked;
       else {
         jobItems.push(checked);
@@ -277,40 +267,6 @@ export class LocalConnector
       }
     }
     return out as BatchCopyResult[];
-  }
-
-  /** The job's form of one item, or its failure when its paths cannot be used. */
-  private batchItem(item: BatchCopyItem): CopyJobItem | (BatchCopyResult & { ok: false }) {
-    let src: string;
-    try {
-      src = normalizePath(item.sourcePath);
-      if (src === '') throw new IsADirectoryError(`the source's root folder is not a file`);
-    } catch (error) {
-      return { ok: false, side: 'source', error: error as Error };
-    }
-    let dst: string;
-    try {
-      dst = normalizePath(item.targetPath);
-      if (dst === '') throw new IsADirectoryError('cannot write a file over the root folder');
-    } catch (error) {
-      return { ok: false, side: 'target', error: error as Error };
-    }
-    if (item.expectedSize > LOCAL_BATCH_MAX_BYTES) {
-      return {
-        ok: false,
-        side: 'source',
-        error: new TransientError(
-          `'${src}' is ${item.expectedSize} bytes, more than a batch copy takes`,
-        ),
-      };
-    }
-    return {
-      src,
-      dst,
-      tmp: baseName(partialPathFor(dst)),
-      size: item.expectedSize,
-      mtimeMs: item.modifiedAt ? item.modifiedAt.getTime() : NaN,
-    };
   }
 
   /** What the worker stored: durable at the next flushWrites; the folders it found or made. */
@@ -600,29 +556,6 @@ async function readSmall(
 
 function isFailure(page: object): page is WorkerFailure {
   return 'kind' in page;
-}
-
-/** `p`, or a rejection with the signal's reason as soon as it aborts (`onAbort` runs first). */
-function untilAborted<T>(p: Promise<T>, signal?: AbortSignal, onAbort?: () => void): Promise<T> {
-  if (!signal) return p;
-  return new Promise<T>((resolve, reject) => {
-    const abort = () => {
-      onAbort?.();
-      reject(signal.reason as Error);
-    };
-    if (signal.aborted) return abort();
-    signal.addEventListener('abort', abort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', abort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', abort);
-        reject(e as Error);
-      },
-    );
-  });
 }
 
 function outsideError(rel: string): InvalidPathError {

@@ -16,10 +16,8 @@ import {
   RootMissingError,
   TransientError,
 } from '../../../../src/connectors/connector.errors.js';
-import {
-  LOCAL_BATCH_MAX_BYTES,
-  LocalConnector,
-} from '../../../../src/connectors/local/local.connector.js';
+import { LOCAL_BATCH_MAX_BYTES } from '../../../../src/connectors/local/local.batch-items.js';
+import { LocalConnector } from '../../../../src/connectors/local/local.connector.js';
 import type { SyncCalls } from '../../../../src/connectors/local/local.durability.js';
 import {
   FILE_WORKER_BUFFER_BYTES,
