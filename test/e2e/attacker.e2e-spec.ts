@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LoggerService } from '@nestjs/common';
@@ -530,6 +531,19 @@ describe('a first start reachable from the network', () => {
   }, 60_000);
 });
 
+/**
+ * How long the main thread of process `pid` has waited for a core so far, in ms: the second field
+ * of Linux's /proc/<pid>/schedstat (run-queue time, ns). 0 where there is no such file, so that
+ * elsewhere the whole latency counts.
+ */
+function queuedMs(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
+  } catch {
+    return 0;
+  }
+}
+
 describe('a sign-in flood against an engine process', () => {
   let engine: EngineProcess;
   let dir: string;
@@ -547,16 +561,19 @@ describe('a sign-in flood against an engine process', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it("should keep every /api/health answer under 200 ms during 300 concurrent wrong passwords, and not lock the admin's other addresses out", async () => {
+  it("should answer every /api/health within 100 ms of its own event loop's time (time off the cores not counted) during 300 concurrent wrong passwords, and not lock the admin's other addresses out", async () => {
     const base = engine.baseUrl;
     let polling = true;
-    const latencies: number[] = [];
+    // Each health check's time, and how long of it the engine's event loop waited for a core.
+    const samples: Array<{ ms: number; queued: number }> = [];
+    const pid = engine.child.pid!;
     const poll = (async () => {
       while (polling) {
+        const q0 = queuedMs(pid);
         const t0 = performance.now();
         const r = await fetch(`${base}/api/health`);
         await r.arrayBuffer();
-        latencies.push(performance.now() - t0);
+        samples.push({ ms: performance.now() - t0, queued: queuedMs(pid) - q0 });
         await new Promise((r) => setTimeout(r, 10));
       }
     })();
@@ -579,12 +596,14 @@ describe('a sign-in flood against an engine process', () => {
     expect(floods.slice(1).map((f) => count(f.statuses, 429))).toEqual([300, 300]);
     for (const f of floods) expect(f.ms).toBeLessThan(20_000);
     // Every sample, not a percentile: a health check that waits behind a burst is the failure.
-    // Before the fix (sign-ins refused inside Express; every locked one taken through Nest in
-    // the socket callback that read it) the slowest sample of a flood was 0.9-6.3 s at load
-    // 15-22, 2.7 s in this test at load 17; after it 0.2-1.8 s at that load, where the engine
-    // waits for a core (docs/benchmarks.md, "Sign-in flood").
-    expect(latencies.length).toBeGreaterThan(30);
-    expect(Math.max(...latencies)).toBeLessThan(200);
+    // The engine is answerable for its event loop, not for a machine that keeps it off the
+    // cores: a sample counts without the time its main thread waited in the run queue. Measured
+    // (docs/benchmarks.md, "Sign-in flood", 2026-12-07): with the front door 33-56 ms so counted
+    // (63-118 ms in all on a quiet machine; 188-223 ms in all, waits up to 186 ms, with four
+    // busy loops on the 2 cores; CI once saw 213 ms in all); without it, sign-ins refused
+    // inside Nest, 151-227 ms on a quiet machine.
+    expect(samples.length).toBeGreaterThan(30);
+    expect(Math.max(...samples.map((s) => s.ms - s.queued))).toBeLessThan(100);
     // The admin, from home, signs in.
     const home = await fetch(`${base}/api/auth/login`, {
       method: 'POST',
