@@ -45,10 +45,21 @@ export class LedgerRunReads {
     const sql = this.sql();
     for (let i = 0; i < paths.length; i += this.inBatch) {
       const batch = paths.slice(i, i + this.inBatch);
-      const rows = (await this.db.dataSource.query(
-        `SELECT "path", "size", "source_hashes", "modified_at" FROM ${sql.table} WHERE "task_id" = ${sql.p(1)} AND "last_seq" IS NULL AND "path" IN (${sql.list(2, batch.length)})`,
-        [taskId, ...batch],
-      )) as Array<{
+      const text = `SELECT "path", "size", "source_hashes", "modified_at" FROM ${sql.table} WHERE "task_id" = ${sql.p(1)} AND "last_seq" IS NULL AND "path" IN (${sql.list(2, batch.length)})`;
+      const params = [taskId, ...batch];
+      const raw = this.db.rawRows(text, params);
+      if (raw) {
+        for (const r of raw) {
+          const hashes = r[2] as string;
+          out.set(r[0] as string, {
+            size: Number(r[1]),
+            sourceHashes: hashes === '{}' ? NO_HASHES : (JSON.parse(hashes) as HashSet),
+            modifiedAt: r[3] === null ? null : new Date(Number(r[3])),
+          });
+        }
+        continue;
+      }
+      const rows = (await this.db.dataSource.query(text, params)) as Array<{
         path: string;
         size: string | number;
         source_hashes: string;
@@ -211,14 +222,27 @@ export class LedgerRunReads {
     limit: number,
   ): Promise<ManifestRow[]> {
     const sql = this.sql();
-    const rows = (await this.db.dataSource.query(
+    const text =
       `SELECT "path", "size", "sha256", "source_hashes", "source_id", "modified_at", "stored_path", "first_seq" FROM ${sql.table}` +
-        ` WHERE "task_id" = ${sql.p(1)} AND "first_seq" <= ${sql.p(2)} AND ("last_seq" IS NULL OR "last_seq" >= ${sql.p(3)})` +
-        // Every path is longer than '': the bound from the first page on keeps SQLite on the
-        // path index (see listManifestFiles).
-        ` AND "path" > ${sql.p(4)} ORDER BY "path" ASC LIMIT ${Math.floor(limit)}`,
-      [taskId, seq, seq, afterPath ?? ''],
-    )) as Array<{
+      ` WHERE "task_id" = ${sql.p(1)} AND "first_seq" <= ${sql.p(2)} AND ("last_seq" IS NULL OR "last_seq" >= ${sql.p(3)})` +
+      // Every path is longer than '': the bound from the first page on keeps SQLite on the
+      // path index (see listManifestFiles).
+      ` AND "path" > ${sql.p(4)} ORDER BY "path" ASC LIMIT ${Math.floor(limit)}`;
+    const params = [taskId, seq, seq, afterPath ?? ''];
+    const raw = this.db.rawRows(text, params);
+    if (raw) {
+      return raw.map((r) => ({
+        path: r[0] as string,
+        size: Number(r[1]),
+        sha256: r[2] as string,
+        sourceHashesJson: r[3] as string,
+        sourceId: r[4] as string | null,
+        modifiedAtMs: r[5] === null ? null : Number(r[5]),
+        storedPath: r[6] as string,
+        firstSeq: Number(r[7]),
+      }));
+    }
+    const rows = (await this.db.dataSource.query(text, params)) as Array<{
       path: string;
       size: string | number;
       sha256: string;

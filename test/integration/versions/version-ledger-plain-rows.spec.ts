@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { Database } from '../../../src/persistence/database.js';
+import type { ManifestRow } from '../../../src/versions/manifest.js';
 import { VersionFileEntity } from '../../../src/versions/entities/version-file.entity.js';
 import {
   VersionLedgerRepository,
@@ -137,6 +138,51 @@ describe.each(TEST_DATABASES)('VersionLedgerRepository plain-row reads on %s', (
       modifiedAt: new Date(1_700_000_000_123),
       storedPath: 'v/b',
       firstSeq: 2,
+    });
+  });
+
+  it("should give the manifest's rows as the query builder reads the records, field by field, page by page", async () => {
+    // On SQLite the rows come straight from better-sqlite3 as arrays (Database.rawRows), on
+    // PostgreSQL through TypeORM's query(): both must say what the records hold.
+    const taskId = randomUUID();
+    await version(taskId, 1);
+    const files = Array.from({ length: 25 }, (_, i) => ({
+      ...file(`f/${String(i).padStart(2, '0')}`, `c${i}`, 3_000_000_000 + i),
+      ...(i % 3 === 0 ? { sourceId: null, modifiedAt: null, sourceHashes: {} } : {}),
+    }));
+    await sut.recordStoredFiles(taskId, 1, files);
+    await version(taskId, 2);
+    await sut.recordStoredFiles(taskId, 2, [file('f/03', 'changed', 7)]);
+
+    const rows: ManifestRow[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await sut.runReads.listManifestRows(taskId, 2, after, 10);
+      rows.push(...page);
+      if (page.length < 10) break;
+      after = page[page.length - 1]!.path;
+    }
+    const expected = await sut.runReads.listManifestFiles(taskId, 2, undefined, 100);
+
+    expect(rows).toHaveLength(25);
+    expect(
+      rows.map((r) => ({
+        path: r.path,
+        size: r.size,
+        sha256: r.sha256,
+        sourceHashes: JSON.parse(r.sourceHashesJson) as unknown,
+        sourceId: r.sourceId,
+        modifiedAt: r.modifiedAtMs === null ? null : new Date(r.modifiedAtMs),
+        storedPath: r.storedPath,
+        firstSeq: r.firstSeq,
+      })),
+    ).toEqual(expected);
+    expect(rows.find((r) => r.path === 'f/03')).toMatchObject({ size: 7, firstSeq: 2 });
+    expect(rows.find((r) => r.path === 'f/00')).toMatchObject({
+      sourceId: null,
+      modifiedAtMs: null,
+      sourceHashesJson: '{}',
+      size: 3_000_000_000,
     });
   });
 
