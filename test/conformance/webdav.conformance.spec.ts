@@ -41,9 +41,13 @@ describe('webdav requests per file (issue #21)', () => {
   let server: WebDavServer;
   const sent: string[] = [];
   const agents: string[] = [];
+  const paths: string[] = [];
   const onRequest = (msg: unknown) => {
-    const req = (msg as { request: { method: string; getHeader(n: string): unknown } }).request;
+    const req = (
+      msg as { request: { method: string; path: string; getHeader(n: string): unknown } }
+    ).request;
     sent.push(req.method);
+    paths.push(`${req.method} ${req.path}`);
     agents.push(String(req.getHeader('user-agent') ?? ''));
   };
 
@@ -97,6 +101,35 @@ describe('webdav requests per file (issue #21)', () => {
     const back: Buffer[] = [];
     for await (const chunk of await c.read('run/d2/b.txt')) back.push(chunk as Buffer);
     expect(Buffer.concat(back).toString()).toBe('through node http');
+    await c.close?.();
+  });
+
+  it('should MKCOL a new folder once when many writes into it start together', async () => {
+    const c = createWebDavConnector(
+      {
+        config: { url: server.basicUrl, username: server.basic.username, authType: 'basic' },
+        secrets: { password: server.basic.password },
+      },
+      { clock: systemClock, saveSecrets: async () => undefined },
+    );
+    const data = Buffer.from('one of many');
+    await c.write('run/warm.txt', Readable.from([data]), { size: data.length });
+    sent.length = 0;
+    paths.length = 0;
+    // A batch of small files into a folder three levels deep that does not exist yet.
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        c.write(`run/d4/new/deeper/f${i}.txt`, Readable.from([data]), { size: data.length }),
+      ),
+    );
+    const mkcols = paths.filter((p) => p.startsWith('MKCOL '));
+    expect(mkcols).toHaveLength(3);
+    expect(new Set(mkcols).size).toBe(3);
+    expect(sent.filter((m) => m === 'PROPFIND')).toEqual([]);
+    expect(sent.filter((m) => m === 'PUT')).toHaveLength(8);
+    const listed: string[] = [];
+    for await (const e of c.list('run/d4/new/deeper')) listed.push(e.name);
+    expect(listed.sort()).toEqual(Array.from({ length: 8 }, (_, i) => `f${i}.txt`));
     await c.close?.();
   });
 
