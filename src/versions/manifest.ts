@@ -63,28 +63,48 @@ export interface ManifestRow {
 }
 
 /**
+ * What `JSON.stringify` writes other than as itself in a string: the quote, the backslash,
+ * control characters, and surrogates (lone ones become escapes; a string with a valid pair goes
+ * through `JSON.stringify` too, which is only slower).
+ */
+// eslint-disable-next-line no-control-regex -- the control characters are what JSON escapes
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** `JSON.stringify(s)`, without its call for the usual path or hash that needs no escape. */
+function jsonString(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : '"' + s + '"';
+}
+
+/** `JSON.stringify(n)`: the same text for a finite number ('null' otherwise). */
+function jsonNumber(n: number): string {
+  return Number.isFinite(n) ? String(n) : 'null';
+}
+
+/**
  * One manifest line (with its newline) made from a plain row: the same text, byte for byte, as
  * `JSON.stringify` of its `ManifestLine` (same keys, same order); the source hashes go in as the
- * JSON text the ledger stores instead of being parsed and written again.
+ * JSON text the ledger stores instead of being parsed and written again, and strings that need
+ * no escape are quoted as they are (10,000 lines: 14 -> 10 ms; issue #21).
  */
 export function manifestLineOfRow(r: ManifestRow): string {
   return (
     '{"path":' +
-    JSON.stringify(r.path) +
+    jsonString(r.path) +
     ',"size":' +
-    JSON.stringify(r.size) +
+    jsonNumber(r.size) +
     ',"sha256":' +
-    JSON.stringify(r.sha256) +
+    jsonString(r.sha256) +
     ',"sourceHashes":' +
     r.sourceHashesJson +
     ',"sourceId":' +
-    JSON.stringify(r.sourceId) +
+    (r.sourceId === null ? 'null' : jsonString(r.sourceId)) +
     ',"modifiedAt":' +
-    (r.modifiedAtMs === null ? 'null' : JSON.stringify(new Date(r.modifiedAtMs).toISOString())) +
+    // An ISO date has nothing to escape.
+    (r.modifiedAtMs === null ? 'null' : '"' + new Date(r.modifiedAtMs).toISOString() + '"') +
     ',"storedPath":' +
-    JSON.stringify(r.storedPath) +
+    jsonString(r.storedPath) +
     ',"firstSeq":' +
-    JSON.stringify(r.firstSeq) +
+    jsonNumber(r.firstSeq) +
     '}\n'
   );
 }

@@ -98,6 +98,9 @@ describe('manifestPageOfRows', () => {
     const records = [
       record(0),
       { ...record(1), path: 'q/"quoted" \\ and \u2028', sourceId: 'id "1"' },
+      // What JSON.stringify writes as escapes: controls, a lone surrogate, a backslash alone.
+      { ...record(150), path: 'ctl/tab\there\nnewline\u0001\u001f', sourceId: 'back\\slash' },
+      { ...record(151), path: 'lone/\ud800 and \udfff/x', storedPath: 'v/\udc00', sourceId: '' },
       {
         ...record(2),
         path: 'é/日本語/😀.txt',
