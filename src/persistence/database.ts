@@ -11,7 +11,7 @@ interface RawStatement {
   all(...params: unknown[]): unknown[][];
 }
 
-/** Statements kept prepared for `rawRows` (an IN list of each length is one). */
+/** Statements kept prepared for `rowArrays` (an IN list of each length is one). */
 const RAW_STATEMENTS_KEPT = 512;
 
 export class Database {
@@ -49,14 +49,24 @@ export class Database {
   }
 
   /**
-   * Rows as arrays of column values, straight from better-sqlite3, for reads a run makes of
-   * every file (the ledger check, the manifest); undefined on PostgreSQL, where the caller uses
-   * `dataSource.query`. TypeORM's query() and better-sqlite3's row objects cost about as much as
-   * SQLite's own work there: the manifest rows of 10,000 files took 23.5 ms as objects and 13 ms
-   * as arrays (issue #21). Like `dataSource.query`, a read is not queued behind a transaction.
+   * Rows as arrays of the values of `columns` (the SELECT list's names, in its order), for reads
+   * a run makes of every file (the ledger check, the manifest). On SQLite straight from
+   * better-sqlite3 in raw mode: TypeORM's query() and better-sqlite3's row objects cost about as
+   * much as SQLite's own work there (the manifest rows of 10,000 files took 23.5 ms as objects and
+   * 13 ms as arrays; issue #21). On PostgreSQL through `dataSource.query`, each row's values
+   * picked by name. Like `dataSource.query`, a read is not queued behind a transaction.
    */
-  rawRows(sql: string, params: readonly unknown[]): unknown[][] | undefined {
-    if (!this.sqliteLock) return undefined;
+  async rowArrays(
+    sql: string,
+    params: readonly unknown[],
+    columns: readonly string[],
+  ): Promise<unknown[][]> {
+    if (!this.sqliteLock) {
+      const rows = (await this.dataSource.query(sql, [...params])) as Array<
+        Record<string, unknown>
+      >;
+      return rows.map((r) => columns.map((c) => r[c]));
+    }
     let statement = this.rawStatements.get(sql);
     if (!statement) {
       if (this.rawStatements.size >= RAW_STATEMENTS_KEPT) this.rawStatements.clear();

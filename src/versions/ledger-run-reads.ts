@@ -45,33 +45,18 @@ export class LedgerRunReads {
     const sql = this.sql();
     for (let i = 0; i < paths.length; i += this.inBatch) {
       const batch = paths.slice(i, i + this.inBatch);
-      const text = `SELECT "path", "size", "source_hashes", "modified_at" FROM ${sql.table} WHERE "task_id" = ${sql.p(1)} AND "last_seq" IS NULL AND "path" IN (${sql.list(2, batch.length)})`;
-      const params = [taskId, ...batch];
-      const raw = this.db.rawRows(text, params);
-      if (raw) {
-        for (const r of raw) {
-          const hashes = r[2] as string;
-          out.set(r[0] as string, {
-            size: Number(r[1]),
-            sourceHashes: hashes === '{}' ? NO_HASHES : (JSON.parse(hashes) as HashSet),
-            modifiedAt: r[3] === null ? null : new Date(Number(r[3])),
-          });
-        }
-        continue;
-      }
-      const rows = (await this.db.dataSource.query(text, params)) as Array<{
-        path: string;
-        size: string | number;
-        source_hashes: string;
-        modified_at: string | number | null;
-      }>;
-      for (const r of rows) {
-        out.set(r.path, {
-          size: Number(r.size),
+      const rows = await this.db.rowArrays(
+        `SELECT "path", "size", "source_hashes", "modified_at" FROM ${sql.table} WHERE "task_id" = ${sql.p(1)} AND "last_seq" IS NULL AND "path" IN (${sql.list(2, batch.length)})`,
+        [taskId, ...batch],
+        ['path', 'size', 'source_hashes', 'modified_at'],
+      );
+      for (const [path, size, hashes, modified] of rows) {
+        out.set(path as string, {
+          // Sizes and times come back as strings from PostgreSQL.
+          size: Number(size),
           // Most sources report no hash at all: one shared empty set, not a parse per file.
-          sourceHashes:
-            r.source_hashes === '{}' ? NO_HASHES : (JSON.parse(r.source_hashes) as HashSet),
-          modifiedAt: r.modified_at === null ? null : new Date(Number(r.modified_at)),
+          sourceHashes: hashes === '{}' ? NO_HASHES : (JSON.parse(hashes as string) as HashSet),
+          modifiedAt: modified === null ? null : new Date(Number(modified)),
         });
       }
     }
@@ -222,45 +207,34 @@ export class LedgerRunReads {
     limit: number,
   ): Promise<ManifestRow[]> {
     const sql = this.sql();
-    const text =
-      `SELECT "path", "size", "sha256", "source_hashes", "source_id", "modified_at", "stored_path", "first_seq" FROM ${sql.table}` +
-      ` WHERE "task_id" = ${sql.p(1)} AND "first_seq" <= ${sql.p(2)} AND ("last_seq" IS NULL OR "last_seq" >= ${sql.p(3)})` +
-      // Every path is longer than '': the bound from the first page on keeps SQLite on the
-      // path index (see listManifestFiles).
-      ` AND "path" > ${sql.p(4)} ORDER BY "path" ASC LIMIT ${Math.floor(limit)}`;
-    const params = [taskId, seq, seq, afterPath ?? ''];
-    const raw = this.db.rawRows(text, params);
-    if (raw) {
-      return raw.map((r) => ({
-        path: r[0] as string,
-        size: Number(r[1]),
-        sha256: r[2] as string,
-        sourceHashesJson: r[3] as string,
-        sourceId: r[4] as string | null,
-        modifiedAtMs: r[5] === null ? null : Number(r[5]),
-        storedPath: r[6] as string,
-        firstSeq: Number(r[7]),
-      }));
-    }
-    const rows = (await this.db.dataSource.query(text, params)) as Array<{
-      path: string;
-      size: string | number;
-      sha256: string;
-      source_hashes: string;
-      source_id: string | null;
-      modified_at: string | number | null;
-      stored_path: string;
-      first_seq: string | number;
-    }>;
+    const columns = [
+      'path',
+      'size',
+      'sha256',
+      'source_hashes',
+      'source_id',
+      'modified_at',
+      'stored_path',
+      'first_seq',
+    ];
+    const rows = await this.db.rowArrays(
+      `SELECT ${columns.map((c) => `"${c}"`).join(', ')} FROM ${sql.table}` +
+        ` WHERE "task_id" = ${sql.p(1)} AND "first_seq" <= ${sql.p(2)} AND ("last_seq" IS NULL OR "last_seq" >= ${sql.p(3)})` +
+        // Every path is longer than '': the bound from the first page on keeps SQLite on the
+        // path index (see listManifestFiles).
+        ` AND "path" > ${sql.p(4)} ORDER BY "path" ASC LIMIT ${Math.floor(limit)}`,
+      [taskId, seq, seq, afterPath ?? ''],
+      columns,
+    );
     return rows.map((r) => ({
-      path: r.path,
-      size: Number(r.size),
-      sha256: r.sha256,
-      sourceHashesJson: r.source_hashes,
-      sourceId: r.source_id,
-      modifiedAtMs: r.modified_at === null ? null : Number(r.modified_at),
-      storedPath: r.stored_path,
-      firstSeq: Number(r.first_seq),
+      path: r[0] as string,
+      size: Number(r[1]),
+      sha256: r[2] as string,
+      sourceHashesJson: r[3] as string,
+      sourceId: r[4] as string | null,
+      modifiedAtMs: r[5] === null ? null : Number(r[5]),
+      storedPath: r[6] as string,
+      firstSeq: Number(r[7]),
     }));
   }
 }

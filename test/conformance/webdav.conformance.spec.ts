@@ -60,14 +60,18 @@ describe('webdav requests per file (issue #21)', () => {
     await server.stop();
   });
 
-  it('should PUT and MOVE a file of known size into a folder it created, with Basic auth', async () => {
-    const c = createWebDavConnector(
+  /** A connector to the Basic-auth share, with the server's password unless told another. */
+  const basicConnector = (password = server.basic.password) =>
+    createWebDavConnector(
       {
         config: { url: server.basicUrl, username: server.basic.username, authType: 'basic' },
-        secrets: { password: server.basic.password },
+        secrets: { password },
       },
       { clock: systemClock, saveSecrets: async () => undefined },
     );
+
+  it('should PUT and MOVE a file of known size into a folder it created, with Basic auth', async () => {
+    const c = basicConnector();
     const data = Buffer.from('small file');
     await c.write('run/d1/warm.txt', Readable.from([data]), { size: data.length });
     sent.length = 0;
@@ -84,13 +88,7 @@ describe('webdav requests per file (issue #21)', () => {
   it('should send PUT and MOVE with Basic auth through Node http, not the package fetch', async () => {
     // node-fetch (under the webdav package) cost 2.6 ms of CPU per PUT + MOVE against 1.1 ms
     // straight through Node's http client; its requests carry its User-Agent.
-    const c = createWebDavConnector(
-      {
-        config: { url: server.basicUrl, username: server.basic.username, authType: 'basic' },
-        secrets: { password: server.basic.password },
-      },
-      { clock: systemClock, saveSecrets: async () => undefined },
-    );
+    const c = basicConnector();
     const data = Buffer.from('through node http');
     await c.write('run/d2/warm.txt', Readable.from([data]), { size: data.length });
     sent.length = 0;
@@ -105,13 +103,7 @@ describe('webdav requests per file (issue #21)', () => {
   });
 
   it('should MKCOL a new folder once when many writes into it start together', async () => {
-    const c = createWebDavConnector(
-      {
-        config: { url: server.basicUrl, username: server.basic.username, authType: 'basic' },
-        secrets: { password: server.basic.password },
-      },
-      { clock: systemClock, saveSecrets: async () => undefined },
-    );
+    const c = basicConnector();
     const data = Buffer.from('one of many');
     await c.write('run/warm.txt', Readable.from([data]), { size: data.length });
     sent.length = 0;
@@ -134,13 +126,7 @@ describe('webdav requests per file (issue #21)', () => {
   });
 
   it('should report a refused password on a PUT as expired credentials', async () => {
-    const c = createWebDavConnector(
-      {
-        config: { url: server.basicUrl, username: server.basic.username, authType: 'basic' },
-        secrets: { password: 'not the password' },
-      },
-      { clock: systemClock, saveSecrets: async () => undefined },
-    );
+    const c = basicConnector('not the password');
     const data = Buffer.from('x');
     await expect(
       c.write('run/d3/x.txt', Readable.from([data]), { size: data.length }),

@@ -142,7 +142,7 @@ describe.each(TEST_DATABASES)('VersionLedgerRepository plain-row reads on %s', (
   });
 
   it("should give the manifest's rows as the query builder reads the records, field by field, page by page", async () => {
-    // On SQLite the rows come straight from better-sqlite3 as arrays (Database.rawRows), on
+    // On SQLite the rows come straight from better-sqlite3 as arrays (Database.rowArrays), on
     // PostgreSQL through TypeORM's query(): both must say what the records hold.
     const taskId = randomUUID();
     await version(taskId, 1);
