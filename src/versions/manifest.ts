@@ -170,29 +170,50 @@ export const MANIFEST_BUFFER_MAX = 8 * 1024 * 1024;
 /**
  * The manifest's byte length and its body. Up to `maxBuffered` bytes the size pass keeps what it
  * made and the body is that: one read of the ledger and one JSON pass instead of two (a no-change
- * run of 10,000 files spent ~0.2 s on the second, issue #21). Larger, the size pass keeps nothing
- * and the body is made again from `pages()` as it streams, so memory stays bounded.
+ * run of 10,000 files spent ~0.2 s on the second, issue #21); `lines` is then the body after its
+ * header, in one buffer (see ManifestLinesCache). Larger, the size pass keeps nothing and the body
+ * is made again from `pages()` as it streams, so memory stays bounded.
  */
 export async function manifestBody(
   header: ManifestHeader,
   pages: () => AsyncIterable<ManifestPage>,
   maxBuffered = MANIFEST_BUFFER_MAX,
-): Promise<{ size: number; body: Readable }> {
-  let size = 0;
+): Promise<{ size: number; body: Readable; lines?: Buffer }> {
+  const head = headerLine(header);
+  let size = head.length;
   let kept: Buffer[] | undefined = [];
-  for await (const chunk of manifestChunks(header, pages())) {
+  for await (const chunk of lineChunks(pages())) {
     size += chunk.length;
     if (kept && size > maxBuffered) kept = undefined;
     kept?.push(chunk);
   }
-  return { size, body: kept ? Readable.from(kept) : manifestStream(header, pages()) };
+  if (!kept) return { size, body: manifestStream(header, pages()) };
+  const lines = Buffer.concat(kept);
+  return { size, body: Readable.from([head, lines]), lines };
+}
+
+/** The manifest of `header` whose lines are `lines` as `manifestBody` gave them for the same records. */
+export function manifestBodyOfLines(
+  header: ManifestHeader,
+  lines: Buffer,
+): { size: number; body: Readable } {
+  const head = headerLine(header);
+  return { size: head.length + lines.length, body: Readable.from([head, lines]) };
+}
+
+function headerLine(header: ManifestHeader): Buffer {
+  return Buffer.from(JSON.stringify(header) + '\n');
 }
 
 async function* manifestChunks(
   header: ManifestHeader,
   pages: AsyncIterable<ManifestPage>,
 ): AsyncGenerator<Buffer> {
-  yield Buffer.from(JSON.stringify(header) + '\n');
+  yield headerLine(header);
+  yield* lineChunks(pages);
+}
+
+async function* lineChunks(pages: AsyncIterable<ManifestPage>): AsyncGenerator<Buffer> {
   for await (const page of pages) {
     if (Buffer.isBuffer(page)) {
       if (page.length > 0) yield page;

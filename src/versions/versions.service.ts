@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type { EntityManager } from 'typeorm';
 import {
   ConflictAppError,
@@ -20,11 +21,13 @@ import type { VersionEntity } from './entities/version.entity.js';
 import {
   MANIFEST_FORMAT,
   manifestBody,
+  manifestBodyOfLines,
   manifestPageOfRows,
   type ManifestHeader,
   type ManifestLine,
 } from './manifest.js';
 import type { LiveChangeKey } from './ledger-run-reads.js';
+import { ManifestLinesCache } from './manifest-lines-cache.js';
 import type {
   StoredFile,
   VersionFilesPage,
@@ -80,7 +83,11 @@ export interface VersionDiff {
 }
 
 export class VersionsService {
-  constructor(private readonly ledger: VersionLedgerRepository) {}
+  constructor(
+    private readonly ledger: VersionLedgerRepository,
+    /** The last manifest lines of each task, for a version that changed nothing. */
+    private readonly manifestLines = new ManifestLinesCache(),
+  ) {}
 
   /** Opens version n+1 of the task, 'running' until committed. */
   async beginVersion(task: VersionedTask, runId: string, at: Date): Promise<VersionEntity> {
@@ -153,7 +160,13 @@ export class VersionsService {
       sourcePath: task.sourcePath,
       storageFolder: version.storageFolder,
     } as const;
-    const manifest = await manifestBody(header, () => this.pages(task.id, version.seq));
+    // When the version's files are the current records, and these are the very rows the task's
+    // last manifest was made from, so are its lines.
+    const live = await this.ledger.runReads.liveSetMark(task.id, version.seq);
+    const sameLines = live && this.manifestLines.get(task.id, live);
+    const manifest: { size: number; body: Readable; lines?: Buffer } = sameLines
+      ? manifestBodyOfLines(header, sameLines)
+      : await manifestBody(header, () => this.pages(task.id, version.seq));
     await target.write(manifestPath, manifest.body, { size: manifest.size });
     await this.ledger.completeVersion(
       version.id,
@@ -166,6 +179,8 @@ export class VersionsService {
       },
       (em) => alsoInTransaction(em, verdict),
     );
+    if (!live) this.manifestLines.forget(task.id);
+    else if (manifest.lines) this.manifestLines.set(task.id, live, manifest.lines);
     return verdict;
   }
 

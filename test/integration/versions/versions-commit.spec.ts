@@ -14,7 +14,7 @@ import {
   VersionLedgerRepository,
   type StoredFile,
 } from '../../../src/versions/version-ledger.repository.js';
-import { VersionsService } from '../../../src/versions/versions.service.js';
+import { VersionsService, type GoneFiles } from '../../../src/versions/versions.service.js';
 import { openDataSource, TEST_DATABASES, type TestDatabase } from '../../support/databases.js';
 
 // Committing a version after a full listing (issue #21, the no-change run): the current records
@@ -162,6 +162,71 @@ describe.each(TEST_DATABASES)('VersionsService.commitVersion on %s', (_name, cre
       .findBy({ taskId: task.id, lastSeq: 1 });
     expect(closed.map((r) => r.path).sort()).toEqual(['a.txt', 'c/日本語.txt', 'e/f7.bin']);
     for (const l of lines) expect(checkManifestLine(JSON.parse(l), 2)).toMatchObject({ ok: true });
+  });
+
+  it('should make a version that changed nothing from the lines of the last manifest, reading no record', async () => {
+    const task = newTask();
+    const v1 = await commit(
+      task,
+      1,
+      { isSeen: () => true, unchangedSeen: 0 },
+      PATHS.map((p, i) => file(p, i)),
+    );
+    const reads = jest.spyOn(ledger.runReads, 'listManifestRows');
+
+    const v2 = await commit(task, 2, { isSeen: () => true, unchangedSeen: PATHS.length });
+    const v3 = await commit(task, 3, { isSeen: () => true, unchangedSeen: PATHS.length });
+
+    expect(reads).not.toHaveBeenCalled();
+    reads.mockRestore();
+    expect(v2).toEqual(v1);
+    expect(v3).toEqual(await linesAsBefore(task.id, 3));
+  });
+
+  it('should read the records again when another engine changed them since the last manifest', async () => {
+    // A cluster: the task's last run was another engine's. Changing one file there keeps the
+    // number of current records (one closed, one opened); deleting one keeps the highest id.
+    const task = newTask();
+    await commit(
+      task,
+      1,
+      { isSeen: () => true, unchangedSeen: 0 },
+      PATHS.map((p, i) => file(p, i)),
+    );
+    const otherEngine = new VersionsService(ledger);
+    const commitOn = async (
+      sut2: VersionsService,
+      seq: number,
+      gone: GoneFiles,
+      stored: StoredFile[],
+    ) => {
+      const v = await sut2.beginVersion(task, randomUUID(), new Date());
+      expect(v.seq).toBe(seq);
+      await sut2.recordStoredFiles(task.id, v.seq, stored);
+      await sut2.commitVersion(task, v, target().connector, gone, async () => undefined, {
+        guard: null,
+      });
+    };
+    await commitOn(otherEngine, 2, { isSeen: () => true, unchangedSeen: PATHS.length - 1 }, [
+      file('a.txt', 5000),
+    ]);
+
+    const v3 = await commit(task, 3, { isSeen: () => true, unchangedSeen: PATHS.length });
+
+    expect(v3).toEqual(await linesAsBefore(task.id, 3));
+    expect(v3.find((l) => l.startsWith('{"path":"a.txt"'))).toContain('"size":5100');
+
+    await commitOn(
+      otherEngine,
+      4,
+      { isSeen: (p) => p !== 'Zeta', unchangedSeen: PATHS.length - 1 },
+      [],
+    );
+
+    const v5 = await commit(task, 5, { isSeen: () => true, unchangedSeen: PATHS.length - 1 });
+
+    expect(v5).toEqual(await linesAsBefore(task.id, 5));
+    expect(v5).toHaveLength(PATHS.length - 1);
   });
 
   it('should close a current record the run did not see when the unchanged count falls short of the current records', async () => {

@@ -3,6 +3,7 @@ import type { VersionFileEntity } from '../../../src/versions/entities/version-f
 import {
   MANIFEST_FORMAT,
   manifestBody,
+  manifestBodyOfLines,
   manifestPageOfRows,
   manifestSize,
   manifestStream,
@@ -68,6 +69,18 @@ describe('manifestBody', () => {
     expect(reads.count).toBe(1);
   });
 
+  it('should give the lines after the header, which make the same manifest under another header', async () => {
+    const sut = await manifestBody(header, ledger(50).pages);
+    const other = { ...header, seq: 8, versionId: 'v8' };
+
+    const again = manifestBodyOfLines(other, sut.lines!);
+
+    const expected = await text(manifestStream(other, ledger(50).pages()));
+    expect(await text(again.body)).toBe(expected);
+    expect(again.size).toBe(Buffer.byteLength(expected));
+    expect(sut.lines!.toString('utf8')).toBe(expected.slice(expected.indexOf('\n') + 1));
+  });
+
   it('should make the body again from the ledger when the manifest passes the buffer limit', async () => {
     const { pages, reads } = ledger(50);
 
@@ -77,6 +90,7 @@ describe('manifestBody', () => {
     expect(sut.size).toBe(await manifestSize(header, ledger(50).pages()));
     expect(await text(sut.body)).toBe(expected);
     expect(reads.count).toBe(2);
+    expect(sut.lines).toBeUndefined();
   });
 });
 
