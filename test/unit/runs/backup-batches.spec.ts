@@ -489,6 +489,32 @@ describe('BackupExecutor with a target that copies batches', () => {
     expect(recorder.finished?.outcome).toBe('completed');
   });
 
+  it('should keep a group queued behind each one copying: up to 4 in flight, never more than the task concurrency', async () => {
+    const many: Record<string, Buffer> = {};
+    for (let i = 0; i < 1000; i++) many[`q${i % 5}/h${i}.txt`] = patternBytes(20, i + 3000);
+    await writeTree(join(dir, 'src'), many);
+    Object.assign(files, many);
+    const mostInFlight = async (concurrency: number): Promise<number> => {
+      let running = 0;
+      let most = 0;
+      target.onBatch = async () => {
+        running++;
+        most = Math.max(most, running);
+        // A worker thread busy with the group: the others go on being sent meanwhile.
+        await new Promise((r) => setTimeout(r, 20));
+        running--;
+      };
+      const { sut, recorder } = setup({ concurrency });
+      await sut.execute(aRun(), recorder, new AbortController().signal);
+      expect(recorder.finished?.outcome).toBe('completed');
+      return most;
+    };
+
+    expect(await mostInFlight(4)).toBe(4);
+    expect(await mostInFlight(8)).toBe(4);
+    expect(await mostInFlight(2)).toBe(2);
+  });
+
   it('should record each stored file exactly once over many plan batches, with the pool and batches side by side', async () => {
     const many: Record<string, Buffer> = {};
     for (let i = 0; i < 700; i++)
