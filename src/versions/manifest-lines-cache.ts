@@ -53,23 +53,26 @@ export class ManifestLinesCache {
     return kept.lines;
   }
 
-  /** Keeps `lines` (its own copy, exactly sized) as the task's, made from the records of `mark`. */
-  set(taskId: string, mark: LiveSetMark, lines: Buffer): void {
+  /**
+   * Keeps the lines, given as the buffers they were sent in, as the task's, made from the records
+   * of `mark`: copied into one buffer of their size (a page's buffer is larger than its lines, and
+   * would stay alive whole), only when they fit.
+   */
+  set(taskId: string, mark: LiveSetMark, pages: readonly Buffer[]): void {
     this.forget(taskId);
-    if (lines.length > this.maxBytes) return;
+    let size = 0;
+    for (const p of pages) size += p.length;
+    if (size > this.maxBytes) return;
     for (const [oldest, kept] of this.byTask) {
-      if (this.bytes + lines.length <= this.maxBytes) break;
+      if (this.bytes + size <= this.maxBytes) break;
       this.byTask.delete(oldest);
       this.bytes -= kept.lines.length;
     }
-    // A view of a larger buffer would keep the whole of it alive: such a one is copied.
-    let own = lines;
-    if (lines.byteLength !== lines.buffer.byteLength) {
-      own = Buffer.allocUnsafeSlow(lines.length);
-      lines.copy(own);
-    }
-    this.byTask.set(taskId, { mark: { ...mark }, lines: own });
-    this.bytes += lines.length;
+    const lines = Buffer.allocUnsafeSlow(size);
+    let at = 0;
+    for (const p of pages) at += p.copy(lines, at);
+    this.byTask.set(taskId, { mark: { ...mark }, lines });
+    this.bytes += size;
   }
 
   forget(taskId: string): void {

@@ -164,7 +164,7 @@ export class VersionsService {
     // last manifest was made from, so are its lines.
     const live = await this.ledger.runReads.liveSetMark(task.id, version.seq);
     const sameLines = live && this.manifestLines.get(task.id, live);
-    const manifest: { size: number; body: Readable; lines?: Buffer } = sameLines
+    const manifest: { size: number; body: Readable; lines?: readonly Buffer[] } = sameLines
       ? manifestBodyOfLines(header, sameLines)
       : await manifestBody(header, () => this.pages(task.id, version.seq));
     await target.write(manifestPath, manifest.body, { size: manifest.size });
