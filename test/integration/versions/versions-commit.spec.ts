@@ -14,7 +14,7 @@ import {
   VersionLedgerRepository,
   type StoredFile,
 } from '../../../src/versions/version-ledger.repository.js';
-import { VersionsService, type GoneFiles } from '../../../src/versions/versions.service.js';
+import { VersionsService } from '../../../src/versions/versions.service.js';
 import { openDataSource, TEST_DATABASES, type TestDatabase } from '../../support/databases.js';
 
 // Committing a version after a full listing (issue #21, the no-change run): the current records
@@ -82,12 +82,14 @@ describe.each(TEST_DATABASES)('VersionsService.commitVersion on %s', (_name, cre
     seq: number,
     gone: Parameters<VersionsService['commitVersion']>[3],
     stored: StoredFile[] = [],
+    /** The engine that commits (another one of a cluster; this test's by default). */
+    engine: VersionsService = sut,
   ): Promise<string[]> {
-    const v = await sut.beginVersion(task, randomUUID(), new Date());
+    const v = await engine.beginVersion(task, randomUUID(), new Date());
     expect(v.seq).toBe(seq);
-    await sut.recordStoredFiles(task.id, v.seq, stored);
+    await engine.recordStoredFiles(task.id, v.seq, stored);
     const { connector, written } = target();
-    await sut.commitVersion(task, v, connector, gone, async () => undefined, { guard: null });
+    await engine.commitVersion(task, v, connector, gone, async () => undefined, { guard: null });
     const [text] = [...written.values()];
     return text!.trimEnd().split('\n').slice(1); // without the header
   }
@@ -194,33 +196,25 @@ describe.each(TEST_DATABASES)('VersionsService.commitVersion on %s', (_name, cre
       PATHS.map((p, i) => file(p, i)),
     );
     const otherEngine = new VersionsService(ledger);
-    const commitOn = async (
-      sut2: VersionsService,
-      seq: number,
-      gone: GoneFiles,
-      stored: StoredFile[],
-    ) => {
-      const v = await sut2.beginVersion(task, randomUUID(), new Date());
-      expect(v.seq).toBe(seq);
-      await sut2.recordStoredFiles(task.id, v.seq, stored);
-      await sut2.commitVersion(task, v, target().connector, gone, async () => undefined, {
-        guard: null,
-      });
-    };
-    await commitOn(otherEngine, 2, { isSeen: () => true, unchangedSeen: PATHS.length - 1 }, [
-      file('a.txt', 5000),
-    ]);
+    await commit(
+      task,
+      2,
+      { isSeen: () => true, unchangedSeen: PATHS.length - 1 },
+      [file('a.txt', 5000)],
+      otherEngine,
+    );
 
     const v3 = await commit(task, 3, { isSeen: () => true, unchangedSeen: PATHS.length });
 
     expect(v3).toEqual(await linesAsBefore(task.id, 3));
     expect(v3.find((l) => l.startsWith('{"path":"a.txt"'))).toContain('"size":5100');
 
-    await commitOn(
-      otherEngine,
+    await commit(
+      task,
       4,
       { isSeen: (p) => p !== 'Zeta', unchangedSeen: PATHS.length - 1 },
       [],
+      otherEngine,
     );
 
     const v5 = await commit(task, 5, { isSeen: () => true, unchangedSeen: PATHS.length - 1 });
