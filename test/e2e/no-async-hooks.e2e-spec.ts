@@ -19,9 +19,13 @@ import { patternBytes, writeTree } from '../support/files.js';
  */
 const PRELOAD = `
 const { createHook, executionAsyncResource } = require('node:async_hooks');
-const { writeFileSync } = require('node:fs');
+const { renameSync, writeFileSync } = require('node:fs');
 const report = { enabled: [], hooksSeen: false, samples: 0 };
-const save = () => writeFileSync(process.env.HOOK_REPORT, JSON.stringify(report));
+// Written aside and renamed: the test reading it between a truncate and a write got '' (CI).
+const save = () => {
+  writeFileSync(process.env.HOOK_REPORT + '.tmp', JSON.stringify(report));
+  renameSync(process.env.HOOK_REPORT + '.tmp', process.env.HOOK_REPORT);
+};
 const proto = Object.getPrototypeOf(createHook({}));
 const enable = proto.enable;
 proto.enable = function () {
