@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { noteBytesStreamed } from '../common/memory.js';
 import { HASH_KINDS } from '../connectors/hashing/hash-kinds.js';
 import { normalizePath } from '../connectors/path.js';
 import type { VersionFileEntity } from './entities/version-file.entity.js';
@@ -43,11 +44,18 @@ export type ManifestFile = Pick<
 >;
 
 /**
- * A page of manifest lines: records, or the lines' bytes already made from plain rows
- * (`manifestPageOfRows`), which spares a no-change run of 10,000 files an object, a JSON.parse
- * and a JSON.stringify per line and one large string to encode per page (issue #21).
+ * A page of manifest lines: records, the lines' bytes already made, or plain rows whose bytes
+ * are made when needed (`manifestPageOfRows`, `manifestPageLength`). Plain rows spare a
+ * no-change run of 10,000 files an object, a JSON.parse and a JSON.stringify per line and one
+ * large string to encode per page (issue #21), and let the size pass of a large manifest count
+ * its bytes without making them (see manifestBody).
  */
-export type ManifestPage = ManifestFile[] | Buffer;
+export type ManifestPage = ManifestFile[] | Buffer | ManifestRowPage;
+
+/** Plain rows of the ledger, one page (see ManifestPage). */
+export interface ManifestRowPage {
+  rows: readonly ManifestRow[];
+}
 
 /** A record as the ledger's plain-row read gives it: times as epoch ms, source hashes as JSON text. */
 export interface ManifestRow {
@@ -113,22 +121,47 @@ export function manifestLineOfRow(r: ManifestRow): string {
 const LINES_PER_WRITE = 64;
 
 /**
+ * Where pages are serialized before their bytes are copied out at their exact size: one buffer
+ * for the process, grown when a page needs more. A page of 2,000 rows was a fresh 768 KiB buffer
+ * (384 bytes a row, the most a row may take) kept as a ~440 KiB view of it: 1.75 times its bytes
+ * held for as long as the page was, and each freed only at a collection of the external memory
+ * behind it. A manifest of 100,000 files had ~22 MiB of these at its commit, and that run's peak
+ * was 215 MiB (issue #21, docs/benchmarks.md, stop 24). Used only synchronously: no page can
+ * interleave with another.
+ */
+let pageScratch = Buffer.allocUnsafeSlow(0);
+
+/**
  * The lines of a page of plain rows, as UTF-8 bytes written into one buffer as they are made,
  * 64 lines a write: about half the CPU of concatenating the whole page's text and encoding it at
- * the end (a 500 KiB string flattened, then encoded).
+ * the end (a 500 KiB string flattened, then encoded). A buffer of exactly its bytes.
  */
 export function manifestPageOfRows(rows: readonly ManifestRow[]): Buffer {
-  let buf = Buffer.allocUnsafe(Math.max(1024, rows.length * 384));
+  const n = serializeRows(rows);
+  const page = Buffer.allocUnsafeSlow(n);
+  pageScratch.copy(page, 0, 0, n);
+  return page;
+}
+
+/** The byte length `manifestPageOfRows` would give `rows`, without allocating the page. */
+export function manifestPageLength(rows: readonly ManifestRow[]): number {
+  return serializeRows(rows);
+}
+
+/** Writes the lines of `rows` into pageScratch (grown as needed); their byte length. */
+function serializeRows(rows: readonly ManifestRow[]): number {
   let at = 0;
   let text = '';
   const flush = () => {
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
-    if (at + text.length * 3 > buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, at + text.length * 3));
-      buf.copy(bigger, 0, 0, at);
-      buf = bigger;
+    if (at + text.length * 3 > pageScratch.length) {
+      const bigger = Buffer.allocUnsafeSlow(
+        Math.max(1024, pageScratch.length * 2, at + text.length * 3, rows.length * 384),
+      );
+      pageScratch.copy(bigger, 0, 0, at);
+      pageScratch = bigger;
     }
-    at += buf.write(text, at, 'utf8');
+    at += pageScratch.write(text, at, 'utf8');
     text = '';
   };
   for (let i = 0; i < rows.length; i++) {
@@ -136,7 +169,7 @@ export function manifestPageOfRows(rows: readonly ManifestRow[]): Buffer {
     if ((i + 1) % LINES_PER_WRITE === 0) flush();
   }
   if (text !== '') flush();
-  return buf.subarray(0, at);
+  return at;
 }
 
 /**
@@ -182,7 +215,15 @@ export async function manifestBody(
   const head = headerLine(header);
   let size = head.length;
   let kept: Buffer[] | undefined = [];
-  for await (const chunk of lineChunks(pages())) {
+  for await (const page of pages()) {
+    // Past the limit, pages of rows are only counted: their bytes are made again as the body
+    // streams, so none is allocated here (100,000 files: ~22 MiB of pages, issue #21).
+    if (!kept && isRowPage(page)) {
+      size += manifestPageLength(page.rows);
+      continue;
+    }
+    const chunk = pageBytes(page);
+    if (!chunk) continue;
     size += chunk.length;
     if (kept && size > maxBuffered) kept = undefined;
     kept?.push(chunk);
@@ -214,13 +255,30 @@ async function* manifestChunks(
 
 async function* lineChunks(pages: AsyncIterable<ManifestPage>): AsyncGenerator<Buffer> {
   for await (const page of pages) {
-    if (Buffer.isBuffer(page)) {
-      if (page.length > 0) yield page;
-      continue;
-    }
-    const text = linesOf(page);
-    if (text) yield Buffer.from(text);
+    const chunk = pageBytes(page);
+    if (chunk) yield chunk;
   }
+}
+
+function isRowPage(page: ManifestPage): page is ManifestRowPage {
+  return !Buffer.isBuffer(page) && !Array.isArray(page);
+}
+
+/**
+ * A page's bytes; undefined when it has none. Each page made from rows is told to the memory
+ * watch (noteBytesStreamed): a streamed manifest's pages are dead once written, and a scavenge
+ * every few MiB frees them instead of the ~64 MiB V8 waits for (see noteBytesStreamed).
+ */
+function pageBytes(page: ManifestPage): Buffer | undefined {
+  if (Buffer.isBuffer(page)) return page.length > 0 ? page : undefined;
+  if (isRowPage(page)) {
+    if (page.rows.length === 0) return undefined;
+    const bytes = manifestPageOfRows(page.rows);
+    noteBytesStreamed(bytes.length);
+    return bytes;
+  }
+  const text = linesOf(page);
+  return text ? Buffer.from(text) : undefined;
 }
 
 function linesOf(page: ManifestFile[]): string {

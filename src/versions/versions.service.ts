@@ -22,9 +22,9 @@ import {
   MANIFEST_FORMAT,
   manifestBody,
   manifestBodyOfLines,
-  manifestPageOfRows,
   type ManifestHeader,
   type ManifestLine,
+  type ManifestRowPage,
 } from './manifest.js';
 import type { LiveChangeKey } from './ledger-run-reads.js';
 import { ManifestLinesCache } from './manifest-lines-cache.js';
@@ -547,8 +547,8 @@ export class VersionsService {
     return this.ledger.markRunVersionsPartial(runId);
   }
 
-  /** The lines of version `seq`'s manifest, MANIFEST_PAGE records at a time in path order. */
-  private async *pages(taskId: string, seq: number): AsyncGenerator<Buffer> {
+  /** The rows of version `seq`'s manifest, MANIFEST_PAGE records at a time in path order. */
+  private async *pages(taskId: string, seq: number): AsyncGenerator<ManifestRowPage> {
     let afterPath: string | undefined;
     for (;;) {
       const rows = await this.ledger.runReads.listManifestRows(
@@ -557,7 +557,7 @@ export class VersionsService {
         afterPath,
         MANIFEST_PAGE,
       );
-      if (rows.length > 0) yield manifestPageOfRows(rows);
+      if (rows.length > 0) yield { rows };
       if (rows.length < MANIFEST_PAGE) return;
       afterPath = rows[rows.length - 1]!.path;
     }

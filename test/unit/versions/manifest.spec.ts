@@ -4,6 +4,7 @@ import {
   MANIFEST_FORMAT,
   manifestBody,
   manifestBodyOfLines,
+  manifestPageLength,
   manifestPageOfRows,
   manifestSize,
   manifestStream,
@@ -37,6 +38,19 @@ function record(i: number): VersionFileEntity {
     firstSeq: 1,
     lastSeq: null,
   } as unknown as VersionFileEntity;
+}
+
+function rowOf(r: VersionFileEntity): ManifestRow {
+  return {
+    path: r.path,
+    size: r.size,
+    sha256: r.sha256,
+    sourceHashesJson: JSON.stringify(r.sourceHashes),
+    sourceId: r.sourceId,
+    modifiedAtMs: r.modifiedAt === null ? null : r.modifiedAt.getTime(),
+    storedPath: r.storedPath,
+    firstSeq: r.firstSeq,
+  };
 }
 
 /** Two pages of records, counting how often the ledger is read. */
@@ -146,5 +160,68 @@ describe('manifestPageOfRows', () => {
 
   it('should make an empty page of no rows', () => {
     expect(manifestPageOfRows([])).toHaveLength(0);
+  });
+
+  it('should hold exactly its bytes, not the most its rows could take', () => {
+    const rows = Array.from({ length: 2000 }, (_, i) => rowOf(record(i)));
+
+    const sut = manifestPageOfRows(rows);
+
+    // The old page was a view of a buffer of 384 bytes a row: 1.75 times its bytes held.
+    expect(sut.buffer.byteLength).toBe(sut.length);
+    expect(sut.length).toBeLessThan(rows.length * 384 * 0.75);
+    // Made through one buffer shared by every page: a later page leaves it as it was.
+    const copy = Buffer.from(sut);
+    manifestPageOfRows(rows.slice(0, 10).map((r) => ({ ...r, path: `other/${r.path}` })));
+    expect(sut.equals(copy)).toBe(true);
+  });
+
+  it('should count the bytes of a page as it would make them', () => {
+    const rows = [
+      rowOf(record(0)),
+      rowOf({ ...record(1), path: 'é/日本語/😀 "q" \\ \u2028.txt' } as VersionFileEntity),
+      rowOf({ ...record(2), path: `long/${'ü'.repeat(3000)}` } as VersionFileEntity),
+    ];
+
+    expect(manifestPageLength(rows)).toBe(manifestPageOfRows(rows).length);
+    expect(manifestPageLength([])).toBe(0);
+  });
+});
+
+describe('manifestBody of plain rows', () => {
+  function rowLedger(n: number) {
+    const reads = { count: 0 };
+    const rows = Array.from({ length: n }, (_, i) => rowOf(record(i)));
+    async function* pages(): AsyncGenerator<{ rows: ManifestRow[] }> {
+      reads.count++;
+      for (let i = 0; i < n; i += 20) yield { rows: rows.slice(i, i + 20) };
+    }
+    return { pages, reads };
+  }
+
+  it('should give the same manifest as the records, kept whole when small', async () => {
+    const { pages, reads } = rowLedger(50);
+
+    const sut = await manifestBody(header, pages);
+
+    const expected = await text(manifestStream(header, ledger(50).pages()));
+    expect(await text(sut.body)).toBe(expected);
+    expect(sut.size).toBe(Buffer.byteLength(expected));
+    expect(reads.count).toBe(1);
+    expect(Buffer.concat(sut.lines!).toString('utf8')).toBe(
+      expected.slice(expected.indexOf('\n') + 1),
+    );
+  });
+
+  it('should count the size of a large one without keeping it, and stream the same bytes', async () => {
+    const { pages, reads } = rowLedger(50);
+
+    const sut = await manifestBody(header, pages, 1000);
+
+    const expected = await text(manifestStream(header, ledger(50).pages()));
+    expect(sut.size).toBe(Buffer.byteLength(expected));
+    expect(sut.lines).toBeUndefined();
+    expect(await text(sut.body)).toBe(expected);
+    expect(reads.count).toBe(2);
   });
 });
