@@ -130,6 +130,11 @@ const LINES_PER_WRITE = 64;
  * interleave with another.
  */
 let pageScratch = Buffer.allocUnsafeSlow(0);
+/**
+ * A scratch buffer grown past this (a page of very long paths) is let go after its page instead
+ * of being kept for the process's life; a page of 2,000 ordinary rows needs 768 KiB.
+ */
+const PAGE_SCRATCH_KEEP_MAX = 1024 * 1024;
 
 /**
  * The lines of a page of plain rows, as UTF-8 bytes written into one buffer as they are made,
@@ -140,12 +145,19 @@ export function manifestPageOfRows(rows: readonly ManifestRow[]): Buffer {
   const n = serializeRows(rows);
   const page = Buffer.allocUnsafeSlow(n);
   pageScratch.copy(page, 0, 0, n);
+  releaseLargeScratch();
   return page;
 }
 
 /** The byte length `manifestPageOfRows` would give `rows`, without allocating the page. */
 export function manifestPageLength(rows: readonly ManifestRow[]): number {
-  return serializeRows(rows);
+  const n = serializeRows(rows);
+  releaseLargeScratch();
+  return n;
+}
+
+function releaseLargeScratch(): void {
+  if (pageScratch.length > PAGE_SCRATCH_KEEP_MAX) pageScratch = Buffer.allocUnsafeSlow(0);
 }
 
 /** Writes the lines of `rows` into pageScratch (grown as needed); their byte length. */
