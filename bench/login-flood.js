@@ -24,7 +24,7 @@ const n = args.includes('--n') ? Number(args[args.indexOf('--n') + 1]) : 300;
 
 const dir = mkdtempSync(join(tmpdir(), 'flood-'));
 const port = 20000 + Math.floor(Math.random() * 20000);
-const flags = ['--max-semi-space-size=4', '--heap-growing-percent=75', '--expose-gc'];
+const flags = ['--max-semi-space-size=4', '--heap-growing-percent=50', '--expose-gc'];
 if (prof) flags.push('--cpu-prof', `--cpu-prof-dir=${prof}`);
 const child = spawn(process.execPath, [...flags, join(build, 'src', 'main.js')], {
   cwd: process.cwd(),

@@ -10,5 +10,11 @@ describe('engine node flags', () => {
     const launch = `node ${ENGINE_NODE_FLAGS.join(' ')} dist/src/main.js`;
     for (const name of ['start', 'worker'])
       expect({ name, has: scripts[name]?.includes(launch) }).toEqual({ name, has: true });
+    expect(scripts.demo).toContain(`node ${ENGINE_NODE_FLAGS.join(' ')} dist/scripts/demo-cli.js`);
+  });
+
+  it('should be the flags the container image starts the engine with', () => {
+    const cmd = /^CMD (\[.*\])$/m.exec(readFileSync('Containerfile', 'utf8'))?.[1];
+    expect(JSON.parse(cmd ?? 'null')).toEqual(['node', ...ENGINE_NODE_FLAGS, 'dist/src/main.js']);
   });
 });
