@@ -111,19 +111,6 @@ describe('manifestBody', () => {
 });
 
 describe('manifestPageOfRows', () => {
-  function row(r: VersionFileEntity): ManifestRow {
-    return {
-      path: r.path,
-      size: r.size,
-      sha256: r.sha256,
-      sourceHashesJson: JSON.stringify(r.sourceHashes),
-      sourceId: r.sourceId,
-      modifiedAtMs: r.modifiedAt === null ? null : r.modifiedAt.getTime(),
-      storedPath: r.storedPath,
-      firstSeq: r.firstSeq,
-    };
-  }
-
   it('should make the same bytes as the records give when rows carry every kind of value', async () => {
     const records = [
       record(0),
@@ -149,7 +136,7 @@ describe('manifestPageOfRows', () => {
       yield records;
     }
     async function* asRows(): AsyncGenerator<Buffer> {
-      yield manifestPageOfRows(records.map(row));
+      yield manifestPageOfRows(records.map(rowOf));
     }
 
     const sut = await text(manifestStream(header, asRows()));
