@@ -4,6 +4,7 @@
  *
  *   npm run bench -- --peer rclone [--scale 1] [--rounds 3] [--targets local,sftp,s3,webdav]
  *                    [--scenario small,photos,large,repeat] [--concurrency 4] [--dir D] [--keep]
+ *                    [--fs ext4]
  *
  * Source: a local folder seeded once (written here, not through the engine) with the scenarios'
  * files; sizes x --scale:
@@ -27,6 +28,11 @@
  * rclone: /usr/bin/time). Peak RSS: the engine's VmHWM reset before each run, rclone's maximum
  * resident set from /usr/bin/time.
  *
+ * --fs ext4: everything above (source, targets, the servers' storage, the engine's data) on a fresh
+ * ext4 with a journal, loop-mounted on --dir for the run (root only; see scratch-fs.ts for why:
+ * on this machine's journal-less root file system a round's time depends on the deletions of the
+ * minutes before it).
+ *
  * ratio = rclone seconds / engine seconds: above 1 the engine is faster. The run fails (exit 1)
  * when an engine run fails, or any engine peak RSS passes the 200 MiB budget.
  */
@@ -38,6 +44,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { contentBlocks, machineInfo, MiB, round, saveResult } from './bench-util.js';
 import { cpuSecondsOf, EngineProcess } from './engine-process.js';
+import { mountScratchExt4, type ScratchFs } from './scratch-fs.js';
 import {
   startTarget,
   TARGET_KINDS,
@@ -326,126 +333,150 @@ export async function runPeerBench(args: Map<string, string>): Promise<void> {
   const sourceRoot = join(root, 'source');
   const seedPlans = plans(scale);
   const wanted = new Set<string>(scenarios.map((s) => (s === 'repeat' ? 'small' : s)));
-  const seeded: Record<string, { files: number; bytes: number }> = {};
-  for (const [name, plan] of Object.entries(seedPlans)) {
-    if (!wanted.has(name)) continue;
-    seeded[name] = { files: plan.files.length, bytes: await seed(sourceRoot, plan) };
-    console.log(`seeded ${name}: ${seeded[name].files} files, ${seeded[name].bytes} bytes`);
+  const fsKind = args.get('fs');
+  if (fsKind !== undefined && fsKind !== 'ext4') {
+    throw new Error(`--fs: only 'ext4' is supported (got '${fsKind}')`);
   }
+  // Room for the source and, per target, what its rounds keep (small files and photos of both
+  // sides until the target's last round; one side's large files at a time), plus the engine's
+  // data and the servers' own files.
+  const sourceBytes = Object.entries(seedPlans)
+    .filter(([name]) => wanted.has(name))
+    .reduce((n, [, plan]) => n + plan.files.reduce((m, f) => m + f.size, 0), 0);
+  const scratch: ScratchFs | undefined =
+    fsKind === 'ext4'
+      ? await mountScratchExt4(root, sourceBytes * (2 * rounds + 2) + 4 * 1024 ** 3)
+      : undefined;
+  if (scratch) console.log(`--fs ext4: ${root} is a ${scratch.description}`);
+  try {
+    const seeded: Record<string, { files: number; bytes: number }> = {};
+    for (const [name, plan] of Object.entries(seedPlans)) {
+      if (!wanted.has(name)) continue;
+      seeded[name] = { files: plan.files.length, bytes: await seed(sourceRoot, plan) };
+      console.log(`seeded ${name}: ${seeded[name].files} files, ${seeded[name].bytes} bytes`);
+    }
 
-  const cells: Cell[] = [];
-  const cell = (target: TargetKind, scenario: PeerScenario): Cell => {
-    let c = cells.find((x) => x.target === target && x.scenario === scenario);
-    if (!c) cells.push((c = { target, scenario, engine: [], peer: [] }));
-    return c;
-  };
-  for (const kind of targets) {
-    const server = await startTarget(kind, root);
-    let engine: EngineSide | undefined;
-    // What a side wrote is removed only when the target's rounds are over (the large files'
-    // right away: they are few and big). Removing 10,000 files just before the other side
-    // runs made that side pay for it: on an ext4 without a journal (this machine's), each new
-    // file then scans the inode bitmap past every inode freed in the last ~30-60 s
-    // (`recently_deleted` under `__ext4_new_inode`, 0.4-1 ms of kernel time per file in `perf`),
-    // so whichever side followed a removal ran slower.
-    const toClear: string[] = [];
-    const clearLater = async (scenario: PeerScenario, path: string) => {
-      if (scenario === 'large') await server.clear(path);
-      else toClear.push(path);
+    const cells: Cell[] = [];
+    const cell = (target: TargetKind, scenario: PeerScenario): Cell => {
+      let c = cells.find((x) => x.target === target && x.scenario === scenario);
+      if (!c) cells.push((c = { target, scenario, engine: [], peer: [] }));
+      return c;
     };
-    try {
-      engine = await EngineSide.start(root, sourceRoot, server, 0);
-      for (let r = 0; r < rounds; r++) {
-        const engineFirst = r % 2 === 0;
-        // 'repeat' re-runs the small files' copy: without 'small' asked for, that first copy
-        // still runs (it is the setup), unreported.
-        const reportSmall = scenarios.includes('small');
-        const toRun =
-          !reportSmall && scenarios.includes('repeat')
-            ? ['small' as const, ...scenarios]
-            : scenarios;
-        for (const scenario of toRun) {
-          if (scenario === 'repeat') continue; // run right after 'small', below
-          const report = (m: Measured, side: 'engine' | 'rclone') => {
-            if (scenario === 'small' && !reportSmall) return;
-            const c = cell(kind, scenario);
-            (side === 'engine' ? c.engine : c.peer).push(m);
-            log(kind, scenario, side, r, m);
-          };
-          const plan = seedPlans[scenario];
-          const to = `${scenario}-r${r}`;
-          const src = join(sourceRoot, plan.folder);
-          const sides: Array<() => Promise<void>> = [
-            async () => {
-              const task = await engine!.createTask(plan.folder, `engine-${to}`, concurrency);
-              report(await engine!.run(task, plan.files.length), 'engine');
-              if (scenario === 'small' && scenarios.includes('repeat')) {
-                settleWrites();
-                const again = await engine!.run(task, 0);
-                cell(kind, 'repeat').engine.push(again);
-                log(kind, 'repeat', 'engine', r, again);
-              }
-              await clearLater(scenario, `engine-${to}`);
-            },
-            async () => {
-              const remote = server.rcloneRemote(`rclone-${to}`);
-              report(await runRclone(src, remote, concurrency, root), 'rclone');
-              if (scenario === 'small' && scenarios.includes('repeat')) {
-                settleWrites();
-                const again = await runRclone(src, remote, concurrency, root);
-                cell(kind, 'repeat').peer.push(again);
-                log(kind, 'repeat', 'rclone', r, again);
-              }
-              await clearLater(scenario, `rclone-${to}`);
-            },
-          ];
-          if (!engineFirst) sides.reverse();
-          for (const s of sides) {
-            settleWrites();
-            await s();
+    for (const kind of targets) {
+      const server = await startTarget(kind, root);
+      let engine: EngineSide | undefined;
+      // What a side wrote is removed only when the target's rounds are over (the large files'
+      // right away: they are few and big). Removing 10,000 files just before the other side
+      // runs made that side pay for it: on an ext4 without a journal (this machine's), each new
+      // file then scans the inode bitmap past every inode freed in the last ~30-60 s
+      // (`recently_deleted` under `__ext4_new_inode`, 0.4-1 ms of kernel time per file in `perf`),
+      // so whichever side followed a removal ran slower.
+      const toClear: string[] = [];
+      const clearLater = async (scenario: PeerScenario, path: string) => {
+        if (scenario === 'large') await server.clear(path);
+        else toClear.push(path);
+      };
+      try {
+        engine = await EngineSide.start(root, sourceRoot, server, 0);
+        for (let r = 0; r < rounds; r++) {
+          const engineFirst = r % 2 === 0;
+          // 'repeat' re-runs the small files' copy: without 'small' asked for, that first copy
+          // still runs (it is the setup), unreported.
+          const reportSmall = scenarios.includes('small');
+          const toRun =
+            !reportSmall && scenarios.includes('repeat')
+              ? ['small' as const, ...scenarios]
+              : scenarios;
+          for (const scenario of toRun) {
+            if (scenario === 'repeat') continue; // run right after 'small', below
+            const report = (m: Measured, side: 'engine' | 'rclone') => {
+              if (scenario === 'small' && !reportSmall) return;
+              const c = cell(kind, scenario);
+              (side === 'engine' ? c.engine : c.peer).push(m);
+              log(kind, scenario, side, r, m);
+            };
+            const plan = seedPlans[scenario];
+            const to = `${scenario}-r${r}`;
+            const src = join(sourceRoot, plan.folder);
+            const sides: Array<() => Promise<void>> = [
+              async () => {
+                const task = await engine!.createTask(plan.folder, `engine-${to}`, concurrency);
+                report(await engine!.run(task, plan.files.length), 'engine');
+                if (scenario === 'small' && scenarios.includes('repeat')) {
+                  settleWrites();
+                  const again = await engine!.run(task, 0);
+                  cell(kind, 'repeat').engine.push(again);
+                  log(kind, 'repeat', 'engine', r, again);
+                }
+                await clearLater(scenario, `engine-${to}`);
+              },
+              async () => {
+                const remote = server.rcloneRemote(`rclone-${to}`);
+                report(await runRclone(src, remote, concurrency, root), 'rclone');
+                if (scenario === 'small' && scenarios.includes('repeat')) {
+                  settleWrites();
+                  const again = await runRclone(src, remote, concurrency, root);
+                  cell(kind, 'repeat').peer.push(again);
+                  log(kind, 'repeat', 'rclone', r, again);
+                }
+                await clearLater(scenario, `rclone-${to}`);
+              },
+            ];
+            if (!engineFirst) sides.reverse();
+            for (const s of sides) {
+              settleWrites();
+              await s();
+            }
           }
         }
+      } finally {
+        await engine?.stop();
+        for (const path of toClear) await server.clear(path);
+        await server.stop();
       }
-    } finally {
-      await engine?.stop();
-      for (const path of toClear) await server.clear(path);
-      await server.stop();
     }
-  }
 
-  const table = renderPeerTable(cells, scenarios);
-  const engineRuns = cells.flatMap((c) => c.engine);
-  const peakMiB = Math.max(...engineRuns.map((m) => m.peakRssMiB));
-  const failed = [...engineRuns, ...cells.flatMap((c) => c.peer)].filter((m) => !m.ok);
-  const command = `npm run bench -- --peer rclone --scale ${scale} --rounds ${rounds} --targets ${targets.join(',')} --scenario ${scenarios.join(',')} --concurrency ${concurrency}`;
-  const result = {
-    benchmark: 'peer',
-    peer: rcloneVersion,
-    date: new Date().toISOString(),
-    command,
-    machineAtStart: machineStart,
-    machineAtEnd: machineInfo(),
-    seeded,
-    cells,
-    table,
-    acceptance: { budgetMiB: MEMORY_BUDGET_MIB, enginePeakRssMiB: peakMiB, failed: failed.length },
-  };
-  console.log(
-    `\n${command}\n${rcloneVersion}; load at start ${machineStart.load}, at end ${result.machineAtEnd.load}\n`,
-  );
-  console.log(table);
-  console.log(`saved ${await saveResult('peer', result)}`);
-  if (peakMiB > MEMORY_BUDGET_MIB) {
-    console.error(
-      `FAIL: an engine run peaked at ${peakMiB} MiB, over the ${MEMORY_BUDGET_MIB} MiB budget`,
+    const table = renderPeerTable(cells, scenarios);
+    const engineRuns = cells.flatMap((c) => c.engine);
+    const peakMiB = Math.max(...engineRuns.map((m) => m.peakRssMiB));
+    const failed = [...engineRuns, ...cells.flatMap((c) => c.peer)].filter((m) => !m.ok);
+    const command = `npm run bench -- --peer rclone --scale ${scale} --rounds ${rounds} --targets ${targets.join(',')} --scenario ${scenarios.join(',')} --concurrency ${concurrency}${scratch ? ' --fs ext4' : ''}`;
+    const result = {
+      benchmark: 'peer',
+      peer: rcloneVersion,
+      date: new Date().toISOString(),
+      command,
+      machineAtStart: machineStart,
+      fileSystem: scratch?.description ?? `the folder ${root} as it is`,
+      machineAtEnd: machineInfo(),
+      seeded,
+      cells,
+      table,
+      acceptance: {
+        budgetMiB: MEMORY_BUDGET_MIB,
+        enginePeakRssMiB: peakMiB,
+        failed: failed.length,
+      },
+    };
+    console.log(
+      `\n${command}\n${rcloneVersion}; load at start ${machineStart.load}, at end ${result.machineAtEnd.load}\n`,
     );
-    process.exitCode = 1;
-  }
-  if (failed.length > 0) {
-    console.error(
-      `FAIL: ${failed.length} run(s) failed: ${failed.map((f) => f.detail).join('; ')}`,
-    );
-    process.exitCode = 1;
+    console.log(table);
+    console.log(`saved ${await saveResult('peer', result)}`);
+    if (peakMiB > MEMORY_BUDGET_MIB) {
+      console.error(
+        `FAIL: an engine run peaked at ${peakMiB} MiB, over the ${MEMORY_BUDGET_MIB} MiB budget`,
+      );
+      process.exitCode = 1;
+    }
+    if (failed.length > 0) {
+      console.error(
+        `FAIL: ${failed.length} run(s) failed: ${failed.map((f) => f.detail).join('; ')}`,
+      );
+      process.exitCode = 1;
+    }
+  } finally {
+    await scratch?.release({ keepImage: args.has('keep') });
   }
   if (!args.has('keep')) await rm(root, { recursive: true, force: true });
 }
