@@ -48,7 +48,7 @@ export async function mountScratchExt4(folder: string, bytes: number): Promise<S
     });
   }
   return {
-    description: `ext4 (journal, mkfs defaults), ${size} GiB sparse image loop-mounted`,
+    description: `ext4 with a journal (mkfs defaults, inode tables written at mkfs), ${size} GiB sparse image, loop-mounted`,
     async release(opts = {}) {
       execFileSync('umount', [folder]);
       if (!opts.keepImage) await rm(image, { force: true });
