@@ -16,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 
 export interface ScratchFs {
-  /** What the folder is on, for the results: 'ext4 (journal), loop-mounted from <image>'. */
+  /** What the folder is on, for the results (the file system and its image's size). */
   readonly description: string;
   /** Unmounts the file system and removes its image (keepImage: leaves the image). */
   release(opts?: { keepImage?: boolean }): Promise<void>;
